@@ -1,0 +1,6 @@
+/**
+ * Rendezvous public API.
+ *
+ * @packageDocumentation
+ */
+export * from './sdp/index.js';
