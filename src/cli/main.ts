@@ -6,6 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { CliError } from './errors.js';
 import { registerSdp } from './commands/sdp.js';
 import { registerServe } from './commands/serve.js';
+import { registerAccount } from './commands/account.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -17,7 +18,8 @@ export function buildProgram(): Command {
     // Subcommands inherit both settings: usage errors become one line and exit code 2 (see main).
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`rendezvous: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) });
-  registerServe(program);
+  registerServe(program, pkg.version);
+  registerAccount(program, pkg.version);
   registerSdp(program);
   return program;
 }

@@ -1,0 +1,61 @@
+/**
+ * What every directory operation works with: schema, names, store, policy, clock, events.
+ */
+import { EventEmitter } from 'node:events';
+import type { AccountStore } from '../store/accounts.js';
+import type { EntryStore, StoredEntry } from '../store/entries.js';
+import type { FilterEvaluator } from './evaluate.js';
+import type { Names } from './names.js';
+import type { SchemaAccess } from './schema-access.js';
+import type { TtlPolicy } from './ttl.js';
+
+/** Who is asking: the bound account (or nobody) and from where. */
+export interface Identity {
+  /** Bind DN as the client wrote it; '' when anonymous. */
+  readonly dn: string;
+  /** Normalised bind DN; '' when anonymous. */
+  readonly ndn: string;
+  readonly admin: boolean;
+  /** Client IP address. */
+  readonly address: string;
+}
+
+/** The anonymous identity from an address. */
+export const anonymous = (address: string): Identity => ({ dn: '', ndn: '', admin: false, address });
+
+/** Directory configuration. */
+export interface DirectoryOptions {
+  /** Naming context, default `o=Intranet`. */
+  readonly suffix: string;
+  /** Anonymous clients may register and keep their own entries alive (old ILS servers). */
+  readonly ilsOpen: boolean;
+  readonly ttl: TtlPolicy;
+  /** Version reported in the root DSE. */
+  readonly vendorVersion: string;
+}
+
+/** Change events other parts subscribe to. */
+export interface DirectoryEvents {
+  added: [entry: StoredEntry];
+  modified: [entry: StoredEntry, previous: StoredEntry];
+  deleted: [entry: StoredEntry];
+}
+
+/** Shared by the operations. */
+export interface DirectoryContext {
+  readonly schema: SchemaAccess;
+  readonly names: Names;
+  readonly evaluator: FilterEvaluator;
+  readonly entries: EntryStore;
+  readonly accounts: AccountStore;
+  readonly options: DirectoryOptions;
+  /** ms since the Unix epoch. */
+  now(): number;
+  readonly events: EventEmitter<DirectoryEvents>;
+  /** Normalised DNs of the suffix and the two ILS containers. */
+  readonly suffixNdn: string;
+  readonly dynamicNdn: string;
+  readonly applicationsNdn: string;
+  /** Normalised DN of `ou=accounts,<suffix>`, under which account bind DNs live. */
+  readonly accountsNdn: string;
+}

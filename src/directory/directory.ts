@@ -1,0 +1,140 @@
+/**
+ * The directory: the DIT over the store, one method per operation. Independent of the wire;
+ * src/ldap maps requests onto it and encodes what it returns or throws.
+ */
+import { EventEmitter } from 'node:events';
+import type { AccountStore } from '../store/accounts.js';
+import type { EntryStore } from '../store/entries.js';
+import type { RawAttribute } from './attributes.js';
+import { anonymous, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
+import { FilterEvaluator } from './evaluate.js';
+import { Names } from './names.js';
+import { add, ensureEntry } from './operations/add.js';
+import { bind, type LdapVersion } from './operations/bind.js';
+import { compare } from './operations/compare.js';
+import { remove } from './operations/delete.js';
+import { modify, type Change } from './operations/modify.js';
+import { refresh } from './operations/refresh.js';
+import { search, type SearchRequest, type SearchResult } from './operations/search.js';
+import type { SchemaAccess } from './schema-access.js';
+import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js';
+import { DirectoryError, ResultCode } from './errors.js';
+import type { StoredEntry } from '../store/entries.js';
+
+/** What a directory is built from. */
+export interface DirectoryParts {
+  schema: SchemaAccess;
+  entries: EntryStore;
+  accounts: AccountStore;
+  options: DirectoryOptions;
+  /** Fixed timestamp of the schema, for cn=Subschema. */
+  schemaTime: Date;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+/** Object class for the suffix entry, by its RDN attribute. */
+const SUFFIX_CLASSES: Readonly<Record<string, string>> = { o: 'organization', ou: 'organizationalUnit', dc: 'dcObject', c: 'country' };
+
+/** The directory. */
+export class Directory {
+  readonly #ctx: DirectoryContext;
+  readonly #schemaTime: Date;
+  #features: ProtocolFeatures = { controls: [], saslMechanisms: [], extensions: [], features: [] };
+
+  constructor(parts: DirectoryParts) {
+    const names = new Names(parts.schema);
+    const suffix = names.parse(parts.options.suffix);
+    if (suffix.ndn === '') throw new Error('the suffix must not be empty');
+    const child = (rdn: string): string => names.parse(`${rdn},${parts.options.suffix}`).ndn;
+    this.#ctx = {
+      schema: parts.schema,
+      names,
+      evaluator: new FilterEvaluator(parts.schema, names.normalizeDn),
+      entries: parts.entries,
+      accounts: parts.accounts,
+      options: parts.options,
+      now: parts.now ?? Date.now,
+      events: new EventEmitter<DirectoryEvents>(),
+      suffixNdn: suffix.ndn,
+      dynamicNdn: child('ou=dynamic'),
+      applicationsNdn: child('ou=applications'),
+      accountsNdn: child('ou=accounts'),
+    };
+    this.#schemaTime = parts.schemaTime;
+    this.#createTree();
+  }
+
+  /** Change events: added, modified, deleted. */
+  get events(): EventEmitter<DirectoryEvents> {
+    return this.#ctx.events;
+  }
+
+  get options(): DirectoryOptions {
+    return this.#ctx.options;
+  }
+
+  /** Declares what the protocol layer implements, for the root DSE. */
+  setProtocolFeatures(features: ProtocolFeatures): void {
+    this.#features = features;
+  }
+
+  /** Creates the suffix and the ILS containers if missing. */
+  #createTree(): void {
+    const ctx = this.#ctx;
+    const suffix = ctx.names.parse(ctx.options.suffix);
+    const rdn = suffix.dn[0]![0]!;
+    const attr = ctx.schema.attribute(rdn.type);
+    const cls = attr ? SUFFIX_CLASSES[attr.key] : undefined;
+    if (!attr || !cls) throw new Error(`unsupported suffix '${ctx.options.suffix}': its RDN must be o=, ou=, dc= or c=`);
+    ctx.entries.transaction(() => {
+      const suffixAttributes: Record<string, string[]> = { objectclass: cls === 'dcObject' ? ['organization', 'dcObject'] : [cls], [attr.key]: [rdn.value] };
+      if (cls === 'dcObject') suffixAttributes.o = [rdn.value];
+      ensureEntry(ctx, ctx.options.suffix, suffixAttributes);
+      for (const ou of ['dynamic', 'applications']) {
+        ensureEntry(ctx, `ou=${ou},${ctx.options.suffix}`, { objectclass: ['organizationalUnit'], ou: [ou] });
+      }
+    });
+  }
+
+  /** Authenticates a simple bind. */
+  bind(dn: string, password: string, version: LdapVersion, address: string): Promise<Identity> {
+    return bind(this.#ctx, dn, password, version, address);
+  }
+
+  /** The anonymous identity. */
+  anonymous(address: string): Identity {
+    return anonymous(address);
+  }
+
+  add(identity: Identity, dn: string, attributes: readonly RawAttribute[]): StoredEntry {
+    return add(this.#ctx, identity, dn, attributes);
+  }
+
+  modify(identity: Identity, dn: string, changes: readonly Change[]): StoredEntry {
+    return modify(this.#ctx, identity, dn, changes);
+  }
+
+  delete(identity: Identity, dn: string): StoredEntry {
+    return remove(this.#ctx, identity, dn);
+  }
+
+  /** Refreshes a dynamic entry (RFC 2589); returns the TTL granted in seconds. */
+  refresh(identity: Identity, dn: string, ttl: number): number {
+    return refresh(this.#ctx, identity, dn, ttl);
+  }
+
+  compare(dn: string, attribute: string, value: Buffer): boolean {
+    return compare(this.#ctx, dn, attribute, value);
+  }
+
+  /** Entries matching the request, one at a time. Throws noSuchObject before the first when the base is missing. */
+  search(request: SearchRequest): Generator<SearchResult> {
+    return search(this.#ctx, { rootDse: () => rootDse(this.#ctx, this.#features), subschema: () => subschema(this.#ctx, this.#schemaTime) }, request);
+  }
+
+  /** ILS has no rename: refused (RFC 4511 §4.9 unwillingToPerform). */
+  modifyDn(dn: string): never {
+    throw new DirectoryError(ResultCode.unwillingToPerform, `${dn}: rename (modifyDN) is not supported, as in ILS; delete the entry and add it under the new name`);
+  }
+}

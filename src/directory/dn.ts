@@ -1,0 +1,120 @@
+/**
+ * Distinguished names (RFC 4514): parsing the string form, and the normalised form the
+ * directory compares and stores. Pure; attribute types are resolved by the caller's schema.
+ */
+import { DirectoryError, ResultCode } from './errors.js';
+
+/** One attribute value assertion of an RDN. */
+export interface Ava {
+  /** Attribute type as written (a name or a numeric OID). */
+  type: string;
+  /** The value, unescaped. */
+  value: string;
+}
+
+/** An RDN: one or more AVAs joined with `+`. */
+export type Rdn = Ava[];
+
+/** A parsed DN, most specific RDN first (as written). */
+export type Dn = Rdn[];
+
+const HEX = /^[0-9a-fA-F]{2}$/;
+
+function invalid(text: string, why: string): DirectoryError {
+  return new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN '${text}': ${why}`);
+}
+
+/**
+ * Parses the string form of a DN. The empty string is the root (an empty array).
+ *
+ * @throws {@link DirectoryError} invalidDNSyntax with the reason.
+ */
+export function parseDn(text: string): Dn {
+  const dn: Dn = [];
+  if (text.trim() === '') return dn;
+  let i = 0;
+  const n = text.length;
+  let rdn: Rdn = [];
+  while (i <= n) {
+    while (text[i] === ' ') i += 1;
+    // attribute type
+    const typeMatch = /^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)*)/.exec(text.slice(i));
+    if (!typeMatch) throw invalid(text, `expected an attribute type at position ${i + 1}`);
+    const type = typeMatch[0];
+    i += type.length;
+    while (text[i] === ' ') i += 1;
+    if (text[i] !== '=') throw invalid(text, `expected '=' after '${type}'`);
+    i += 1;
+    while (text[i] === ' ') i += 1;
+    let value = '';
+    if (text[i] === '#') {
+      // hex-encoded BER value: kept as written; the directory compares it byte for byte.
+      const m = /^#(?:[0-9a-fA-F]{2})+/.exec(text.slice(i));
+      if (!m) throw invalid(text, 'bad hex value after #');
+      value = m[0];
+      i += m[0].length;
+    } else {
+      const bytes: number[] = [];
+      let trailingSpaces = 0;
+      const pushText = (s: string): void => {
+        for (const b of Buffer.from(s, 'utf8')) bytes.push(b);
+      };
+      while (i < n && text[i] !== ',' && text[i] !== '+' && text[i] !== ';') {
+        const c = text[i]!;
+        if (c === '\\') {
+          const next = text.slice(i + 1, i + 3);
+          if (HEX.test(next)) {
+            bytes.push(Number.parseInt(next, 16));
+            i += 3;
+          } else if (i + 1 < n && ' "#+,;<=>\\'.includes(text[i + 1]!)) {
+            pushText(text[i + 1]!);
+            i += 2;
+          } else {
+            throw invalid(text, `bad escape at position ${i + 1}`);
+          }
+          trailingSpaces = 0;
+          continue;
+        }
+        if (c === '"' || c === '<' || c === '>' || c === '\0') throw invalid(text, `character '${c === '\0' ? 'NUL' : c}' must be escaped`);
+        pushText(c);
+        trailingSpaces = c === ' ' ? trailingSpaces + 1 : 0;
+        i += c.length;
+      }
+      // Unescaped trailing spaces are not part of the value.
+      const kept = bytes.slice(0, bytes.length - trailingSpaces);
+      const decoded = Buffer.from(kept);
+      value = decoded.toString('utf8');
+      if (!Buffer.from(value, 'utf8').equals(decoded)) throw invalid(text, 'value is not valid UTF-8');
+    }
+    rdn.push({ type, value });
+    while (text[i] === ' ') i += 1;
+    if (i >= n) {
+      dn.push(rdn);
+      break;
+    }
+    const sep = text[i];
+    i += 1;
+    if (sep === '+') continue;
+    if (sep === ',' || sep === ';') {
+      dn.push(rdn);
+      rdn = [];
+      if (i >= n) throw invalid(text, 'ends with a separator');
+      continue;
+    }
+    throw invalid(text, `unexpected '${sep}'`);
+  }
+  return dn;
+}
+
+/** Escapes a value for the string form of a DN (RFC 4514 §2.4). */
+export function escapeDnValue(value: string): string {
+  let out = value.replace(/[\\",+;<>=\0]/g, (c) => (c === '\0' ? '\\00' : `\\${c}`));
+  if (out.startsWith(' ') || out.startsWith('#')) out = `\\${out}`;
+  if (out.endsWith(' ') && out.length > 1) out = `${out.slice(0, -1)}\\ `;
+  return out;
+}
+
+/** The string form of a DN (types and values as given). */
+export function formatDn(dn: Dn): string {
+  return dn.map((rdn) => rdn.map((a) => `${a.type}=${escapeDnValue(a.value)}`).join('+')).join(',');
+}

@@ -1,0 +1,67 @@
+/**
+ * Shared steps of the write operations: finding live entries, completing an entry's derived
+ * attributes, and the index rows the store keeps.
+ */
+import type { IndexRow, StoredEntry } from '../store/entries.js';
+import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
+import type { DirectoryContext } from './context.js';
+import { checkEntry } from './entry-check.js';
+import { DirectoryError, ResultCode } from './errors.js';
+import { isIndexed } from './evaluate.js';
+import { formatDn } from './dn.js';
+import type { Name } from './names.js';
+import type { ClassInfo } from './schema-access.js';
+
+/** Whether an entry is visible now (not expired). */
+export const isLive = (ctx: DirectoryContext, entry: StoredEntry): boolean => entry.expiresAt === null || entry.expiresAt > ctx.now();
+
+/** The live entry at `name`, or undefined. */
+export function findLive(ctx: DirectoryContext, name: Name): StoredEntry | undefined {
+  const entry = ctx.entries.get(name.ndn);
+  return entry && isLive(ctx, entry) ? entry : undefined;
+}
+
+/** The deepest existing ancestor's DN, for noSuchObject's matchedDN. */
+export function matchedDn(ctx: DirectoryContext, name: Name): string {
+  for (let i = 1; i < name.dn.length; i += 1) {
+    const ancestor = ctx.names.parse(formatDn(name.dn.slice(i)));
+    const entry = findLive(ctx, ancestor);
+    if (entry) return entry.dn;
+  }
+  return '';
+}
+
+/** The live entry at `name`, or noSuchObject with the matched DN. */
+export function requireLive(ctx: DirectoryContext, name: Name, dnText: string): StoredEntry {
+  const entry = findLive(ctx, name);
+  if (!entry) throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${dnText}`, matchedDn(ctx, name));
+  return entry;
+}
+
+/**
+ * Recomputes the attributes derived from the conference blob (or removes them when there
+ * is none) and checks the entry against its classes.
+ */
+export function completeEntry(ctx: DirectoryContext, classes: readonly ClassInfo[], attributes: Record<string, string[]>): void {
+  for (const key of DERIVED_KEYS) delete attributes[key];
+  const blob = attributes[BLOB_KEY]?.[0];
+  if (blob !== undefined) Object.assign(attributes, deriveFromBlob(blob));
+  checkEntry(ctx, classes, attributes);
+}
+
+/** The index rows of an entry's attributes. */
+export function indexRows(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): IndexRow[] {
+  const rows: IndexRow[] = [];
+  for (const [key, values] of Object.entries(attributes)) {
+    const attr = ctx.schema.attribute(key);
+    if (!attr || !isIndexed(attr)) continue;
+    const seen = new Set<string>();
+    for (const v of values) {
+      const n = ctx.evaluator.assertion(attr, v);
+      if (n === undefined || seen.has(n)) continue;
+      seen.add(n);
+      rows.push({ attr: attr.key, value: n });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,134 @@
+/**
+ * What a search returns of an entry: user attributes as stored, operational attributes
+ * computed, and the RFC 4511/3673 attribute selection (`*`, `+`, `1.1`, names in any case).
+ */
+import { toGeneralizedTime } from '../sdp/time.js';
+import type { StoredEntry } from '../store/entries.js';
+import type { DirectoryContext } from './context.js';
+import type { AttributeInfo } from './schema-access.js';
+import { remainingTtl } from './ttl.js';
+
+/** One attribute of a returned entry. Binary values are latin1 strings (one char per byte). */
+export interface ViewAttribute {
+  name: string;
+  values: string[];
+  binary: boolean;
+}
+
+/** An entry as a search returns it. */
+export interface EntryView {
+  dn: string;
+  attributes: ViewAttribute[];
+}
+
+/** Operational attributes every entry has, computed from its row. */
+const OPERATIONAL = [
+  'structuralobjectclass',
+  'entrydn',
+  'entryuuid',
+  'creatorsname',
+  'createtimestamp',
+  'modifiersname',
+  'modifytimestamp',
+  'subschemasubentry',
+  'hassubordinates',
+  'entryttl',
+] as const;
+
+/** The normal form of what the client asked for. */
+export interface Selection {
+  allUser: boolean;
+  allOperational: boolean;
+  /** Keys of attributes asked for by name. */
+  named: Set<string>;
+}
+
+/** Reads a requested attribute list (RFC 4511 §4.5.1.8, RFC 3673). Unknown names are ignored. */
+export function parseSelection(ctx: DirectoryContext, requested: readonly string[]): Selection {
+  const selection: Selection = { allUser: false, allOperational: false, named: new Set() };
+  const wanted = requested.filter((a) => a !== '1.1');
+  if (wanted.length === 0 && !requested.includes('1.1')) selection.allUser = true;
+  for (const raw of wanted) {
+    const name = raw.split(';')[0]!;
+    if (name === '*') selection.allUser = true;
+    else if (name === '+') selection.allOperational = true;
+    else {
+      const attr = ctx.schema.attribute(name);
+      if (attr) selection.named.add(attr.key);
+    }
+  }
+  return selection;
+}
+
+/** Computes an operational attribute of an entry, or undefined when it has none. */
+export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key: string): string[] | undefined {
+  switch (key) {
+    case 'structuralobjectclass': {
+      const structural = (entry.attributes.objectclass ?? [])
+        .map((c) => ctx.schema.objectClass(c))
+        .find((c) => c?.kind === 'STRUCTURAL');
+      return structural ? [structural.name] : undefined;
+    }
+    case 'entrydn':
+      return [entry.dn];
+    case 'entryuuid':
+      return [entry.uuid];
+    case 'creatorsname':
+      return [entry.creator.startsWith('anonymous@') ? '' : entry.creator];
+    case 'modifiersname':
+      return [entry.modifier.startsWith('anonymous@') ? '' : entry.modifier];
+    case 'createtimestamp':
+      return [toGeneralizedTime(new Date(entry.createdAt))];
+    case 'modifytimestamp':
+      return [toGeneralizedTime(new Date(entry.modifiedAt))];
+    case 'subschemasubentry':
+      return ['cn=Subschema'];
+    case 'hassubordinates':
+      return [ctx.entries.hasChildren(entry.ndn, ctx.now()) ? 'TRUE' : 'FALSE'];
+    case 'entryttl':
+      return entry.expiresAt === null ? undefined : [String(remainingTtl(entry.expiresAt, ctx.now()))];
+    default:
+      return undefined;
+  }
+}
+
+/** Every value of an attribute of an entry, stored or computed. */
+export function valuesOf(ctx: DirectoryContext, entry: StoredEntry, attr: AttributeInfo): string[] {
+  const stored = entry.attributes[attr.key];
+  if (stored) return stored;
+  if ((OPERATIONAL as readonly string[]).includes(attr.key)) return (operationalValues(ctx, entry, attr.key) ?? []).filter((v) => v !== '');
+  return [];
+}
+
+/** Selects attributes of a map of values (stored or special entries) for a client. */
+export function selectAttributes(
+  ctx: DirectoryContext,
+  dn: string,
+  attributes: Readonly<Record<string, readonly string[]>>,
+  selection: Selection,
+  typesOnly: boolean,
+  computed: (key: string) => string[] | undefined = () => undefined,
+): EntryView {
+  const out: ViewAttribute[] = [];
+  const push = (key: string, values: readonly string[]): void => {
+    const nonEmpty = values.filter((v) => v !== '');
+    if (nonEmpty.length === 0) return;
+    const attr = ctx.schema.attribute(key);
+    out.push({ name: attr?.name ?? key, values: typesOnly ? [] : [...nonEmpty], binary: attr?.binary ?? false });
+  };
+  for (const [key, values] of Object.entries(attributes)) {
+    const operational = ctx.schema.attribute(key)?.operational ?? false;
+    if ((operational ? selection.allOperational : selection.allUser) || selection.named.has(key)) push(key, values);
+  }
+  for (const key of OPERATIONAL) {
+    if (key in attributes || (!selection.allOperational && !selection.named.has(key))) continue;
+    const values = computed(key);
+    if (values) push(key, values);
+  }
+  return { dn, attributes: out };
+}
+
+/** Builds the view of a stored entry for a selection. */
+export function viewOf(ctx: DirectoryContext, entry: StoredEntry, selection: Selection, typesOnly: boolean): EntryView {
+  return selectAttributes(ctx, entry.dn, entry.attributes, selection, typesOnly, (key) => operationalValues(ctx, entry, key));
+}

@@ -1,0 +1,199 @@
+/**
+ * Schema-aware filter evaluation (RFC 4511 §4.5.1.7, three-valued), and the planner that
+ * turns the indexable part of a filter into an index query for the store.
+ */
+import type { IndexQuery } from '../store/index-query.js';
+import type { Filter } from './filter.js';
+import { hasEquality, isOrdered, matchesSubstrings, normalize, substringForm, type MatchingRules } from './matching.js';
+import type { AttributeInfo, SchemaAccess } from './schema-access.js';
+
+/** TRUE, FALSE or Undefined. */
+export type Truth = boolean | undefined;
+
+/** What evaluation reads of an entry. */
+export interface EvaluationTarget {
+  /** Values of an attribute (operational ones included), as stored. */
+  values(attr: AttributeInfo): readonly string[];
+  /** The entry's DN AVAs, for extensible matches with `:dn`. */
+  dnValues(): ReadonlyArray<{ type: string; value: string }>;
+}
+
+/** The ILS sTTL filter term: a refresh request in minutes, not a condition (always TRUE). */
+export const STTL_KEY = 'sttl';
+
+/** Attributes whose values are too large or opaque to index. */
+const UNINDEXED = new Set(['conferenceblob']);
+
+/** Whether entry_index holds this attribute's values. */
+export function isIndexed(attr: AttributeInfo): boolean {
+  return hasEquality(attr.rules) && !attr.binary && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY;
+}
+
+const RULES_BY_NAME: Readonly<Record<string, MatchingRules>> = {
+  caseexactmatch: { equality: 'caseExactMatch', substr: 'caseExactSubstringsMatch' },
+  caseignorematch: { equality: 'caseIgnoreMatch', substr: 'caseIgnoreSubstringsMatch' },
+  caseexactia5match: { equality: 'caseExactIA5Match' },
+  caseignoreia5match: { equality: 'caseIgnoreIA5Match' },
+  '2.5.13.5': { equality: 'caseExactMatch' },
+  '2.5.13.2': { equality: 'caseIgnoreMatch' },
+  integermatch: { equality: 'integerMatch' },
+  '2.5.13.14': { equality: 'integerMatch' },
+  octetstringmatch: { equality: 'octetStringMatch' },
+  distinguishednamematch: { equality: 'distinguishedNameMatch' },
+};
+
+/** Evaluates filters against entries. */
+export class FilterEvaluator {
+  readonly #schema: SchemaAccess;
+  readonly #normalizeDn: (dn: string) => string;
+
+  constructor(schema: SchemaAccess, normalizeDn: (dn: string) => string) {
+    this.#schema = schema;
+    this.#normalizeDn = normalizeDn;
+  }
+
+  /** The normal form of an assertion value for an attribute (objectClass names resolve to their class). */
+  assertion(attr: AttributeInfo, value: string): string | undefined {
+    if (attr.key === 'objectclass') return this.#schema.objectClass(value)?.key ?? value.toLowerCase();
+    return normalize(attr.rules, value, this.#normalizeDn);
+  }
+
+  /** The normal forms of an entry's values. */
+  #normalValues(attr: AttributeInfo, target: EvaluationTarget): string[] {
+    const out: string[] = [];
+    for (const v of target.values(attr)) {
+      const n = attr.key === 'objectclass' ? v.toLowerCase() : normalize(attr.rules, v, this.#normalizeDn);
+      if (n !== undefined) out.push(n);
+    }
+    return out;
+  }
+
+  evaluate(filter: Filter, target: EvaluationTarget): Truth {
+    switch (filter.type) {
+      case 'and': {
+        let result: Truth = true;
+        for (const f of filter.filters) {
+          const r = this.evaluate(f, target);
+          if (r === false) return false;
+          if (r === undefined) result = undefined;
+        }
+        return result;
+      }
+      case 'or': {
+        let result: Truth = false;
+        for (const f of filter.filters) {
+          const r = this.evaluate(f, target);
+          if (r === true) return true;
+          if (r === undefined) result = undefined;
+        }
+        return result;
+      }
+      case 'not': {
+        const r = this.evaluate(filter.filter, target);
+        return r === undefined ? undefined : !r;
+      }
+      case 'present': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr) return false;
+        if (attr.key === STTL_KEY) return true;
+        return target.values(attr).length > 0;
+      }
+      case 'equality':
+      case 'approx': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr) return undefined;
+        if (attr.key === STTL_KEY) return true;
+        if (!hasEquality(attr.rules)) return undefined;
+        const wanted = this.assertion(attr, filter.value);
+        if (wanted === undefined) return undefined;
+        return this.#normalValues(attr, target).includes(wanted);
+      }
+      case 'ge':
+      case 'le': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr || !isOrdered(attr.rules)) return undefined;
+        const bound = normalize(attr.rules, filter.value, this.#normalizeDn);
+        if (bound === undefined) return undefined;
+        return this.#normalValues(attr, target).some((v) => (filter.type === 'ge' ? v >= bound : v <= bound));
+      }
+      case 'substrings': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr || !hasEquality(attr.rules) || attr.binary) return undefined;
+        const form = (s: string): string => substringForm(attr.rules, s);
+        const initial = filter.initial === undefined ? undefined : form(filter.initial);
+        const final = filter.final === undefined ? undefined : form(filter.final);
+        const any = filter.any.map(form);
+        return target.values(attr).some((v) => matchesSubstrings(form(v), initial, any, final));
+      }
+      case 'extensible':
+        return this.#extensible(filter, target);
+    }
+  }
+
+  #extensible(filter: Extract<Filter, { type: 'extensible' }>, target: EvaluationTarget): Truth {
+    const attr = filter.attribute === undefined ? undefined : this.#schema.attribute(filter.attribute);
+    if (filter.attribute !== undefined && !attr) return undefined;
+    const rules = filter.rule === undefined ? attr?.rules : RULES_BY_NAME[filter.rule.toLowerCase()];
+    if (!rules) return undefined;
+    const wanted = normalize(rules, filter.value, this.#normalizeDn);
+    if (wanted === undefined) return undefined;
+    const matches = (values: readonly string[]): boolean => values.some((v) => normalize(rules, v, this.#normalizeDn) === wanted);
+    if (attr && matches(target.values(attr))) return true;
+    if (filter.dnAttributes) {
+      const avas = target.dnValues().filter((a) => !attr || this.#schema.attribute(a.type)?.key === attr.key);
+      if (matches(avas.map((a) => a.value))) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The part of a filter the index can answer, or undefined when the whole scope must be
+   * read. The result admits a superset of the matching entries.
+   */
+  plan(filter: Filter): IndexQuery | undefined {
+    switch (filter.type) {
+      case 'and': {
+        const parts = filter.filters.map((f) => this.plan(f)).filter((q): q is IndexQuery => q !== undefined);
+        if (parts.length === 0) return undefined;
+        return parts.length === 1 ? parts[0] : { op: 'and', parts };
+      }
+      case 'or': {
+        const parts = filter.filters.map((f) => this.plan(f));
+        if (parts.length === 0 || parts.some((q) => q === undefined)) return undefined;
+        return parts.length === 1 ? parts[0] : { op: 'or', parts: parts as IndexQuery[] };
+      }
+      case 'equality':
+      case 'approx': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr || !isIndexed(attr)) return undefined;
+        const value = this.assertion(attr, filter.value);
+        // An assertion that cannot be normalised matches nothing: an impossible index value says so.
+        return { op: 'eq', attr: attr.key, value: value ?? '\u0000' };
+      }
+      case 'ge':
+      case 'le': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr || !isIndexed(attr) || !isOrdered(attr.rules)) return undefined;
+        const bound = normalize(attr.rules, filter.value, this.#normalizeDn);
+        if (bound === undefined) return undefined;
+        return filter.type === 'ge' ? { op: 'range', attr: attr.key, lower: bound } : { op: 'range', attr: attr.key, upper: bound };
+      }
+      case 'substrings': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr || !isIndexed(attr) || filter.initial === undefined) return undefined;
+        const rule = (attr.rules.equality ?? '').toLowerCase();
+        // Prefix ranges work where the equality form is the substring form (case-folded strings).
+        if (!rule.startsWith('caseignore') && !rule.startsWith('caseexact')) return undefined;
+        const prefix = substringForm(attr.rules, filter.initial).trimEnd();
+        return prefix === '' ? { op: 'present', attr: attr.key } : { op: 'prefix', attr: attr.key, prefix };
+      }
+      case 'present': {
+        const attr = this.#schema.attribute(filter.attribute);
+        if (!attr || !isIndexed(attr) || attr.key === 'objectclass') return undefined;
+        return { op: 'present', attr: attr.key };
+      }
+      default:
+        return undefined;
+    }
+  }
+}

@@ -1,0 +1,172 @@
+/**
+ * Schema-aware value handling: syntax checks, and the normal forms that equality, ordering
+ * and substring matching compare (RFC 4517 matching rules, RFC 4518 string preparation
+ * simplified to case folding and space collapsing).
+ */
+import { parseGeneralizedTime } from '../sdp/time.js';
+
+/** What matching needs to know about an attribute type. */
+export interface MatchingRules {
+  equality?: string | undefined;
+  ordering?: string | undefined;
+  substr?: string | undefined;
+  syntax?: string | undefined;
+}
+
+/** Syntax OIDs (RFC 4517 §3.3, RFC 4530). */
+export const Syntax = {
+  bitString: '1.3.6.1.4.1.1466.115.121.1.6',
+  boolean: '1.3.6.1.4.1.1466.115.121.1.7',
+  directoryString: '1.3.6.1.4.1.1466.115.121.1.15',
+  dn: '1.3.6.1.4.1.1466.115.121.1.12',
+  generalizedTime: '1.3.6.1.4.1.1466.115.121.1.24',
+  ia5String: '1.3.6.1.4.1.1466.115.121.1.26',
+  integer: '1.3.6.1.4.1.1466.115.121.1.27',
+  numericString: '1.3.6.1.4.1.1466.115.121.1.36',
+  oid: '1.3.6.1.4.1.1466.115.121.1.38',
+  octetString: '1.3.6.1.4.1.1466.115.121.1.40',
+  printableString: '1.3.6.1.4.1.1466.115.121.1.44',
+  telephoneNumber: '1.3.6.1.4.1.1466.115.121.1.50',
+  binary: '1.3.6.1.4.1.1466.115.121.1.5',
+  uuid: '1.3.6.1.1.16.1',
+} as const;
+
+const BINARY_SYNTAXES = new Set<string>([Syntax.octetString, Syntax.binary, '1.3.6.1.4.1.1466.115.121.1.28', '1.3.6.1.4.1.1466.115.121.1.8']);
+
+/** Values of these syntaxes are bytes, carried as latin1 strings (one character per byte). */
+export function isBinarySyntax(syntax: string | undefined): boolean {
+  return syntax !== undefined && BINARY_SYNTAXES.has(syntax);
+}
+
+/**
+ * Why a value is not valid for a syntax, or undefined when it is.
+ * Binary syntaxes accept anything.
+ */
+export function syntaxProblem(syntax: string | undefined, value: string): string | undefined {
+  switch (syntax) {
+    case Syntax.directoryString:
+      return value.length === 0 ? 'a directory string must not be empty' : undefined;
+    case Syntax.ia5String:
+      return /^[\x00-\x7f]*$/.test(value) ? undefined : 'only ASCII (IA5) characters are allowed';
+    case Syntax.integer:
+      return /^-?(?:0|[1-9][0-9]*)$/.test(value) ? undefined : `'${value}' is not an integer`;
+    case Syntax.boolean:
+      return value === 'TRUE' || value === 'FALSE' ? undefined : `'${value}' is not TRUE or FALSE`;
+    case Syntax.generalizedTime:
+      return parseGeneralizedTime(value) ? undefined : `'${value}' is not a generalizedTime (YYYYMMDDHHMMSSZ)`;
+    case Syntax.numericString:
+      return /^[0-9 ]+$/.test(value) ? undefined : `'${value}' is not a numeric string`;
+    case Syntax.printableString:
+      return /^[A-Za-z0-9 '()+,\-./:?=]+$/.test(value) ? undefined : `'${value}' has characters a printable string does not allow`;
+    case Syntax.telephoneNumber:
+      return value.trim() !== '' ? undefined : 'a telephone number must not be empty';
+    case Syntax.oid:
+      return /^(?:[A-Za-z][A-Za-z0-9-]*|[0-2](?:\.(?:0|[1-9][0-9]*))+)$/.test(value) ? undefined : `'${value}' is not an OID or descriptor`;
+    case Syntax.uuid:
+      return /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(value) ? undefined : `'${value}' is not a UUID`;
+    default:
+      return undefined;
+  }
+}
+
+const foldSpaces = (s: string): string => s.trim().replace(/\s+/g, ' ');
+
+/** Sortable normal form of a generalizedTime: fixed width, so text order is time order. */
+export function timeKey(date: Date): string {
+  return date.toISOString().replace(/[-:T]/g, '').replace('.', '').slice(0, 17) + 'Z';
+}
+
+/** Sortable normal form of an integer: sign, digit count and digits, so text order is numeric order. */
+function integerKey(value: string): string | undefined {
+  if (!/^-?[0-9]+$/.test(value.trim())) return undefined;
+  const negative = value.trim().startsWith('-');
+  const digits = value.trim().replace(/^-/, '').replace(/^0+(?=.)/, '');
+  if (digits === '0') return 'n0';
+  const width = String(digits.length).padStart(4, '0');
+  if (!negative) return `p${width}${digits}`;
+  // Negative numbers sort before positives and in reverse: complement width and digits.
+  const complement = (s: string): string => [...s].map((d) => String(9 - Number(d))).join('');
+  return `m${complement(width)}${complement(digits)}`;
+}
+
+/**
+ * The normal form of a value for equality (and, where the rule allows, ordering), or
+ * undefined when the value cannot be compared under the attribute's rules.
+ * `dnNormalizer` normalises DN-syntax values.
+ */
+export function normalize(rules: MatchingRules, value: string, dnNormalizer?: (dn: string) => string): string | undefined {
+  const rule = (rules.equality ?? '').toLowerCase();
+  switch (rule) {
+    case 'caseignorematch':
+    case 'caseignoreia5match':
+    case 'caseignorelistmatch':
+      return foldSpaces(value).toLowerCase();
+    case 'caseexactmatch':
+    case 'caseexactia5match':
+      return foldSpaces(value);
+    case 'numericstringmatch':
+      return value.replace(/ /g, '');
+    case 'telephonenumbermatch':
+      return value.replace(/[\s-]/g, '').toLowerCase();
+    case 'integermatch':
+      return integerKey(value);
+    case 'generalizedtimematch': {
+      const date = parseGeneralizedTime(value.trim());
+      return date ? timeKey(date) : undefined;
+    }
+    case 'booleanmatch':
+      return value.trim().toUpperCase();
+    case 'objectidentifiermatch':
+    case 'uuidmatch':
+      return value.trim().toLowerCase();
+    case 'distinguishednamematch':
+      if (!dnNormalizer) return value;
+      try {
+        return dnNormalizer(value);
+      } catch {
+        return undefined;
+      }
+    case 'octetstringmatch':
+      return value;
+    case '':
+      // No equality rule: nothing can be matched by equality (RFC 4512 §4.1.2); callers treat
+      // such attributes as undefined in filters. Keep the raw value for storage comparisons.
+      return value;
+    default:
+      return foldSpaces(value).toLowerCase();
+  }
+}
+
+/** Whether the attribute has an equality rule at all. */
+export function hasEquality(rules: MatchingRules): boolean {
+  return (rules.equality ?? '') !== '';
+}
+
+/** Whether the attribute's values can be ordered (an ORDERING rule, or integer/time equality implying one). */
+export function isOrdered(rules: MatchingRules): boolean {
+  return (rules.ordering ?? '') !== '';
+}
+
+/** Normal form for substring matching: case folded unless the rule is case-exact. */
+export function substringForm(rules: MatchingRules, value: string): string {
+  const rule = (rules.substr ?? rules.equality ?? '').toLowerCase();
+  if (rule.startsWith('caseexact') || rule === 'octetstringsubstringsmatch') return foldSpaces(value);
+  if (rule.startsWith('telephonenumber')) return value.replace(/[\s-]/g, '').toLowerCase();
+  return foldSpaces(value).toLowerCase();
+}
+
+/** Does a value match a substring assertion? Pieces are already in {@link substringForm}. */
+export function matchesSubstrings(value: string, initial: string | undefined, any: readonly string[], final: string | undefined): boolean {
+  let pos = 0;
+  if (initial !== undefined) {
+    if (!value.startsWith(initial)) return false;
+    pos = initial.length;
+  }
+  for (const piece of any) {
+    const at = value.indexOf(piece, pos);
+    if (at === -1) return false;
+    pos = at + piece.length;
+  }
+  if (final !== undefined) return value.length - pos >= final.length && value.endsWith(final);
+  return true;
+}

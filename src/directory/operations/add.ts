@@ -1,0 +1,117 @@
+/**
+ * Add (RFC 4511 §4.7), with the ILS conventions: RDN values and a conference's cn are
+ * filled in when clients leave them out, and application containers appear on first use.
+ */
+import { randomUUID } from 'node:crypto';
+import type { StoredEntry } from '../../store/entries.js';
+import { checkAdd, ownerOf } from '../access.js';
+import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
+import type { DirectoryContext, Identity } from '../context.js';
+import { resolveClasses } from '../entry-check.js';
+import { completeEntry, findLive, indexRows, matchedDn } from '../entries.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import type { Name } from '../names.js';
+import { formatDn } from '../dn.js';
+
+const DYNAMIC_OBJECT = 'dynamicobject';
+
+/** Inserts an entry whose attributes are complete and checked. */
+function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: Record<string, string[]>, owner: string, expiresAt: number | null): StoredEntry {
+  const now = ctx.now();
+  const entry: Omit<StoredEntry, 'id'> = {
+    dn: dnText,
+    ndn: name.ndn,
+    parent: name.parent,
+    path: name.path,
+    attributes,
+    creator: owner,
+    modifier: owner,
+    createdAt: now,
+    modifiedAt: now,
+    uuid: randomUUID(),
+    expiresAt,
+  };
+  const id = ctx.entries.insert(entry, indexRows(ctx, attributes));
+  return { ...entry, id };
+}
+
+/**
+ * Creates the `appName=<app>,ou=applications` container NetMeeting registers under, when the
+ * first registration arrives before anyone created it.
+ */
+function ensureApplicationContainer(ctx: DirectoryContext, parent: Name, owner: string): StoredEntry | undefined {
+  const rdn = parent.dn[0];
+  if (parent.dn.length < 2 || rdn?.length !== 1 || ctx.schema.attribute(rdn[0]!.type)?.key !== 'appname') return undefined;
+  const grandparent = ctx.names.parse(formatDn(parent.dn.slice(1)));
+  if (grandparent.ndn !== ctx.applicationsNdn) return undefined;
+  const cls = ctx.schema.objectClass('rendezvousApplication');
+  if (!cls) return undefined;
+  return insert(ctx, parent, formatDn(parent.dn), { objectclass: [cls.name], appname: [rdn[0]!.value] }, owner, null);
+}
+
+/** Adds an entry; returns it as stored. */
+export function add(ctx: DirectoryContext, identity: Identity, dnText: string, raw: readonly RawAttribute[]): StoredEntry {
+  const name = ctx.names.parse(dnText);
+  if (name.ndn === '') throw new DirectoryError(ResultCode.unwillingToPerform, 'the root DSE cannot be added');
+  checkAdd(ctx, identity, name);
+
+  const input = readAttributes(ctx, raw);
+  for (const { attr } of input.values()) if (attr.key !== 'objectclass') checkWritable(attr);
+  if ([...input.values()].some(({ attr }) => attr.key === 'entryttl')) {
+    throw new DirectoryError(ResultCode.constraintViolation, 'entryTTL cannot be given in an add; refresh the entry after adding it (modify entryTTL or the refresh operation)');
+  }
+  const { classes } = resolveClasses(ctx, input.get('objectclass')?.values ?? []);
+  const attributes: Record<string, string[]> = {};
+  for (const [key, { values }] of input) attributes[key] = values;
+  attributes.objectclass = [...new Set(classes.map((c) => c.name))];
+
+  // The RDN's values belong to the entry: add those the client left out (ILS clients do).
+  const allowed = new Set(classes.flatMap((c) => [...c.allowed]));
+  for (const ava of name.dn[0]!) {
+    const attr = ctx.schema.attribute(ava.type)!;
+    if (!allowed.has(attr.key)) {
+      throw new DirectoryError(ResultCode.namingViolation, `the RDN attribute '${attr.name}' is not allowed by the object classes ${classes.map((c) => c.name).join(', ')}`);
+    }
+    const values = (attributes[attr.key] ??= []);
+    const wanted = ctx.evaluator.assertion(attr, ava.value);
+    if (!values.some((v) => ctx.evaluator.assertion(attr, v) === wanted)) {
+      if (attr.singleValue && values.length > 0) {
+        throw new DirectoryError(ResultCode.namingViolation, `the RDN value ${attr.name}=${ava.value} differs from the entry's ${attr.name}`);
+      }
+      values.push(ava.value);
+    }
+  }
+  // ILS: a conference's cn defaults to its uid.
+  if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
+
+  completeEntry(ctx, classes, attributes);
+  const dynamic = classes.some((c) => c.key === DYNAMIC_OBJECT);
+  const owner = ownerOf(identity);
+
+  const entry = ctx.entries.transaction(() => {
+    const existing = ctx.entries.get(name.ndn);
+    if (existing && (existing.expiresAt === null || existing.expiresAt > ctx.now())) {
+      throw new DirectoryError(ResultCode.entryAlreadyExists, `entry already exists: ${dnText}`);
+    }
+    if (existing) ctx.entries.delete(existing.id);
+    const parentName = ctx.names.parse(formatDn(name.dn.slice(1)));
+    const parent = name.parent === '' ? undefined : (findLive(ctx, parentName) ?? ensureApplicationContainer(ctx, parentName, owner));
+    if (name.parent !== '' && !parent) {
+      throw new DirectoryError(ResultCode.noSuchObject, `parent entry does not exist: ${formatDn(name.dn.slice(1))}`, matchedDn(ctx, name));
+    }
+    if (!dynamic && parent && parent.expiresAt !== null) {
+      throw new DirectoryError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
+    }
+    const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
+    return insert(ctx, name, dnText, attributes, owner, expiresAt);
+  });
+  ctx.events.emit('added', entry);
+  return entry;
+}
+
+/** Adds a static entry as the server itself (the suffix and ILS containers), if missing. */
+export function ensureEntry(ctx: DirectoryContext, dnText: string, attributes: Record<string, string[]>): void {
+  const name = ctx.names.parse(dnText);
+  if (ctx.entries.get(name.ndn)) return;
+  insert(ctx, name, dnText, attributes, '', null);
+}

@@ -1,0 +1,22 @@
+/**
+ * Compare (RFC 4511 §4.10).
+ */
+import { resolveAttribute } from '../attributes.js';
+import type { DirectoryContext } from '../context.js';
+import { requireLive } from '../entries.js';
+import { valuesOf } from '../entry-view.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import { hasEquality } from '../matching.js';
+
+/** True when the entry holds the value (compareTrue), false otherwise (compareFalse). */
+export function compare(ctx: DirectoryContext, dnText: string, attributeDescription: string, value: Buffer): boolean {
+  const name = ctx.names.parse(dnText);
+  const entry = requireLive(ctx, name, dnText);
+  const attr = resolveAttribute(ctx, attributeDescription);
+  if (!hasEquality(attr.rules)) throw new DirectoryError(ResultCode.inappropriateMatching, `${attr.name} has no equality matching rule`);
+  const values = valuesOf(ctx, entry, attr);
+  if (values.length === 0) throw new DirectoryError(ResultCode.noSuchAttribute, `${dnText} has no ${attr.name}`);
+  const text = attr.binary ? value.toString('latin1') : value.toString('utf8');
+  const wanted = ctx.evaluator.assertion(attr, text);
+  return wanted !== undefined && values.some((v) => ctx.evaluator.assertion(attr, v) === wanted);
+}

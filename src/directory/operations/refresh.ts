@@ -1,0 +1,23 @@
+/**
+ * Refresh of a dynamic entry (RFC 2589 §4.1): grants a new time to live.
+ */
+import { checkOwner } from '../access.js';
+import type { DirectoryContext, Identity } from '../context.js';
+import { requireLive } from '../entries.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import { grantTtl } from './modify.js';
+
+/** Refreshes an entry; returns the TTL granted, in seconds. */
+export function refresh(ctx: DirectoryContext, identity: Identity, dnText: string, requestedTtl: number): number {
+  const name = ctx.names.parse(dnText);
+  return ctx.entries.transaction(() => {
+    const entry = requireLive(ctx, name, dnText);
+    if (entry.expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
+    checkOwner(identity, entry, 'refresh');
+    const ttl = grantTtl(ctx, requestedTtl);
+    const updated = { ...entry, expiresAt: ctx.now() + ttl * 1000 };
+    ctx.entries.setExpiry(updated.id, updated.expiresAt);
+    ctx.events.emit('modified', updated, entry);
+    return ttl;
+  });
+}

@@ -1,0 +1,92 @@
+/**
+ * Search (RFC 4511 §4.5): the indexable part of the filter runs in SQLite, the whole filter
+ * is evaluated on each candidate, and entries are produced one at a time so the protocol
+ * layer can stream them with back-pressure and stop at its limits.
+ */
+import type { Scope, StoredEntry } from '../../store/entries.js';
+import type { DirectoryContext } from '../context.js';
+import { matchedDn } from '../entries.js';
+import { parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import type { EvaluationTarget } from '../evaluate.js';
+import type { Filter } from '../filter.js';
+import type { Name } from '../names.js';
+import { SUBSCHEMA_DN } from '../special-entries.js';
+
+/** A search request, decoded. */
+export interface SearchRequest {
+  base: string;
+  scope: Scope;
+  filter: Filter;
+  attributes: readonly string[];
+  typesOnly: boolean;
+  /** Continue after this entry id (paged results). */
+  afterId?: number;
+}
+
+/** One result: the entry view and its id (for paging cookies). */
+export interface SearchResult {
+  id: number;
+  view: EntryView;
+}
+
+/** The special entries and how to read them. */
+export interface SpecialEntries {
+  rootDse(): Record<string, string[]>;
+  subschema(): Record<string, string[]>;
+}
+
+function mapTarget(ctx: DirectoryContext, attributes: Record<string, string[]>): EvaluationTarget {
+  return { values: (attr) => attributes[attr.key] ?? [], dnValues: () => [] };
+}
+
+function storedTarget(ctx: DirectoryContext, entry: StoredEntry, name: () => Name): EvaluationTarget {
+  return {
+    values: (attr) => valuesOf(ctx, entry, attr),
+    dnValues: () => name().dn.flat(),
+  };
+}
+
+/** Runs a search; throws before the first result when the base does not exist. */
+export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
+  const base = ctx.names.parse(request.base);
+  const selection = parseSelection(ctx, request.attributes);
+
+  // The root DSE and the subschema entry exist only for base-scope reads of themselves.
+  if (base.ndn === '' && request.scope === 'base') {
+    const attributes = special.rootDse();
+    if (ctx.evaluator.evaluate(request.filter, mapTarget(ctx, attributes)) === true) {
+      yield { id: 0, view: selectAttributes(ctx, '', attributes, selection, request.typesOnly) };
+    }
+    return;
+  }
+  if ((base.ndn === 'cn=subschema' || base.ndn === 'cn=schema') && !ctx.entries.get(base.ndn)) {
+    if (request.scope === 'one') return;
+    const attributes = special.subschema();
+    if (ctx.evaluator.evaluate(request.filter, mapTarget(ctx, attributes)) === true) {
+      yield { id: 0, view: selectAttributes(ctx, SUBSCHEMA_DN, attributes, selection, request.typesOnly) };
+    }
+    return;
+  }
+
+  if (base.ndn !== '') {
+    const entry = ctx.entries.get(base.ndn);
+    if (!entry || (entry.expiresAt !== null && entry.expiresAt <= ctx.now())) {
+      throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
+    }
+  }
+  const scan = ctx.entries.scan({
+    scope: base.ndn === '' && request.scope === 'one' ? 'one' : request.scope,
+    baseNdn: base.ndn,
+    basePath: base.path,
+    index: ctx.evaluator.plan(request.filter),
+    ...(request.afterId === undefined ? {} : { afterId: request.afterId }),
+    now: ctx.now(),
+  });
+  for (const entry of scan) {
+    let name: Name | undefined;
+    const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
+    if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
+    yield { id: entry.id, view: viewOf(ctx, entry, selection, request.typesOnly) };
+  }
+}

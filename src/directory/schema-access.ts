@@ -1,0 +1,136 @@
+/**
+ * What the directory needs of the schema, resolved once at start: every attribute type with
+ * its inherited matching rules and syntax, every object class with its inherited MUST and MAY.
+ */
+import type { MatchingRules } from './matching.js';
+import { isBinarySyntax } from './matching.js';
+import type { AttributeType, Schema } from './schema/index.js';
+import type { ObjectClassKind } from './schema/types.js';
+
+/** An attribute type, resolved. */
+export interface AttributeInfo {
+  /** Primary name (or the OID when it has none), as the directory returns it. */
+  readonly name: string;
+  /** Lower-case primary name: the key in stored entries and in the index. */
+  readonly key: string;
+  readonly oid: string;
+  /** Every name and the OID, lower-cased. */
+  readonly aliases: readonly string[];
+  readonly rules: MatchingRules;
+  readonly singleValue: boolean;
+  readonly noUserModification: boolean;
+  /** usage other than userApplications. */
+  readonly operational: boolean;
+  /** Values are bytes (octet string syntaxes). */
+  readonly binary: boolean;
+}
+
+/** An object class, resolved. */
+export interface ClassInfo {
+  readonly name: string;
+  readonly key: string;
+  readonly oid: string;
+  readonly kind: ObjectClassKind;
+  /** Keys of this class and all its superclasses. */
+  readonly lineage: readonly string[];
+  /** Attribute keys required, inherited included. */
+  readonly must: ReadonlySet<string>;
+  /** Attribute keys allowed (MUST and MAY), inherited included. */
+  readonly allowed: ReadonlySet<string>;
+}
+
+/** Lookups the directory makes. */
+export interface SchemaAccess {
+  /** By any name or OID, case-insensitively. */
+  attribute(nameOrOid: string): AttributeInfo | undefined;
+  objectClass(nameOrOid: string): ClassInfo | undefined;
+  /** RFC 4512 description strings for cn=Subschema. */
+  readonly descriptions: {
+    readonly attributeTypes: readonly string[];
+    readonly objectClasses: readonly string[];
+    readonly ldapSyntaxes: readonly string[];
+    readonly matchingRules: readonly string[];
+    readonly matchingRuleUse: readonly string[];
+  };
+}
+
+/** Builds an {@link AttributeInfo} from resolved parts. */
+export function attributeInfo(parts: {
+  oid: string;
+  names: readonly string[];
+  rules: MatchingRules;
+  singleValue: boolean;
+  noUserModification: boolean;
+  usage: string;
+}): AttributeInfo {
+  const name = parts.names[0] ?? parts.oid;
+  return {
+    name,
+    key: name.toLowerCase(),
+    oid: parts.oid,
+    aliases: [...parts.names.map((n) => n.toLowerCase()), parts.oid],
+    rules: parts.rules,
+    singleValue: parts.singleValue,
+    noUserModification: parts.noUserModification,
+    operational: parts.usage !== 'userApplications',
+    binary: isBinarySyntax(parts.rules.syntax),
+  };
+}
+
+/**
+ * Resolves a loaded {@link Schema} into the lookups the directory makes, caching each answer.
+ */
+export function schemaAccess(schema: Schema): SchemaAccess {
+  const attributes = new Map<string, AttributeInfo | null>();
+  const classes = new Map<string, ClassInfo | null>();
+  const infoOf = (type: AttributeType): AttributeInfo =>
+    attributeInfo({
+      oid: type.oid,
+      names: type.names,
+      rules: { equality: type.matching.equality, ordering: type.matching.ordering, substr: type.matching.substr, syntax: type.matching.syntax },
+      singleValue: type.singleValue,
+      noUserModification: type.noUserModification,
+      usage: type.usage,
+    });
+  const keyOfType = (type: AttributeType): string => (type.names[0] ?? type.oid).toLowerCase();
+  const subschema = schema.subschema();
+  return {
+    attribute(nameOrOid) {
+      const key = nameOrOid.toLowerCase();
+      let info = attributes.get(key);
+      if (info === undefined) {
+        const type = schema.attribute(nameOrOid);
+        info = type ? infoOf(type) : null;
+        attributes.set(key, info);
+      }
+      return info ?? undefined;
+    },
+    objectClass(nameOrOid) {
+      const key = nameOrOid.toLowerCase();
+      let info = classes.get(key);
+      if (info === undefined) {
+        const cls = schema.objectClass(nameOrOid);
+        info = cls
+          ? {
+              name: cls.name,
+              key: cls.name.toLowerCase(),
+              oid: cls.oid,
+              kind: cls.kind,
+              lineage: [cls, ...cls.superclasses].map((c) => c.name.toLowerCase()),
+              must: new Set(cls.must.map(keyOfType)),
+              allowed: new Set([...cls.must, ...cls.may].map(keyOfType)),
+            }
+          : null;
+        classes.set(key, info);
+      }
+      return info ?? undefined;
+    },
+    descriptions: {
+      attributeTypes: subschema.attributeTypes,
+      objectClasses: subschema.objectClasses,
+      ldapSyntaxes: subschema.ldapSyntaxes,
+      matchingRules: subschema.matchingRules,
+      matchingRuleUse: subschema.matchingRuleUse,
+    },
+  };
+}

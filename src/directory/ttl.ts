@@ -1,0 +1,28 @@
+/**
+ * Time-to-live policy for dynamic entries (RFC 2589). Pure: times are passed in.
+ */
+
+/** Bounds and default, in seconds. */
+export interface TtlPolicy {
+  /** Given to new dynamic entries: 1800 s, what ILS clients refresh to. */
+  readonly defaultTtl: number;
+  /** Requests below are raised to this. */
+  readonly minTtl: number;
+  /** Requests above are refused (sizeLimitExceeded, as RFC 2589 says). */
+  readonly maxTtl: number;
+}
+
+/** RFC 2589's upper bound of a requested TTL: 31557600 s, one year. */
+export const RFC2589_MAX_TTL = 31_557_600;
+
+/**
+ * Defaults. The minimum of 60 s keeps a misbehaving client from asking for refreshes every
+ * second; the maximum of one day (86400 s, slapd's dds default) keeps a forgotten entry
+ * from lingering for a year.
+ */
+export const DEFAULT_TTL_POLICY: TtlPolicy = { defaultTtl: 1800, minTtl: 60, maxTtl: 86_400 };
+
+/** Seconds left before `expiresAt` (ms), rounded up, never negative. */
+export function remainingTtl(expiresAt: number, now: number): number {
+  return Math.max(0, Math.ceil((expiresAt - now) / 1000));
+}

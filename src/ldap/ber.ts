@@ -1,0 +1,168 @@
+/**
+ * The BER subset LDAP uses (RFC 4511 §5.1: definite lengths only), for the message envelope,
+ * controls, binds, extended operations and every response. Reading works on untrusted
+ * bytes: every length is checked against what is there.
+ */
+
+/** Raised for bytes that are not valid BER. The connection that sent them is ended. */
+export class BerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'BerError';
+  }
+}
+
+/** One TLV: its tag, where its value starts and ends in the buffer. */
+export interface Tlv {
+  tag: number;
+  /** Where the tag byte is. */
+  offset: number;
+  /** Where the value starts. */
+  start: number;
+  end: number;
+}
+
+/** Reads the TLV at `offset` (tag, length); throws when the buffer does not hold it. */
+export function readTlv(buffer: Buffer, offset: number, limit = buffer.length): Tlv {
+  if (offset + 2 > limit) throw new BerError('truncated element');
+  const tag = buffer[offset]!;
+  if ((tag & 0x1f) === 0x1f) throw new BerError('multi-byte tags are not used by LDAP');
+  let length = buffer[offset + 1]!;
+  let start = offset + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0) throw new BerError('indefinite length is not allowed in LDAP');
+    if (count > 4) throw new BerError('length too large');
+    if (start + count > limit) throw new BerError('truncated length');
+    length = 0;
+    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[start + i]!;
+    start += count;
+  }
+  const end = start + length;
+  if (end > limit) throw new BerError('element longer than its container');
+  return { tag, offset, start, end };
+}
+
+/** How many bytes a complete TLV at the start of `buffer` needs, or undefined if the header is incomplete. */
+export function pduLength(buffer: Buffer): number | undefined {
+  if (buffer.length < 2) return undefined;
+  let length = buffer[1]!;
+  let header = 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0) throw new BerError('indefinite length is not allowed in LDAP');
+    if (count > 4) throw new BerError('length too large');
+    if (buffer.length < 2 + count) return undefined;
+    length = 0;
+    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[2 + i]!;
+    header += count;
+  }
+  return header + length;
+}
+
+/** A cursor over the elements of a constructed value. */
+export class BerReader {
+  readonly buffer: Buffer;
+  offset: number;
+  readonly end: number;
+
+  constructor(buffer: Buffer, start = 0, end = buffer.length) {
+    this.buffer = buffer;
+    this.offset = start;
+    this.end = end;
+  }
+
+  get done(): boolean {
+    return this.offset >= this.end;
+  }
+
+  /** Tag of the next element, or undefined at the end. */
+  peek(): number | undefined {
+    return this.done ? undefined : this.buffer[this.offset];
+  }
+
+  /** Reads the next element, which must have tag `tag` when given. */
+  next(tag?: number): Tlv {
+    const tlv = readTlv(this.buffer, this.offset, this.end);
+    if (tag !== undefined && tlv.tag !== tag) {
+      throw new BerError(`expected tag 0x${tag.toString(16)}, found 0x${tlv.tag.toString(16)}`);
+    }
+    this.offset = tlv.end;
+    return tlv;
+  }
+
+  /** A reader over the next (constructed) element's contents. */
+  enter(tag?: number): BerReader {
+    const tlv = this.next(tag);
+    return new BerReader(this.buffer, tlv.start, tlv.end);
+  }
+
+  /** The bytes of the next element's value. */
+  bytes(tag?: number): Buffer {
+    const tlv = this.next(tag);
+    return this.buffer.subarray(tlv.start, tlv.end);
+  }
+
+  /** The next element's value as UTF-8 text. */
+  string(tag = 0x04): string {
+    return this.bytes(tag).toString('utf8');
+  }
+
+  /** The next element as an INTEGER (or ENUMERATED with tag 0x0a) that fits in 32 bits. */
+  integer(tag = 0x02): number {
+    const value = this.bytes(tag);
+    if (value.length === 0 || value.length > 4) throw new BerError('integer of unsupported size');
+    return value.readIntBE(0, value.length);
+  }
+
+  /** The next element as a BOOLEAN. */
+  boolean(tag = 0x01): boolean {
+    const value = this.bytes(tag);
+    if (value.length !== 1) throw new BerError('bad boolean');
+    return value[0] !== 0;
+  }
+
+  /** The whole next element (tag, length and value). */
+  raw(): Buffer {
+    const start = this.offset;
+    this.next();
+    return this.buffer.subarray(start, this.offset);
+  }
+}
+
+/** Encodes a length. */
+function lengthBytes(length: number): Buffer {
+  if (length < 0x80) return Buffer.from([length]);
+  const bytes: number[] = [];
+  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** A TLV of the given tag around the concatenated parts. */
+export function tlv(tag: number, ...parts: Buffer[]): Buffer {
+  const content = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  return Buffer.concat([Buffer.from([tag]), lengthBytes(content.length), content]);
+}
+
+/** An OCTET STRING (or other primitive) from text or bytes. */
+export function octets(value: string | Buffer, tag = 0x04): Buffer {
+  return tlv(tag, typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
+}
+
+/** An INTEGER (or ENUMERATED with tag 0x0a), minimal two's complement. */
+export function integer(value: number, tag = 0x02): Buffer {
+  const bytes: number[] = [];
+  let n = value;
+  do {
+    bytes.unshift(n & 0xff);
+    n = Math.floor(n / 256);
+  } while (n !== 0 && n !== -1);
+  if (value >= 0 && bytes[0]! & 0x80) bytes.unshift(0);
+  if (value < 0 && !(bytes[0]! & 0x80)) bytes.unshift(0xff);
+  return tlv(tag, Buffer.from(bytes));
+}
+
+/** A BOOLEAN. */
+export function boolean(value: boolean): Buffer {
+  return tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
+}

@@ -1,0 +1,93 @@
+/**
+ * The whole server: database, schema, directory and LDAP listener, started and stopped
+ * together.
+ */
+import { statSync } from 'node:fs';
+import type { DirectoryOptions } from '../directory/context.js';
+import { Directory } from '../directory/directory.js';
+import { schemaAccess } from '../directory/schema-access.js';
+import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
+import { DEFAULT_TTL_POLICY } from '../directory/ttl.js';
+import { LdapServer } from '../ldap/server.js';
+import type { Logger } from '../ldap/log.js';
+import { AccountStore } from '../store/accounts.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { EntryStore } from '../store/entries.js';
+
+/** How to run the server. */
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** SQLite file, or `:memory:`. */
+  db: string;
+  suffix: string;
+  ilsOpen: boolean;
+  ttl?: DirectoryOptions['ttl'];
+  version: string;
+}
+
+/** Default options: what `rendezvous serve` does with no flags. */
+export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'version'> = {
+  host: '127.0.0.1',
+  port: 1389,
+  db: './data/rendezvous.db',
+  suffix: 'o=Intranet',
+  ilsOpen: false,
+};
+
+/** Opens the database and builds the directory over it (also used by `rendezvous account`). */
+export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'version'>): { db: SqliteDatabase; directory: Directory; accounts: AccountStore } {
+  const schema = loadSchemaSync();
+  const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
+  schemaTime.setMilliseconds(0);
+  const db = openDatabase(options.db);
+  try {
+    const accounts = new AccountStore(db);
+    const directory = new Directory({
+      schema: schemaAccess(schema),
+      entries: new EntryStore(db),
+      accounts,
+      schemaTime,
+      options: { suffix: options.suffix, ilsOpen: options.ilsOpen, ttl: options.ttl ?? DEFAULT_TTL_POLICY, vendorVersion: options.version },
+    });
+    return { db, directory, accounts };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly directory: Directory;
+  /** Stops listening, finishes in-flight operations, closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server. */
+export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
+  const { db, directory } = openDirectory(options);
+  let ldap: LdapServer;
+  try {
+    ldap = await LdapServer.start(directory, { host: options.host, port: options.port }, log);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const { port } = ldap.address;
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `ldap://${host}:${port}`;
+  log.info(`listening on ${url} (suffix ${options.suffix}, database ${options.db}${options.ilsOpen ? ', ILS open registration' : ''})`);
+  let stopping: Promise<void> | undefined;
+  return {
+    url,
+    directory,
+    stop: () =>
+      (stopping ??= (async () => {
+        await ldap.close();
+        db.close();
+        log.info('stopped');
+      })()),
+  };
+}

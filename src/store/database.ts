@@ -1,0 +1,48 @@
+/**
+ * Opening the SQLite file: durability settings and migrations from `schema/*.sql`.
+ */
+import Database from 'better-sqlite3';
+import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where the SQL migrations live: `schema/NNN-name.sql`, applied in order. */
+const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
+
+/** A better-sqlite3 database handle. */
+export type SqliteDatabase = Database.Database;
+
+/**
+ * Opens (creating if needed) the database at `path`, or in memory for `:memory:`.
+ *
+ * WAL with `synchronous = FULL`: every commit is fsynced before the operation is
+ * acknowledged, so an acknowledged write survives a crash or power cut; WAL keeps readers
+ * from blocking the writer.
+ */
+export function openDatabase(path: string): SqliteDatabase {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+}
+
+/** Applies the migrations newer than the database's `user_version`, each in one transaction. */
+export function migrate(db: SqliteDatabase): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  const files = readdirSync(SCHEMA_DIR)
+    .filter((f) => /^\d+-.*\.sql$/.test(f))
+    .sort();
+  for (const file of files) {
+    const version = Number.parseInt(file, 10);
+    if (version <= current) continue;
+    const sql = readFileSync(`${SCHEMA_DIR}${file}`, 'utf8');
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${version}`);
+    })();
+  }
+}

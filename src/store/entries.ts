@@ -1,0 +1,212 @@
+/**
+ * Entries in SQLite: prepared statements for lookups, writes and scoped candidate scans.
+ */
+import type { SqliteDatabase } from './database.js';
+import { compileIndexQuery, type IndexQuery } from './index-query.js';
+
+/** An entry as stored. Attribute names are canonical; values are as the client sent them. */
+export interface StoredEntry {
+  id: number;
+  dn: string;
+  ndn: string;
+  parent: string;
+  path: string;
+  attributes: Record<string, string[]>;
+  creator: string;
+  modifier: string;
+  createdAt: number;
+  modifiedAt: number;
+  uuid: string;
+  expiresAt: number | null;
+}
+
+/** A row of `entry_index`. */
+export interface IndexRow {
+  attr: string;
+  value: string;
+}
+
+/** Search scopes, as LDAP numbers them. */
+export type Scope = 'base' | 'one' | 'sub';
+
+/** Where and what to scan. */
+export interface ScanRequest {
+  scope: Scope;
+  /** Normalised base DN. */
+  baseNdn: string;
+  /** Path of the base (for subtree). */
+  basePath: string;
+  /** Restrict to entries the index says may match. */
+  index?: IndexQuery | undefined;
+  /** Only entries with a larger id (paging). */
+  afterId?: number;
+  /** Entries expiring at or before this instant (ms) are invisible. */
+  now: number;
+}
+
+interface Row {
+  id: number;
+  dn: string;
+  ndn: string;
+  parent: string;
+  path: string;
+  attributes: string;
+  creator: string;
+  modifier: string;
+  created_at: number;
+  modified_at: number;
+  uuid: string;
+  expires_at: number | null;
+}
+
+const fromRow = (r: Row): StoredEntry => ({
+  id: r.id,
+  dn: r.dn,
+  ndn: r.ndn,
+  parent: r.parent,
+  path: r.path,
+  attributes: JSON.parse(r.attributes) as Record<string, string[]>,
+  creator: r.creator,
+  modifier: r.modifier,
+  createdAt: r.created_at,
+  modifiedAt: r.modified_at,
+  uuid: r.uuid,
+  expiresAt: r.expires_at,
+});
+
+/** Rows read per query of a scan. */
+const SCAN_BATCH = 256;
+
+/** Separator of RDNs in `path`; the next code point bounds a subtree range. */
+export const PATH_SEPARATOR = '\u0001';
+const PATH_END = '\u0002';
+
+/** The entries table. */
+export class EntryStore {
+  readonly #db: SqliteDatabase;
+  readonly #get;
+  readonly #insert;
+  readonly #update;
+  readonly #delete;
+  readonly #insertIndex;
+  readonly #deleteIndex;
+  readonly #hasChildren;
+  readonly #setExpiry;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#get = db.prepare<[string], Row>('SELECT * FROM entries WHERE ndn = ?');
+    this.#insert = db.prepare(
+      `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at)
+       VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt)`,
+    );
+    this.#update = db.prepare(
+      'UPDATE entries SET attributes = @attributes, modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt WHERE id = @id',
+    );
+    this.#delete = db.prepare('DELETE FROM entries WHERE id = ?');
+    this.#insertIndex = db.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (?, ?, ?)');
+    this.#deleteIndex = db.prepare('DELETE FROM entry_index WHERE entry_id = ?');
+    this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ? WHERE id = ?');
+    this.#hasChildren = db.prepare<[string, number], { one: number }>(
+      'SELECT 1 AS one FROM entries WHERE parent = ? AND (expires_at IS NULL OR expires_at > ?) LIMIT 1',
+    );
+  }
+
+  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
+  }
+
+  /** The entry with this normalised DN, expired or not. */
+  get(ndn: string): StoredEntry | undefined {
+    const row = this.#get.get(ndn);
+    return row ? fromRow(row) : undefined;
+  }
+
+  /** Whether any live entry sits directly below `ndn`. */
+  hasChildren(ndn: string, now: number): boolean {
+    return this.#hasChildren.get(ndn, now) !== undefined;
+  }
+
+  /** Inserts an entry with its index rows; returns its id. */
+  insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[]): number {
+    const id = Number(this.#insert.run({ ...entry, attributes: JSON.stringify(entry.attributes) }).lastInsertRowid);
+    for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
+    return id;
+  }
+
+  /** Replaces an entry's attributes and index rows. */
+  update(entry: StoredEntry, index: readonly IndexRow[]): void {
+    this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt });
+    this.#deleteIndex.run(entry.id);
+    for (const row of index) this.#insertIndex.run(entry.id, row.attr, row.value);
+  }
+
+  /** Sets when an entry expires (a refresh: attributes and index unchanged). */
+  setExpiry(id: number, expiresAt: number): void {
+    this.#setExpiry.run(expiresAt, id);
+  }
+
+  /** Deletes an entry (its index rows go with it). */
+  delete(id: number): void {
+    this.#delete.run(id);
+  }
+
+  /**
+   * Live entries in scope that the index query admits, in id order. The caller still
+   * evaluates the full filter on each. Rows are read in batches, so no cursor stays open
+   * while the caller waits (a slow reader must not block writers).
+   */
+  *scan(request: ScanRequest): Generator<StoredEntry> {
+    let afterId = request.afterId;
+    for (;;) {
+      const { sql, params } = scanSql({ ...request, ...(afterId === undefined ? {} : { afterId }) }, SCAN_BATCH);
+      const rows = this.#db.prepare<Array<string | number>, Row>(sql).all(...params);
+      for (const row of rows) yield fromRow(row);
+      if (rows.length < SCAN_BATCH) return;
+      afterId = rows.at(-1)!.id;
+    }
+  }
+
+  /** SQLite's plan for a scan, so tests can prove a search uses the indexes. */
+  explain(request: ScanRequest): string[] {
+    const { sql, params } = scanSql(request);
+    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
+  }
+}
+
+/** The SQL of a scan. */
+function scanSql(request: ScanRequest, limit?: number): { sql: string; params: Array<string | number> } {
+  const params: Array<string | number> = [];
+  let where: string;
+  switch (request.scope) {
+    case 'base':
+      where = 'ndn = ?';
+      params.push(request.baseNdn);
+      break;
+    case 'one':
+      where = 'parent = ?';
+      params.push(request.baseNdn);
+      break;
+    case 'sub':
+      if (request.basePath === '') {
+        where = '1';
+      } else {
+        where = '(path = ? OR (path > ? AND path < ?))';
+        params.push(request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END);
+      }
+      break;
+  }
+  where += ' AND (expires_at IS NULL OR expires_at > ?)';
+  params.push(request.now);
+  if (request.afterId !== undefined) {
+    where += ' AND id > ?';
+    params.push(request.afterId);
+  }
+  if (request.index) {
+    const q = compileIndexQuery(request.index);
+    where += ` AND id IN (${q.sql})`;
+    params.push(...q.params);
+  }
+  return { sql: `SELECT * FROM entries WHERE ${where} ORDER BY id${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };
+}

@@ -1,0 +1,59 @@
+/**
+ * The indexable part of a search filter, already in normal forms, and its translation to
+ * SQL over `entry_index`. The directory decides what is indexable; the store only runs it.
+ */
+
+/** A condition entry_index can answer. Every query yields a superset of the matches. */
+export type IndexQuery =
+  | { op: 'eq'; attr: string; value: string }
+  | { op: 'range'; attr: string; lower?: string; upper?: string }
+  | { op: 'prefix'; attr: string; prefix: string }
+  | { op: 'present'; attr: string }
+  | { op: 'and'; parts: IndexQuery[] }
+  | { op: 'or'; parts: IndexQuery[] };
+
+/** SQL text with its parameters. */
+export interface SqlFragment {
+  sql: string;
+  params: string[];
+}
+
+/** Upper bound for every string starting with a prefix (U+10FFFF sorts after any character in UTF-8). */
+const PREFIX_END = '\u{10FFFF}';
+
+/** Compiles a query to `SELECT entry_id ...` SQL. */
+export function compileIndexQuery(q: IndexQuery): SqlFragment {
+  switch (q.op) {
+    case 'eq':
+      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value = ?', params: [q.attr, q.value] };
+    case 'prefix':
+      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value >= ? AND value < ?', params: [q.attr, q.prefix, q.prefix + PREFIX_END] };
+    case 'present':
+      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ?', params: [q.attr] };
+    case 'range': {
+      const params = [q.attr];
+      let sql = 'SELECT entry_id FROM entry_index WHERE attr = ?';
+      if (q.lower !== undefined) {
+        sql += ' AND value >= ?';
+        params.push(q.lower);
+      }
+      if (q.upper !== undefined) {
+        sql += ' AND value <= ?';
+        params.push(q.upper);
+      }
+      return { sql, params };
+    }
+    case 'and':
+    case 'or': {
+      // Compound children are wrapped: SQLite evaluates INTERSECT and UNION left to right.
+      const parts = q.parts.map((part) => {
+        const c = compileIndexQuery(part);
+        return part.op === 'and' || part.op === 'or' ? { sql: `SELECT entry_id FROM (${c.sql})`, params: c.params } : c;
+      });
+      return {
+        sql: parts.map((p) => p.sql).join(q.op === 'and' ? ' INTERSECT ' : ' UNION '),
+        params: parts.flatMap((p) => p.params),
+      };
+    }
+  }
+}
