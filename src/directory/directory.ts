@@ -15,7 +15,7 @@ import { compare } from './operations/compare.js';
 import { remove } from './operations/delete.js';
 import { modify, type Change } from './operations/modify.js';
 import { refresh } from './operations/refresh.js';
-import { search, type SearchRequest, type SearchResult } from './operations/search.js';
+import { explainSearch, search, type SearchRequest, type SearchResult } from './operations/search.js';
 import type { SchemaAccess } from './schema-access.js';
 import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js';
 import { DirectoryError, ResultCode } from './errors.js';
@@ -131,6 +131,11 @@ export class Directory {
   /** Entries matching the request, one at a time. Throws noSuchObject before the first when the base is missing. */
   search(request: SearchRequest): Generator<SearchResult> {
     return search(this.#ctx, { rootDse: () => rootDse(this.#ctx, this.#features), subschema: () => subschema(this.#ctx, this.#schemaTime) }, request);
+  }
+
+  /** SQLite's query plan for the stored part of a search. */
+  explain(request: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
+    return explainSearch(this.#ctx, request);
   }
 
   /** ILS has no rename: refused (RFC 4511 §4.9 unwillingToPerform). */

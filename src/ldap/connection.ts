@@ -179,10 +179,8 @@ export class Connection {
     try {
       request = decodeRequest(envelope);
     } catch (error) {
-      if (error instanceof RequestError) {
-        if (RESPONSE_OF[envelope.op.tag] === undefined) return this.#disconnect(error.message);
-        return this.#respond(envelope, error.code, error.message);
-      }
+      // RFC 4511 §4.1.1: a request whose encoding is wrong ends the session with a notice.
+      if (error instanceof RequestError) return this.#disconnect(error.message);
       throw error;
     }
     const critical = unsupportedCritical(envelope.controls, request.type === 'search');

@@ -26,9 +26,9 @@ export type LdapRequest =
   | { type: 'abandon'; messageId: number }
   | { type: 'extended'; oid: string; value: Buffer | undefined };
 
-/** A request that could not be decoded; answered with protocolError (or the given code). */
+/** A request that could not be decoded: the session ends with a notice of disconnection. */
 export class RequestError extends Error {
-  constructor(message: string, readonly code = 2) {
+  constructor(message: string) {
     super(message);
     this.name = 'RequestError';
   }

@@ -47,6 +47,12 @@ function storedTarget(ctx: DirectoryContext, entry: StoredEntry, name: () => Nam
   };
 }
 
+/** SQLite's plan for the stored part of a search (diagnostics, and tests that prove it uses indexes). */
+export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
+  const base = ctx.names.parse(request.base);
+  return ctx.entries.explain({ scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.evaluator.plan(request.filter), now: ctx.now() });
+}
+
 /** Runs a search; throws before the first result when the base does not exist. */
 export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
   const base = ctx.names.parse(request.base);

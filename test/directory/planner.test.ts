@@ -1,0 +1,46 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseFilter } from '../../src/directory/filter.js';
+import type { Directory } from '../../src/directory/directory.js';
+import { openDirectory } from '../../src/server/rendezvous.js';
+import type { SqliteDatabase } from '../../src/store/database.js';
+
+// The indexable part of a filter must run as SQL on entry_index, never as a scan of entries.
+let db: SqliteDatabase;
+let directory: Directory;
+
+beforeAll(() => {
+  ({ db, directory } = openDirectory({ db: ':memory:', suffix: 'o=Intranet', ilsOpen: false, version: 'test' }));
+});
+afterAll(() => db.close());
+
+const plan = (filter: string, scope: 'base' | 'one' | 'sub' = 'sub', base = 'ou=dynamic,o=Intranet'): string =>
+  directory.explain({ base, scope, filter: parseFilter(filter) }).join('\n');
+
+describe('search planning', () => {
+  it('runs the time-window conference search on the index', () => {
+    const p = plan('(&(objectClass=rtConference)(stopTime>=20261201000000Z))');
+    expect(p).toContain('entry_index_lookup');
+    expect(p).not.toMatch(/SCAN entries\b/);
+  });
+
+  it('runs a prefix search on uid on the index, in one-level scope too', () => {
+    for (const scope of ['one', 'sub'] as const) {
+      const p = plan('(uid=Weekly*)', scope);
+      expect(p).toContain('entry_index_lookup');
+      expect(p).not.toMatch(/SCAN entries\b/);
+    }
+  });
+
+  it('uses the index for an or of indexable terms and ignores unindexable ones inside an and', () => {
+    expect(plan('(|(uid=a)(cn=b))')).toContain('entry_index_lookup');
+    const p = plan('(&(uid=a)(!(cn=b))(description=*x*))');
+    expect(p).toContain('entry_index_lookup');
+    expect(p).not.toMatch(/SCAN entries\b/);
+  });
+
+  it('falls back to the scope (parent index) when nothing is indexable', () => {
+    const p = plan('(!(uid=a))', 'one');
+    expect(p).toContain('entries_parent');
+    expect(p).not.toContain('entry_index_lookup');
+  });
+});
