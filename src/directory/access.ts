@@ -27,9 +27,14 @@ export function checkAdd(ctx: DirectoryContext, identity: Identity, name: Name):
   }
 }
 
+/** Whether the identity may change (modify, delete, refresh) the entry. */
+export function mayChange(identity: Identity, entry: StoredEntry): boolean {
+  return identity.admin || entry.creator === ownerOf(identity);
+}
+
 /** Refuses a change (modify, delete, refresh) of an entry the identity does not own. */
 export function checkOwner(identity: Identity, entry: StoredEntry, action: string): void {
-  if (identity.admin || entry.creator === ownerOf(identity)) return;
+  if (mayChange(identity, entry)) return;
   throw new DirectoryError(
     ResultCode.insufficientAccessRights,
     identity.ndn === '' ? `anonymous clients cannot ${action} this entry; bind as its owner` : `only the entry's creator or an admin may ${action} it`,

@@ -30,6 +30,8 @@ export interface DirectoryOptions {
   /** Anonymous clients may register and keep their own entries alive (old ILS servers). */
   readonly ilsOpen: boolean;
   readonly ttl: TtlPolicy;
+  /** Seconds a bounded conference stays after its SDP stop time before it is removed. */
+  readonly conferenceGrace: number;
   /** Version reported in the root DSE. */
   readonly vendorVersion: string;
 }
@@ -39,6 +41,8 @@ export interface DirectoryEvents {
   added: [entry: StoredEntry];
   modified: [entry: StoredEntry, previous: StoredEntry];
   deleted: [entry: StoredEntry];
+  /** Removed because its TTL lapsed or its conference ended; not by a client. */
+  expired: [entry: StoredEntry];
 }
 
 /** Shared by the operations. */

@@ -19,6 +19,7 @@ import { explainSearch, search, type SearchRequest, type SearchResult } from './
 import type { SchemaAccess } from './schema-access.js';
 import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js';
 import { DirectoryError, ResultCode } from './errors.js';
+import { ExpiryScheduler } from './expiry.js';
 import type { StoredEntry } from '../store/entries.js';
 
 /** What a directory is built from. */
@@ -40,6 +41,7 @@ const SUFFIX_CLASSES: Readonly<Record<string, string>> = { o: 'organization', ou
 export class Directory {
   readonly #ctx: DirectoryContext;
   readonly #schemaTime: Date;
+  readonly #expiry: ExpiryScheduler;
   #features: ProtocolFeatures = { controls: [], saslMechanisms: [], extensions: [], features: [] };
 
   constructor(parts: DirectoryParts) {
@@ -62,6 +64,7 @@ export class Directory {
       accountsNdn: child('ou=accounts'),
     };
     this.#schemaTime = parts.schemaTime;
+    this.#expiry = new ExpiryScheduler(this.#ctx);
     this.#createTree();
   }
 
@@ -72,6 +75,16 @@ export class Directory {
 
   get options(): DirectoryOptions {
     return this.#ctx.options;
+  }
+
+  /** Deletes what expired while stopped and starts deleting entries as they expire. */
+  startExpiry(): void {
+    this.#expiry.start();
+  }
+
+  /** Stops the expiry timer. */
+  close(): void {
+    this.#expiry.stop();
   }
 
   /** Declares what the protocol layer implements, for the root DSE. */
@@ -129,8 +142,8 @@ export class Directory {
   }
 
   /** Entries matching the request, one at a time. Throws noSuchObject before the first when the base is missing. */
-  search(request: SearchRequest): Generator<SearchResult> {
-    return search(this.#ctx, { rootDse: () => rootDse(this.#ctx, this.#features), subschema: () => subschema(this.#ctx, this.#schemaTime) }, request);
+  search(identity: Identity, request: SearchRequest): Generator<SearchResult> {
+    return search(this.#ctx, identity, { rootDse: () => rootDse(this.#ctx, this.#features), subschema: () => subschema(this.#ctx, this.#schemaTime) }, request);
   }
 
   /** SQLite's query plan for the stored part of a search. */

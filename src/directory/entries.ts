@@ -2,7 +2,8 @@
  * Shared steps of the write operations: finding live entries, completing an entry's derived
  * attributes, and the index rows the store keeps.
  */
-import type { IndexRow, StoredEntry } from '../store/entries.js';
+import { isLiveAt, type IndexRow, type StoredEntry } from '../store/entries.js';
+import { parseGeneralizedTime } from '../sdp/time.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
 import type { DirectoryContext } from './context.js';
 import { checkEntry } from './entry-check.js';
@@ -13,7 +14,15 @@ import type { Name } from './names.js';
 import type { ClassInfo } from './schema-access.js';
 
 /** Whether an entry is visible now (not expired). */
-export const isLive = (ctx: DirectoryContext, entry: StoredEntry): boolean => entry.expiresAt === null || entry.expiresAt > ctx.now();
+export const isLive = (ctx: DirectoryContext, entry: StoredEntry): boolean => isLiveAt(entry, ctx.now());
+
+/** When a bounded conference is to be removed: its SDP stop time plus the grace period. */
+export function endsAtOf(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): number | null {
+  const stop = attributes.stoptime?.[0];
+  if (stop === undefined || !attributes.objectclass?.some((c) => c.toLowerCase() === 'rtconference')) return null;
+  const date = parseGeneralizedTime(stop);
+  return date ? date.getTime() + ctx.options.conferenceGrace * 1000 : null;
+}
 
 /** The live entry at `name`, or undefined. */
 export function findLive(ctx: DirectoryContext, name: Name): StoredEntry | undefined {
@@ -47,6 +56,13 @@ export function completeEntry(ctx: DirectoryContext, classes: readonly ClassInfo
   const blob = attributes[BLOB_KEY]?.[0];
   if (blob !== undefined) Object.assign(attributes, deriveFromBlob(blob));
   checkEntry(ctx, classes, attributes);
+  const endsAt = endsAtOf(ctx, attributes);
+  if (endsAt !== null && endsAt <= ctx.now()) {
+    throw new DirectoryError(
+      ResultCode.constraintViolation,
+      `the conference ended at ${attributes.stoptime?.[0]} (SDP stop time), more than the grace period of ${ctx.options.conferenceGrace} s ago; give it times in the future`,
+    );
+  }
 }
 
 /** The index rows of an entry's attributes. */

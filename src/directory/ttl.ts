@@ -22,6 +22,9 @@ export const RFC2589_MAX_TTL = 31_557_600;
  */
 export const DEFAULT_TTL_POLICY: TtlPolicy = { defaultTtl: 1800, minTtl: 60, maxTtl: 86_400 };
 
+/** A bounded conference stays an hour after its stop time, for late joiners and for the record. */
+export const DEFAULT_CONFERENCE_GRACE = 3600;
+
 /** Seconds left before `expiresAt` (ms), rounded up, never negative. */
 export function remainingTtl(expiresAt: number, now: number): number {
   return Math.max(0, Math.ceil((expiresAt - now) / 1000));

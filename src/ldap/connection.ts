@@ -262,7 +262,7 @@ export class Connection {
       // RFC 2696 §3: a size of zero abandons the paged search.
       return this.#respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(Buffer.alloc(0)) }]);
     }
-    const results = this.#services.directory.search({
+    const results = this.#services.directory.search(this.#identity, {
       base: request.base,
       scope: request.scope,
       filter: request.filter,

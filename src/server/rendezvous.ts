@@ -7,7 +7,7 @@ import type { DirectoryOptions } from '../directory/context.js';
 import { Directory } from '../directory/directory.js';
 import { schemaAccess } from '../directory/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
-import { DEFAULT_TTL_POLICY } from '../directory/ttl.js';
+import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
 import { LdapServer } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
 import { AccountStore } from '../store/accounts.js';
@@ -23,6 +23,8 @@ export interface ServerOptions {
   suffix: string;
   ilsOpen: boolean;
   ttl?: DirectoryOptions['ttl'];
+  /** Seconds a bounded conference is kept after its stop time. */
+  conferenceGrace?: number;
   version: string;
 }
 
@@ -36,7 +38,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'version'> = {
 };
 
 /** Opens the database and builds the directory over it (also used by `rendezvous account`). */
-export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'version'>): { db: SqliteDatabase; directory: Directory; accounts: AccountStore } {
+export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version'>): { db: SqliteDatabase; directory: Directory; accounts: AccountStore } {
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
@@ -48,7 +50,13 @@ export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'il
       entries: new EntryStore(db),
       accounts,
       schemaTime,
-      options: { suffix: options.suffix, ilsOpen: options.ilsOpen, ttl: options.ttl ?? DEFAULT_TTL_POLICY, vendorVersion: options.version },
+      options: {
+        suffix: options.suffix,
+        ilsOpen: options.ilsOpen,
+        ttl: options.ttl ?? DEFAULT_TTL_POLICY,
+        conferenceGrace: options.conferenceGrace ?? DEFAULT_CONFERENCE_GRACE,
+        vendorVersion: options.version,
+      },
     });
     return { db, directory, accounts };
   } catch (error) {
@@ -68,10 +76,12 @@ export interface RunningServer {
 /** Starts the server. */
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
   const { db, directory } = openDirectory(options);
+  directory.startExpiry();
   let ldap: LdapServer;
   try {
     ldap = await LdapServer.start(directory, { host: options.host, port: options.port }, log);
   } catch (error) {
+    directory.close();
     db.close();
     throw error;
   }
@@ -86,6 +96,7 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
     stop: () =>
       (stopping ??= (async () => {
         await ldap.close();
+        directory.close();
         db.close();
         log.info('stopped');
       })()),

@@ -17,8 +17,19 @@ export interface StoredEntry {
   createdAt: number;
   modifiedAt: number;
   uuid: string;
+  /** When the TTL of a dynamic entry lapses (ms); null for static entries. */
   expiresAt: number | null;
+  /** When a bounded conference is removed, whatever its TTL (ms); null otherwise. */
+  endsAt: number | null;
 }
+
+/** Whether an entry is visible at `now` (ms): neither its TTL nor its conference has run out. */
+export function isLiveAt(entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>, now: number): boolean {
+  return (entry.expiresAt === null || entry.expiresAt > now) && (entry.endsAt === null || entry.endsAt > now);
+}
+
+/** The SQL form of {@link isLiveAt}; binds `now` twice. */
+const LIVE = '(expires_at IS NULL OR expires_at > ?) AND (ends_at IS NULL OR ends_at > ?)';
 
 /** A row of `entry_index`. */
 export interface IndexRow {
@@ -57,6 +68,7 @@ interface Row {
   modified_at: number;
   uuid: string;
   expires_at: number | null;
+  ends_at: number | null;
 }
 
 const fromRow = (r: Row): StoredEntry => ({
@@ -72,6 +84,7 @@ const fromRow = (r: Row): StoredEntry => ({
   modifiedAt: r.modified_at,
   uuid: r.uuid,
   expiresAt: r.expires_at,
+  endsAt: r.ends_at,
 });
 
 /** Rows read per query of a scan. */
@@ -92,24 +105,30 @@ export class EntryStore {
   readonly #deleteIndex;
   readonly #hasChildren;
   readonly #setExpiry;
+  readonly #nextDeadline;
+  readonly #due;
+  readonly #descendants;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
     this.#get = db.prepare<[string], Row>('SELECT * FROM entries WHERE ndn = ?');
     this.#insert = db.prepare(
-      `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at)
-       VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt)`,
+      `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at)
+       VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt)`,
     );
     this.#update = db.prepare(
-      'UPDATE entries SET attributes = @attributes, modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt WHERE id = @id',
+      'UPDATE entries SET attributes = @attributes, modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt WHERE id = @id',
     );
     this.#delete = db.prepare('DELETE FROM entries WHERE id = ?');
     this.#insertIndex = db.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (?, ?, ?)');
     this.#deleteIndex = db.prepare('DELETE FROM entry_index WHERE entry_id = ?');
     this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ? WHERE id = ?');
-    this.#hasChildren = db.prepare<[string, number], { one: number }>(
-      'SELECT 1 AS one FROM entries WHERE parent = ? AND (expires_at IS NULL OR expires_at > ?) LIMIT 1',
+    this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
+    this.#nextDeadline = db.prepare<[], { at: number | null }>(
+      'SELECT min((SELECT min(expires_at) FROM entries), (SELECT min(ends_at) FROM entries)) AS at',
     );
+    this.#due = db.prepare<[number, number], Row>('SELECT * FROM entries WHERE expires_at <= ? UNION SELECT * FROM entries WHERE ends_at <= ?');
+    this.#descendants = db.prepare<[string, string], Row>('SELECT * FROM entries WHERE path > ? AND path < ?');
   }
 
   /** Runs `fn` in one transaction (nested calls join the outer one). */
@@ -125,7 +144,7 @@ export class EntryStore {
 
   /** Whether any live entry sits directly below `ndn`. */
   hasChildren(ndn: string, now: number): boolean {
-    return this.#hasChildren.get(ndn, now) !== undefined;
+    return this.#hasChildren.get(ndn, now, now) !== undefined;
   }
 
   /** Inserts an entry with its index rows; returns its id. */
@@ -137,7 +156,7 @@ export class EntryStore {
 
   /** Replaces an entry's attributes and index rows. */
   update(entry: StoredEntry, index: readonly IndexRow[]): void {
-    this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt });
+    this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt });
     this.#deleteIndex.run(entry.id);
     for (const row of index) this.#insertIndex.run(entry.id, row.attr, row.value);
   }
@@ -145,6 +164,28 @@ export class EntryStore {
   /** Sets when an entry expires (a refresh: attributes and index unchanged). */
   setExpiry(id: number, expiresAt: number): void {
     this.#setExpiry.run(expiresAt, id);
+  }
+
+  /** The earliest moment any entry expires or ends (ms), if any does. */
+  nextDeadline(): number | undefined {
+    return this.#nextDeadline.get()?.at ?? undefined;
+  }
+
+  /**
+   * Deletes, in one transaction, every entry whose TTL or conference end has passed at `now`,
+   * with whatever sat below it (unreachable once its parent is gone). Returns what was deleted.
+   */
+  deleteDue(now: number): StoredEntry[] {
+    return this.transaction(() => {
+      const gone = new Map<number, StoredEntry>();
+      for (const row of this.#due.all(now, now)) {
+        const entry = fromRow(row);
+        gone.set(entry.id, entry);
+        for (const child of this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END)) gone.set(child.id, fromRow(child));
+      }
+      for (const id of gone.keys()) this.#delete.run(id);
+      return [...gone.values()];
+    });
   }
 
   /** Deletes an entry (its index rows go with it). */
@@ -197,8 +238,8 @@ function scanSql(request: ScanRequest, limit?: number): { sql: string; params: A
       }
       break;
   }
-  where += ' AND (expires_at IS NULL OR expires_at > ?)';
-  params.push(request.now);
+  where += ` AND ${LIVE}`;
+  params.push(request.now, request.now);
   if (request.afterId !== undefined) {
     where += ' AND id > ?';
     params.push(request.afterId);

@@ -2,7 +2,7 @@
  * `rendezvous serve`: runs the directory until SIGINT or SIGTERM.
  */
 import type { Command } from 'commander';
-import { DEFAULT_TTL_POLICY } from '../../directory/ttl.js';
+import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/ttl.js';
 import { stderrLogger } from '../../ldap/log.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../../server/rendezvous.js';
 import { CliError, UsageError } from '../errors.js';
@@ -17,6 +17,7 @@ interface ServeOptions {
   ttlDefault: number;
   ttlMin: number;
   ttlMax: number;
+  conferenceGrace: number;
 }
 
 /** Adds the `serve` command. */
@@ -34,6 +35,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--ttl-default <seconds>', 'time to live of new dynamic entries', ttl, DEFAULT_TTL_POLICY.defaultTtl)
     .option('--ttl-min <seconds>', 'shorter requested TTLs are raised to this', ttl, DEFAULT_TTL_POLICY.minTtl)
     .option('--ttl-max <seconds>', 'longer requested TTLs are refused', ttl, DEFAULT_TTL_POLICY.maxTtl)
+    .option('--conference-grace <seconds>', 'how long a conference is kept after its SDP stop time', integerOption('--conference-grace', 0, 31_557_600), DEFAULT_CONFERENCE_GRACE)
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
       if (options.ttlMin > options.ttlMax || options.ttlDefault < options.ttlMin || options.ttlDefault > options.ttlMax) {
@@ -49,6 +51,7 @@ export function registerServe(program: Command, version: string): void {
             suffix: options.suffix,
             ilsOpen: options.ilsOpen === true,
             ttl: { defaultTtl: options.ttlDefault, minTtl: options.ttlMin, maxTtl: options.ttlMax },
+            conferenceGrace: options.conferenceGrace,
             version,
           },
           stderrLogger,

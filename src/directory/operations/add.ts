@@ -8,7 +8,7 @@ import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
-import { completeEntry, findLive, indexRows, matchedDn } from '../entries.js';
+import { completeEntry, endsAtOf, findLive, indexRows, isLive, matchedDn } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../names.js';
 import { formatDn } from '../dn.js';
@@ -30,6 +30,7 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     modifiedAt: now,
     uuid: randomUUID(),
     expiresAt,
+    endsAt: endsAtOf(ctx, attributes),
   };
   const id = ctx.entries.insert(entry, indexRows(ctx, attributes));
   return { ...entry, id };
@@ -90,7 +91,7 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
 
   const entry = ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
-    if (existing && (existing.expiresAt === null || existing.expiresAt > ctx.now())) {
+    if (existing && isLive(ctx, existing)) {
       throw new DirectoryError(ResultCode.entryAlreadyExists, `entry already exists: ${dnText}`);
     }
     if (existing) ctx.entries.delete(existing.id);

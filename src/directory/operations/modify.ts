@@ -7,7 +7,7 @@ import { checkOwner, ownerOf } from '../access.js';
 import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
-import { completeEntry, indexRows, requireLive } from '../entries.js';
+import { completeEntry, endsAtOf, indexRows, requireLive } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema-access.js';
 import { RFC2589_MAX_TTL } from '../ttl.js';
@@ -104,7 +104,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     attributes.objectclass = [...new Set(after.classes.map((c) => c.name))];
     completeEntry(ctx, after.classes, attributes);
 
-    const entry: StoredEntry = { ...previous, attributes, expiresAt, modifier: ownerOf(identity), modifiedAt: ctx.now() };
+    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now() };
     ctx.entries.update(entry, indexRows(ctx, attributes));
     ctx.events.emit('modified', entry, previous);
     return entry;

@@ -4,8 +4,11 @@
  * layer can stream them with back-pressure and stop at its limits.
  */
 import type { Scope, StoredEntry } from '../../store/entries.js';
-import type { DirectoryContext } from '../context.js';
-import { matchedDn } from '../entries.js';
+import { mayChange } from '../access.js';
+import type { DirectoryContext, Identity } from '../context.js';
+import { sttlSeconds } from '../sttl.js';
+import { grantTtl } from './modify.js';
+import { isLive, matchedDn } from '../entries.js';
 import { parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../evaluate.js';
@@ -53,9 +56,14 @@ export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest
   return ctx.entries.explain({ scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.evaluator.plan(request.filter), now: ctx.now() });
 }
 
-/** Runs a search; throws before the first result when the base does not exist. */
-export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
+/**
+ * Runs a search; throws before the first result when the base does not exist. An ILS
+ * `(sttl=N)` term refreshes the matching dynamic entries the identity may change.
+ */
+export function* search(ctx: DirectoryContext, identity: Identity, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
   const base = ctx.names.parse(request.base);
+  const sttl = sttlSeconds(ctx.schema, request.filter);
+  const refreshTtl = sttl === undefined ? undefined : grantTtl(ctx, sttl);
   const selection = parseSelection(ctx, request.attributes);
 
   // The root DSE and the subschema entry exist only for base-scope reads of themselves.
@@ -77,7 +85,7 @@ export function* search(ctx: DirectoryContext, special: SpecialEntries, request:
 
   if (base.ndn !== '') {
     const entry = ctx.entries.get(base.ndn);
-    if (!entry || (entry.expiresAt !== null && entry.expiresAt <= ctx.now())) {
+    if (!entry || !isLive(ctx, entry)) {
       throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
     }
   }
@@ -93,6 +101,11 @@ export function* search(ctx: DirectoryContext, special: SpecialEntries, request:
     let name: Name | undefined;
     const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
     if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
+    if (refreshTtl !== undefined && entry.expiresAt !== null && mayChange(identity, entry)) {
+      entry.expiresAt = ctx.now() + refreshTtl * 1000;
+      ctx.entries.setExpiry(entry.id, entry.expiresAt);
+      ctx.events.emit('modified', entry, entry);
+    }
     yield { id: entry.id, view: viewOf(ctx, entry, selection, request.typesOnly) };
   }
 }
