@@ -125,7 +125,8 @@ export class EntryStore {
     this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ? WHERE id = ?');
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
     this.#nextDeadline = db.prepare<[], { at: number | null }>(
-      'SELECT min((SELECT min(expires_at) FROM entries), (SELECT min(ends_at) FROM entries)) AS at',
+      // The aggregate min skips NULLs; the two-argument scalar min would return NULL.
+      'SELECT min(at) AS at FROM (SELECT min(expires_at) AS at FROM entries UNION ALL SELECT min(ends_at) FROM entries)',
     );
     this.#due = db.prepare<[number, number], Row>('SELECT * FROM entries WHERE expires_at <= ? UNION SELECT * FROM entries WHERE ends_at <= ?');
     this.#descendants = db.prepare<[string, string], Row>('SELECT * FROM entries WHERE path > ? AND path < ?');
