@@ -1,6 +1,7 @@
 /**
- * Rendezvous public API.
+ * Rendezvous public API: the conference blob controls (SDP) and the directory client.
  *
  * @packageDocumentation
  */
 export * from './sdp/index.js';
+export * from './client/index.js';
