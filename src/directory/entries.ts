@@ -11,7 +11,6 @@ import { DirectoryError, ResultCode } from './errors.js';
 import { isIndexed } from './evaluate.js';
 import { formatDn } from './dn.js';
 import type { Name } from './names.js';
-import type { ClassInfo } from './schema-access.js';
 
 /** Whether an entry is visible now (not expired). */
 export const isLive = (ctx: DirectoryContext, entry: StoredEntry): boolean => isLiveAt(entry, ctx.now());
@@ -51,11 +50,11 @@ export function requireLive(ctx: DirectoryContext, name: Name, dnText: string): 
  * Recomputes the attributes derived from the conference blob (or removes them when there
  * is none) and checks the entry against its classes.
  */
-export function completeEntry(ctx: DirectoryContext, classes: readonly ClassInfo[], attributes: Record<string, string[]>): void {
+export function completeEntry(ctx: DirectoryContext, attributes: Record<string, string[]>): void {
   for (const key of DERIVED_KEYS) delete attributes[key];
   const blob = attributes[BLOB_KEY]?.[0];
   if (blob !== undefined) Object.assign(attributes, deriveFromBlob(blob));
-  checkEntry(ctx, classes, attributes);
+  checkEntry(ctx, attributes);
   const endsAt = endsAtOf(ctx, attributes);
   if (endsAt !== null && endsAt <= ctx.now()) {
     throw new DirectoryError(

@@ -11,7 +11,8 @@ export function resolveClasses(ctx: DirectoryContext, names: readonly string[]):
   const classes: ClassInfo[] = [];
   for (const name of names) {
     const oc = ctx.schema.objectClass(name);
-    if (!oc) throw new DirectoryError(ResultCode.objectClassViolation, `objectClass '${name}' is not defined in the schema`);
+    // invalidAttributeSyntax, as slapd answers an undefined object class.
+    if (!oc) throw new DirectoryError(ResultCode.invalidAttributeSyntax, `objectClass: value '${name}' is not an object class defined in the schema`);
     classes.push(oc);
   }
   const structural = classes.filter((c) => c.kind === 'STRUCTURAL');
@@ -25,27 +26,7 @@ export function resolveClasses(ctx: DirectoryContext, names: readonly string[]):
 }
 
 /** Checks MUST, MAY and SINGLE-VALUE for the complete set of user attributes. */
-export function checkEntry(ctx: DirectoryContext, classes: readonly ClassInfo[], attributes: Readonly<Record<string, readonly string[]>>): void {
-  const allowed = new Set<string>(['objectclass']);
-  for (const c of classes) for (const a of c.allowed) allowed.add(a);
-  for (const c of classes) {
-    for (const must of c.must) {
-      if (!attributes[must]?.length) {
-        throw new DirectoryError(ResultCode.objectClassViolation, `object class '${c.name}' requires attribute '${ctx.schema.attribute(must)?.name ?? must}'`);
-      }
-    }
-  }
-  for (const [key, values] of Object.entries(attributes)) {
-    const attr = ctx.schema.attribute(key);
-    if (!attr) throw new DirectoryError(ResultCode.undefinedAttributeType, `${key}: attribute type undefined`);
-    if (!attr.operational && !allowed.has(key)) {
-      throw new DirectoryError(
-        ResultCode.objectClassViolation,
-        `attribute '${attr.name}' is not allowed by the object classes ${classes.map((c) => c.name).join(', ')}`,
-      );
-    }
-    if (attr.singleValue && values.length > 1) {
-      throw new DirectoryError(ResultCode.constraintViolation, `attribute '${attr.name}' is single-valued but has ${values.length} values`);
-    }
-  }
+export function checkEntry(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): void {
+  const problem = ctx.schema.checkEntry(attributes.objectclass ?? [], attributes);
+  if (problem) throw new DirectoryError(problem.code, problem.message);
 }

@@ -27,7 +27,12 @@ export function filterDepth(f: Filter): number {
   }
 }
 
-function unescapeValue(text: string, whole: string): string {
+/**
+ * Decodes the `\hh` escapes of a filter value (RFC 4515 §3) into the UTF-8 text they spell.
+ *
+ * @throws {@link DirectoryError} protocolError for a malformed escape.
+ */
+export function unescapeFilterValue(text: string, whole = text): string {
   const bytes: number[] = [];
   for (let i = 0; i < text.length; ) {
     if (text[i] === '\\') {
@@ -92,26 +97,26 @@ export function parseFilter(text: string): Filter {
     const [, attr = '', op, rest = ''] = m;
     if (op === ':' || op === ':=' || item.includes(':=')) return parseExtensible(item);
     if (!/^[A-Za-z0-9][A-Za-z0-9.;-]*$/.test(attr)) throw bad(text, `bad attribute description '${attr}'`);
-    if (op === '~=') return { type: 'approx', attribute: attr, value: unescapeValue(rest, text) };
-    if (op === '>=') return { type: 'ge', attribute: attr, value: unescapeValue(rest, text) };
-    if (op === '<=') return { type: 'le', attribute: attr, value: unescapeValue(rest, text) };
+    if (op === '~=') return { type: 'approx', attribute: attr, value: unescapeFilterValue(rest, text) };
+    if (op === '>=') return { type: 'ge', attribute: attr, value: unescapeFilterValue(rest, text) };
+    if (op === '<=') return { type: 'le', attribute: attr, value: unescapeFilterValue(rest, text) };
     if (rest === '*') return { type: 'present', attribute: attr };
     if (rest.includes('*')) {
       const parts = rest.split('*');
-      const initial = parts[0] === '' ? undefined : unescapeValue(parts[0]!, text);
-      const final = parts.at(-1) === '' ? undefined : unescapeValue(parts.at(-1)!, text);
-      const any = parts.slice(1, -1).filter((p) => p !== '').map((p) => unescapeValue(p, text));
+      const initial = parts[0] === '' ? undefined : unescapeFilterValue(parts[0]!, text);
+      const final = parts.at(-1) === '' ? undefined : unescapeFilterValue(parts.at(-1)!, text);
+      const any = parts.slice(1, -1).filter((p) => p !== '').map((p) => unescapeFilterValue(p, text));
       const f: Filter = { type: 'substrings', attribute: attr, any };
       if (initial !== undefined) f.initial = initial;
       if (final !== undefined) f.final = final;
       return f;
     }
-    return { type: 'equality', attribute: attr, value: unescapeValue(rest, text) };
+    return { type: 'equality', attribute: attr, value: unescapeFilterValue(rest, text) };
   };
   const parseExtensible = (item: string): Filter => {
     const m = /^([A-Za-z0-9][A-Za-z0-9.;-]*)?(:dn)?(?::([A-Za-z0-9.-]+))?:=(.*)$/is.exec(item);
     if (!m || (!m[1] && !m[3])) throw bad(text, `'${item}' is not an extensible match`);
-    const f: Filter = { type: 'extensible', value: unescapeValue(m[4] ?? '', text), dnAttributes: m[2] !== undefined };
+    const f: Filter = { type: 'extensible', value: unescapeFilterValue(m[4] ?? '', text), dnAttributes: m[2] !== undefined };
     if (m[1]) f.attribute = m[1];
     if (m[3]) f.rule = m[3];
     return f;

@@ -2,6 +2,7 @@
  * What the directory needs of the schema, resolved once at start: every attribute type with
  * its inherited matching rules and syntax, every object class with its inherited MUST and MAY.
  */
+import type { ResultCodeValue } from './errors.js';
 import type { MatchingRules } from './matching.js';
 import { isBinarySyntax } from './matching.js';
 import type { AttributeType, Schema } from './schema/index.js';
@@ -44,6 +45,11 @@ export interface SchemaAccess {
   /** By any name or OID, case-insensitively. */
   attribute(nameOrOid: string): AttributeInfo | undefined;
   objectClass(nameOrOid: string): ClassInfo | undefined;
+  /**
+   * The first problem of a complete entry against its classes (MUST, MAY, SINGLE-VALUE,
+   * structural chain), with the result code slapd gives for it; undefined when it is valid.
+   */
+  checkEntry(objectClasses: readonly string[], attributes: Readonly<Record<string, readonly string[]>>): { code: ResultCodeValue; message: string } | undefined;
   /** RFC 4512 description strings for cn=Subschema. */
   readonly descriptions: {
     readonly attributeTypes: readonly string[];
@@ -124,6 +130,10 @@ export function schemaAccess(schema: Schema): SchemaAccess {
         classes.set(key, info);
       }
       return info ?? undefined;
+    },
+    checkEntry(objectClasses, entryAttributes) {
+      const problem = schema.checkEntry([...objectClasses], entryAttributes)[0];
+      return problem && { code: problem.resultCode, message: problem.message };
     },
     descriptions: {
       attributeTypes: subschema.attributeTypes,

@@ -181,6 +181,7 @@ export class Connection {
     } catch (error) {
       // RFC 4511 §4.1.1: a request whose encoding is wrong ends the session with a notice.
       if (error instanceof RequestError) return this.#disconnect(error.message);
+      if (error instanceof DirectoryError) return this.#respond(envelope, error.code, error.message, error.matchedDN);
       throw error;
     }
     const critical = unsupportedCritical(envelope.controls, request.type === 'search');

@@ -1,16 +1,17 @@
 /**
- * Requests decoded into the directory's typed values. Binds, extended operations, deletes
- * and abandons are read here directly (ldapjs mangles extended values and drops SASL binds);
- * searches, adds, modifies, compares and renames go through ldapjs's message parser, with
- * the DN read and checked here first so that a bad DN gets invalidDNSyntax, not a dropped
- * connection.
+ * Requests decoded into the directory's typed values, from BER read here rather than by
+ * ldapjs's parser: it corrupts binary values in modify requests and extended operations,
+ * escapes or Latin-1-decodes filter values inconsistently, lower-cases attribute types, and
+ * drops the connection on SASL binds, malformed DNs, numeric-OID attribute lists and
+ * modify-increment.
  */
-import ldap from 'ldapjs';
 import type { RawAttribute } from '../directory/attributes.js';
+import { DirectoryError, ResultCode } from '../directory/errors.js';
 import type { Filter } from '../directory/filter.js';
+import { decodeFilter } from './filter-codec.js';
 import type { Change } from '../directory/operations/modify.js';
 import type { Scope } from '../store/entries.js';
-import { BerError, BerReader, integer, tlv } from './ber.js';
+import { BerError, BerReader } from './ber.js';
 import { Op, type Envelope } from './protocol.js';
 
 /** A decoded request. */
@@ -36,87 +37,27 @@ export class RequestError extends Error {
 
 const SCOPES: Readonly<Record<number, Scope>> = { 0: 'base', 1: 'one', 2: 'sub' };
 
-interface LdapjsParser {
-  on(event: 'message', listener: (message: LdapjsMessage) => void): void;
-  on(event: 'error', listener: (error: Error) => void): void;
-  write(data: Buffer): void;
-}
-
-/** The fields of ldapjs request objects that are read here. */
-interface LdapjsMessage {
-  scope?: number;
-  sizeLimit?: number;
-  timeLimit?: number;
-  typesOnly?: boolean;
-  filter?: unknown;
-  attributes?: Array<string | { type: string; buffers: Buffer[] }>;
-  changes?: Array<{ operation: string; modification: { type: string; buffers: Buffer[] } }>;
-  attribute?: string;
-  value?: string;
-}
-
-/** Decodes one protocol operation with ldapjs. */
-function ldapjsDecode(messageId: number, op: Buffer): LdapjsMessage {
-  const parser = new (ldap as unknown as { Parser: new () => LdapjsParser }).Parser();
-  let decoded: LdapjsMessage | undefined;
-  let failure: Error | undefined;
-  parser.on('message', (m) => (decoded = m));
-  parser.on('error', (e) => (failure = e));
-  try {
-    parser.write(tlv(0x30, integer(messageId), op));
-  } catch (error) {
-    failure = error as Error;
+/** Reads `SEQUENCE OF PartialAttribute` (type and SET OF values) with raw value bytes. */
+function readAttributes(list: BerReader): RawAttribute[] {
+  const attributes: RawAttribute[] = [];
+  while (!list.done) {
+    const a = list.enter(0x30);
+    const type = a.string();
+    const set = a.enter(0x31);
+    const values: Buffer[] = [];
+    while (!set.done) values.push(Buffer.from(set.bytes(0x04)));
+    if (!a.done) throw new RequestError('trailing data in an attribute');
+    attributes.push({ type, values });
   }
-  if (!decoded) throw new RequestError(`malformed request: ${failure?.message ?? 'cannot be decoded'}`);
-  return decoded;
+  return attributes;
 }
 
-/** Converts an @ldapjs/filter object to the directory's filter. */
-function toFilter(f: unknown): Filter {
-  const node = f as Record<string, unknown> & { type: string };
-  const str = (v: unknown): string => (Buffer.isBuffer(v) ? v.toString('utf8') : String(v ?? ''));
-  switch (node.type) {
-    case 'AndFilter':
-      return { type: 'and', filters: (node.clauses as unknown[]).map(toFilter) };
-    case 'OrFilter':
-      return { type: 'or', filters: (node.clauses as unknown[]).map(toFilter) };
-    case 'NotFilter':
-      return { type: 'not', filter: toFilter(node.filter) };
-    case 'EqualityFilter':
-      return { type: 'equality', attribute: str(node.attribute), value: str(node.value) };
-    case 'ApproximateFilter':
-      return { type: 'approx', attribute: str(node.attribute), value: str(node.value) };
-    case 'GreaterThanEqualsFilter':
-      return { type: 'ge', attribute: str(node.attribute), value: str(node.value) };
-    case 'LessThanEqualsFilter':
-      return { type: 'le', attribute: str(node.attribute), value: str(node.value) };
-    case 'PresenceFilter':
-      return { type: 'present', attribute: str(node.attribute) };
-    case 'SubstringFilter': {
-      const out: Filter = { type: 'substrings', attribute: str(node.attribute), any: ((node.subAny as unknown[]) ?? []).map(str) };
-      if (node.subInitial) out.initial = str(node.subInitial);
-      if (node.subFinal) out.final = str(node.subFinal);
-      return out;
-    }
-    case 'ExtensibleFilter': {
-      const out: Filter = { type: 'extensible', value: str(node.matchValue), dnAttributes: node.dnAttributes === true };
-      if (node.matchType) out.attribute = str(node.matchType);
-      if (node.matchingRule) out.rule = str(node.matchingRule);
-      return out;
-    }
-    default:
-      throw new RequestError(`unsupported filter type ${node.type}`);
-  }
-}
-
-const rawAttributes = (attrs: LdapjsMessage['attributes']): RawAttribute[] =>
-  (attrs ?? []).map((a) => (typeof a === 'string' ? { type: a, values: [] } : { type: a.type, values: a.buffers }));
+const OPERATIONS: Readonly<Record<number, Change['operation']>> = { 0: 'add', 1: 'delete', 2: 'replace' };
 
 /** Decodes the operation of an envelope. */
 export function decodeRequest(envelope: Envelope): LdapRequest {
-  const { pdu, op, messageId } = envelope;
+  const { pdu, op } = envelope;
   const body = new BerReader(pdu, op.start, op.end);
-  const opBytes = pdu.subarray(op.offset, op.end);
   try {
     switch (op.tag) {
       case Op.bindRequest: {
@@ -143,31 +84,40 @@ export function decodeRequest(envelope: Envelope): LdapRequest {
       }
       case Op.searchRequest: {
         const base = body.string();
-        const m = ldapjsDecode(messageId, opBytes);
-        const scope = SCOPES[m.scope ?? -1];
+        const scope = SCOPES[body.integer(0x0a)];
         if (!scope) throw new RequestError('invalid search scope');
-        return {
-          type: 'search',
-          base,
-          scope,
-          sizeLimit: m.sizeLimit ?? 0,
-          timeLimit: m.timeLimit ?? 0,
-          typesOnly: m.typesOnly === true,
-          filter: toFilter(m.filter),
-          attributes: (m.attributes ?? []).map(String),
-        };
+        body.integer(0x0a); // derefAliases: there are no aliases here
+        const sizeLimit = body.integer();
+        const timeLimit = body.integer();
+        const typesOnly = body.boolean();
+        const filter = decodeFilter(body);
+        const list = body.enter(0x30);
+        const attributes: string[] = [];
+        while (!list.done) attributes.push(list.string());
+        if (!body.done) throw new RequestError('trailing data in the search request');
+        if (sizeLimit < 0 || timeLimit < 0) throw new RequestError('negative search limit');
+        return { type: 'search', base, scope, sizeLimit, timeLimit, typesOnly, filter, attributes };
       }
       case Op.addRequest: {
         const dn = body.string();
-        return { type: 'add', dn, attributes: rawAttributes(ldapjsDecode(messageId, opBytes).attributes) };
+        return { type: 'add', dn, attributes: readAttributes(body.enter(0x30)) };
       }
       case Op.modifyRequest: {
         const dn = body.string();
-        const m = ldapjsDecode(messageId, opBytes);
-        const changes: Change[] = (m.changes ?? []).map((c) => ({
-          operation: c.operation as Change['operation'],
-          modification: { type: c.modification.type, values: c.modification.buffers },
-        }));
+        const list = body.enter(0x30);
+        const changes: Change[] = [];
+        while (!list.done) {
+          const c = list.enter(0x30);
+          const code = c.integer(0x0a);
+          const operation = OPERATIONS[code];
+          const [modification] = readAttributes(new BerReader(c.buffer, c.offset, c.end));
+          if (!modification) throw new RequestError('modify change without an attribute');
+          if (operation === undefined) {
+            // RFC 4525 increment (3) is well formed but not offered: refuse it, keep the session.
+            throw new DirectoryError(ResultCode.unwillingToPerform, code === 3 ? 'the modify-increment operation (RFC 4525) is not supported' : `unknown modify operation ${code}`);
+          }
+          changes.push({ operation, modification });
+        }
         return { type: 'modify', dn, changes };
       }
       case Op.compareRequest: {

@@ -85,7 +85,7 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
   // ILS: a conference's cn defaults to its uid.
   if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
 
-  completeEntry(ctx, classes, attributes);
+  completeEntry(ctx, attributes);
   const dynamic = classes.some((c) => c.key === DYNAMIC_OBJECT);
   const owner = ownerOf(identity);
 

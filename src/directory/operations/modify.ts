@@ -102,7 +102,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
       throw new DirectoryError(ResultCode.objectClassViolation, wasDynamic ? 'a dynamic entry cannot be made static (RFC 2589)' : 'a static entry cannot be made dynamic (RFC 2589)');
     }
     attributes.objectclass = [...new Set(after.classes.map((c) => c.name))];
-    completeEntry(ctx, after.classes, attributes);
+    completeEntry(ctx, attributes);
 
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now() };
     ctx.entries.update(entry, indexRows(ctx, attributes));
