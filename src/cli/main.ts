@@ -19,7 +19,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ outputError: (text, write) => write(`rendezvous: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) });
   registerServe(program, pkg.version);
-  registerAccount(program, pkg.version);
+  registerAccount(program);
   registerSdp(program);
   return program;
 }

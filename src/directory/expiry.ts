@@ -5,6 +5,9 @@
  */
 import type { DirectoryContext } from './context.js';
 
+/** How soon to retry deleting when the database refused. */
+const RETRY_MS = 5000;
+
 /** setTimeout's largest delay. */
 const MAX_DELAY = 2 ** 31 - 1;
 
@@ -38,7 +41,13 @@ export class ExpiryScheduler {
 
   #sweep(): void {
     if (this.#stopped) return;
-    for (const entry of this.#ctx.entries.deleteDue(this.#ctx.now())) this.#ctx.events.emit('expired', entry);
+    try {
+      for (const entry of this.#ctx.entries.deleteDue(this.#ctx.now())) this.#ctx.events.emit('expired', entry);
+    } catch {
+      // A read-only or full database: the entries stay invisible; try again shortly.
+      this.#schedule(this.#ctx.now() + RETRY_MS);
+      return;
+    }
     const next = this.#ctx.entries.nextDeadline();
     this.#due = undefined;
     if (next !== undefined) this.#schedule(next);

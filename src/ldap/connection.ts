@@ -3,12 +3,14 @@
  * results with back-pressure, and ends only itself when the client sends garbage.
  */
 import type { Socket } from 'node:net';
+import { TLSSocket, type SecureContext } from 'node:tls';
+import type { BindThrottle } from '../directory/bind-throttle.js';
 import type { Directory } from '../directory/directory.js';
 import type { Identity } from '../directory/context.js';
 import { DirectoryError, ResultCode } from '../directory/errors.js';
 import { BerError, pduLength } from './ber.js';
 import { pagedRequest, pagedResponseValue, PAGED_RESULTS_OID, unsupportedCritical } from './controls.js';
-import { decodeRefreshRequest, encodeRefreshResponse, REFRESH_OID, WHOAMI_OID } from './extended.js';
+import { decodeRefreshRequest, encodeRefreshResponse, REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
 import type { Logger } from './log.js';
 import { decodeCookie, encodeCookie } from './paging.js';
 import {
@@ -27,8 +29,14 @@ import { decodeRequest, RequestError, type LdapRequest } from './requests.js';
 
 /** Limits a connection enforces. */
 export interface ConnectionLimits {
-  /** Largest PDU accepted, in bytes. */
+  /** Largest PDU accepted, in bytes; a larger one ends the connection. */
   maxPduBytes: number;
+  /** Operations queued on one connection before further ones get busy. */
+  maxPending: number;
+  /** A connection with nothing to do for this long is closed (0: never). */
+  idleTimeoutMs: number;
+  /** Most entries one search returns (or one page of a paged search). */
+  sizeLimit: number;
 }
 
 /** What a connection needs from the server. */
@@ -36,13 +44,32 @@ export interface ConnectionServices {
   directory: Directory;
   log: Logger;
   limits: ConnectionLimits;
+  /** TLS for StartTLS; absent when no certificate is configured. */
+  tls: SecureContext | undefined;
+  /** Refuse simple binds with a password on a connection without TLS. */
+  requireTlsForBind: boolean;
+  throttle: BindThrottle;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** SQLite failures that a client should hear about as such, not as an internal error. */
+function storageError(error: unknown): DirectoryError | undefined {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
+  if (code.startsWith('SQLITE_FULL')) return new DirectoryError(ResultCode.unavailable, 'the database is full (disk or --max-db-size); reads still work');
+  if (code.startsWith('SQLITE_READONLY')) return new DirectoryError(ResultCode.unwillingToPerform, 'the database is read-only; reads still work');
+  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new DirectoryError(ResultCode.busy, 'the database is busy; try again');
+  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return new DirectoryError(ResultCode.unavailable, `the database cannot be written (${code})`);
+  return undefined;
 }
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
 
 /** Serves one socket. */
 export class Connection {
-  readonly #socket: Socket;
+  #socket: Socket;
+  #secure: boolean;
   readonly #services: ConnectionServices;
   readonly #peer: string;
   #identity: Identity;
@@ -56,20 +83,36 @@ export class Connection {
   /** Resolves when the queue is empty (for graceful shutdown). */
   #idle: (() => void) | undefined;
 
-  constructor(socket: Socket, services: ConnectionServices) {
+  readonly #address: string;
+
+  constructor(socket: Socket, services: ConnectionServices, secure: boolean) {
     this.#socket = socket;
+    this.#secure = secure;
     this.#services = services;
+    this.#address = socket.remoteAddress ?? '';
     this.#peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
-    this.#identity = services.directory.anonymous(socket.remoteAddress ?? '');
+    this.#identity = services.directory.anonymous(this.#address);
     socket.setNoDelay(true);
-    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
-    socket.on('error', (error) => {
-      if (!this.#closed) services.log.info(`connection ${this.#peer}: ${error.message}`);
-      this.#closed = true;
-    });
     socket.on('close', () => {
       this.#closed = true;
       this.#idle?.();
+    });
+    if (services.limits.idleTimeoutMs > 0) {
+      socket.setTimeout(services.limits.idleTimeoutMs, () => {
+        if (this.#busy || this.#queue.length > 0) return;
+        this.#end(ResultCode.unavailable, `idle for ${Math.round(services.limits.idleTimeoutMs / 1000)} s`);
+      });
+    }
+    this.#attach(socket);
+  }
+
+  /** Listens to the socket that carries LDAP (the TCP socket, or TLS over it after StartTLS). */
+  #attach(socket: Socket): void {
+    socket.on('data', (chunk: Buffer) => this.#receive(chunk));
+    socket.on('error', (error) => {
+      if (!this.#closed) this.#services.log.info(`connection ${this.#peer}: ${error.message}`);
+      this.#closed = true;
+      socket.destroy();
     });
     socket.on('drain', () => {
       const resolve = this.#drainResolve;
@@ -99,11 +142,16 @@ export class Connection {
 
   /** Ends the connection after a protocol violation, with a notice of disconnection. */
   #disconnect(reason: string): void {
+    this.#end(ResultCode.protocolError, reason);
+  }
+
+  /** Sends a notice of disconnection (RFC 4511 §4.4.1), logs why, and closes. */
+  #end(code: number, reason: string): void {
     if (this.#closed) return;
     this.#services.log.info(`connection ${this.#peer}: disconnected: ${reason}`);
     this.#closed = true;
     this.#queue.length = 0;
-    this.#socket.end(message(0, extendedResponseOp(ResultCode.protocolError, reason, NOTICE_OF_DISCONNECTION)));
+    this.#socket.end(message(0, extendedResponseOp(code, reason, NOTICE_OF_DISCONNECTION)));
     this.#socket.destroySoon?.();
   }
 
@@ -123,6 +171,11 @@ export class Connection {
         buffer = buffer.subarray(length);
         if (envelope.op.tag === Op.abandonRequest) {
           this.#abandon(envelope);
+          continue;
+        }
+        if (this.#queue.length >= this.#services.limits.maxPending) {
+          this.#services.log.info(`connection ${this.#peer}: busy: more than ${this.#services.limits.maxPending} operations outstanding`);
+          void this.#respond(envelope, ResultCode.busy, `more than ${this.#services.limits.maxPending} operations are outstanding on this connection`);
           continue;
         }
         this.#queue.push(envelope);
@@ -193,6 +246,11 @@ export class Connection {
     } catch (error) {
       if (error instanceof DirectoryError) return this.#respond(envelope, error.code, error.message, error.matchedDN);
       if (error instanceof BerError || error instanceof RequestError) return this.#respond(envelope, ResultCode.protocolError, error.message);
+      const storage = storageError(error);
+      if (storage) {
+        this.#services.log.warn(`connection ${this.#peer}: ${storage.message} (${(error as Error).message})`);
+        return this.#respond(envelope, storage.code, storage.message);
+      }
       this.#services.log.warn(`connection ${this.#peer}: internal error: ${(error as Error).stack ?? String(error)}`);
       return this.#respond(envelope, ResultCode.operationsError, 'internal server error');
     }
@@ -209,8 +267,7 @@ export class Connection {
         if (request.auth.kind === 'sasl') {
           return this.#respond(envelope, ResultCode.authMethodNotSupported, `SASL (${request.auth.mechanism}) is not supported; use a simple bind (ldapsearch -x)`);
         }
-        this.#identity = await directory.bind(request.name, request.auth.password, request.version, this.#socket.remoteAddress ?? '');
-        return this.#respond(envelope, ResultCode.success);
+        return this.#bind(envelope, request.name, request.auth.password, request.version);
       }
       case 'unbind':
         this.#closed = true;
@@ -239,9 +296,46 @@ export class Connection {
     }
   }
 
+  async #bind(envelope: Envelope, name: string, password: string, version: number): Promise<void> {
+    const { directory, throttle, log } = this.#services;
+    if (password !== '' && this.#services.requireTlsForBind && !this.#secure) {
+      return this.#respond(envelope, ResultCode.confidentialityRequired, 'binds with a password need TLS: use ldaps:// or StartTLS (ldapsearch -ZZ)');
+    }
+    const delay = password === '' ? 0 : throttle.delayFor(this.#address, name, Date.now());
+    if (delay > 0) await sleep(delay);
+    try {
+      this.#identity = await directory.bind(name, password, version as 2 | 3, this.#address);
+    } catch (error) {
+      if (error instanceof DirectoryError && error.code === ResultCode.invalidCredentials) {
+        const failures = throttle.failure(this.#address, name, Date.now());
+        log.info(`connection ${this.#peer}: failed bind as '${name}' (${failures} recent failure(s); next attempt delayed ${throttle.delayFor(this.#address, name, Date.now())} ms)`);
+      }
+      throw error;
+    }
+    if (password !== '') throttle.success(this.#address, name);
+    return this.#respond(envelope, ResultCode.success);
+  }
+
+  async #startTls(envelope: Envelope): Promise<void> {
+    const context = this.#services.tls;
+    if (!context) return this.#respond(envelope, ResultCode.protocolError, 'StartTLS is not available: the server has no certificate (--tls-cert, --tls-key)');
+    if (this.#secure) return this.#respond(envelope, ResultCode.operationsError, 'TLS is already established on this connection');
+    if (this.#queue.length > 0) return this.#respond(envelope, ResultCode.operationsError, 'operations are outstanding; StartTLS must be sent alone');
+    await this.#write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', STARTTLS_OID)));
+    const raw = this.#socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('drain');
+    const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
+    this.#socket = secure;
+    this.#secure = true;
+    this.#attach(secure);
+  }
+
   async #extended(envelope: Envelope, request: Extract<LdapRequest, { type: 'extended' }>): Promise<void> {
     const directory = this.#services.directory;
     switch (request.oid) {
+      case STARTTLS_OID:
+        return this.#startTls(envelope);
       case WHOAMI_OID: {
         const authzId = this.#identity.dn === '' ? '' : `dn:${this.#identity.dn}`;
         return this.#write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', undefined, Buffer.from(authzId, 'utf8'))));
@@ -258,6 +352,9 @@ export class Connection {
 
   async #search(envelope: Envelope, request: SearchRequest): Promise<void> {
     const paged = pagedRequest(envelope.controls);
+    const adminLimit = this.#services.limits.sizeLimit;
+    if (paged) paged.size = Math.min(paged.size, adminLimit);
+    const sizeLimit = paged ? request.sizeLimit : request.sizeLimit === 0 ? adminLimit : Math.min(request.sizeLimit, adminLimit);
     const afterId = paged && paged.cookie.length > 0 ? decodeCookie(paged.cookie, request) : undefined;
     if (paged && paged.size === 0) {
       // RFC 2696 §3: a size of zero abandons the paged search.
@@ -280,8 +377,9 @@ export class Connection {
         // One more match exists: hand out a cookie to continue after the last one sent.
         return this.#respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(encodeCookie(lastId!, request)) }]);
       }
-      if (request.sizeLimit > 0 && sent === request.sizeLimit) {
-        return this.#respond(envelope, ResultCode.sizeLimitExceeded, `size limit of ${request.sizeLimit} entries exceeded`);
+      if (sizeLimit > 0 && sent === sizeLimit) {
+        const whose = sizeLimit === request.sizeLimit ? 'the requested' : "the server's";
+        return this.#respond(envelope, ResultCode.sizeLimitExceeded, `${whose} size limit of ${sizeLimit} entries was reached; narrow the filter or use paged results`);
       }
       if (request.timeLimit > 0 && Date.now() - started > request.timeLimit * 1000) {
         return this.#respond(envelope, ResultCode.timeLimitExceeded, `time limit of ${request.timeLimit} s exceeded`);

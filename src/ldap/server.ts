@@ -1,53 +1,102 @@
 /**
- * The LDAP listener. ldapjs provides the server socket; every connection is handed to
- * {@link Connection}, which frames and answers PDUs itself, because ldapjs's own connection
- * handling drops clients on SASL binds, mangles extended values, ignores limits and
- * controls, and lets one client's garbage kill the process.
+ * The LDAP listeners. ldapjs provides the server sockets (plain, and TLS for LDAPS); every
+ * connection is handed to {@link Connection}, which frames and answers PDUs itself, because
+ * ldapjs's own connection handling drops clients on SASL binds, mangles values, ignores
+ * limits and controls, and lets one client's garbage kill the process.
  */
 import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
+import { createSecureContext, type SecureContext } from 'node:tls';
+import { BindThrottle } from '../directory/bind-throttle.js';
 import type { Directory } from '../directory/directory.js';
+import { ResultCode } from '../directory/errors.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
 import { Connection, type ConnectionLimits } from './connection.js';
-import { REFRESH_OID, WHOAMI_OID } from './extended.js';
+import { REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
 import type { Logger } from './log.js';
+import { extendedResponseOp, message, NOTICE_OF_DISCONNECTION } from './protocol.js';
+
+/** A certificate and its key, PEM. */
+export interface TlsFiles {
+  cert: Buffer;
+  key: Buffer;
+}
+
+/** Limits on connections, beyond the per-connection ones. */
+export interface ServerLimits extends ConnectionLimits {
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+}
 
 /** Listener options. */
 export interface LdapServerOptions {
   host: string;
   /** 0 picks a free port. */
   port: number;
-  limits?: Partial<ConnectionLimits>;
+  /** LDAPS port (with `tls`); 0 picks a free one; undefined for no LDAPS listener. */
+  tlsPort?: number | undefined;
+  tls?: TlsFiles | undefined;
+  requireTlsForBind?: boolean;
+  limits?: Partial<ServerLimits>;
 }
 
-/** Defaults: 4 MiB PDUs (a large conference blob is a few kilobytes). */
-export const DEFAULT_LIMITS: ConnectionLimits = { maxPduBytes: 4 * 1024 * 1024 };
+/**
+ * Defaults, each chosen for a conference directory on a LAN:
+ * 4 MiB PDUs (a large conference blob is a few kilobytes); 4096 connections, 1024 from one
+ * address (a NAT gateway or a busy host); 64 outstanding operations per connection; idle
+ * connections closed after 15 minutes (ILS clients refresh every few minutes and reconnect);
+ * 1000 entries per search or page, as slapd's default size limit is of that order.
+ */
+export const DEFAULT_LIMITS: ServerLimits = {
+  maxPduBytes: 4 * 1024 * 1024,
+  maxPending: 64,
+  idleTimeoutMs: 15 * 60_000,
+  sizeLimit: 1000,
+  maxConnections: 4096,
+  maxConnectionsPerAddress: 1024,
+};
 
 /** RFC 3673 all operational attributes. */
 const ALL_OPERATIONAL_FEATURE = '1.3.6.1.4.1.4203.1.5.1';
 
 interface LdapjsServer {
   listen(port: number, host: string, callback: () => void): void;
-  close(callback?: () => void): void;
-  address(): { port: number; address: string };
   on(event: 'error', listener: (error: Error) => void): void;
   server: NetServer;
 }
 
-/** A running LDAP listener. */
+async function listen(server: LdapjsServer, port: number, host: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(port, host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+}
+
+function portOf(server: LdapjsServer): number {
+  const a = server.server.address();
+  if (a === null || typeof a === 'string') throw new Error('server is not listening');
+  return a.port;
+}
+
+/** Running LDAP listeners. */
 export class LdapServer {
-  readonly #server: LdapjsServer;
+  readonly #servers: LdapjsServer[];
   readonly #connections: Set<Connection>;
   readonly #log: Logger;
 
-  private constructor(server: LdapjsServer, log: Logger, connections: Set<Connection>) {
-    this.#server = server;
+  private constructor(servers: LdapjsServer[], log: Logger, connections: Set<Connection>) {
+    this.#servers = servers;
     this.#log = log;
     this.#connections = connections;
   }
 
   /** Starts listening; resolves once connections are accepted. */
   static async start(directory: Directory, options: LdapServerOptions, log: Logger): Promise<LdapServer> {
+    const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+    const context: SecureContext | undefined = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : undefined;
     directory.setProtocolFeatures({
       controls: [...SUPPORTED_CONTROLS],
       // libldap (ldapsearch without -x) picks a SASL mechanism from this list before it binds;
@@ -56,39 +105,71 @@ export class LdapServer {
       // it and gets authMethodNotSupported with advice to use a simple bind. No SASL bind
       // succeeds here (see README).
       saslMechanisms: ['DIGEST-MD5'],
-      extensions: [WHOAMI_OID, REFRESH_OID],
+      // StartTLS is offered only when it can work.
+      extensions: [WHOAMI_OID, REFRESH_OID, ...(context ? [STARTTLS_OID] : [])],
       features: [ALL_OPERATIONAL_FEATURE],
     });
-    const limits = { ...DEFAULT_LIMITS, ...options.limits };
     const connections = new Set<Connection>();
-    const connectionRouter = (socket: Socket): void => {
-      const connection = new Connection(socket, { directory, log, limits });
+    const perAddress = new Map<string, number>();
+    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, throttle: new BindThrottle() };
+    const router = (secure: boolean) => (socket: Socket): void => {
+      const address = socket.remoteAddress ?? '';
+      const fromAddress = perAddress.get(address) ?? 0;
+      const refusal =
+        connections.size >= limits.maxConnections
+          ? `${limits.maxConnections} connections are open`
+          : fromAddress >= limits.maxConnectionsPerAddress
+            ? `${limits.maxConnectionsPerAddress} connections from ${address} are open`
+            : undefined;
+      if (refusal) {
+        log.info(`refused connection from ${address}:${socket.remotePort ?? '?'}: ${refusal}`);
+        socket.on('error', () => undefined);
+        socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION)));
+        return;
+      }
+      perAddress.set(address, fromAddress + 1);
+      const connection = new Connection(socket, services, secure);
       connections.add(connection);
-      socket.on('close', () => connections.delete(connection));
-    };
-    const server = ldap.createServer({ connectionRouter } as unknown as ldap.ServerOptions) as unknown as LdapjsServer;
-    const self = new LdapServer(server, log, connections);
-    server.on('error', (error) => log.warn(`listener: ${error.message}`));
-    await new Promise<void>((resolve, reject) => {
-      server.server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.server.off('error', reject);
-        resolve();
+      socket.on('close', () => {
+        connections.delete(connection);
+        const left = (perAddress.get(address) ?? 1) - 1;
+        if (left === 0) perAddress.delete(address);
+        else perAddress.set(address, left);
       });
-    });
-    return self;
+    };
+    const create = (secure: boolean): LdapjsServer => {
+      const serverOptions = secure && options.tls ? { certificate: options.tls.cert, key: options.tls.key, connectionRouter: router(true) } : { connectionRouter: router(false) };
+      const server = ldap.createServer(serverOptions as unknown as ldap.ServerOptions) as unknown as LdapjsServer;
+      server.on('error', (error) => log.warn(`listener: ${error.message}`));
+      // A TLS handshake that fails concerns that client only.
+      server.server.on('tlsClientError', (error: Error) => log.info(`TLS handshake failed: ${error.message}`));
+      return server;
+    };
+    const servers = [create(false)];
+    if (options.tls && options.tlsPort !== undefined) servers.push(create(true));
+    try {
+      await listen(servers[0]!, options.port, options.host);
+      if (servers[1]) await listen(servers[1], options.tlsPort!, options.host);
+    } catch (error) {
+      for (const s of servers) s.server.close();
+      throw error;
+    }
+    return new LdapServer(servers, log, connections);
   }
 
-  /** The address and port actually bound. */
-  get address(): { host: string; port: number } {
-    const a = this.#server.server.address();
-    if (a === null || typeof a === 'string') throw new Error('server is not listening');
-    return { host: a.address, port: a.port };
+  /** The port of the plain LDAP listener. */
+  get port(): number {
+    return portOf(this.#servers[0]!);
+  }
+
+  /** The port of the LDAPS listener, if there is one. */
+  get tlsPort(): number | undefined {
+    return this.#servers[1] ? portOf(this.#servers[1]) : undefined;
   }
 
   /** Stops accepting, lets in-flight operations finish, then closes every connection. */
   async close(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.#server.server.close(() => resolve()));
+    const closed = Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))));
     await Promise.all([...this.#connections].map((c) => c.shutdown()));
     await closed;
     this.#log.info('listener closed');

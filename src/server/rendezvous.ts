@@ -8,7 +8,7 @@ import { Directory } from '../directory/directory.js';
 import { schemaAccess } from '../directory/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
-import { LdapServer } from '../ldap/server.js';
+import { LdapServer, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
@@ -23,6 +23,14 @@ export interface ServerOptions {
   suffix: string;
   ilsOpen: boolean;
   ttl?: DirectoryOptions['ttl'];
+  /** LDAPS port; used when `tls` is given. */
+  tlsPort?: number;
+  tls?: TlsFiles;
+  requireTlsForBind?: boolean;
+  limits?: Partial<ServerLimits>;
+  /** Database quota in bytes. */
+  maxDbBytes?: number;
+  readOnly?: boolean;
   /** Seconds a bounded conference is kept after its stop time. */
   conferenceGrace?: number;
   version: string;
@@ -38,11 +46,11 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'version'> = {
 };
 
 /** Opens the database and builds the directory over it (also used by `rendezvous account`). */
-export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version'>): { db: SqliteDatabase; directory: Directory; accounts: AccountStore } {
+export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly'>): { db: SqliteDatabase; directory: Directory; accounts: AccountStore } {
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
-  const db = openDatabase(options.db);
+  const db = openDatabase(options.db, options.maxDbBytes === undefined ? {} : { maxBytes: options.maxDbBytes });
   try {
     const accounts = new AccountStore(db);
     const directory = new Directory({
@@ -58,6 +66,8 @@ export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'il
         vendorVersion: options.version,
       },
     });
+    // Every write then fails with SQLITE_READONLY, which clients hear as unwillingToPerform.
+    if (options.readOnly) db.pragma('query_only = ON');
     return { db, directory, accounts };
   } catch (error) {
     db.close();
@@ -79,16 +89,20 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
   directory.startExpiry();
   let ldap: LdapServer;
   try {
-    ldap = await LdapServer.start(directory, { host: options.host, port: options.port }, log);
+    ldap = await LdapServer.start(
+      directory,
+      { host: options.host, port: options.port, tlsPort: options.tls ? (options.tlsPort ?? 1636) : undefined, tls: options.tls, requireTlsForBind: options.requireTlsForBind === true, limits: options.limits ?? {} },
+      log,
+    );
   } catch (error) {
     directory.close();
     db.close();
     throw error;
   }
-  const { port } = ldap.address;
   const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `ldap://${host}:${port}`;
-  log.info(`listening on ${url} (suffix ${options.suffix}, database ${options.db}${options.ilsOpen ? ', ILS open registration' : ''})`);
+  const url = `ldap://${host}:${ldap.port}`;
+  log.info(`listening on ${url} (suffix ${options.suffix}, database ${options.db}${options.ilsOpen ? ', ILS open registration' : ''}${options.tls ? ', StartTLS' : ''})`);
+  if (ldap.tlsPort !== undefined) log.info(`listening on ldaps://${host}:${ldap.tlsPort}`);
   let stopping: Promise<void> | undefined;
   return {
     url,

@@ -19,7 +19,7 @@ export type SqliteDatabase = Database.Database;
  * acknowledged, so an acknowledged write survives a crash or power cut; WAL keeps readers
  * from blocking the writer.
  */
-export function openDatabase(path: string): SqliteDatabase {
+export function openDatabase(path: string, options: DatabaseOptions = {}): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -27,7 +27,17 @@ export function openDatabase(path: string): SqliteDatabase {
   db.pragma('foreign_keys = ON');
   db.pragma('busy_timeout = 5000');
   migrate(db);
+  if (options.maxBytes !== undefined) {
+    const pageSize = db.pragma('page_size', { simple: true }) as number;
+    db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
+  }
   return db;
+}
+
+/** How to open the database. */
+export interface DatabaseOptions {
+  /** A quota: writes that would grow the file past it fail as if the disk were full. */
+  maxBytes?: number;
 }
 
 /** Applies the migrations newer than the database's `user_version`, each in one transaction. */

@@ -4,7 +4,9 @@
 import type { Command } from 'commander';
 import { accountDn, isAccountName } from '../../directory/operations/bind.js';
 import { hashPassword } from '../../directory/passwords.js';
-import { DEFAULT_SERVER_OPTIONS, openDirectory } from '../../server/rendezvous.js';
+import { DEFAULT_SERVER_OPTIONS } from '../../server/rendezvous.js';
+import { AccountStore } from '../../store/accounts.js';
+import { openDatabase } from '../../store/database.js';
 import { CliError, UsageError } from '../errors.js';
 import { toJson } from '../format.js';
 import { readPassword } from '../options.js';
@@ -17,12 +19,13 @@ interface AccountOptions {
   json?: boolean;
 }
 
-async function withAccounts<T>(options: AccountOptions, version: string, fn: (open: ReturnType<typeof openDirectory>) => Promise<T> | T): Promise<T> {
-  const open = openDirectory({ db: options.db, suffix: options.suffix, ilsOpen: false, version });
+/** Opens the accounts table alone: managing accounts must not create or change the tree. */
+async function withAccounts<T>(options: AccountOptions, fn: (open: { accounts: AccountStore }) => Promise<T> | T): Promise<T> {
+  const db = openDatabase(options.db);
   try {
-    return await fn(open);
+    return await fn({ accounts: new AccountStore(db) });
   } finally {
-    open.db.close();
+    db.close();
   }
 }
 
@@ -35,7 +38,7 @@ async function newHash(options: AccountOptions): Promise<string> {
 }
 
 /** Adds the `account` command group. */
-export function registerAccount(program: Command, version: string): void {
+export function registerAccount(program: Command): void {
   const account = program.command('account').description('manage the accounts clients bind with (cn=NAME,ou=accounts,<suffix>)');
   const common = (c: Command): Command =>
     c.option('--db <path>', 'SQLite database file', DEFAULT_SERVER_OPTIONS.db).option('--suffix <dn>', 'naming context', DEFAULT_SERVER_OPTIONS.suffix);
@@ -49,7 +52,7 @@ export function registerAccount(program: Command, version: string): void {
     .action(async (name: string, options: AccountOptions) => {
       if (!isAccountName(name)) throw new UsageError(`'${name}' is not a valid account name`);
       const hash = await newHash(options);
-      await withAccounts(options, version, ({ accounts }) => {
+      await withAccounts(options, ({ accounts }) => {
         if (!accounts.add({ name, hash, admin: options.admin === true, createdAt: Date.now() })) throw new CliError(`account ${name} already exists`);
         console.log(`added ${accountDn(options.suffix, name)}${options.admin ? ' (admin)' : ''}`);
       });
@@ -62,7 +65,7 @@ export function registerAccount(program: Command, version: string): void {
     .addHelpText('after', '\nExample:\n  $ RENDEZVOUS_PASSWORD=new-secret rendezvous account passwd alice')
     .action(async (name: string, options: AccountOptions) => {
       const hash = await newHash(options);
-      await withAccounts(options, version, ({ accounts }) => {
+      await withAccounts(options, ({ accounts }) => {
         if (!accounts.setHash(name, hash)) throw new CliError(`no account ${name}`);
         console.log(`password of ${name} changed`);
       });
@@ -73,7 +76,7 @@ export function registerAccount(program: Command, version: string): void {
     .argument('<name>', 'account name')
     .addHelpText('after', '\nExample:\n  $ rendezvous account delete alice')
     .action(async (name: string, options: AccountOptions) => {
-      await withAccounts(options, version, ({ accounts }) => {
+      await withAccounts(options, ({ accounts }) => {
         if (!accounts.delete(name)) throw new CliError(`no account ${name}`);
         console.log(`deleted ${name}`);
       });
@@ -84,7 +87,7 @@ export function registerAccount(program: Command, version: string): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  $ rendezvous account list')
     .action(async (options: AccountOptions) => {
-      await withAccounts(options, version, ({ accounts }) => {
+      await withAccounts(options, ({ accounts }) => {
         const list = accounts.list().map((a) => ({ name: a.name, admin: a.admin, created: new Date(a.createdAt).toISOString() }));
         if (options.json) console.log(toJson(list));
         else for (const a of list) console.log(`${a.name}${a.admin ? ' (admin)' : ''}`);

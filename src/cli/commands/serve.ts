@@ -3,7 +3,9 @@
  */
 import type { Command } from 'commander';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/ttl.js';
+import { readFile } from 'node:fs/promises';
 import { stderrLogger } from '../../ldap/log.js';
+import { DEFAULT_LIMITS } from '../../ldap/server.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../../server/rendezvous.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
@@ -18,6 +20,26 @@ interface ServeOptions {
   ttlMin: number;
   ttlMax: number;
   conferenceGrace: number;
+  tlsCert?: string;
+  tlsKey?: string;
+  tlsPort: number;
+  requireTlsForBind?: boolean;
+  maxPdu: number;
+  maxConnections: number;
+  maxConnectionsPerAddress: number;
+  maxPending: number;
+  idleTimeout: number;
+  sizeLimit: number;
+  maxDbSize?: number;
+  readOnly?: boolean;
+}
+
+async function readPem(path: string, what: string): Promise<Buffer> {
+  try {
+    return await readFile(path);
+  } catch (error) {
+    throw new CliError(`cannot read the TLS ${what} ${path}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
+  }
 }
 
 /** Adds the `serve` command. */
@@ -36,11 +58,32 @@ export function registerServe(program: Command, version: string): void {
     .option('--ttl-min <seconds>', 'shorter requested TTLs are raised to this', ttl, DEFAULT_TTL_POLICY.minTtl)
     .option('--ttl-max <seconds>', 'longer requested TTLs are refused', ttl, DEFAULT_TTL_POLICY.maxTtl)
     .option('--conference-grace <seconds>', 'how long a conference is kept after its SDP stop time', integerOption('--conference-grace', 0, 31_557_600), DEFAULT_CONFERENCE_GRACE)
+    .option('--tls-cert <file>', 'PEM certificate: enables StartTLS and LDAPS')
+    .option('--tls-key <file>', 'PEM private key of the certificate')
+    .option('--tls-port <port>', 'LDAPS port (with --tls-cert; 0 picks a free one)', integerOption('--tls-port', 0, 65535), 1636)
+    .option('--require-tls-for-bind', 'refuse simple binds with a password on connections without TLS (confidentialityRequired)')
+    .option('--max-pdu <bytes>', 'largest request accepted; a larger one ends the connection', integerOption('--max-pdu', 1024, 1024 ** 3), DEFAULT_LIMITS.maxPduBytes)
+    .option('--max-connections <n>', 'open connections in total', integerOption('--max-connections', 1, 1_000_000), DEFAULT_LIMITS.maxConnections)
+    .option('--max-connections-per-address <n>', 'open connections from one client address', integerOption('--max-connections-per-address', 1, 1_000_000), DEFAULT_LIMITS.maxConnectionsPerAddress)
+    .option('--max-pending <n>', 'operations outstanding on one connection before busy', integerOption('--max-pending', 1, 100_000), DEFAULT_LIMITS.maxPending)
+    .option('--idle-timeout <seconds>', 'close connections idle this long (0: never)', integerOption('--idle-timeout', 0, 31_557_600), DEFAULT_LIMITS.idleTimeoutMs / 1000)
+    .option('--size-limit <n>', 'most entries one search (or one page) returns', integerOption('--size-limit', 1, 100_000_000), DEFAULT_LIMITS.sizeLimit)
+    .option('--max-db-size <megabytes>', 'database quota: writes beyond it are refused (unavailable), reads go on', integerOption('--max-db-size', 1, 1_000_000))
+    .option('--read-only', 'serve reads only: every write is refused (unwillingToPerform)')
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
       if (options.ttlMin > options.ttlMax || options.ttlDefault < options.ttlMin || options.ttlDefault > options.ttlMax) {
         throw new UsageError('TTLs must satisfy --ttl-min <= --ttl-default <= --ttl-max');
       }
+      if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+      const tls = options.tlsCert && options.tlsKey ? { cert: await readPem(options.tlsCert, 'certificate'), key: await readPem(options.tlsKey, 'key') } : undefined;
+      if (options.requireTlsForBind && !tls) throw new UsageError('--require-tls-for-bind needs --tls-cert and --tls-key');
+      // Handlers first: a signal that arrives while the server starts stops it once started.
+      let stopSignal: string | undefined;
+      let stopNow: ((signal: string) => void) | undefined;
+      const onSignal = (signal: string): void => (stopNow ? stopNow(signal) : void (stopSignal ??= signal));
+      process.once('SIGINT', () => onSignal('SIGINT'));
+      process.once('SIGTERM', () => onSignal('SIGTERM'));
       let server;
       try {
         server = await startServer(
@@ -52,6 +95,18 @@ export function registerServe(program: Command, version: string): void {
             ilsOpen: options.ilsOpen === true,
             ttl: { defaultTtl: options.ttlDefault, minTtl: options.ttlMin, maxTtl: options.ttlMax },
             conferenceGrace: options.conferenceGrace,
+            ...(tls ? { tls, tlsPort: options.tlsPort } : {}),
+            requireTlsForBind: options.requireTlsForBind === true,
+            limits: {
+              maxPduBytes: options.maxPdu,
+              maxConnections: options.maxConnections,
+              maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+              maxPending: options.maxPending,
+              idleTimeoutMs: options.idleTimeout * 1000,
+              sizeLimit: options.sizeLimit,
+            },
+            ...(options.maxDbSize === undefined ? {} : { maxDbBytes: options.maxDbSize * 1024 * 1024 }),
+            readOnly: options.readOnly === true,
             version,
           },
           stderrLogger,
@@ -60,15 +115,16 @@ export function registerServe(program: Command, version: string): void {
         const e = error as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new CliError(`cannot listen on ${options.host}:${options.port}: the address is in use`);
         if (e.code === 'EACCES') throw new CliError(`cannot listen on ${options.host}:${options.port}: permission denied`);
+        if (e.message.includes('key values mismatch') || e.message.includes('PEM')) throw new CliError(`cannot use the TLS certificate and key: ${e.message}`);
         throw new CliError(`cannot start: ${e.message}`);
       }
+      const running = server;
       await new Promise<void>((resolve) => {
-        const stop = (signal: string): void => {
+        stopNow = (signal: string): void => {
           stderrLogger.info(`${signal}: stopping`);
-          void server.stop().then(resolve);
+          void running.stop().then(resolve);
         };
-        process.once('SIGINT', () => stop('SIGINT'));
-        process.once('SIGTERM', () => stop('SIGTERM'));
+        if (stopSignal) stopNow(stopSignal);
       });
     });
 }
