@@ -7,6 +7,12 @@ import { CliError } from './errors.js';
 import { registerSdp } from './commands/sdp.js';
 import { registerServe } from './commands/serve.js';
 import { registerAccount } from './commands/account.js';
+import { registerPublish } from './commands/publish.js';
+import { registerList } from './commands/list.js';
+import { registerShow } from './commands/show.js';
+import { registerDelete } from './commands/delete.js';
+import { registerRefresh } from './commands/refresh.js';
+import { registerUser } from './commands/user.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -20,6 +26,12 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (text, write) => write(`rendezvous: ${text.replace(/^error: /, '').split('\n')[0]} (see --help)\n`) });
   registerServe(program, pkg.version);
   registerAccount(program);
+  registerPublish(program);
+  registerList(program);
+  registerShow(program);
+  registerDelete(program);
+  registerRefresh(program);
+  registerUser(program);
   registerSdp(program);
   return program;
 }

@@ -308,7 +308,7 @@ export class Directory {
   async refresh(object: DirectoryObject, ttl = this.#ttl): Promise<number | undefined> {
     const session = this.#require();
     if (!session.info.dynamic) return undefined;
-    const granted = await session.refresher.refresh(this.#dnOf(session, object), ttl);
+    const granted = await session.refresher.refresh(this.dnOf(object), ttl);
     if (this.#added.has(object)) {
       this.#added.set(object, granted);
       // A refresh by hand postpones the automatic one.
@@ -324,7 +324,7 @@ export class Directory {
    */
   async delete(object: DirectoryObject): Promise<void> {
     const session = this.#require();
-    const dn = this.#dnOf(session, object);
+    const dn = this.dnOf(object);
     session.timers.cancel(object);
     this.#added.delete(object);
     try {
@@ -395,15 +395,22 @@ export class Directory {
     await session.client.unbind().catch(() => undefined);
   }
 
+  /**
+   * The DN of an object here: where it is stored, or, for one not stored, where it would be
+   * (so an object made with just a name can stand for the entry, as in TAPI).
+   *
+   * @throws {@link NotConnectedError}
+   */
+  dnOf(object: DirectoryObject): string {
+    if (object.dn !== undefined) return object.dn;
+    return childDn(SCHEMAS[object.type].rdnAttribute, object[RDN](), this.#require().container);
+  }
+
   #require(): Session {
     if (!this.#session) throw new NotConnectedError();
     return this.#session;
   }
 
-  #dnOf(session: Session, object: DirectoryObject): string {
-    if (object.dn !== undefined) return object.dn;
-    return childDn(SCHEMAS[object.type].rdnAttribute, object[RDN](), session.container);
-  }
 
   #refreshDelay(ttlSeconds: number): number {
     const delay = this.#options.refreshDelay?.(ttlSeconds) ?? (ttlSeconds * 1000) / 2;
@@ -452,7 +459,7 @@ export class Directory {
       if (this.#session === session && this.#added.has(object)) this.#options.onAutoRefresh?.(event);
     };
     try {
-      const ttl = await session.refresher.refresh(this.#dnOf(session, object), this.#ttl);
+      const ttl = await session.refresher.refresh(this.dnOf(object), this.#ttl);
       this.#added.set(object, ttl);
       report({ kind: 'refreshed', object, ttl });
       return this.#refreshDelay(ttl);
