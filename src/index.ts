@@ -5,3 +5,4 @@
  */
 export * from './sdp/index.js';
 export * from './client/index.js';
+export * from './mcast/index.js';

@@ -12,7 +12,7 @@ import type { SqliteDatabase } from '../store/database.js';
 import { parseAddress } from './address.js';
 import { LeaseStore, type LeaseRow } from './leases.js';
 import { DEFAULT_LEASE_LIMITS, firstGap, grantWindow, subtractRuns, type LeaseLimits, type Run, type TimeRequest, type Window } from './policy.js';
-import { addressAt, poolOffset, poolSize, type Scope } from './scopes.js';
+import { addressAt, checkScopes, poolOffset, poolSize, type Scope } from './scopes.js';
 
 /** A lease as the allocator reports it. Times are ms since the Unix epoch. */
 export interface Lease {
@@ -76,7 +76,9 @@ export class Allocator {
   readonly #now: () => number;
   readonly #byId: ReadonlyMap<string, Scope>;
 
+  /** @throws {@link ScopeError} when the scopes overlap or there are none. */
   constructor(db: SqliteDatabase, scopes: readonly Scope[], options: AllocatorOptions = {}) {
+    checkScopes(scopes);
     this.scopes = scopes;
     this.limits = options.limits ?? DEFAULT_LEASE_LIMITS;
     this.#now = options.now ?? Date.now;

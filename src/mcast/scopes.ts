@@ -165,7 +165,8 @@ export function matchScope<T extends ScopeLike>(scopes: readonly T[], selector: 
   const wanted = selector.trim().toLowerCase();
   const address = parseAddress(wanted);
   if (address) {
-    return scopes.find((s) => {
+    const id = formatAddress(address.family, address.value);
+    return scopes.find((s) => s.id === id) ?? scopes.find((s) => {
       const first = parseAddress(s.id);
       const last = parseAddress(s.last);
       return first?.family === address.family && last && address.value >= first.value && address.value <= last.value;

@@ -1,0 +1,55 @@
+/**
+ * Leasing a multicast address for a conference: what `rendezvous publish --allocate` and
+ * applications call before they write a blob. One function over {@link McastAddressAllocation}.
+ */
+import type { Connection } from '../sdp/model.js';
+import { McastAddressAllocation, type McastLeaseInfo, type Retransmission } from './client.js';
+
+/** What to lease. */
+export interface ConferenceAllocationRequest {
+  /** The MADCAP server, `HOST[:PORT]` (port 2535 by default). */
+  server: string;
+  /** Scope ID, an address in the scope, or its description (`local`); default: the server's first scope. */
+  scope?: string;
+  /** The conference's time span; the lease covers it. */
+  start: Date;
+  stop: Date;
+  /** Consecutive addresses (SDP `c=` address count); default 1. */
+  count?: number;
+  /** For tests and impatient callers; RFC 2730's schedule by default. */
+  retransmission?: Retransmission;
+}
+
+/** What was leased, ready for the blob. */
+export interface ConferenceAllocation {
+  /** The first address. */
+  address: string;
+  count: number;
+  /** The scope's TTL, for the IPv4 `c=` line. */
+  ttl: number;
+  /** The `c=` line of the group: `IN IP4 ADDRESS/TTL[/COUNT]`, or IPv6 without TTL. */
+  connection: Connection;
+  /** Keep it (JSON) to renew or release the lease later. */
+  lease: McastLeaseInfo;
+}
+
+/**
+ * Leases addresses for a conference from `start` to `stop` and returns the `c=` connection
+ * to write into its blob.
+ *
+ * @throws {@link McastError} when the server refuses or does not answer, or the scope is unknown.
+ */
+export async function allocateForConference(request: ConferenceAllocationRequest): Promise<ConferenceAllocation> {
+  const v6 = request.scope !== undefined && request.scope.includes(':');
+  const client = new McastAddressAllocation({ server: request.server, family: v6 ? 'ipv6' : 'ipv4', ...(request.retransmission ? { retransmission: request.retransmission } : {}) });
+  const scopes = await client.enumerateScopes();
+  const scope = request.scope === undefined ? scopes[0] : await client.findScope(request.scope);
+  if (!scope) throw new Error(`the MADCAP server ${request.server} offers no scope`);
+  const count = request.count ?? 1;
+  const lease = await client.requestAddress(scope, request.start, request.stop, count);
+  const address = lease.addresses[0]!;
+  const connection: Connection = { netType: 'IN', addrType: v6 ? 'IP6' : 'IP4', address };
+  if (!v6) connection.ttl = scope.ttl;
+  if (count > 1) connection.count = count;
+  return { address, count, ttl: scope.ttl, connection, lease };
+}

@@ -1,0 +1,251 @@
+/**
+ * MADCAP over real UDP on 127.0.0.1: the client and the server, retransmission, exhaustion,
+ * leases that outlive a server restart, idempotent repeats, and datagrams that try to break
+ * the server.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { McastAddressAllocation, McastError, type McastLeaseInfo } from '../../src/mcast/client.js';
+import { encodeMessage, ERROR_CODE, FEATURE, OPTION, type MadcapMessage } from '../../src/mcast/codec.js';
+import { allocateForConference } from '../../src/mcast/conference.js';
+import { DEFAULT_SCOPES, parseScopeSpec } from '../../src/mcast/scopes.js';
+import { FAST, lossyRelay, rawPeer, startMadcap, type TestMadcap } from './helpers.js';
+
+const LAB = parseScopeSpec('239.254.10.0/23,8,Lab');
+const HOUR = 3_600_000;
+const LEASE = Buffer.from('00112233445566778899aabbccddeeff00', 'hex');
+
+let madcap: TestMadcap;
+beforeEach(async () => {
+  madcap = await startMadcap([DEFAULT_SCOPES[0]!, LAB, DEFAULT_SCOPES[4]!]);
+});
+afterEach(async () => {
+  await madcap.stop();
+});
+
+const client = (family: 'ipv4' | 'ipv6' = 'ipv4'): McastAddressAllocation => new McastAddressAllocation({ server: madcap.address, family, retransmission: FAST });
+
+describe('client and server', () => {
+  it('enumerates the scopes of a family (GETINFO)', async () => {
+    const scopes = await client().enumerateScopes();
+    expect(scopes).toEqual([
+      { scopeId: '239.255.0.0', serverId: '127.0.0.1', interfaceId: '0.0.0.0', lastAddress: '239.255.255.255', ttl: 16, description: 'Local Scope' },
+      { scopeId: '239.254.10.0', serverId: '127.0.0.1', interfaceId: '0.0.0.0', lastAddress: '239.254.11.255', ttl: 8, description: 'Lab' },
+    ]);
+    expect((await client('ipv6').enumerateScopes()).map((s) => s.scopeId)).toEqual(['ff15::']);
+  });
+
+  it('requests, renews and releases a lease (DISCOVER, OFFER, REQUEST, ACK, RENEW, RELEASE)', async () => {
+    const c = client();
+    const start = new Date(Date.now() + HOUR);
+    const stop = new Date(start.getTime() + HOUR);
+    const lease = await c.requestAddress('lab', start, stop, 2);
+    expect(lease).toMatchObject({ addresses: ['239.254.10.0', '239.254.10.1'], serverAddress: '127.0.0.1', ttl: 8, scopeId: '239.254.10.0' });
+    expect(lease.requestId).toMatch(/^00[0-9a-f]{32}$/);
+    expect(Math.abs(lease.start.getTime() - start.getTime())).toBeLessThan(1000);
+    expect(Math.abs(lease.stop.getTime() - stop.getTime())).toBeLessThan(1000);
+    expect(madcap.allocator.lease(lease.requestId)?.count).toBe(2);
+
+    const other = await c.requestAddress('239.254.10.0', start, stop);
+    expect(other.addresses).toEqual(['239.254.10.2']);
+
+    const later = new Date(stop.getTime() + HOUR);
+    const renewed = await c.renewAddress(lease, later);
+    expect(Math.abs(renewed.stop.getTime() - later.getTime())).toBeLessThan(1000);
+    expect(renewed.addresses).toEqual(lease.addresses);
+
+    await c.releaseAddress(lease);
+    expect(madcap.allocator.lease(lease.requestId)).toBeUndefined();
+    await expect(c.releaseAddress(lease)).rejects.toMatchObject({ kind: 'nak', errorCode: ERROR_CODE.leaseIdentifierNotRecognized });
+    await expect(c.renewAddress(lease)).rejects.toMatchObject({ kind: 'nak', errorCode: ERROR_CODE.leaseIdentifierNotRecognized });
+    expect(madcap.log.lines.some((l) => /REQUEST [0-9a-f]+: ACK leased 239\.254\.10\.0\.\.239\.254\.10\.1/.test(l))).toBe(true);
+  });
+
+  it('exhausts a small scope and says so (NAK: valid request could not be completed)', async () => {
+    const c = client();
+    const start = new Date();
+    const stop = new Date(Date.now() + HOUR);
+    const big = await c.requestAddress('lab', start, stop, 200);
+    const rest = await c.requestAddress('lab', start, stop, 56);
+    expect([...big.addresses, ...rest.addresses]).toHaveLength(256);
+    const error = await c.requestAddress('lab', start, stop).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(McastError);
+    expect(error).toMatchObject({ kind: 'nak', errorCode: ERROR_CODE.validRequestCouldNotBeCompleted });
+    await c.releaseAddress(rest);
+    expect((await c.requestAddress('lab', start, stop)).addresses).toEqual([rest.addresses[0]]);
+  });
+
+  it('renews and releases across a server restart, from a lease saved as JSON', async () => {
+    const first = client();
+    const lease = await first.requestAddress('local', new Date(), new Date(Date.now() + HOUR));
+    const saved = JSON.stringify(lease);
+    await madcap.restart();
+    const next = client();
+    const restored: McastLeaseInfo = next.createLeaseInfo(JSON.parse(saved) as Parameters<McastAddressAllocation['createLeaseInfo']>[0]);
+    expect(restored.addresses).toEqual(lease.addresses);
+    const renewed = await next.renewAddress(restored, new Date(Date.now() + 3 * HOUR));
+    expect(renewed.addresses).toEqual(lease.addresses);
+    await madcap.restart();
+    await client().releaseAddress(renewed);
+    expect(madcap.allocator.lease(lease.requestId)).toBeUndefined();
+  });
+
+  it('retransmits when datagrams are lost, and the server answers a repeat once', async () => {
+    const relay = await lossyRelay(madcap.server.address.port, 2);
+    try {
+      const c = new McastAddressAllocation({ server: `127.0.0.1:${relay.port}`, retransmission: FAST });
+      const lease = await c.requestAddress('local', new Date(), new Date(Date.now() + HOUR));
+      expect(relay.dropped()).toBe(2);
+      expect(madcap.allocator.leases().map((l) => l.leaseId)).toEqual([lease.requestId]);
+    } finally {
+      relay.close();
+    }
+  });
+
+  it('gives up after the last retransmission when nobody answers', async () => {
+    const silent = createSocket('udp4');
+    await new Promise<void>((resolve) => silent.bind(0, '127.0.0.1', resolve));
+    try {
+      const c = new McastAddressAllocation({ server: `127.0.0.1:${silent.address().port}`, retransmission: { initialMs: 50, maxIntervalMs: 100, attempts: 3 } });
+      const started = Date.now();
+      await expect(c.enumerateScopes()).rejects.toMatchObject({ kind: 'timeout', message: expect.stringMatching(/after 3 attempts/) });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(240);
+    } finally {
+      silent.close();
+    }
+  });
+
+  it('leases an address for a conference, with the scope TTL for the c= line', async () => {
+    const start = new Date(Date.now() + HOUR);
+    const result = await allocateForConference({ server: madcap.address, scope: 'local', start, stop: new Date(start.getTime() + HOUR), count: 2, retransmission: FAST });
+    expect(result).toMatchObject({ address: '239.255.0.0', count: 2, ttl: 16, connection: { netType: 'IN', addrType: 'IP4', address: '239.255.0.0', ttl: 16, count: 2 } });
+    const v6 = await allocateForConference({ server: madcap.address, scope: 'ff15::', start, stop: new Date(start.getTime() + HOUR), retransmission: FAST });
+    expect(v6.connection).toEqual({ netType: 'IN', addrType: 'IP6', address: 'ff15::8000:0' });
+  });
+});
+
+describe('server rules', () => {
+  const request = (extra: Partial<MadcapMessage['options']> = {}, type: MadcapMessage['type'] = 'REQUEST', xid = 77): MadcapMessage => ({
+    type,
+    family: 'ipv4',
+    xid,
+    options: { leaseIdentifier: LEASE, multicastScope: '239.254.10.0', leaseTime: 600, ...extra },
+  });
+
+  it('answers a repeated request (same lease identifier and xid) with the same bytes, and leases once', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      peer.send(request());
+      const first = await peer.next();
+      peer.send(request());
+      const second = await peer.next();
+      expect(second).toEqual(first);
+      expect(madcap.allocator.leases()).toHaveLength(1);
+      // A new xid under a lease identifier that holds a lease is a different request: refused.
+      peer.send(request({}, 'REQUEST', 78));
+      expect((await peer.reply()).options.error?.code).toBe(ERROR_CODE.invalidRequest);
+      // RENEW repeated keeps its first answer too.
+      peer.send(request({ leaseTime: 1200 }, 'RENEW', 79));
+      const renew = await peer.next();
+      peer.send(request({ leaseTime: 1200 }, 'RENEW', 79));
+      expect(await peer.next()).toEqual(renew);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('refuses unknown required features with the Required Feature Not Supported NAK, naming them', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      peer.send(request({ featureList: { supported: [], requested: [], required: [FEATURE.serverMobility, 99] } }));
+      const nak = await peer.reply();
+      expect(nak.type).toBe('NAK');
+      expect(nak.options.error).toEqual({ code: ERROR_CODE.requiredFeatureNotSupported, data: Buffer.from('00000063', 'hex') });
+      expect(nak.options.serverIdentifier).toEqual({ family: 'ipv4', address: '127.0.0.1' });
+      expect(nak.options.leaseIdentifier).toEqual(LEASE);
+      // Shared Lease Identifier is supported.
+      peer.send(request({ featureList: { supported: [], requested: [], required: [FEATURE.sharedLeaseIdentifier] } }, 'REQUEST', 80));
+      expect((await peer.reply()).type).toBe('ACK');
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('checks times: Start Time needs Current Time, and excessive clock skew is refused', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      peer.send(request({ startTime: now + 3600 }));
+      expect((await peer.reply()).options.error).toEqual({ code: ERROR_CODE.invalidRequest, data: Buffer.from([0, OPTION.currentTime]) });
+      peer.send(request({ startTime: now + 3600, currentTime: now - 7200 }, 'REQUEST', 81));
+      expect((await peer.reply()).options.error?.code).toBe(ERROR_CODE.excessiveClockSkew);
+      peer.send(request({ startTime: now + 3600, currentTime: now - 5 }, 'REQUEST', 82));
+      const ack = await peer.reply();
+      // The 5 s the client is behind are added to its start time.
+      expect(ack.options).toMatchObject({ startTime: now + 3605, leaseTime: 600 });
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('stays silent for messages meant for another server or sent by servers', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      peer.send(request({ serverIdentifier: { family: 'ipv4', address: '10.9.9.9' } }));
+      peer.send({ type: 'ACK', family: 'ipv4', xid: 1, options: { leaseIdentifier: LEASE } });
+      expect(await peer.next(300)).toBeUndefined();
+      expect(madcap.log.lines.filter((l) => l.includes('ignored'))).toHaveLength(2);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('GETINFO needs an Option Request List', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      peer.send({ type: 'GETINFO', family: 'ipv4', xid: 5, options: { leaseIdentifier: LEASE } });
+      expect((await peer.reply()).options.error?.code).toBe(ERROR_CODE.invalidRequest);
+      peer.send({ type: 'GETINFO', family: 'ipv4', xid: 6, options: { leaseIdentifier: LEASE, optionRequestList: [OPTION.currentTime, OPTION.featureList] } });
+      const ack = await peer.reply();
+      expect(ack.options.featureList).toEqual({ supported: [FEATURE.sharedLeaseIdentifier], requested: [], required: [] });
+      expect(Math.abs(ack.options.currentTime! - Date.now() / 1000)).toBeLessThan(5);
+      expect(ack.options.multicastScopeList).toBeUndefined();
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('survives malformed datagrams: drops them with a log line and keeps answering', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      const valid = encodeMessage(request());
+      const garbage = [
+        Buffer.alloc(0),
+        Buffer.from('hello'),
+        Buffer.from('00030001000000010000', 'hex'), // 10 bytes
+        Buffer.concat([Buffer.from([1]), valid.subarray(1)]), // version 1
+        Buffer.concat([valid.subarray(0, 1), Buffer.from([42]), valid.subarray(2)]), // type 42
+        valid.subarray(0, valid.length - 4), // no End
+        Buffer.concat([valid.subarray(0, 8), Buffer.from('0003ffff00', 'hex')]), // option past the end
+        Buffer.alloc(65_000, 0xff),
+      ];
+      for (const g of garbage) peer.send(g);
+      expect(await peer.next(300)).toBeUndefined();
+      const dropped = madcap.log.lines.filter((l) => /dropped a malformed datagram/.test(l));
+      expect(dropped).toHaveLength(garbage.length);
+      expect(dropped[3]).toMatch(/version 1, not 0/);
+
+      // Well-framed with a Lease Identifier but a bad option: answered with Invalid Request.
+      const badLength = Buffer.concat([valid.subarray(0, valid.length - 4), Buffer.from('00010002ffff00000000', 'hex')]);
+      peer.send(badLength);
+      const nak = await peer.reply();
+      expect(nak.options.error).toEqual({ code: ERROR_CODE.invalidRequest, data: Buffer.from([0, OPTION.leaseTime]) });
+
+      // And the server still works.
+      const lease = await client().requestAddress('lab', new Date(), new Date(Date.now() + HOUR));
+      expect(lease.addresses).toHaveLength(1);
+    } finally {
+      peer.close();
+    }
+  });
+});
