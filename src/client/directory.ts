@@ -99,6 +99,8 @@ interface Session {
   readonly url: string;
   readonly info: ServerInfo;
   readonly container: string;
+  /** TLS was negotiated with StartTLS, which ldapts would not renegotiate after reconnecting. */
+  readonly startTls: boolean;
   readonly refresher: Refresher;
   readonly timers: TaskTimers<DirectoryObject>;
 }
@@ -155,12 +157,15 @@ export class Directory {
         url,
         timeout: this.#options.timeoutMs ?? 30_000,
         connectTimeout: this.#options.connectTimeoutMs ?? 10_000,
-        tlsOptions: options.tls,
+        // ldapts opens TLS at once whenever it has TLS options: give them to startTLS() instead for ldap://.
+        tlsOptions: url.startsWith('ldaps:') ? options.tls : undefined,
         // ldapts reconnects by itself after a dropped connection; the bind must follow.
         autoRebind: true,
       });
       try {
-        if (options.secure && url.startsWith('ldap:')) await client.startTLS(options.tls);
+        const startTls = options.secure === true && url.startsWith('ldap:');
+        // ldapts checks the certificate against 'localhost' unless told the host.
+        if (startTls) await client.startTLS({ host: new URL(url).hostname, ...options.tls });
         const info = await readServerInfo(client);
         const suffix = this.#options.suffix ?? chooseSuffix(info);
         this.#session = {
@@ -168,6 +173,7 @@ export class Directory {
           url,
           info,
           container: this.#options.container ?? `ou=dynamic,${suffix}`,
+          startTls,
           refresher: new Refresher(client),
           timers: new TaskTimers((object) => this.#keepAlive(object)),
         };
@@ -239,7 +245,7 @@ export class Directory {
    * @throws {@link DirectoryError} invalidCredentials and the like.
    */
   async bind(dn?: string, password?: string): Promise<void> {
-    const { client } = this.#require();
+    const { client } = this.#live();
     if (dn && !password) throw new TypeError(`a password is required to bind as ${dn}`);
     try {
       await client.bind(dn ?? '', password ?? '');
@@ -256,7 +262,7 @@ export class Directory {
    * @throws SdpError when a conference's blob was edited into something invalid.
    */
   async add(object: DirectoryObject): Promise<void> {
-    const session = this.#require();
+    const session = this.#live();
     const { schema, rdn, attributes } = object[ENCODE]();
     const dn = childDn(schema.rdnAttribute, rdn, session.container);
     const classes = session.info.dynamic ? [schema.objectClass, 'dynamicObject'] : [schema.objectClass];
@@ -281,7 +287,7 @@ export class Directory {
    * @throws {@link DirectoryError} when the server refuses.
    */
   async modify(object: DirectoryObject): Promise<void> {
-    const session = this.#require();
+    const session = this.#live();
     const stored = object[STORED];
     if (!stored) throw new TypeError(`the ${object.type} ${object.name} is not in the directory; add it first`);
     const { attributes } = object[ENCODE]();
@@ -306,7 +312,7 @@ export class Directory {
    * @throws {@link DirectoryError} noSuchObject when the entry has expired or was deleted.
    */
   async refresh(object: DirectoryObject, ttl = this.#ttl): Promise<number | undefined> {
-    const session = this.#require();
+    const session = this.#live();
     if (!session.info.dynamic) return undefined;
     const granted = await session.refresher.refresh(this.dnOf(object), ttl);
     if (this.#added.has(object)) {
@@ -323,7 +329,7 @@ export class Directory {
    * @throws {@link DirectoryError} noSuchObject, insufficientAccessRights...
    */
   async delete(object: DirectoryObject): Promise<void> {
-    const session = this.#require();
+    const session = this.#live();
     const dn = this.dnOf(object);
     session.timers.cancel(object);
     this.#added.delete(object);
@@ -411,6 +417,16 @@ export class Directory {
     return this.#session;
   }
 
+  /** The session, for an operation on the server. */
+  #live(): Session {
+    const session = this.#require();
+    // ldapts reconnects by itself after a dropped connection, but in clear: never for a StartTLS session.
+    if (session.startTls && !session.client.isConnected) {
+      throw new DirectoryError(ResultCode.serverDown, 'the TLS connection to the server was lost; connect again');
+    }
+    return session;
+  }
+
 
   #refreshDelay(ttlSeconds: number): number {
     const delay = this.#options.refreshDelay?.(ttlSeconds) ?? (ttlSeconds * 1000) / 2;
@@ -418,7 +434,7 @@ export class Directory {
   }
 
   async *#search<T extends DirectoryObjectType>(type: T, nameFilter: string, options: EnumerateOptions): AsyncGenerator<DirectoryObjects[T]> {
-    const session = this.#require();
+    const session = this.#live();
     const schema = SCHEMAS[type];
     const pages = session.client.searchPaginated(session.container, {
       scope: 'one',
@@ -459,7 +475,7 @@ export class Directory {
       if (this.#session === session && this.#added.has(object)) this.#options.onAutoRefresh?.(event);
     };
     try {
-      const ttl = await session.refresher.refresh(this.dnOf(object), this.#ttl);
+      const ttl = await this.#live().refresher.refresh(this.dnOf(object), this.#ttl);
       this.#added.set(object, ttl);
       report({ kind: 'refreshed', object, ttl });
       return this.#refreshDelay(ttl);
