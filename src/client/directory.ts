@@ -344,12 +344,16 @@ export class Directory {
   /**
    * The objects of a type whose name matches `namePattern`, in which `*` matches any run of
    * characters and everything else literally (TAPI's EnumerateDirectoryObjects). Paged
-   * underneath (RFC 2696), so large directories stream.
+   * underneath (RFC 2696), so large directories stream. A user's pattern matches the name
+   * with or without the IP phone part (`bob` finds `cn=bob]bob-pc`).
    *
    * @throws {@link DirectoryError} when the search fails (noSuchObject: the container does not exist).
    */
   async *enumerate<T extends DirectoryObjectType>(type: T, namePattern = '*', options: EnumerateOptions = {}): AsyncGenerator<DirectoryObjects[T]> {
-    yield* this.#search(type, namePatternFilter(SCHEMAS[type].rdnAttribute, namePattern), options);
+    const attribute = SCHEMAS[type].rdnAttribute;
+    let filter = namePatternFilter(attribute, namePattern);
+    if (type === 'user' && !namePattern.endsWith('*')) filter = `(|${filter}${namePatternFilter(attribute, `${namePattern}]*`)})`;
+    yield* this.#search(type, filter, options);
   }
 
   /**

@@ -237,6 +237,7 @@ describe.each(TARGETS)('the client library against %s', (_name, start) => {
     await directory.modify(read);
     const users = await collect(directory.enumerate('user', 'b*'));
     expect(users.map((u) => [u.name, u.location, u.ipAddresses])).toEqual([['bob', 'Lab 4', ['10.0.0.1']]]);
+    expect((await collect(directory.enumerate('user', 'bob'))).map((u) => u.dn?.toLowerCase())).toEqual([user.dn!.toLowerCase()]);
     await directory.delete(read);
   });
 

@@ -46,7 +46,10 @@ function userOf(name: string, flags: RegisterFlags): User {
 
 /** Adds the `user` command group. */
 export function registerUser(program: Command): void {
-  const user = program.command('user').description('register and list the people in the directory');
+  const user = program
+    .command('user')
+    .description('register and list the people in the directory')
+    .addHelpText('after', '\nExamples:\n  $ RENDEZVOUS_PASSWORD=secret rendezvous user register alice --ip 10.70.41.96 --bind-dn cn=alice,ou=accounts,o=Intranet\n  $ rendezvous user list');
 
   keepAliveOptions(connectionOptions(user.command('register')))
     .description('register a user with the IPv4 addresses to call them at; prints the DN')
