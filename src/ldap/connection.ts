@@ -379,6 +379,7 @@ export class Connection {
       }
       if (sizeLimit > 0 && sent === sizeLimit) {
         const whose = sizeLimit === request.sizeLimit ? 'the requested' : "the server's";
+        if (sizeLimit !== request.sizeLimit) this.#services.log.info(`connection ${this.#peer}: search of ${request.base} stopped at the size limit of ${sizeLimit} entries`);
         return this.#respond(envelope, ResultCode.sizeLimitExceeded, `${whose} size limit of ${sizeLimit} entries was reached; narrow the filter or use paged results`);
       }
       if (request.timeLimit > 0 && Date.now() - started > request.timeLimit * 1000) {

@@ -9,24 +9,32 @@ import { BerError, BerReader } from './ber.js';
 
 /** Deepest nesting of and/or/not accepted. */
 export const MAX_FILTER_DEPTH = 64;
+/** Most elements (terms and operators) in one filter. */
+export const MAX_FILTER_ELEMENTS = 1024;
 
 const text = (bytes: Buffer): string => bytes.toString('utf8');
 
-/** Reads one filter element. */
-export function decodeFilter(reader: BerReader, depth = 1): Filter {
+/** Reads a search filter, refusing one nested too deep or with too many elements. */
+export function decodeFilter(reader: BerReader): Filter {
+  const budget = { left: MAX_FILTER_ELEMENTS };
+  return decodeElement(reader, 1, budget);
+}
+
+function decodeElement(reader: BerReader, depth: number, budget: { left: number }): Filter {
   if (depth > MAX_FILTER_DEPTH) throw new BerError(`filter nested deeper than ${MAX_FILTER_DEPTH} levels`);
+  if (--budget.left < 0) throw new BerError(`filter with more than ${MAX_FILTER_ELEMENTS} elements`);
   const tag = reader.peek();
   switch (tag) {
     case 0xa0:
     case 0xa1: {
       const set = reader.enter(tag);
       const filters: Filter[] = [];
-      while (!set.done) filters.push(decodeFilter(set, depth + 1));
+      while (!set.done) filters.push(decodeElement(set, depth + 1, budget));
       return { type: tag === 0xa0 ? 'and' : 'or', filters };
     }
     case 0xa2: {
       const inner = reader.enter(0xa2);
-      const filter = decodeFilter(inner, depth + 1);
+      const filter = decodeElement(inner, depth + 1, budget);
       if (!inner.done) throw new BerError('trailing data in a not filter');
       return { type: 'not', filter };
     }

@@ -194,6 +194,13 @@ describe('limits', () => {
       deep.write(search(1, 10_000));
       expect(await deep.waitClosed(3000)).toBe(true);
       expect(decodeMessages(deep.data()).messages.find(isNotice)?.diagnosticMessage).toContain('nested deeper than 64');
+      // Wide rather than deep: an AND of 2000 terms.
+      const wide = await RawConnection.open(server.port);
+      const terms = tlv(0xa0, Buffer.concat(Array.from({ length: 2000 }, () => berString('cn', 0x87))));
+      wide.write(ldapMessage(2, tlv(0x63, Buffer.concat([berString('o=Intranet'), berInteger(0, 0x0a), berInteger(0, 0x0a), berInteger(0), berInteger(0), Buffer.from([0x01, 0x01, 0x00]), terms, tlv(0x30, Buffer.alloc(0))]))));
+      expect(await wide.waitClosed(3000)).toBe(true);
+      expect(decodeMessages(wide.data()).messages.find(isNotice)?.diagnosticMessage).toContain('more than 1024 elements');
+      expect(server.logs()).toContain('more than 1024 elements');
     } finally {
       await server.stop();
     }
@@ -209,6 +216,7 @@ describe('limits', () => {
       expect(capped.code, explain(capped)).toBe(4);
       expect(capped.entries).toHaveLength(2);
       expect(capped.info).toContain("server's size limit of 2");
+      expect(server.logs()).toMatch(/search of ou=dynamic,o=Intranet stopped at the size limit of 2 entries/);
       const paged = await ldapsearch(server.url, { base: DYNAMIC, filter: '(objectClass=rtPerson)', attrs: ['1.1'], extensions: ['pr=10/noprompt'] });
       expect(paged.code, explain(paged)).toBe(0);
       expect(paged.entries).toHaveLength(5);
