@@ -2,38 +2,28 @@
  * TAPI's Connect(fSecure) in the library: StartTLS on an ldap:// URL, LDAPS on an ldaps://
  * one, against Rendezvous serving a self-signed certificate and refusing binds in clear.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectError, Directory, DirectoryError, ResultCode } from '../../src/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { eventually } from './targets.js';
+import { ldapsPort, makeCertificate, type TestCertificate } from '../helpers/tls.js';
 
 const ALICE = { dn: 'cn=alice,ou=accounts,o=Intranet', password: 'alice-pw' };
 
 describe('secure connections', () => {
-  let dir: string;
+  let certificate: TestCertificate;
   let ca: Buffer;
   let server: TestServer;
   let ldapsUrl: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rendezvous-client-tls-'));
-    const cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    ca = readFileSync(cert);
-    server = await startServer({ accounts: [{ name: 'alice', password: ALICE.password }], args: ['--tls-cert', cert, '--tls-key', key, '--tls-port', '0', '--require-tls-for-bind'] });
-    // The LDAPS line may follow the ldap:// one that startServer waits for.
-    const ldapsLine = /listening on (ldaps:\/\/127\.0\.0\.1:\d+)/;
-    await eventually(() => ldapsLine.test(server.logs()), 5000, 'the LDAPS listener');
-    ldapsUrl = ldapsLine.exec(server.logs())![1]!;
+    certificate = makeCertificate();
+    ca = certificate.ca;
+    server = await startServer({ accounts: [{ name: 'alice', password: ALICE.password }], args: ['--tls-cert', certificate.cert, '--tls-key', certificate.key, '--tls-port', '0', '--require-tls-for-bind'] });
+    ldapsUrl = `ldaps://127.0.0.1:${ldapsPort(server)}`;
   });
   afterAll(async () => {
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
+    certificate.remove();
   });
 
   it('upgrades an ldap:// URL with StartTLS when secure, and binds', async () => {

@@ -2,15 +2,14 @@
  * Hardening through the wire: TLS, limits, failed-bind delays, storage faults, crash safety,
  * fuzzing and many connections. Figures go to the test output.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, ldapadd, ldapsearch, ldifAdd } from '../helpers/ldap-tools.js';
 import { berInteger, berString, decodeMessages, ldapMessage, RawConnection, searchRequest, simpleBindRequest, tlv } from '../helpers/raw-ldap.js';
 import { accountDn, startServer, stopAllServers, type TestServer } from '../helpers/server.js';
+import { ldapsPort as ldapsPortOf, makeCertificate, type TestCertificate } from '../helpers/tls.js';
 
 const DYNAMIC = 'ou=dynamic,o=Intranet';
 const alice = { dn: accountDn('alice'), password: 'alice-pw' };
@@ -45,21 +44,18 @@ function tlsTool(tool: string, args: string[], caFile: string): Promise<{ code: 
 const isNotice = (m: { tag: number; body: Buffer; id: number }): boolean => m.id === 0 && m.tag === 0x78 && m.body.includes(Buffer.from(NOTICE));
 
 describe('transport security', () => {
-  let dir: string;
+  let certificate: TestCertificate;
   let cert: string;
-  let key: string;
   let server: TestServer;
   let ldapsPort: number;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'rendezvous-tls-'));
-    cert = join(dir, 'cert.pem');
-    key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    server = await startServer({ accounts, args: ['--tls-cert', cert, '--tls-key', key, '--tls-port', '0', '--require-tls-for-bind'] });
-    ldapsPort = Number(/listening on ldaps:\/\/127\.0\.0\.1:(\d+)/.exec(server.logs())?.[1]);
+    certificate = makeCertificate();
+    cert = certificate.cert;
+    server = await startServer({ accounts, args: ['--tls-cert', cert, '--tls-key', certificate.key, '--tls-port', '0', '--require-tls-for-bind'] });
+    ldapsPort = ldapsPortOf(server);
   });
-  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => certificate.remove());
 
   it('offers StartTLS in the root DSE and LDAPS on its own port', async () => {
     expect(ldapsPort).toBeGreaterThan(0);
@@ -87,7 +83,7 @@ describe('transport security', () => {
   });
 
   it('the client library connects with { secure: true }', async () => {
-    const client = new Client({ url: `ldaps://127.0.0.1:${ldapsPort}`, tlsOptions: { ca: [readFileSync(cert)] } });
+    const client = new Client({ url: `ldaps://127.0.0.1:${ldapsPort}`, tlsOptions: { ca: [certificate.ca] } });
     await client.bind(alice.dn, alice.password);
     expect((await client.exop('1.3.6.1.4.1.4203.1.11.3')).value).toContain('cn=alice');
     await client.unbind();
