@@ -13,6 +13,7 @@ import { registerShow } from './commands/show.js';
 import { registerDelete } from './commands/delete.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerUser } from './commands/user.js';
+import { registerMcast } from './commands/mcast.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
   registerDelete(program);
   registerRefresh(program);
   registerUser(program);
+  registerMcast(program);
   registerSdp(program);
   return program;
 }

@@ -3,6 +3,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AccountStore } from '../store/accounts.js';
+import type { MulticastLeaseLookup } from './clashes.js';
 import type { EntryStore, StoredEntry } from '../store/entries.js';
 import type { FilterEvaluator } from './evaluate.js';
 import type { Names } from './names.js';
@@ -34,6 +35,10 @@ export interface DirectoryOptions {
   readonly conferenceGrace: number;
   /** Version reported in the root DSE. */
   readonly vendorVersion: string;
+  /** Refuse (constraintViolation) a conference whose multicast group clashes, instead of flagging it. Default false. */
+  readonly refuseClashes?: boolean;
+  /** The multicast allocator's leases, for clash detection; conferences only when absent. */
+  readonly multicastLeases?: MulticastLeaseLookup;
 }
 
 /** Change events other parts subscribe to. */

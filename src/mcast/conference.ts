@@ -2,8 +2,9 @@
  * Leasing a multicast address for a conference: what `rendezvous publish --allocate` and
  * applications call before they write a blob. One function over {@link McastAddressAllocation}.
  */
-import type { Connection } from '../sdp/model.js';
+import type { Attribute, Connection } from '../sdp/model.js';
 import { McastAddressAllocation, type McastLeaseInfo, type Retransmission } from './client.js';
+import { LEASE_TAG_ATTRIBUTE, leaseTag } from './lease-tag.js';
 
 /** What to lease. */
 export interface ConferenceAllocationRequest {
@@ -29,13 +30,18 @@ export interface ConferenceAllocation {
   ttl: number;
   /** The `c=` line of the group: `IN IP4 ADDRESS/TTL[/COUNT]`, or IPv6 without TTL. */
   connection: Connection;
+  /**
+   * The session-level attribute `a=x-rendezvous-lease:TAG` that tells the directory this
+   * conference is the lease's own booking, so its group does not count as a clash.
+   */
+  attribute: Attribute;
   /** Keep it (JSON) to renew or release the lease later. */
   lease: McastLeaseInfo;
 }
 
 /**
  * Leases addresses for a conference from `start` to `stop` and returns the `c=` connection
- * to write into its blob.
+ * and the session attribute to write into its blob.
  *
  * @throws {@link McastError} when the server refuses or does not answer, or the scope is unknown.
  */
@@ -51,5 +57,5 @@ export async function allocateForConference(request: ConferenceAllocationRequest
   const connection: Connection = { netType: 'IN', addrType: v6 ? 'IP6' : 'IP4', address };
   if (!v6) connection.ttl = scope.ttl;
   if (count > 1) connection.count = count;
-  return { address, count, ttl: scope.ttl, connection, lease };
+  return { address, count, ttl: scope.ttl, connection, attribute: { name: LEASE_TAG_ATTRIBUTE, value: leaseTag(lease.requestId) }, lease };
 }

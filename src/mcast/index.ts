@@ -35,4 +35,5 @@ export {
   type McastClientOptions,
   type Retransmission,
 } from './client.js';
+export { LEASE_TAG_ATTRIBUTE, leaseTag } from './lease-tag.js';
 export { allocateForConference, type ConferenceAllocationRequest, type ConferenceAllocation } from './conference.js';

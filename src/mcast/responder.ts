@@ -96,8 +96,13 @@ export function respond(ctx: ResponderContext, m: MadcapMessage): Response {
   }
   const granted = (type: 'OFFER' | 'ACK', result: AllocationResult, verb: string): Response => {
     if (result.ok) return { reply: reply(ctx, request, type, leaseOptions(ctx, result.lease)), summary: `${m.type} ${leaseId}: ${type} ${verb} ${describe(result.lease)}` };
+    // A request the protocol allows but policy or a full scope cannot grant is valid but not completed.
     const code =
-      result.failure === 'unknownLease' ? ERROR_CODE.leaseIdentifierNotRecognized : result.failure === 'unavailable' ? ERROR_CODE.validRequestCouldNotBeCompleted : ERROR_CODE.invalidRequest;
+      result.failure === 'unknownLease'
+        ? ERROR_CODE.leaseIdentifierNotRecognized
+        : result.failure === 'unavailable' || result.failure === 'refused'
+          ? ERROR_CODE.validRequestCouldNotBeCompleted
+          : ERROR_CODE.invalidRequest;
     return refuse(code, result.message);
   };
 

@@ -13,6 +13,9 @@ import type { Logger } from '../ldap/log.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';
+import { Allocator } from '../mcast/allocator.js';
+import { DEFAULT_SCOPES, type Scope } from '../mcast/scopes.js';
+import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
 
 /** How to run the server. */
 export interface ServerOptions {
@@ -33,6 +36,15 @@ export interface ServerOptions {
   readOnly?: boolean;
   /** Seconds a bounded conference is kept after its stop time. */
   conferenceGrace?: number;
+  /**
+   * MADCAP (RFC 2730) UDP port on the same host: 0 picks a free one, null turns MADCAP off.
+   * Absent: 2535, skipped with a warning when that port is taken or privileged.
+   */
+  madcapPort?: number | null;
+  /** Multicast scopes of the allocator; {@link DEFAULT_SCOPES} when absent. */
+  scopes?: readonly Scope[];
+  /** Refuse conferences whose multicast groups clash, instead of flagging them. */
+  refuseClashes?: boolean;
   version: string;
 }
 
@@ -46,13 +58,16 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'version'> = {
 };
 
 /** Opens the database and builds the directory over it (also used by `rendezvous account`). */
-export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly'>): { db: SqliteDatabase; directory: Directory; accounts: AccountStore } {
+export function openDirectory(
+  options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly' | 'scopes' | 'refuseClashes'>,
+): { db: SqliteDatabase; directory: Directory; accounts: AccountStore; allocator: Allocator } {
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
   const db = openDatabase(options.db, options.maxDbBytes === undefined ? {} : { maxBytes: options.maxDbBytes });
   try {
     const accounts = new AccountStore(db);
+    const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
     const directory = new Directory({
       schema: schemaAccess(schema),
       entries: new EntryStore(db),
@@ -64,11 +79,13 @@ export function openDirectory(options: Pick<ServerOptions, 'db' | 'suffix' | 'il
         ttl: options.ttl ?? DEFAULT_TTL_POLICY,
         conferenceGrace: options.conferenceGrace ?? DEFAULT_CONFERENCE_GRACE,
         vendorVersion: options.version,
+        refuseClashes: options.refuseClashes === true,
+        multicastLeases: allocator,
       },
     });
     // Every write then fails with SQLITE_READONLY, which clients hear as unwillingToPerform.
     if (options.readOnly) db.pragma('query_only = ON');
-    return { db, directory, accounts };
+    return { db, directory, accounts, allocator };
   } catch (error) {
     db.close();
     throw error;
@@ -85,16 +102,19 @@ export interface RunningServer {
 
 /** Starts the server. */
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
-  const { db, directory } = openDirectory(options);
+  const { db, directory, allocator } = openDirectory(options);
   directory.startExpiry();
   let ldap: LdapServer;
+  let madcap: MadcapServer | undefined;
   try {
+    madcap = await startMadcap(options, allocator, log);
     ldap = await LdapServer.start(
       directory,
       { host: options.host, port: options.port, tlsPort: options.tls ? (options.tlsPort ?? 1636) : undefined, tls: options.tls, requireTlsForBind: options.requireTlsForBind === true, limits: options.limits ?? {} },
       log,
     );
   } catch (error) {
+    await madcap?.close();
     directory.close();
     db.close();
     throw error;
@@ -111,9 +131,28 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
     stop: () =>
       (stopping ??= (async () => {
         await ldap.close();
+        await madcap?.close();
         directory.close();
         db.close();
         log.info('stopped');
       })()),
   };
+}
+
+/** Starts MADCAP beside the LDAP listener, unless turned off; the default port is given up with a warning when taken. */
+async function startMadcap(options: ServerOptions, allocator: Allocator, log: Logger): Promise<MadcapServer | undefined> {
+  if (options.madcapPort === null) return undefined;
+  const port = options.madcapPort ?? MADCAP_PORT;
+  try {
+    const madcap = await MadcapServer.start({ host: options.host, port, allocator, log });
+    log.info(`madcap listening on ${madcap.url} (${allocator.scopes.length} scopes)`);
+    return madcap;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (options.madcapPort !== undefined || (code !== 'EADDRINUSE' && code !== 'EACCES')) {
+      throw new Error(`MADCAP cannot listen on udp port ${port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (error as Error).message}`);
+    }
+    log.warn(`madcap: udp port ${port} is ${code === 'EADDRINUSE' ? 'in use' : 'not permitted'}; MADCAP is off (choose one with --madcap-port)`);
+    return undefined;
+  }
 }

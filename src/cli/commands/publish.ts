@@ -11,6 +11,7 @@ import { CliError, UsageError } from '../errors.js';
 import { readInput } from '../input.js';
 import { addEntry, keepAliveOptions, type KeepAliveFlags } from '../keep-alive.js';
 import { durationOption, timeOption } from '../time-options.js';
+import { allocateForConference, McastError, MADCAP_PORT, type ConferenceAllocation } from '../../mcast/index.js';
 
 interface PublishFlags extends KeepAliveFlags {
   name?: string;
@@ -27,6 +28,8 @@ interface PublishFlags extends KeepAliveFlags {
   originator?: string;
   encrypted?: boolean;
   sdp?: string;
+  allocate?: string | true;
+  madcap?: string;
 }
 
 const DEFAULT_DURATION_S = 30 * 60;
@@ -138,6 +141,37 @@ async function fromSdpFile(path: string, flags: PublishFlags): Promise<Conferenc
   return conference;
 }
 
+/**
+ * `--allocate [SCOPE]`: leases a multicast group for the conference's time span from the
+ * MADCAP server (`--madcap`, by default the directory's host on port 2535).
+ */
+async function lease(flags: PublishFlags, times: { start: Date | undefined; stop: Date | undefined }): Promise<ConferenceAllocation> {
+  if (flags.address !== undefined || flags.scope !== undefined) throw new UsageError('--allocate chooses the address and its TTL: leave out --address and --scope');
+  if (!times.stop) throw new UsageError('--allocate needs a conference that ends (a lease covers its time span)');
+  const server = flags.madcap ?? `${/^ldaps?:\/\//.test(flags.url) ? new URL(flags.url).hostname : flags.url}:${MADCAP_PORT}`;
+  try {
+    const scope = flags.allocate === true || flags.allocate === undefined ? {} : { scope: flags.allocate };
+    const leased = await allocateForConference({ server, ...scope, start: times.start ?? new Date(), stop: times.stop });
+    note(flags, `rendezvous: leased ${leased.address} (TTL ${leased.ttl}) until ${leased.lease.stop.toISOString()}, request id ${leased.lease.requestId}`);
+    return leased;
+  } catch (error) {
+    if (error instanceof McastError) throw error.kind === 'usage' ? new UsageError(`--allocate: ${error.message}`) : new CliError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * Writes a leased group, with its scope's TTL, into every multicast `c=` line (the session's
+ * when there is none), and the tag that marks the conference as the lease's booking.
+ */
+function writeGroup(conference: Conference, leased: ConferenceAllocation): void {
+  const d = conference.blob.description;
+  d.attributes.push({ ...leased.attribute });
+  const multicast = [...(d.connection ? [d.connection] : []), ...d.media.flatMap((m) => m.connections)].filter((c) => isMulticast(c.address));
+  if (multicast.length === 0) d.connection = { ...leased.connection };
+  for (const c of multicast) Object.assign(c, leased.connection);
+}
+
 /** Adds the `publish` command. */
 export function registerPublish(program: Command): void {
   keepAliveOptions(connectionOptions(program.command('publish')))
@@ -156,6 +190,8 @@ export function registerPublish(program: Command): void {
     .option('--originator <user>', 'SDP o= user name (default: your login name)')
     .option('--encrypted', 'mark the conference encrypted (k=prompt: the key is given out of band)')
     .option('--sdp <file>', 'import this SDP file (- for standard input) instead of building one')
+    .option('--allocate [scope]', 'lease the multicast group from a MADCAP server for the conference time (scope: Scope ID or description, e.g. local)')
+    .option('--madcap <host[:port]>', `MADCAP server for --allocate (default: the directory host, port ${MADCAP_PORT})`)
     .addHelpText(
       'after',
       '\nExamples (the password comes from RENDEZVOUS_PASSWORD or --password-file):\n' +
@@ -164,7 +200,14 @@ export function registerPublish(program: Command): void {
         '  $ rendezvous publish --bind-dn cn=alice,ou=accounts,o=Intranet --sdp session.sdp --keep-alive',
     )
     .action(async (flags: PublishFlags) => {
-      const conference = flags.sdp !== undefined ? await fromSdpFile(flags.sdp, flags) : fromFlags(flags);
+      const building = flags.sdp === undefined;
+      // Built from flags, the lease comes first: the blob needs its address to be valid.
+      let leased = building && flags.allocate !== undefined ? await lease(flags, timesOf(flags)) : undefined;
+      const conference = building ? fromFlags(leased ? { ...flags, address: leased.address } : flags) : await fromSdpFile(flags.sdp!, flags);
+      if (flags.allocate !== undefined) {
+        leased ??= await lease(flags, { start: conference.startTime, stop: conference.stopTime });
+        writeGroup(conference, leased);
+      }
       await addEntry(flags, conference, () => {
         console.log(conference.dn);
         if (!flags.quiet) process.stdout.write(conference.dialableAddresses('sdp')[0]!);

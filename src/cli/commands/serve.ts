@@ -9,6 +9,7 @@ import { DEFAULT_LIMITS } from '../../ldap/server.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../../server/rendezvous.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
+import { checkScopes, parseScopeSpec, ScopeError, type Scope } from '../../mcast/scopes.js';
 
 interface ServeOptions {
   host: string;
@@ -32,6 +33,24 @@ interface ServeOptions {
   sizeLimit: number;
   maxDbSize?: number;
   readOnly?: boolean;
+  madcapPort?: number | 'off';
+  scope: Scope[];
+  refuseClashes?: boolean;
+}
+
+/** `--madcap-port`: a port, 0 for a free one, or `off` (commander would turn a null into ''). */
+function madcapPortOption(value: string): number | 'off' {
+  return value === 'off' ? 'off' : integerOption('--madcap-port', 0, 65535)(value);
+}
+
+/** `--scope RANGE,TTL,DESCRIPTION`, repeatable. */
+function scopeOption(value: string, previous: Scope[]): Scope[] {
+  try {
+    return [...previous, parseScopeSpec(value)];
+  } catch (error) {
+    if (error instanceof ScopeError) throw new UsageError(`--scope: ${error.message}`);
+    throw error;
+  }
 }
 
 async function readPem(path: string, what: string): Promise<Buffer> {
@@ -70,6 +89,9 @@ export function registerServe(program: Command, version: string): void {
     .option('--size-limit <n>', 'most entries one search (or one page) returns', integerOption('--size-limit', 1, 100_000_000), DEFAULT_LIMITS.sizeLimit)
     .option('--max-db-size <megabytes>', 'database quota: writes beyond it are refused (unavailable), reads go on', integerOption('--max-db-size', 1, 1_000_000))
     .option('--read-only', 'serve reads only: every write is refused (unwillingToPerform)')
+    .option('--madcap-port <port>', 'MADCAP (RFC 2730) UDP port on the same host; 0 picks a free one, off turns it off (default 2535, skipped if taken)', madcapPortOption)
+    .option('--scope <range,ttl,description>', 'a multicast scope to allocate from, e.g. 239.255.0.0/16,16,Local Scope (repeatable; replaces the defaults)', scopeOption, [])
+    .option('--refuse-clashes', 'refuse conferences whose multicast groups another conference or lease holds at the same time (constraintViolation)')
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
       if (options.ttlMin > options.ttlMax || options.ttlDefault < options.ttlMin || options.ttlDefault > options.ttlMax) {
@@ -78,6 +100,13 @@ export function registerServe(program: Command, version: string): void {
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
       const tls = options.tlsCert && options.tlsKey ? { cert: await readPem(options.tlsCert, 'certificate'), key: await readPem(options.tlsKey, 'key') } : undefined;
       if (options.requireTlsForBind && !tls) throw new UsageError('--require-tls-for-bind needs --tls-cert and --tls-key');
+      if (options.scope.length > 0) {
+        try {
+          checkScopes(options.scope);
+        } catch (error) {
+          throw new UsageError(`--scope: ${(error as Error).message}`);
+        }
+      }
       // Handlers first: a signal that arrives while the server starts stops it once started.
       let stopSignal: string | undefined;
       let stopNow: ((signal: string) => void) | undefined;
@@ -107,6 +136,9 @@ export function registerServe(program: Command, version: string): void {
             },
             ...(options.maxDbSize === undefined ? {} : { maxDbBytes: options.maxDbSize * 1024 * 1024 }),
             readOnly: options.readOnly === true,
+            ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),
+            ...(options.scope.length > 0 ? { scopes: options.scope } : {}),
+            refuseClashes: options.refuseClashes === true,
             version,
           },
           stderrLogger,

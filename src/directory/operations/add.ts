@@ -8,6 +8,7 @@ import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
+import { checkClashes } from '../clashes.js';
 import { completeEntry, endsAtOf, findLive, indexRows, isLive, matchedDn } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../names.js';
@@ -86,6 +87,7 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
   if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
 
   completeEntry(ctx, attributes);
+  checkClashes(ctx, name.ndn, attributes);
   const dynamic = classes.some((c) => c.key === DYNAMIC_OBJECT);
   const owner = ownerOf(identity);
 

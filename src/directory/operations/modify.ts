@@ -7,6 +7,7 @@ import { checkOwner, ownerOf } from '../access.js';
 import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
+import { checkClashes } from '../clashes.js';
 import { completeEntry, endsAtOf, indexRows, requireLive } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema-access.js';
@@ -103,6 +104,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     }
     attributes.objectclass = [...new Set(after.classes.map((c) => c.name))];
     completeEntry(ctx, attributes);
+    checkClashes(ctx, name.ndn, attributes);
 
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now() };
     ctx.entries.update(entry, indexRows(ctx, attributes));

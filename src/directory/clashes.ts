@@ -1,0 +1,151 @@
+/**
+ * Multicast clashes: a conference whose blob names a multicast group that another live
+ * conference, or a lease of the multicast allocator, holds during an overlapping time. The
+ * written entry is flagged (the operational attribute `multicastClash`, when the schema
+ * defines it) or, with `refuseClashes`, refused with constraintViolation naming the holder.
+ */
+import { parseAddress } from '../mcast/address.js';
+import { LEASE_TAG_ATTRIBUTE, leaseTag } from '../mcast/lease-tag.js';
+import { parseGeneralizedTime, parseSdp, summarize, toGeneralizedTime } from '../sdp/index.js';
+import type { StoredEntry } from '../store/entries.js';
+import { BLOB_KEY } from './conference.js';
+import type { DirectoryContext } from './context.js';
+import { DirectoryError, ResultCode } from './errors.js';
+
+/** A lease held outside the directory, as clash detection sees it. */
+export interface MulticastLeaseHolder {
+  readonly leaseId: string;
+  readonly first: string;
+  readonly last: string;
+  /** ms since the Unix epoch. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** Who holds multicast addresses besides conferences: the allocator, through the server. */
+export interface MulticastLeaseLookup {
+  /** Leases holding any of `count` addresses from `address` during [start, end). */
+  holders(address: string, count: number, window: { start: number; end: number }): readonly MulticastLeaseHolder[];
+}
+
+/** The attribute that flags a clash, when the schema has it. */
+const CLASH_ATTRIBUTE = 'multicastClash';
+
+/** A group as numbers: family, first and last address. */
+interface Group {
+  text: string;
+  family: 'ipv4' | 'ipv6';
+  lo: bigint;
+  hi: bigint;
+}
+
+interface Usage {
+  groups: Group[];
+  /** Tags of the leases the blob says it books (`a=x-rendezvous-lease`). */
+  leases: Set<string>;
+  start: number;
+  end: number;
+}
+
+/** One clash: the group of the entry and who else holds it. */
+export interface Clash {
+  group: string;
+  /** The other conference's DN, or `MADCAP lease <id>`. */
+  holder: string;
+  start: number;
+  end: number;
+}
+
+function readBlob(blob: string): { groups: Group[]; leases: Set<string> } {
+  const { description } = parseSdp(blob, { mode: 'lenient' });
+  const groups = summarize(description).groups.flatMap((g) => {
+    const a = parseAddress(g.address);
+    if (!a) return [];
+    return [{ text: g.count > 1 ? `${g.address}/${g.count}` : g.address, family: a.family, lo: a.value, hi: a.value + BigInt(g.count - 1) }];
+  });
+  const leases = new Set(description.attributes.filter((a) => a.name === LEASE_TAG_ATTRIBUTE && a.value !== undefined).map((a) => a.value!.trim().toLowerCase()));
+  return { groups, leases };
+}
+
+function usageOf(attributes: Readonly<Record<string, readonly string[]>>): Usage | undefined {
+  const blob = attributes[BLOB_KEY]?.[0];
+  if (blob === undefined) return undefined;
+  const { groups, leases } = readBlob(blob);
+  if (groups.length === 0) return undefined;
+  const start = attributes.starttime?.[0];
+  const stop = attributes.stoptime?.[0];
+  // No start: a permanent session; no stop: unbounded. Either way it holds its groups for ever.
+  return {
+    groups,
+    leases,
+    start: (start === undefined ? undefined : parseGeneralizedTime(start)?.getTime()) ?? Number.NEGATIVE_INFINITY,
+    end: (stop === undefined ? undefined : parseGeneralizedTime(stop)?.getTime()) ?? Number.POSITIVE_INFINITY,
+  };
+}
+
+/** Parsed usages of stored conferences by entry id, valid while `modifiedAt` is unchanged. */
+const usageCache = new WeakMap<DirectoryContext, Map<number, { modifiedAt: number; usage: Usage | undefined }>>();
+
+function storedUsage(ctx: DirectoryContext, entry: StoredEntry): Usage | undefined {
+  let cache = usageCache.get(ctx);
+  if (!cache) usageCache.set(ctx, (cache = new Map()));
+  const hit = cache.get(entry.id);
+  if (hit?.modifiedAt === entry.modifiedAt) return hit.usage;
+  const usage = usageOf(entry.attributes);
+  cache.set(entry.id, { modifiedAt: entry.modifiedAt, usage });
+  return usage;
+}
+
+/** The other live conferences and leases that hold a group of these attributes at an overlapping time. */
+export function findClashes(ctx: DirectoryContext, selfNdn: string, attributes: Readonly<Record<string, readonly string[]>>): Clash[] {
+  const mine = usageOf(attributes);
+  if (!mine) return [];
+  const clashes: Clash[] = [];
+  const objectClass = ctx.schema.attribute('objectClass')!;
+  const conference = ctx.evaluator.assertion(objectClass, 'rtConference') ?? 'rtconference';
+  for (const entry of ctx.entries.scan({ scope: 'sub', baseNdn: '', basePath: '', now: ctx.now(), index: { op: 'eq', attr: objectClass.key, value: conference } })) {
+    if (entry.ndn === selfNdn) continue;
+    const theirs = storedUsage(ctx, entry);
+    if (!theirs || theirs.start >= mine.end || mine.start >= theirs.end) continue;
+    for (const g of mine.groups) {
+      if (theirs.groups.some((t) => t.family === g.family && t.lo <= g.hi && g.lo <= t.hi)) {
+        clashes.push({ group: g.text, holder: entry.dn, start: theirs.start, end: theirs.end });
+      }
+    }
+  }
+  const leases = ctx.options.multicastLeases;
+  if (leases) {
+    // The allocator works in finite time: clamp a permanent session to what a lease can cover.
+    const window = { start: Math.max(mine.start, 0), end: Math.min(mine.end, 8.64e15) };
+    for (const g of mine.groups) {
+      for (const lease of leases.holders(g.text.split('/')[0]!, Number(g.hi - g.lo) + 1, window)) {
+        if (mine.leases.has(leaseTag(lease.leaseId))) continue;
+        clashes.push({ group: g.text, holder: `MADCAP lease ${lease.leaseId}`, start: lease.start, end: lease.end });
+      }
+    }
+  }
+  return clashes;
+}
+
+const when = (ms: number): string => (Number.isFinite(ms) ? toGeneralizedTime(new Date(ms)) : 'unbounded');
+
+/**
+ * Flags or refuses the clashes of an entry about to be written (after its derived attributes
+ * were completed).
+ *
+ * @throws {@link DirectoryError} constraintViolation naming the holder, with `refuseClashes`.
+ */
+export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes: Record<string, string[]>): void {
+  const flag = ctx.schema.attribute(CLASH_ATTRIBUTE);
+  if (flag) delete attributes[flag.key];
+  const clashes = findClashes(ctx, selfNdn, attributes);
+  if (clashes.length === 0) return;
+  if (ctx.options.refuseClashes) {
+    const c = clashes[0]!;
+    throw new DirectoryError(
+      ResultCode.constraintViolation,
+      `conferenceBlob: multicast group ${c.group} is already used by ${c.holder} (${when(c.start)} to ${when(c.end)}); choose another group or time`,
+    );
+  }
+  if (flag) attributes[flag.key] = [...new Set(clashes.map((c) => `${c.group} ${c.holder}`))];
+}
