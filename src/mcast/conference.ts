@@ -3,7 +3,8 @@
  * applications call before they write a blob. One function over {@link McastAddressAllocation}.
  */
 import type { Attribute, Connection } from '../sdp/model.js';
-import { McastAddressAllocation, type McastLeaseInfo, type Retransmission } from './client.js';
+import { parseAddress, type Family } from './address.js';
+import { McastAddressAllocation, McastError, type McastLeaseInfo, type McastScope, type Retransmission } from './client.js';
 import { LEASE_TAG_ATTRIBUTE, leaseTag } from './lease-tag.js';
 
 /** What to lease. */
@@ -40,17 +41,36 @@ export interface ConferenceAllocation {
 }
 
 /**
+ * The client and scope a request names: an IPv6 Scope ID asks for IPv6; a description is
+ * looked for among the IPv4 scopes, then the IPv6 ones (TAPI clients knew only IPv4).
+ */
+async function chooseScope(request: ConferenceAllocationRequest): Promise<{ client: McastAddressAllocation; scope: McastScope }> {
+  const families: Family[] = request.scope?.includes(':') ? ['ipv6'] : request.scope === undefined || parseAddress(request.scope) ? ['ipv4'] : ['ipv4', 'ipv6'];
+  for (const [i, family] of families.entries()) {
+    const client = new McastAddressAllocation({ server: request.server, family, ...(request.retransmission ? { retransmission: request.retransmission } : {}) });
+    const scopes = await client.enumerateScopes();
+    if (request.scope === undefined) {
+      if (scopes[0]) return { client, scope: scopes[0] };
+      throw new McastError('usage', `the MADCAP server ${request.server} offers no scope`);
+    }
+    try {
+      return { client, scope: await client.findScope(request.scope) };
+    } catch (error) {
+      if (!(error instanceof McastError) || error.kind !== 'usage' || i === families.length - 1) throw error;
+    }
+  }
+  throw new McastError('usage', `no scope '${request.scope}'`);
+}
+
+/**
  * Leases addresses for a conference from `start` to `stop` and returns the `c=` connection
  * and the session attribute to write into its blob.
  *
  * @throws {@link McastError} when the server refuses or does not answer, or the scope is unknown.
  */
 export async function allocateForConference(request: ConferenceAllocationRequest): Promise<ConferenceAllocation> {
-  const v6 = request.scope !== undefined && request.scope.includes(':');
-  const client = new McastAddressAllocation({ server: request.server, family: v6 ? 'ipv6' : 'ipv4', ...(request.retransmission ? { retransmission: request.retransmission } : {}) });
-  const scopes = await client.enumerateScopes();
-  const scope = request.scope === undefined ? scopes[0] : await client.findScope(request.scope);
-  if (!scope) throw new Error(`the MADCAP server ${request.server} offers no scope`);
+  const { client, scope } = await chooseScope(request);
+  const v6 = scope.scopeId.includes(':');
   const count = request.count ?? 1;
   const lease = await client.requestAddress(scope, request.start, request.stop, count);
   const address = lease.addresses[0]!;

@@ -8,6 +8,7 @@ import { createSocket } from 'node:dgram';
 import { McastAddressAllocation, McastError, type McastLeaseInfo } from '../../src/mcast/client.js';
 import { encodeMessage, ERROR_CODE, FEATURE, OPTION, type MadcapMessage } from '../../src/mcast/codec.js';
 import { allocateForConference } from '../../src/mcast/conference.js';
+import { leaseTag } from '../../src/mcast/lease-tag.js';
 import { DEFAULT_SCOPES, parseScopeSpec } from '../../src/mcast/scopes.js';
 import { FAST, lossyRelay, rawPeer, startMadcap, type TestMadcap } from './helpers.js';
 
@@ -119,8 +120,14 @@ describe('client and server', () => {
     const start = new Date(Date.now() + HOUR);
     const result = await allocateForConference({ server: madcap.address, scope: 'local', start, stop: new Date(start.getTime() + HOUR), count: 2, retransmission: FAST });
     expect(result).toMatchObject({ address: '239.255.0.0', count: 2, ttl: 16, connection: { netType: 'IN', addrType: 'IP4', address: '239.255.0.0', ttl: 16, count: 2 } });
+    expect(result.attribute).toEqual({ name: 'x-rendezvous-lease', value: leaseTag(result.lease.requestId) });
+    expect(result.attribute.value).toMatch(/^[0-9a-f]{16}$/);
     const v6 = await allocateForConference({ server: madcap.address, scope: 'ff15::', start, stop: new Date(start.getTime() + HOUR), retransmission: FAST });
     expect(v6.connection).toEqual({ netType: 'IN', addrType: 'IP6', address: 'ff15::8000:0' });
+    // A description is looked for among the IPv4 scopes, then the IPv6 ones.
+    const byName = await allocateForConference({ server: madcap.address, scope: 'ipv6 site', start, stop: new Date(start.getTime() + HOUR), retransmission: FAST });
+    expect(byName.connection).toEqual({ netType: 'IN', addrType: 'IP6', address: 'ff15::8000:1' });
+    await expect(allocateForConference({ server: madcap.address, scope: 'nowhere', start, stop: new Date(start.getTime() + HOUR), retransmission: FAST })).rejects.toMatchObject({ kind: 'usage' });
   });
 });
 
