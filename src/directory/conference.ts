@@ -5,8 +5,12 @@
 import { formatProblem, parseSdp, SCOPE_VALUE, summarize, toGeneralizedTime } from '../sdp/index.js';
 import { DirectoryError, ResultCode } from './errors.js';
 
-/** Keys of the attributes derived from `conferenceBlob`. */
+/**
+ * Keys of the attributes derived from `conferenceBlob` (multicastClash from its groups
+ * against the other conferences and leases, src/directory/clashes.ts).
+ */
 export const DERIVED_KEYS: ReadonlySet<string> = new Set([
+  'multicastclash',
   'starttime',
   'stoptime',
   'originator',
