@@ -45,7 +45,7 @@ export class Directory {
   #features: ProtocolFeatures = { controls: [], saslMechanisms: [], extensions: [], features: [] };
 
   constructor(parts: DirectoryParts) {
-    const names = new Names(parts.schema);
+    const names = new Names(parts.schema, parts.options.suffix);
     const suffix = names.parse(parts.options.suffix);
     if (suffix.ndn === '') throw new Error('the suffix must not be empty');
     const child = (rdn: string): string => names.parse(`${rdn},${parts.options.suffix}`).ndn;

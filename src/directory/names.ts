@@ -3,15 +3,17 @@
  * parents, and the subtree path the store indexes.
  */
 import { PATH_SEPARATOR } from '../store/entries.js';
-import { parseDn, type Dn } from './dn.js';
+import { formatDn, parseDn, type Dn } from './dn.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import { normalize } from './matching.js';
 import type { SchemaAccess } from './schema-access.js';
 
 /** A DN with its normal forms. */
 export interface Name {
-  /** The DN as parsed, most specific RDN first. */
+  /** The DN as parsed, most specific RDN first (after mapping an ILS pseudo-DN). */
   readonly dn: Dn;
+  /** The DN as the client wrote it, or the real DN an ILS pseudo-DN stands for. */
+  readonly text: string;
   /** Normal form: `type=value` with canonical lower-case types and normalised values. */
   readonly ndn: string;
   /** Normal form of the parent ('' for a top-level entry or the root). */
@@ -26,9 +28,23 @@ const escapeNormal = (value: string): string => value.replace(/[\\,+=\u0001]/g, 
 /** Normalises DNs against the schema. */
 export class Names {
   readonly #schema: SchemaAccess;
+  readonly #suffix: string;
 
-  constructor(schema: SchemaAccess) {
+  constructor(schema: SchemaAccess, suffix: string) {
     this.#schema = schema;
+    this.#suffix = suffix;
+  }
+
+  /**
+   * The real DN of a NetMeeting pseudo-DN ([MS-TAIL] §2.2.6): `c=-,o=Microsoft,cn=<email>,
+   * objectClass=rtPerson` names `cn=<email>,ou=Dynamic,<suffix>`. Recognised by an
+   * objectClass RDN at the root, which no real DN here has.
+   */
+  #ilsPseudoDn(dn: Dn): Dn | undefined {
+    const root = dn.at(-1);
+    if (root?.length !== 1 || this.#schema.attribute(root[0]!.type)?.key !== 'objectclass') return undefined;
+    const naming = dn.find((rdn) => rdn.length === 1 && ['cn', 'uid'].includes(this.#schema.attribute(rdn[0]!.type)?.key ?? ''));
+    return naming ? [naming, ...parseDn(`ou=Dynamic,${this.#suffix}`)] : undefined;
   }
 
   /** The normal form of each RDN, most specific first. */
@@ -55,10 +71,13 @@ export class Names {
    * @throws {@link DirectoryError} invalidDNSyntax.
    */
   parse(text: string): Name {
-    const dn = parseDn(text);
+    const written = parseDn(text);
+    const mapped = this.#ilsPseudoDn(written);
+    const dn = mapped ?? written;
     const rdns = this.#normalRdns(dn, text);
     return {
       dn,
+      text: mapped ? formatDn(mapped) : text,
       ndn: rdns.join(','),
       parent: rdns.slice(1).join(','),
       path: [...rdns].reverse().join(PATH_SEPARATOR),

@@ -106,7 +106,7 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
       throw new DirectoryError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
     }
     const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
-    return insert(ctx, name, dnText, attributes, owner, expiresAt);
+    return insert(ctx, name, name.text, attributes, owner, expiresAt);
   });
   ctx.events.emit('added', entry);
   return entry;
