@@ -1,6 +1,7 @@
 /**
  * Entries in SQLite: prepared statements for lookups, writes and scoped candidate scans.
  */
+import type Database from 'better-sqlite3';
 import type { SqliteDatabase } from './database.js';
 import { compileIndexQuery, type IndexQuery } from './index-query.js';
 
@@ -87,6 +88,9 @@ const fromRow = (r: Row): StoredEntry => ({
   endsAt: r.ends_at,
 });
 
+/** Distinct search shapes whose statements are kept prepared. */
+const MAX_CACHED_SCANS = 256;
+
 /** Rows read per query of a scan. */
 const SCAN_BATCH = 256;
 
@@ -108,6 +112,8 @@ export class EntryStore {
   readonly #nextDeadline;
   readonly #due;
   readonly #descendants;
+  /** Scan statements by SQL text: a search shape is prepared once, not per query. */
+  readonly #scans = new Map<string, Database.Statement<Array<string | number>, Row>>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -203,11 +209,21 @@ export class EntryStore {
     let afterId = request.afterId;
     for (;;) {
       const { sql, params } = scanSql({ ...request, ...(afterId === undefined ? {} : { afterId }) }, SCAN_BATCH);
-      const rows = this.#db.prepare<Array<string | number>, Row>(sql).all(...params);
+      const rows = this.#scanStatement(sql).all(...params);
       for (const row of rows) yield fromRow(row);
       if (rows.length < SCAN_BATCH) return;
       afterId = rows.at(-1)!.id;
     }
+  }
+
+  #scanStatement(sql: string): Database.Statement<Array<string | number>, Row> {
+    let statement = this.#scans.get(sql);
+    if (!statement) {
+      if (this.#scans.size >= MAX_CACHED_SCANS) this.#scans.delete(this.#scans.keys().next().value!);
+      statement = this.#db.prepare<Array<string | number>, Row>(sql);
+      this.#scans.set(sql, statement);
+    }
+    return statement;
   }
 
   /** SQLite's plan for a scan, so tests can prove a search uses the indexes. */
