@@ -20,6 +20,7 @@ import type { SchemaAccess } from './schema-access.js';
 import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import { ExpiryScheduler } from './expiry.js';
+import { spanOf } from './entries.js';
 import type { StoredEntry } from '../store/entries.js';
 
 /** What a directory is built from. */
@@ -66,6 +67,7 @@ export class Directory {
     this.#schemaTime = parts.schemaTime;
     this.#expiry = new ExpiryScheduler(this.#ctx);
     this.#createTree();
+    parts.entries.backfillSpans(spanOf);
   }
 
   /** Change events: added, modified, deleted. */

@@ -2,7 +2,7 @@
  * Shared steps of the write operations: finding live entries, completing an entry's derived
  * attributes, and the index rows the store keeps.
  */
-import { isLiveAt, type IndexRow, type StoredEntry } from '../store/entries.js';
+import { isLiveAt, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
 import { parseGeneralizedTime } from '../sdp/time.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
 import type { DirectoryContext } from './context.js';
@@ -62,6 +62,22 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
       `the conference ended at ${attributes.stoptime?.[0]} (SDP stop time), more than the grace period of ${ctx.options.conferenceGrace} s ago; give it times in the future`,
     );
   }
+}
+
+/** Far enough to stand for "no bound" in the span table (seconds; year 5138). */
+const OPEN_END = 1e11;
+
+/**
+ * The time span a conference holds, for the R*Tree behind time-window searches: from its
+ * startTime to its stopTime (or open-ended). Entries without a startTime have none.
+ */
+export function spanOf(attributes: Readonly<Record<string, readonly string[]>>): Span | undefined {
+  const start = attributes.starttime?.[0];
+  const startDate = start === undefined ? undefined : parseGeneralizedTime(start);
+  if (!startDate) return undefined;
+  const stop = attributes.stoptime?.[0];
+  const stopDate = stop === undefined ? undefined : parseGeneralizedTime(stop);
+  return [Math.floor(startDate.getTime() / 1000), stopDate ? Math.ceil(stopDate.getTime() / 1000) : OPEN_END];
 }
 
 /** The index rows of an entry's attributes. */

@@ -3,6 +3,7 @@
  * turns the indexable part of a filter into an index query for the store.
  */
 import type { IndexQuery } from '../store/index-query.js';
+import { parseGeneralizedTime } from '../sdp/time.js';
 import type { Filter } from './filter.js';
 import { hasEquality, isOrdered, matchesSubstrings, normalize, substringForm, type MatchingRules } from './matching.js';
 import type { AttributeInfo, SchemaAccess } from './schema-access.js';
@@ -147,13 +148,40 @@ export class FilterEvaluator {
   }
 
   /**
+   * `(startTime<=T1)` and `(stopTime>=T0)` side by side in an AND: the conferences whose span
+   * overlaps [T0, T1], one R*Tree query.
+   */
+  #timeWindow(terms: readonly Filter[]): { terms: Filter[]; query: IndexQuery } | undefined {
+    const bound = (type: 'le' | 'ge', key: string): { term: Filter; seconds: number } | undefined => {
+      for (const term of terms) {
+        if (term.type !== type || this.#schema.attribute(term.attribute)?.key !== key) continue;
+        const date = parseGeneralizedTime(term.value.trim());
+        if (date) return { term, seconds: date.getTime() / 1000 };
+      }
+      return undefined;
+    };
+    const start = bound('le', 'starttime');
+    const stop = bound('ge', 'stoptime');
+    if (!start || !stop) return undefined;
+    return { terms: [start.term, stop.term], query: { op: 'span', from: Math.floor(stop.seconds), to: Math.ceil(start.seconds) } };
+  }
+
+  /**
    * The part of a filter the index can answer, or undefined when the whole scope must be
    * read. The result admits a superset of the matching entries.
    */
   plan(filter: Filter): IndexQuery | undefined {
     switch (filter.type) {
       case 'and': {
-        const parts = filter.filters.map((f) => this.plan(f)).filter((q): q is IndexQuery => q !== undefined);
+        const window = this.#timeWindow(filter.filters);
+        let parts = filter.filters
+          .filter((f) => !window?.terms.includes(f))
+          .map((f) => this.plan(f))
+          .filter((q): q is IndexQuery => q !== undefined);
+        if (window) parts.unshift(window.query);
+        // objectClass matches a whole kind of entry here: intersecting with it only costs.
+        const selective = parts.filter((q) => !(q.op === 'eq' && q.attr === 'objectclass'));
+        if (selective.length > 0) parts = selective;
         if (parts.length === 0) return undefined;
         return parts.length === 1 ? parts[0] : { op: 'and', parts };
       }

@@ -32,6 +32,9 @@ export function isLiveAt(entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>, now: 
 /** The SQL form of {@link isLiveAt}; binds `now` twice. */
 const LIVE = '(expires_at IS NULL OR expires_at > ?) AND (ends_at IS NULL OR ends_at > ?)';
 
+/** A conference's time span in seconds since the Unix epoch, for the R*Tree. */
+export type Span = readonly [lo: number, hi: number];
+
 /** A row of `entry_index`. */
 export interface IndexRow {
   attr: string;
@@ -109,6 +112,8 @@ export class EntryStore {
   readonly #deleteIndex;
   readonly #hasChildren;
   readonly #setExpiry;
+  readonly #putSpan;
+  readonly #deleteSpan;
   readonly #nextDeadline;
   readonly #due;
   readonly #descendants;
@@ -129,6 +134,8 @@ export class EntryStore {
     this.#insertIndex = db.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (?, ?, ?)');
     this.#deleteIndex = db.prepare('DELETE FROM entry_index WHERE entry_id = ?');
     this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ? WHERE id = ?');
+    this.#putSpan = db.prepare('INSERT OR REPLACE INTO conference_spans (id, lo, hi) VALUES (?, ?, ?)');
+    this.#deleteSpan = db.prepare('DELETE FROM conference_spans WHERE id = ?');
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
     this.#nextDeadline = db.prepare<[], { at: number | null }>(
       // The aggregate min skips NULLs; the two-argument scalar min would return NULL.
@@ -154,18 +161,36 @@ export class EntryStore {
     return this.#hasChildren.get(ndn, now, now) !== undefined;
   }
 
-  /** Inserts an entry with its index rows; returns its id. */
-  insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[]): number {
+  /** Inserts an entry with its index rows (and time span); returns its id. */
+  insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[], span?: Span): number {
     const id = Number(this.#insert.run({ ...entry, attributes: JSON.stringify(entry.attributes) }).lastInsertRowid);
     for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
+    if (span) this.#putSpan.run(id, span[0], span[1]);
     return id;
   }
 
-  /** Replaces an entry's attributes and index rows. */
-  update(entry: StoredEntry, index: readonly IndexRow[]): void {
+  /** Replaces an entry's attributes, index rows and time span. */
+  update(entry: StoredEntry, index: readonly IndexRow[], span?: Span): void {
     this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt });
     this.#deleteIndex.run(entry.id);
     for (const row of index) this.#insertIndex.run(entry.id, row.attr, row.value);
+    if (span) this.#putSpan.run(entry.id, span[0], span[1]);
+    else this.#deleteSpan.run(entry.id);
+  }
+
+  /**
+   * Fills the span table for entries stored before it existed (a database from before
+   * migration 004); a no-op once any span is there or when no entry has a start time.
+   */
+  backfillSpans(spanOf: (attributes: Record<string, string[]>) => Span | undefined): void {
+    if (this.#db.prepare('SELECT 1 FROM conference_spans LIMIT 1').get()) return;
+    if (!this.#db.prepare("SELECT 1 FROM entry_index WHERE attr = 'starttime' LIMIT 1").get()) return;
+    this.transaction(() => {
+      for (const row of this.#db.prepare<[], { id: number; attributes: string }>("SELECT id, attributes FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'starttime')").all()) {
+        const span = spanOf(JSON.parse(row.attributes) as Record<string, string[]>);
+        if (span) this.#putSpan.run(row.id, span[0], span[1]);
+      }
+    });
   }
 
   /** Sets when an entry expires (a refresh: attributes and index unchanged). */

@@ -9,13 +9,15 @@ export type IndexQuery =
   | { op: 'range'; attr: string; lower?: string; upper?: string }
   | { op: 'prefix'; attr: string; prefix: string }
   | { op: 'present'; attr: string }
+  /** Conferences whose time span overlaps [from, to], in seconds since the Unix epoch. */
+  | { op: 'span'; from: number; to: number }
   | { op: 'and'; parts: IndexQuery[] }
   | { op: 'or'; parts: IndexQuery[] };
 
 /** SQL text with its parameters. */
 export interface SqlFragment {
   sql: string;
-  params: string[];
+  params: Array<string | number>;
 }
 
 /** Upper bound for every string starting with a prefix (U+10FFFF sorts after any character in UTF-8). */
@@ -30,6 +32,8 @@ export function compileIndexQuery(q: IndexQuery): SqlFragment {
       return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value >= ? AND value < ?', params: [q.attr, q.prefix, q.prefix + PREFIX_END] };
     case 'present':
       return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ?', params: [q.attr] };
+    case 'span':
+      return { sql: 'SELECT id AS entry_id FROM conference_spans WHERE lo <= ? AND hi >= ?', params: [q.to, q.from] };
     case 'range': {
       const params = [q.attr];
       let sql = 'SELECT entry_id FROM entry_index WHERE attr = ?';

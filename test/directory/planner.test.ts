@@ -17,9 +17,17 @@ const plan = (filter: string, scope: 'base' | 'one' | 'sub' = 'sub', base = 'ou=
   directory.explain({ base, scope, filter: parseFilter(filter) }).join('\n');
 
 describe('search planning', () => {
-  it('runs the time-window conference search on the index', () => {
+  it('runs a stop-time range on the index, without intersecting every conference', () => {
     const p = plan('(&(objectClass=rtConference)(stopTime>=20261201000000Z))');
-    expect(p).toContain('entry_index_lookup');
+    expect(p).toContain('entry_index_lookup (attr=? AND value>?)');
+    expect(p).not.toContain('INTERSECT');
+    expect(p).not.toMatch(/SCAN entries\b/);
+  });
+
+  it('runs the time-window search as one R*Tree overlap query', () => {
+    const p = plan('(&(objectClass=rtConference)(startTime<=20261202000000Z)(stopTime>=20261201000000Z))');
+    expect(p).toMatch(/conference_spans VIRTUAL TABLE/);
+    expect(p).not.toContain('entry_index_lookup');
     expect(p).not.toMatch(/SCAN entries\b/);
   });
 
