@@ -11,6 +11,7 @@ import type { StoredEntry } from '../store/entries.js';
 import { BLOB_KEY } from './conference.js';
 import type { DirectoryContext } from './context.js';
 import { DirectoryError, ResultCode } from './errors.js';
+import { OPEN_END } from './entries.js';
 
 /** A lease held outside the directory, as clash detection sees it. */
 export interface MulticastLeaseHolder {
@@ -101,9 +102,13 @@ export function findClashes(ctx: DirectoryContext, selfNdn: string, attributes: 
   const mine = usageOf(attributes);
   if (!mine) return [];
   const clashes: Clash[] = [];
-  const objectClass = ctx.schema.attribute('objectClass')!;
-  const conference = ctx.evaluator.assertion(objectClass, 'rtConference') ?? 'rtconference';
-  for (const entry of ctx.entries.scan({ scope: 'sub', baseNdn: '', basePath: '', now: ctx.now(), index: { op: 'eq', attr: objectClass.key, value: conference } })) {
+  // Only conferences whose span overlaps this one's can clash: the R*Tree finds them.
+  const span = {
+    op: 'span' as const,
+    from: Number.isFinite(mine.start) ? Math.floor(mine.start / 1000) : -OPEN_END,
+    to: Number.isFinite(mine.end) ? Math.ceil(mine.end / 1000) : OPEN_END,
+  };
+  for (const entry of ctx.entries.scan({ scope: 'sub', baseNdn: '', basePath: '', now: ctx.now(), index: span })) {
     if (entry.ndn === selfNdn) continue;
     const theirs = storedUsage(ctx, entry);
     if (!theirs || theirs.start >= mine.end || mine.start >= theirs.end) continue;

@@ -65,16 +65,18 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
 }
 
 /** Far enough to stand for "no bound" in the span table (seconds; year 5138). */
-const OPEN_END = 1e11;
+export const OPEN_END = 1e11;
 
 /**
- * The time span a conference holds, for the R*Tree behind time-window searches: from its
- * startTime to its stopTime (or open-ended). Entries without a startTime have none.
+ * The time span a conference holds, for the R*Tree behind time-window searches and clash
+ * detection: from its startTime to its stopTime (or open-ended); a permanent session (a blob
+ * without times) holds all time. Entries without a conference blob have none.
  */
 export function spanOf(attributes: Readonly<Record<string, readonly string[]>>): Span | undefined {
+  if (!attributes.conferenceblob?.length) return undefined;
   const start = attributes.starttime?.[0];
   const startDate = start === undefined ? undefined : parseGeneralizedTime(start);
-  if (!startDate) return undefined;
+  if (!startDate) return [-OPEN_END, OPEN_END];
   const stop = attributes.stoptime?.[0];
   const stopDate = stop === undefined ? undefined : parseGeneralizedTime(stop);
   return [Math.floor(startDate.getTime() / 1000), stopDate ? Math.ceil(stopDate.getTime() / 1000) : OPEN_END];

@@ -184,9 +184,9 @@ export class EntryStore {
    */
   backfillSpans(spanOf: (attributes: Record<string, string[]>) => Span | undefined): void {
     if (this.#db.prepare('SELECT 1 FROM conference_spans LIMIT 1').get()) return;
-    if (!this.#db.prepare("SELECT 1 FROM entry_index WHERE attr = 'starttime' LIMIT 1").get()) return;
+    if (!this.#db.prepare("SELECT 1 FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference' LIMIT 1").get()) return;
     this.transaction(() => {
-      for (const row of this.#db.prepare<[], { id: number; attributes: string }>("SELECT id, attributes FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'starttime')").all()) {
+      for (const row of this.#db.prepare<[], { id: number; attributes: string }>("SELECT id, attributes FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference')").all()) {
         const span = spanOf(JSON.parse(row.attributes) as Record<string, string[]>);
         if (span) this.#putSpan.run(row.id, span[0], span[1]);
       }
