@@ -86,6 +86,7 @@ export class Connection {
   readonly #address: string;
 
   constructor(socket: Socket, services: ConnectionServices, secure: boolean) {
+    this.#gone = new Promise<void>((resolve) => (this.#goneResolve = resolve));
     this.#socket = socket;
     this.#secure = secure;
     this.#services = services;
@@ -96,6 +97,7 @@ export class Connection {
     socket.on('close', () => {
       this.#closed = true;
       this.#idle?.();
+      this.#goneResolve();
     });
     if (services.limits.idleTimeoutMs > 0) {
       socket.setTimeout(services.limits.idleTimeoutMs, () => {
@@ -123,6 +125,9 @@ export class Connection {
   }
 
   #drainResolve: (() => void) | undefined;
+  /** Resolves when the socket closes, ending any wait for it to drain. */
+  readonly #gone: Promise<void>;
+  #goneResolve!: () => void;
 
   /** The client's address and port. */
   get peer(): string {
@@ -217,7 +222,12 @@ export class Connection {
     if (!this.#socket.write(bytes) && !this.#drain) {
       this.#drain = new Promise<void>((resolve) => (this.#drainResolve = resolve));
     }
-    if (this.#drain) await Promise.race([this.#drain, new Promise<void>((resolve) => this.#socket.once('close', resolve))]);
+    if (this.#drain) {
+      // Corked data is not sent, so the socket would never drain: flush it while waiting.
+      this.#corked?.uncork();
+      await Promise.race([this.#drain, this.#gone]);
+      this.#corked?.cork();
+    }
   }
 
   #respond(envelope: Envelope, code: number, diagnostic = '', matchedDn = '', controls: ResponseControl[] = []): Promise<void> {
@@ -350,7 +360,26 @@ export class Connection {
     }
   }
 
+  /**
+   * Entries and the final result go out corked, so a small result is one TCP segment instead
+   * of one per message (with TCP_NODELAY each write would otherwise be sent alone).
+   */
   async #search(envelope: Envelope, request: SearchRequest): Promise<void> {
+    const socket = this.#socket;
+    socket.cork();
+    this.#corked = socket;
+    try {
+      return await this.#searchCorked(envelope, request);
+    } finally {
+      this.#corked = undefined;
+      socket.uncork();
+    }
+  }
+
+  /** The socket corked by a search in progress, flushed whenever back-pressure makes writing wait. */
+  #corked: Socket | undefined;
+
+  async #searchCorked(envelope: Envelope, request: SearchRequest): Promise<void> {
     const paged = pagedRequest(envelope.controls);
     const adminLimit = this.#services.limits.sizeLimit;
     if (paged) paged.size = Math.min(paged.size, adminLimit);
