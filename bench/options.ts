@@ -1,0 +1,132 @@
+/**
+ * Command-line flags of the benchmark (`npm run bench -- --help`).
+ */
+import { parseArgs } from 'node:util';
+import { WORKLOAD_NAMES, type WorkloadName } from './workloads.js';
+
+export interface BenchOptions {
+  size: number;
+  people: number;
+  seed: number;
+  /** Conference times are spread around this instant (ms). */
+  baseTime: number;
+  durationMs: number;
+  warmupMs: number;
+  connections: number[];
+  workloads: WorkloadName[];
+  /** Load processes of the Node harness, at most. */
+  processes: number;
+  loadConnections: number;
+  /** Give up loading when the projected load time exceeds this (0: never). */
+  maxLoadMinutes: number;
+  slapd: boolean;
+  slapdLoad: 'ldap' | 'slapadd';
+  harness: boolean;
+  ldclt: boolean;
+  /** Workloads to run once more with Rendezvous under node --cpu-prof. */
+  profile: WorkloadName[];
+  /** Where to write the results section; undefined: print only. */
+  results: string | undefined;
+  keep: boolean;
+}
+
+export const USAGE = `npm run bench -- [options]
+
+  --size N              conferences (default 10000). 1000000 is the large run and must be asked
+                        for: generating takes minutes, and bench/RESULTS.md gives the measured
+                        and extrapolated time to load it into Rendezvous over LDAP
+  --people N            people (default size / 10)
+  --seed N              data and request seed (default 1)
+  --base-time ISO       the "now" conference times are spread around (default: this hour)
+  --duration S          measured seconds per cell (default 10)
+  --warmup S            warm-up seconds per cell (default 3; ldclt always warms up one 10 s sample)
+  --connections LIST    connection counts to sweep (default 1,8,64)
+  --workloads LIST      ${WORKLOAD_NAMES.join(',')} (default all)
+  --processes N         load processes of the Node harness, at most (default 2)
+  --load-connections N  connections per server for loading the data (default 8)
+  --max-load-minutes N  stop when loading is projected to take longer (default 180; 0: no limit)
+  --slapd-load MODE     ldap (same loader as Rendezvous, measures add throughput) or slapadd
+                        (fast bulk load); default ldap up to 100000 conferences, slapadd above
+  --no-slapd            Rendezvous only
+  --no-harness          ldclt cells only
+  --no-ldclt            Node harness only
+  --profile LIST        workloads to profile Rendezvous under (node --cpu-prof, 8 connections);
+                        default equality,addDelete; --no-profile: none
+  --results FILE        results file to update (default bench/RESULTS.md); --no-results: print only
+  --keep                keep the temporary directory (databases, LDIF, profile)
+`;
+
+const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
+
+function workloadList(flag: string, text: string): WorkloadName[] {
+  const names = list(text);
+  for (const w of names) if (!(WORKLOAD_NAMES as readonly string[]).includes(w)) throw new Error(`${flag}: unknown workload ${w} (known: ${WORKLOAD_NAMES.join(', ')})`);
+  return names as WorkloadName[];
+}
+
+function positive(name: string, text: string, allowZero = false): number {
+  const n = Number(text);
+  if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`${name}: not a positive number: ${text}`);
+  return n;
+}
+
+/** Parses the flags; throws with a message for bad ones. `defaultResults` is bench/RESULTS.md. */
+export function parseOptions(argv: string[], defaultResults: string): BenchOptions | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      size: { type: 'string' },
+      people: { type: 'string' },
+      seed: { type: 'string' },
+      'base-time': { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      workloads: { type: 'string' },
+      processes: { type: 'string' },
+      'load-connections': { type: 'string' },
+      'max-load-minutes': { type: 'string' },
+      'slapd-load': { type: 'string' },
+      'no-slapd': { type: 'boolean' },
+      'no-harness': { type: 'boolean' },
+      'no-ldclt': { type: 'boolean' },
+      profile: { type: 'string' },
+      'no-profile': { type: 'boolean' },
+      results: { type: 'string' },
+      'no-results': { type: 'boolean' },
+      keep: { type: 'boolean' },
+    },
+  });
+  if (values.help) return 'help';
+  const size = Math.floor(positive('--size', values.size ?? '10000'));
+  if (size < 10 || size > 8_000_000) throw new Error('--size: between 10 and 8000000 conferences');
+  const hour = 3_600_000;
+  const baseTime = values['base-time'] === undefined ? Math.floor(Date.now() / hour) * hour : Date.parse(values['base-time']);
+  if (Number.isNaN(baseTime)) throw new Error(`--base-time: not a date: ${values['base-time']}`);
+  const workloads = workloadList('--workloads', values.workloads ?? WORKLOAD_NAMES.join(','));
+  const profile = values['no-profile'] ? [] : workloadList('--profile', values.profile ?? 'equality,addDelete');
+  const slapdLoad = values['slapd-load'] ?? (size > 100_000 ? 'slapadd' : 'ldap');
+  if (slapdLoad !== 'ldap' && slapdLoad !== 'slapadd') throw new Error('--slapd-load: ldap or slapadd');
+  return {
+    size,
+    people: Math.floor(positive('--people', values.people ?? String(Math.max(10, Math.floor(size / 10))))),
+    seed: Math.floor(positive('--seed', values.seed ?? '1', true)),
+    baseTime,
+    durationMs: positive('--duration', values.duration ?? '10') * 1000,
+    warmupMs: positive('--warmup', values.warmup ?? '3', true) * 1000,
+    connections: list(values.connections ?? '1,8,64').map((c) => Math.floor(positive('--connections', c))),
+    workloads,
+    processes: Math.floor(positive('--processes', values.processes ?? '2')),
+    loadConnections: Math.floor(positive('--load-connections', values['load-connections'] ?? '8')),
+    maxLoadMinutes: positive('--max-load-minutes', values['max-load-minutes'] ?? '180', true),
+    slapd: !values['no-slapd'],
+    slapdLoad,
+    harness: !values['no-harness'],
+    ldclt: !values['no-ldclt'],
+    profile,
+    results: values['no-results'] ? undefined : (values.results ?? defaultResults),
+    keep: values.keep === true,
+  };
+}

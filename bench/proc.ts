@@ -1,0 +1,71 @@
+/**
+ * Process and machine accounting from /proc (Linux): CPU time of a process (all its
+ * threads), its resident set and peak, and the whole machine's busy time, so each
+ * measurement can say how much CPU went to the server, to the load generator and to
+ * everything else running at the time.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+/** USER_HZ, the unit of /proc CPU times (100 nearly everywhere; asked once). */
+function hz(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system, every thread) the process has used; 0 once it is gone. */
+export function cpuSeconds(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name may contain spaces and parentheses: fields start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // utime and stime are fields 14 and 15 of stat(5), i.e. 11 and 12 after the name.
+    return (Number(fields[11]) + Number(fields[12])) / hz();
+  } catch {
+    return 0;
+  }
+}
+
+/** A value in kB from /proc/<pid>/status (VmHWM: peak resident set, VmRSS: current), in MiB. */
+function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+  try {
+    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) / 1024 : Number.NaN;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+export const peakRssMiB = (pid: number): number => statusMiB(pid, 'VmHWM');
+export const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS');
+
+/**
+ * Resets the process's peak RSS to its current RSS (clear_refs value 5, Linux 4.0+), so that
+ * a measurement's peak is its own and not that of the load before it. False when the kernel
+ * or our permissions do not allow it: the peak is then the process's lifetime peak.
+ */
+export function resetPeakRss(pid: number): boolean {
+  try {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Busy and total CPU seconds of the whole machine, all cores, since boot. */
+export function machineCpuSeconds(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!;
+  // cpu user nice system idle iowait irq softirq steal guest guest_nice
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = line.trim().split(/\s+/).slice(1).map(Number);
+  const busy = user + nice + system + irq + softirq + steal;
+  return { busy: busy / hz(), total: (busy + idle + iowait) / hz() };
+}

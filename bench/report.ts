@@ -1,0 +1,205 @@
+/**
+ * The results as Markdown: printed to stdout and written into bench/RESULTS.md between
+ * markers of the data-set size, so that a rerun replaces its own section and keeps the rest
+ * of the file (the hand-written optimisation log, the other size's section).
+ */
+import { readFile, writeFile } from 'node:fs/promises';
+import type { Measurement } from './harness.js';
+import { projectLoadSeconds, type LoadResult } from './loader.js';
+import type { Machine } from './machine.js';
+import type { BenchOptions } from './options.js';
+import type { ProfileSummary } from './profile.js';
+import { WORKLOADS, type Target, type WorkloadName } from './workloads.js';
+import type { DataSet } from './data.js';
+
+export interface Cell {
+  client: 'harness' | 'ldclt';
+  workload: WorkloadName;
+  connections: number;
+  target: Target;
+  /** p50/p99 are NaN for ldclt, which reports no latencies. */
+  result: Measurement | undefined;
+  /** Why the cell has no result, or errors worth a footnote. */
+  note?: string;
+}
+
+export interface RunReport {
+  options: BenchOptions;
+  machine: Machine;
+  loadAfter: number[];
+  set: DataSet;
+  timeRange: { from: number; to: number };
+  load: LoadResult[];
+  slapadd?: { seconds: number; ldifSeconds: number };
+  startupMs: number[];
+  rssAfterStartMiB: number;
+  cells: Cell[];
+  ldclt: string;
+  /** Rendezvous under node --cpu-prof (ops/s are lower than unprofiled). */
+  profiles: Array<ProfileSummary & { workload: WorkloadName; connections: number; opsPerSecond: number }>;
+  notes: string[];
+}
+
+const NAMES: Record<Target, string> = { rendezvous: 'Rendezvous', slapd: 'slapd' };
+
+/** Other processes' CPU (% of one core) from which a cell counts as disturbed. */
+const DISTURBED = 50;
+
+const int = (n: number): string => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '—');
+const ms = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) : n.toFixed(1)) : '—');
+const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)}` : '—');
+const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '—');
+const iso = (t: number): string => new Date(t).toISOString().replace(/:00\.000Z$/, 'Z');
+
+function errors(m: Measurement): string {
+  const entries = Object.entries(m.errors);
+  return entries.length === 0 ? '' : entries.map(([code, n]) => `${code === '-1' ? 'lost' : `rc ${code}`} ×${n}`).join(', ');
+}
+
+/** `add p50 12 ms p99 30 ms; delete …` when the workload mixes request types. */
+function perRequest(m: Measurement): string {
+  return Object.entries(m.byRequest ?? {})
+    .map(([name, r]) => `${name} p50 ${ms(r.p50Ms)} p99 ${ms(r.p99Ms)} ms`)
+    .join('; ');
+}
+
+/** Table cells are one line. */
+const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').replace(/\|/g, '/');
+
+function table(cells: readonly Cell[], latencies: boolean): string[] {
+  const head = latencies
+    ? ['| conns | server | ops/s | p50 ms | p99 ms | server CPU % | peak RSS MiB | entries/op | client CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+    : ['| conns | server | ops/s | server CPU % | peak RSS MiB | ldclt CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---|'];
+  const rows = cells.map((c) => {
+    const m = c.result;
+    const slapd = cells.find((o) => o.target === 'slapd' && o.connections === c.connections)?.result;
+    const r = c.target === 'rendezvous' ? ratio(m?.opsPerSecond, slapd?.opsPerSecond) : '';
+    if (!m) return `| ${c.connections} | ${NAMES[c.target]} | failed | ${latencies ? '| | | | | | | | |' : '| | | | |'} ${oneLine(c.note ?? '')} |`;
+    const note = oneLine([perRequest(m), errors(m), c.note].filter(Boolean).join('; '));
+    return latencies
+      ? `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${c.workload === 'addDelete' || c.workload === 'refresh' ? '' : m.entriesPerOp.toFixed(1)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`
+      : `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`;
+  });
+  return [...head, ...rows];
+}
+
+export function duration(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} minutes`;
+  if (seconds < 3 * 86_400) return `${Math.round(seconds / 3600)} hours`;
+  return `${Math.round(seconds / 86_400)} days`;
+}
+
+/** The Markdown section of one run. */
+export function renderReport(r: RunReport): string {
+  const { machine: m, options: o, set } = r;
+  const size = set.conferences.toLocaleString('en-US');
+  const lines: string[] = [];
+  lines.push(`## ${size} conferences, ${set.people.toLocaleString('en-US')} people`, '');
+  lines.push(`Generated by \`npm run bench -- --size ${set.conferences}\` on ${m.date}. Rerunning replaces this section.`, '');
+  lines.push('### Machine', '');
+  lines.push('| | |', '|---|---|');
+  lines.push(`| CPU | ${m.cpus} × ${m.cpuModel} |`);
+  lines.push(`| memory | ${m.memoryGiB.toFixed(1)} GiB |`);
+  lines.push(`| kernel | Linux ${m.kernel} |`);
+  lines.push(`| Node.js | ${m.node} |`);
+  lines.push(`| slapd | ${m.slapd} (back_mdb, dds) |`);
+  lines.push(`| ldclt | ${oneLine(r.ldclt)} |`);
+  lines.push(`| Rendezvous | ${m.revision}, built into the run's own directory at its start |`);
+  lines.push(`| load average (1/5/15 min) | ${m.loadBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')} after |`);
+  lines.push('');
+  lines.push(
+    'Client, servers and whatever else runs share the same cores. *client CPU* is the load generator, *other CPU* the rest of the machine during the window (other processes, kernel, steal); a large *other* means the cell was disturbed.',
+    '',
+  );
+  lines.push('### Data and load', '');
+  lines.push(
+    `Seed ${set.seed}; conference start times spread from ${iso(r.timeRange.from)} to ${iso(r.timeRange.to)} (around ${iso(set.baseTime)}); audio and (60%) video media on their own multicast groups, 1.5% repeated weekly or daily, 0.2% permanent, 25% dynamic; every person dynamic. Loaded over LDAP with ${o.loadConnections} connections per server, one add per operation (Rendezvous: WAL, synchronous=FULL; slapd: back_mdb, fsync per transaction: both durable).`,
+    '',
+  );
+  lines.push('| server | entries | seconds | adds/s | p50 ms | p99 ms | errors |', '|---|---:|---:|---:|---:|---:|---|');
+  for (const l of r.load) {
+    lines.push(`| ${NAMES[l.target]} | ${int(l.entries)} | ${l.seconds.toFixed(1)} | ${int(l.addsPerSecond)} | ${ms(l.p50Ms)} | ${ms(l.p99Ms)} | ${Object.entries(l.errors).map(([c, n]) => `rc ${c} ×${n}`).join(', ')} |`);
+  }
+  if (r.slapadd) lines.push(`| slapd (slapadd -q) | ${int(set.conferences + set.people)} | ${r.slapadd.seconds.toFixed(1)} | ${int((set.conferences + set.people) / r.slapadd.seconds)} | | | LDIF written in ${r.slapadd.ldifSeconds.toFixed(1)} s |`);
+  lines.push('');
+  for (const l of r.load) {
+    if (l.curve.length < 2) continue;
+    const points = (kind: string): string => l.curve.filter((p) => p.kind === kind).map((p) => `${int(p.loaded)}: ${int(p.addsPerSecond)}`).join(', ');
+    lines.push(`${NAMES[l.target]} add rate as the directory grows (entries already loaded: adds/s): conferences ${points('conferences')}; people ${points('people')}.`, '');
+  }
+  const ours = r.load.find((l) => l.target === 'rendezvous');
+  if (ours && set.conferences < 1_000_000) {
+    const seconds = projectLoadSeconds(ours.curve, 1_000_000, 100_000);
+    if (seconds !== undefined) {
+      lines.push(
+        `Extrapolated from that curve (time per conference add fitted as a straight line in the number of entries; people at their measured rate), loading 1,000,000 conferences and 100,000 people into Rendezvous this way would take about ${duration(seconds)}, plus about 4 minutes of data generation (a rough figure: the fit follows the slowest chunks, and a chunk run while the machine was busy looks slower).`,
+        '',
+      );
+    }
+  }
+  lines.push('### Startup of Rendezvous on the loaded database', '');
+  lines.push(
+    `From spawning \`node bin/rendezvous serve\` to its \`listening on\` line: ${r.startupMs.map((t) => `${Math.round(t)} ms`).join(', ')} (${r.startupMs.length} restarts); RSS right after: ${int(r.rssAfterStartMiB)} MiB.`,
+    '',
+  );
+  lines.push('### Workloads (Node harness)', '');
+  lines.push(
+    `Closed loop, one operation outstanding per connection, requests pre-encoded; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per cell, at most ${o.processes} load processes. Latency is per operation, client side. *ours/slapd* is the ratio of ops/s measured in the same run. Peak RSS is the server's high-water mark during the window.`,
+    '',
+  );
+  for (const name of o.workloads) {
+    const cells = r.cells.filter((c) => c.client === 'harness' && c.workload === name);
+    if (cells.length === 0) continue;
+    lines.push(`#### ${name}`, '', WORKLOADS[name].describe(set), '', ...table(cells, true), '');
+  }
+  const ldcltCells = r.cells.filter((c) => c.client === 'ldclt');
+  if (ldcltCells.length > 0) {
+    lines.push('### Searches with ldclt', '');
+    lines.push('`ldclt -e esearch,random -s one`, one thread and connection per -n; one 10 s warm-up sample, then the measured samples. ldclt reports no latencies.', '');
+    for (const name of new Set(ldcltCells.map((c) => c.workload))) {
+      lines.push(`#### ${name}`, '', ...table(ldcltCells.filter((c) => c.workload === name), false), '');
+    }
+  }
+  for (const p of r.profiles) {
+    lines.push(`### Profile of Rendezvous: ${p.workload}, ${p.connections} connections`, '');
+    lines.push(
+      `\`node --cpu-prof\` during one harness cell (${int(p.opsPerSecond)} ops/s under the profiler); ${Math.round(p.busyMs)} ms busy, ${Math.round(p.idleMs)} ms idle in the profile, which covers the server's whole life. Top 10 by self time (share of busy time):`,
+      '',
+    );
+    lines.push('| # | function (file:line) | self ms | % |', '|---:|---|---:|---:|');
+    p.top.forEach((f, i) => lines.push(`| ${i + 1} | \`${f.name}\` | ${Math.round(f.selfMs)} | ${f.percent.toFixed(1)} |`));
+    lines.push('');
+  }
+  const notes = [...r.notes];
+  const disturbed = r.cells.filter((c) => c.result && c.result.otherCpuPercent >= DISTURBED);
+  const busy = Math.max(...m.loadBefore, ...r.loadAfter) >= m.cpus / 2;
+  if (busy || disturbed.length > 0) {
+    notes.push(
+      `Other processes were running on this ${m.cpus}-core machine during the run (load average ${m.loadBefore[0]!.toFixed(2)} at the start, ${r.loadAfter[0]!.toFixed(2)} at the end). ` +
+        (disturbed.length === 0
+          ? 'No cell lost more than half a core to them.'
+          : `Cells where they took at least half a core (other CPU ≥ ${DISTURBED}%), whose absolute figures are low and whose ratio is less reliable: ${disturbed.map((c) => `${c.client} ${c.workload} ×${c.connections} ${NAMES[c.target]}`).join(', ')}.`),
+    );
+  }
+  if (notes.length > 0) lines.push('### Notes', '', ...notes.map((n) => `- ${oneLine(n)}`), '');
+  return lines.join('\n');
+}
+
+const begin = (size: number): string => `<!-- bench:${size}:begin -->`;
+const end = (size: number): string => `<!-- bench:${size}:end -->`;
+
+/** Replaces (or appends) the section of this size in the results file. */
+export async function updateResults(path: string, size: number, section: string): Promise<void> {
+  let text = '';
+  try {
+    text = await readFile(path, 'utf8');
+  } catch {
+    text = '# Benchmark results\n\nWritten by `npm run bench` (see the README, section Benchmark).\n';
+  }
+  const block = `${begin(size)}\n${section.trimEnd()}\n${end(size)}`;
+  const from = text.indexOf(begin(size));
+  const to = text.indexOf(end(size));
+  text = from >= 0 && to > from ? `${text.slice(0, from)}${block}${text.slice(to + end(size).length)}` : `${text.trimEnd()}\n\n${block}\n`;
+  await writeFile(path, text);
+}

@@ -1,0 +1,72 @@
+/**
+ * LDAP requests encoded once, before the clock runs: the load workers only wrap a
+ * pre-encoded protocol operation in a message with its id, so the client's cost per
+ * operation stays small next to the server's (ldapts would spend more CPU than the server
+ * under test on this 2-core machine).
+ */
+import { integer, octets, tlv } from '../src/ldap/ber.js';
+import { REFRESH_OID } from '../src/ldap/extended.js';
+import { Op } from '../src/ldap/protocol.js';
+import type { Attributes } from './data.js';
+
+/** The filter shapes the workloads use. */
+export type Filter =
+  | { and: Filter[] }
+  | { equal: [attribute: string, value: string] }
+  | { greaterOrEqual: [attribute: string, value: string] }
+  | { lessOrEqual: [attribute: string, value: string] }
+  | { initial: [attribute: string, prefix: string] };
+
+/** RFC 4511 §4.5.1.7. */
+export function encodeFilter(filter: Filter): Buffer {
+  if ('and' in filter) return tlv(0xa0, ...filter.and.map(encodeFilter));
+  if ('equal' in filter) return tlv(0xa3, octets(filter.equal[0]), octets(filter.equal[1]));
+  if ('greaterOrEqual' in filter) return tlv(0xa5, octets(filter.greaterOrEqual[0]), octets(filter.greaterOrEqual[1]));
+  if ('lessOrEqual' in filter) return tlv(0xa6, octets(filter.lessOrEqual[0]), octets(filter.lessOrEqual[1]));
+  return tlv(0xa4, octets(filter.initial[0]), tlv(0x30, octets(filter.initial[1], 0x80)));
+}
+
+/** The string form, for reports and for ldclt. */
+export function filterText(filter: Filter): string {
+  if ('and' in filter) return `(&${filter.and.map(filterText).join('')})`;
+  if ('equal' in filter) return `(${filter.equal[0]}=${filter.equal[1]})`;
+  if ('greaterOrEqual' in filter) return `(${filter.greaterOrEqual[0]}>=${filter.greaterOrEqual[1]})`;
+  if ('lessOrEqual' in filter) return `(${filter.lessOrEqual[0]}<=${filter.lessOrEqual[1]})`;
+  return `(${filter.initial[0]}=${filter.initial[1]}*)`;
+}
+
+export const Scope = { base: 0, one: 1, sub: 2 } as const;
+
+/** SearchRequest; no attributes means all user attributes, as ldclt and most clients ask. */
+export function searchOp(base: string, scope: number, filter: Filter, attributes: readonly string[] = []): Buffer {
+  return tlv(
+    Op.searchRequest,
+    octets(base),
+    integer(scope, 0x0a),
+    integer(0, 0x0a), // derefAliases: never
+    integer(0), // sizeLimit: the server's
+    integer(0), // timeLimit: the server's
+    Buffer.from([0x01, 0x01, 0x00]), // typesOnly: FALSE
+    encodeFilter(filter),
+    tlv(0x30, ...attributes.map((a) => octets(a))),
+  );
+}
+
+export function addOp(dn: string, attributes: Attributes): Buffer {
+  return tlv(Op.addRequest, octets(dn), tlv(0x30, ...attributes.map(([name, values]) => tlv(0x30, octets(name), tlv(0x31, ...values.map((v) => octets(v)))))));
+}
+
+export function deleteOp(dn: string): Buffer {
+  return octets(dn, Op.delRequest);
+}
+
+/** RFC 2589 refresh: requestName [0], requestValue [1] SEQUENCE { entryName [0], requestTtl [1] }. */
+export function refreshOp(dn: string, ttlSeconds: number): Buffer {
+  const value = tlv(0x30, octets(dn, 0x80), integer(ttlSeconds, 0x81));
+  return tlv(Op.extendedRequest, octets(REFRESH_OID, 0x80), octets(value, 0x81));
+}
+
+/** Simple bind, LDAPv3. */
+export function bindOp(dn: string, password: string): Buffer {
+  return tlv(Op.bindRequest, integer(3), octets(dn), octets(password, 0x80));
+}

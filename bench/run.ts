@@ -1,0 +1,274 @@
+/**
+ * `npm run bench`: Rendezvous against OpenLDAP slapd on the same data, the same machine and
+ * the same clients. Generates and loads the data set into both, times Rendezvous's startup
+ * on it, sweeps every workload over the connection counts with the Node harness (and the
+ * searches ldclt can express with ldclt), profiles Rendezvous once, then prints the results
+ * and updates bench/RESULTS.md. Everything runs on 127.0.0.1 in a temporary directory that
+ * is removed at the end, on errors and on Ctrl-C.
+ */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Slapd } from '../test/helpers/slapd.js';
+import { LoadConnection } from './connection.js';
+import { conferenceUid, CONTAINER, timeRange, type DataSet } from './data.js';
+import { measure } from './harness.js';
+import { findLdclt, measureLdclt } from './ldclt.js';
+import { BASE_ENTRIES, writeLdif } from './ldif.js';
+import { load, projectLoadSeconds, type LoadTarget } from './loader.js';
+import { describeMachine } from './machine.js';
+import { parseOptions, USAGE, type BenchOptions } from './options.js';
+import { rssMiB } from './proc.js';
+import { summarizeProfile } from './profile.js';
+import { duration, renderReport, updateResults, type Cell, type RunReport } from './report.js';
+import { buildServer, createAdmin, REPO, slapaddAndRestart, startBenchSlapd, startRendezvous, type RendezvousProcess } from './servers.js';
+import { uidPrefix, WORKLOADS, type Target, type WorkloadName } from './workloads.js';
+
+const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** What must be undone whatever happens, latest first. */
+const cleanups: Array<() => Promise<void>> = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) await cleanups.pop()!().catch((error: Error) => log(`cleanup: ${error.message}`));
+}
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    log(`${signal}: stopping the servers and removing the temporary directory`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+/** A server as the measurements see it. */
+interface Server {
+  target: Target;
+  port: number;
+  pid: number;
+  bind: { dn: string; password: string };
+}
+
+/**
+ * Checks that the servers hold the same data: the first requests of each search workload, run
+ * one by one on every server, must find the same number of entries everywhere (slapd was
+ * given startTime/stopTime explicitly, Rendezvous derived them: this is where a disagreement
+ * would show). Returns a description of the differences, empty when there are none.
+ */
+async function compareAnswers(servers: readonly Server[], set: DataSet, seed: number): Promise<string[]> {
+  const differences: string[] = [];
+  for (const workload of ['equality', 'timeWindow', 'substring'] as const) {
+    const counts: number[][] = [];
+    for (const server of servers) {
+      const source = WORKLOADS[workload].source({ set, target: server.target, connection: 0, seed });
+      const connection = await LoadConnection.open(server.port);
+      const found: number[] = [];
+      try {
+        for (let i = 0; i < 100; i += 1) {
+          const { code, entries } = await connection.request(source.next());
+          found.push(code === 0 ? entries : -code);
+        }
+      } finally {
+        connection.close();
+      }
+      counts.push(found);
+    }
+    const differing = counts[0]!.filter((n, i) => counts.some((c) => c[i] !== n)).length;
+    const total = (c: number[]): number => c.reduce((a, b) => a + b, 0);
+    if (differing > 0) differences.push(`${workload}: ${differing} of 100 searches found different numbers of entries (${servers.map((s, i) => `${s.target} ${total(counts[i]!)}`).join(', ')} in all)`);
+    else if (total(counts[0]!) === 0) differences.push(`${workload}: the check searches found nothing on any server`);
+  }
+  return differences;
+}
+
+async function main(options: BenchOptions): Promise<void> {
+  const machine = describeMachine(REPO);
+  const set: DataSet = { conferences: options.size, people: options.people, seed: options.seed, baseTime: options.baseTime };
+  const report: RunReport = {
+    options,
+    machine,
+    loadAfter: [],
+    set,
+    timeRange: timeRange(set),
+    load: [],
+    startupMs: [],
+    rssAfterStartMiB: Number.NaN,
+    cells: [],
+    ldclt: 'not used',
+    profiles: [],
+    notes: [],
+  };
+  log(`bench: ${set.conferences} conferences, ${set.people} people on ${machine.cpus} × ${machine.cpuModel}; load average ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
+
+  const dir = await mkdtemp(join(tmpdir(), 'rendezvous-bench-'));
+  cleanups.push(async () => {
+    if (options.keep) log(`kept ${dir}`);
+    else await rm(dir, { recursive: true, force: true });
+  });
+
+  // Servers. Rendezvous from a build of this moment's working tree, used for the whole run.
+  const serverDir = join(dir, 'server');
+  const bin = await buildServer(serverDir);
+  const dbPath = join(dir, 'rendezvous.db');
+  const admin = await createAdmin(bin, dir, dbPath);
+  let rendezvous: RendezvousProcess = await startRendezvous(bin, dbPath);
+  cleanups.push(() => rendezvous.stop());
+  let slapd: Slapd | undefined;
+  if (options.slapd) {
+    try {
+      slapd = await startBenchSlapd();
+      cleanups.push(() => slapd!.stop());
+    } catch (error) {
+      report.notes.push(`slapd could not be started, so there is no comparison: ${(error as Error).message.split('\n')[0]}`);
+      log(`bench: ${report.notes.at(-1)}`);
+    }
+  }
+  const slapdBind = slapd ? { dn: slapd.rootDn, password: slapd.rootPw } : undefined;
+  let slapdPid = slapd?.pid ?? -1;
+
+  // Load.
+  const targets: LoadTarget[] = [{ target: 'rendezvous', port: rendezvous.port, bind: admin }];
+  if (slapd && options.slapdLoad === 'ldap') targets.push({ target: 'slapd', port: slapd.port, bind: slapdBind!, prelude: BASE_ENTRIES });
+  const loadStarted = Date.now();
+  report.load = await load(set, targets, options.loadConnections, (done, total, curves) => {
+    const seconds = (Date.now() - loadStarted) / 1000;
+    // Adds may get slower as the directory grows: project from the curve, not linearly.
+    const projected = curves.map((c) => projectLoadSeconds(c.curve, set.conferences, set.people) ?? (seconds / done) * total);
+    const longest = Math.max(...projected);
+    log(`load: ${done}/${total} entries in ${seconds.toFixed(0)} s; projected total ${duration(longest)}`);
+    if (options.maxLoadMinutes > 0 && longest > options.maxLoadMinutes * 60) {
+      throw new Error(`loading would take about ${duration(longest)} (projected from the add rate so far), more than --max-load-minutes ${options.maxLoadMinutes}; see bench/RESULTS.md for the add-rate curve`);
+    }
+  });
+  for (const l of report.load) log(`load: ${l.target} ${Math.round(l.addsPerSecond)} adds/s (p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms)`);
+  if (slapd && options.slapdLoad === 'slapadd') {
+    const ldif = join(dir, 'data.ldif');
+    const started = performance.now();
+    await writeLdif(ldif, set);
+    const ldifSeconds = (performance.now() - started) / 1000;
+    const { seconds, process: restarted } = await slapaddAndRestart(slapd, ldif);
+    cleanups.push(() => restarted.stop());
+    slapdPid = restarted.pid;
+    report.slapadd = { seconds, ldifSeconds };
+    await rm(ldif, { force: true });
+    log(`load: slapadd ${seconds.toFixed(1)} s (LDIF ${ldifSeconds.toFixed(1)} s)`);
+  }
+
+  // Startup on the loaded database: three restarts.
+  for (let i = 0; i < 3; i += 1) {
+    await rendezvous.stop();
+    rendezvous = await startRendezvous(bin, dbPath);
+    report.startupMs.push(rendezvous.startupMs);
+  }
+  report.rssAfterStartMiB = rssMiB(rendezvous.pid);
+  log(`startup: ${report.startupMs.map((t) => Math.round(t)).join(', ')} ms, RSS ${Math.round(report.rssAfterStartMiB)} MiB`);
+
+  const servers = (): Server[] => [
+    { target: 'rendezvous', port: rendezvous.port, pid: rendezvous.pid, bind: admin },
+    ...(slapd ? [{ target: 'slapd' as const, port: slapd.port, pid: slapdPid, bind: slapdBind! }] : []),
+  ];
+  const differences = await compareAnswers(servers(), set, options.seed);
+  for (const d of differences) log(`check: ${d}`);
+  report.notes.push(
+    differences.length === 0
+      ? 'Same answers: the first 100 requests of each search workload found the same number of entries on every server.'
+      : `The servers answer differently: ${differences.join('; ')}.`,
+  );
+
+  const cell = async (client: Cell['client'], workload: WorkloadName, connections: number, server: Server, run: () => Promise<Cell['result']>): Promise<void> => {
+    const entry: Cell = { client, workload, connections, target: server.target, result: undefined };
+    try {
+      entry.result = await run();
+      const m = entry.result!;
+      const latency = Number.isFinite(m.p50Ms) ? ` p50 ${m.p50Ms.toFixed(2)} ms p99 ${m.p99Ms.toFixed(2)} ms` : '';
+      log(`${client} ${workload} ×${connections} ${server.target}: ${Math.round(m.opsPerSecond)} ops/s${latency} CPU ${Math.round(m.serverCpuPercent)}% other ${Math.round(m.otherCpuPercent)}%${Object.keys(m.errors).length ? ` errors ${JSON.stringify(m.errors)}` : ''}`);
+    } catch (error) {
+      entry.note = (error as Error).message.split('\n')[0];
+      log(`${client} ${workload} ×${connections} ${server.target}: FAILED ${entry.note}`);
+    }
+    report.cells.push(entry);
+  };
+
+  // The Node harness: every workload; the servers take turns for each cell.
+  if (options.harness) {
+    for (const workload of options.workloads) {
+      for (const connections of options.connections) {
+        for (const server of servers()) {
+          await cell('harness', workload, connections, server, () =>
+            measure({ port: server.port, serverPid: server.pid, target: server.target, workload, connections, processes: options.processes, set, seed: options.seed, bind: server.bind, warmupMs: options.warmupMs, durationMs: options.durationMs }),
+          );
+        }
+      }
+    }
+  }
+
+  // ldclt: the searches its templates can express (XXX… is a zero-padded random number).
+  const ldcltSearches: Partial<Record<WorkloadName, { filter: string; high: number }>> = {
+    equality: { filter: `uid=${conferenceUid(0).replace(/\d/g, 'X')}`, high: set.conferences - 1 },
+    substring: { filter: `uid=${uidPrefix(0).replace(/\d/g, 'X')}*`, high: Math.floor(set.conferences / 10) - 1 },
+  };
+  const ldcltWorkloads = options.workloads.filter((w) => ldcltSearches[w]);
+  if (options.ldclt && ldcltWorkloads.length > 0) {
+    const found = findLdclt(log);
+    if ('error' in found) {
+      report.ldclt = `unavailable: ${found.error}`;
+      report.notes.push(`ldclt could not be used (${found.error}); the Node harness figures stand alone.`);
+    } else {
+      report.ldclt = `${found.version} (Debian 389-ds-base, unpacked)`;
+      for (const workload of ldcltWorkloads) {
+        for (const connections of options.connections) {
+          for (const server of servers()) {
+            const search = ldcltSearches[workload]!;
+            await cell('ldclt', workload, connections, server, async () => {
+              const m = await measureLdclt({ ldclt: found.path, port: server.port, serverPid: server.pid, base: CONTAINER, ...search, connections, samples: Math.max(1, Math.round(options.durationMs / 10_000)) });
+              return { ...m, p50Ms: Number.NaN, p99Ms: Number.NaN };
+            });
+          }
+        }
+      }
+    }
+  }
+
+  // Rendezvous under node --cpu-prof, one cell per profiled workload: where its CPU goes.
+  const profileConnections = options.connections.includes(8) ? 8 : options.connections[0]!;
+  for (const workload of options.profile) {
+    const profileDir = join(dir, `profile-${workload}`);
+    await rendezvous.stop();
+    rendezvous = await startRendezvous(bin, dbPath, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+    const m = await measure({ port: rendezvous.port, serverPid: rendezvous.pid, target: 'rendezvous', workload, connections: profileConnections, processes: options.processes, set, seed: options.seed, bind: admin, warmupMs: options.warmupMs, durationMs: options.durationMs });
+    await rendezvous.stop();
+    const file = (await readdir(profileDir).catch(() => [])).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) {
+      report.notes.push(`node --cpu-prof wrote no profile for ${workload} (did the server exit cleanly?)`);
+      continue;
+    }
+    const summary = await summarizeProfile(join(profileDir, file), `${serverDir}/`);
+    report.profiles.push({ ...summary, workload, connections: profileConnections, opsPerSecond: m.opsPerSecond });
+    log(`profile ${workload}: ${summary.top.slice(0, 3).map((f) => `${f.name} ${f.percent.toFixed(1)}%`).join('; ')}`);
+  }
+
+  report.loadAfter = loadavg();
+  await cleanUp();
+  const section = renderReport(report);
+  process.stdout.write(`${section}\n`);
+  if (options.results) {
+    await updateResults(options.results, set.conferences, section);
+    log(`bench: results written to ${options.results}`);
+  }
+}
+
+let options: BenchOptions | 'help';
+try {
+  options = parseOptions(process.argv.slice(2), join(REPO, 'bench', 'RESULTS.md'));
+} catch (error) {
+  log(`bench: ${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options === 'help') {
+  process.stdout.write(USAGE);
+} else {
+  try {
+    await main(options);
+  } catch (error) {
+    log(`bench: ${(error as Error).stack ?? String(error)}`);
+    await cleanUp();
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,185 @@
+/**
+ * The two servers under test, on 127.0.0.1 only.
+ *
+ * Rendezvous runs from a private build of the working tree made at the start of the run
+ * ({@link buildServer}): other people rebuild dist/ while a benchmark runs (npm test does),
+ * and a restart must not pick up different code from the one the run started with. Its
+ * database outlives restarts (the startup time on the loaded database is one of the
+ * figures), and it can run under `node --cpu-prof`.
+ *
+ * slapd comes from test/helpers/slapd.ts (back_mdb, our schema, dds), configured with
+ * indexes equivalent to ours; for large data sets it can be bulk-loaded with slapadd, which
+ * needs slapd stopped, so it is then restarted here on the same configuration and port.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { createConnection } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SLAPD, run, startSlapd, type Slapd } from '../test/helpers/slapd.js';
+import { REFRESH_TTL } from './workloads.js';
+
+export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
+export const SCHEMA = join(REPO, 'schema', 'rendezvous.schema');
+
+/**
+ * Compiles src/ into `dir` with the project's build configuration and copies what the
+ * compiled code reads relative to itself (bin/, schema/, package.json); node_modules is
+ * linked. Returns the executable (`dir/bin/rendezvous`).
+ */
+export async function buildServer(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const tsc = join(REPO, 'node_modules', 'typescript', 'bin', 'tsc');
+  const build = await run(process.execPath, [tsc, '-p', join(REPO, 'tsconfig.build.json'), '--outDir', join(dir, 'dist')], undefined, 600_000);
+  if (build.code !== 0) throw new Error(`building the server failed:\n${build.stdout}${build.stderr}`);
+  for (const name of ['bin', 'schema', 'package.json']) await cp(join(REPO, name), join(dir, name), { recursive: true });
+  await symlink(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  return join(dir, 'bin', 'rendezvous');
+}
+
+const HOST = '127.0.0.1';
+const LISTENING = /listening on ldap:\/\/127\.0\.0\.1:(\d+)/;
+
+/** The administrator account the benchmark binds as on Rendezvous. */
+export const ADMIN = { name: 'bench', password: 'bench-password' };
+
+/**
+ * Flags for the benchmark's data: past conferences kept (grace up to a year, the most the
+ * flag allows), dynamic entries that do not lapse during a run, no MADCAP port to collide with.
+ */
+const SERVE_FLAGS = ['--conference-grace', '31557600', '--ttl-default', String(REFRESH_TTL), '--ttl-max', String(REFRESH_TTL), '--madcap-port', 'off'];
+
+export interface RendezvousProcess {
+  readonly port: number;
+  readonly pid: number;
+  /** Milliseconds from spawn to the `listening on` line. */
+  readonly startupMs: number;
+  /** SIGTERM and wait (a clean stop, so that a --cpu-prof profile gets written). */
+  stop(): Promise<void>;
+  logs(): string;
+}
+
+/** Creates the administrator account in a new database (`rendezvous account add --admin`). */
+export async function createAdmin(bin: string, dir: string, dbPath: string): Promise<{ dn: string; password: string }> {
+  const passwordFile = join(dir, 'admin.pw');
+  await writeFile(passwordFile, `${ADMIN.password}\n`, { mode: 0o600 });
+  const result = await run(process.execPath, [bin, 'account', 'add', ADMIN.name, '--admin', '--db', dbPath, '--password-file', passwordFile]);
+  if (result.code !== 0) throw new Error(`rendezvous account add failed (${result.code}): ${result.stderr}`);
+  return { dn: `cn=${ADMIN.name},ou=accounts,o=Intranet`, password: ADMIN.password };
+}
+
+/** Starts `rendezvous serve` (`bin`) on the database; `nodeFlags` go before the script (e.g. --cpu-prof). */
+export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly string[] = [], port = 0): Promise<RendezvousProcess> {
+  const started = performance.now();
+  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Safety net: never leave a server behind if the benchmark itself dies.
+  process.once('exit', () => child.kill('SIGKILL'));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => fail(new Error(`rendezvous serve did not listen within 120 s:\n${log}`)), 120_000);
+    const fail = (error: Error): void => {
+      clearTimeout(timer);
+      child.kill('SIGKILL');
+      reject(error);
+    };
+    const failOnExit = (code: number | null, signal: NodeJS.Signals | null): void => fail(new Error(`rendezvous serve exited (${code ?? signal}) before listening:\n${log}`));
+    child.once('exit', failOnExit);
+    let listening = false;
+    child.stderr!.setEncoding('utf8').on('data', (text: string) => {
+      // Keep draining stderr for the whole run (a full pipe would stall the server); keep the tail.
+      log = (log + text).slice(-64 * 1024);
+      const match = listening ? null : LISTENING.exec(log);
+      if (!match) return;
+      listening = true;
+      clearTimeout(timer);
+      child.off('exit', failOnExit);
+      resolve({
+        port: Number(match[1]),
+        pid: child.pid!,
+        startupMs: performance.now() - started,
+        logs: () => log,
+        stop: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+          const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
+          await exited;
+          clearTimeout(timeout);
+        },
+      });
+    });
+  });
+}
+
+/** slapd with our schema, dds, and indexes for what the workloads search. */
+export function startBenchSlapd(): Promise<Slapd> {
+  return startSlapd({
+    schemaFiles: [SCHEMA],
+    overlays: [{ name: 'dds', config: [`dds-default-ttl ${REFRESH_TTL}`, `dds-max-ttl ${REFRESH_TTL}`, 'dds-min-ttl 60'] }],
+    // Equality indexes (ordered for generalizedTime, so they serve <= and >= too), substring
+    // on the names, and dds's own expiry attribute.
+    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryExpireTimestamp eq'],
+    // Rendezvous answers at most 1000 entries per search by default; slapd's default is 500.
+    globalConfig: ['sizelimit 1000'],
+    maxSize: 16 * 1024 ** 3,
+  });
+}
+
+function canConnect(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: HOST, port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A slapd process run by us after a bulk load, on the helper's configuration and port. */
+export interface RestartedSlapd {
+  readonly pid: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Stops the helper's slapd, loads `ldifPath` with `slapadd -q`, and starts slapd again on
+ * the same port. Returns slapadd's duration and the new process. The helper's stop() still
+ * removes the directory afterwards.
+ */
+export async function slapaddAndRestart(slapd: Slapd, ldifPath: string): Promise<{ seconds: number; process: RestartedSlapd }> {
+  process.kill(slapd.pid, 'SIGTERM');
+  for (let i = 0; i < 300 && isRunning(slapd.pid); i += 1) await new Promise((r) => setTimeout(r, 100));
+  const slapadd = join(SLAPD.slice(0, SLAPD.lastIndexOf('/')), 'slapadd');
+  const started = performance.now();
+  const result = await run(slapadd, ['-q', '-f', slapd.configFile, '-l', ldifPath], undefined, 6 * 3_600_000);
+  const seconds = (performance.now() - started) / 1000;
+  if (result.code !== 0) throw new Error(`slapadd failed (${result.code}): ${result.stderr.slice(-4000)}`);
+  const child: ChildProcess = spawn(SLAPD, ['-d', 'none', '-f', slapd.configFile, '-h', `${slapd.url}/`], { stdio: ['ignore', 'ignore', 'ignore'] });
+  for (let i = 0; !(await canConnect(slapd.port)); i += 1) {
+    if (i > 600 || child.exitCode !== null) throw new Error(`slapd did not come back on ${slapd.url} after slapadd`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const exited = new Promise<void>((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', () => resolve())));
+  process.once('exit', () => child.kill('SIGKILL'));
+  return {
+    seconds,
+    process: {
+      pid: child.pid!,
+      stop: async () => {
+        child.kill('SIGTERM');
+        await exited;
+      },
+    },
+  };
+}
