@@ -107,10 +107,10 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
       clearTimeout(timer);
       reject(error);
     });
-    child.on('close', () => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (!first || !last || last === first || rates.length === 0) {
-        reject(new Error(`ldclt gave no measured sample:\n${output}`));
+        reject(new Error(`ldclt (exit ${code ?? signal}) gave no measured sample: ${output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`));
         return;
       }
       const seconds = (last.at - first.at) / 1000;

@@ -21,6 +21,7 @@ export interface LoadTarget {
 
 export interface LoadResult {
   target: Target;
+  /** Entries added: the whole data set unless the load was stopped. */
   entries: number;
   /** Seconds spent adding (the timed phases only). */
   seconds: number;
@@ -33,8 +34,11 @@ export interface LoadResult {
   curve: Array<{ loaded: number; kind: 'conferences' | 'people'; addsPerSecond: number }>;
 }
 
-/** Told after each chunk: entries loaded so far, the total, and each target's curve so far. Throw to stop loading. */
-export type Progress = (done: number, total: number, curves: ReadonlyArray<{ target: Target; curve: LoadResult['curve'] }>) => void;
+/**
+ * Told after each chunk: entries loaded so far, the total, and each target's curve so far.
+ * Returning false stops the load there (the results then count the entries loaded).
+ */
+export type Progress = (done: number, total: number, curves: ReadonlyArray<{ target: Target; curve: LoadResult['curve'] }>) => boolean;
 
 /**
  * Seconds to add `conferences` and `people` if the time per conference add keeps growing as
@@ -81,10 +85,11 @@ async function addAll(connections: readonly LoadConnection[], ops: readonly Buff
 
 /**
  * Loads the data set into every target, chunk by chunk (each chunk to each target in turn).
- * `progress` is told the entries loaded so far.
+ * `progress` is told the entries loaded so far and may stop the load.
  */
-export async function load(set: DataSet, targets: readonly LoadTarget[], connectionsPerTarget: number, progress: Progress = () => {}): Promise<LoadResult[]> {
+export async function load(set: DataSet, targets: readonly LoadTarget[], connectionsPerTarget: number, progress: Progress = () => true): Promise<LoadResult[]> {
   const total = set.conferences + set.people;
+  let loaded = 0;
   const states = await Promise.all(
     targets.map(async (t) => {
       const connections = await Promise.all(Array.from({ length: connectionsPerTarget }, () => LoadConnection.open(t.port)));
@@ -111,16 +116,17 @@ export async function load(set: DataSet, targets: readonly LoadTarget[], connect
         state.seconds += seconds;
         state.curve.push({ loaded: from, kind: from < set.conferences ? 'conferences' : 'people', addsPerSecond: ops.length / seconds });
       }
-      progress(to, total, states.map((s) => ({ target: s.t.target, curve: s.curve })));
+      loaded = to;
+      if (!progress(to, total, states.map((s) => ({ target: s.t.target, curve: s.curve })))) break;
     }
   } finally {
     for (const state of states) for (const c of state.connections) c.close();
   }
   return states.map((s) => ({
     target: s.t.target,
-    entries: total,
+    entries: loaded,
     seconds: s.seconds,
-    addsPerSecond: total / s.seconds,
+    addsPerSecond: loaded / s.seconds,
     p50Ms: s.histogram.quantile(0.5) / 1000,
     p99Ms: s.histogram.quantile(0.99) / 1000,
     errors: s.errors,

@@ -44,7 +44,9 @@ export const USAGE = `npm run bench -- [options]
   --workloads LIST      ${WORKLOAD_NAMES.join(',')} (default all)
   --processes N         load processes of the Node harness, at most (default 2)
   --load-connections N  connections per server for loading the data (default 8)
-  --max-load-minutes N  stop when loading is projected to take longer (default 180; 0: no limit)
+  --max-load-minutes N  after 2 minutes of loading, stop when the whole load is projected to
+                        take longer (default 180; 0: no limit); the results then show the
+                        add-rate curve and Rendezvous's startup on what was loaded
   --slapd-load MODE     ldap (same loader as Rendezvous, measures add throughput) or slapadd
                         (fast bulk load); default ldap up to 100000 conferences, slapadd above
   --no-slapd            Rendezvous only

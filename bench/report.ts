@@ -125,8 +125,9 @@ export function renderReport(r: RunReport): string {
   lines.push('');
   for (const l of r.load) {
     if (l.curve.length < 2) continue;
-    const points = (kind: string): string => l.curve.filter((p) => p.kind === kind).map((p) => `${int(p.loaded)}: ${int(p.addsPerSecond)}`).join(', ');
-    lines.push(`${NAMES[l.target]} add rate as the directory grows (entries already loaded: adds/s): conferences ${points('conferences')}; people ${points('people')}.`, '');
+    const points = (kind: string): string[] => l.curve.filter((p) => p.kind === kind).map((p) => `${int(p.loaded)}: ${int(p.addsPerSecond)}`);
+    const parts = (['conferences', 'people'] as const).filter((k) => points(k).length > 0).map((k) => `${k} ${points(k).join(', ')}`);
+    lines.push(`${NAMES[l.target]} add rate as the directory grows (entries already loaded: adds/s): ${parts.join('; ')}.`, '');
   }
   const ours = r.load.find((l) => l.target === 'rendezvous');
   if (ours && set.conferences < 1_000_000) {
@@ -140,14 +141,16 @@ export function renderReport(r: RunReport): string {
   }
   lines.push('### Startup of Rendezvous on the loaded database', '');
   lines.push(
-    `From spawning \`node bin/rendezvous serve\` to its \`listening on\` line: ${r.startupMs.map((t) => `${Math.round(t)} ms`).join(', ')} (${r.startupMs.length} restarts); RSS right after: ${int(r.rssAfterStartMiB)} MiB.`,
+    `Database of ${int(ours?.entries ?? Number.NaN)} entries. From spawning \`node bin/rendezvous serve\` to its \`listening on\` line: ${r.startupMs.map((t) => `${Math.round(t)} ms`).join(', ')} (${r.startupMs.length} restarts); RSS right after: ${int(r.rssAfterStartMiB)} MiB.`,
     '',
   );
-  lines.push('### Workloads (Node harness)', '');
-  lines.push(
-    `Closed loop, one operation outstanding per connection, requests pre-encoded; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per cell, at most ${o.processes} load processes. Latency is per operation, client side. *ours/slapd* is the ratio of ops/s measured in the same run. Peak RSS is the server's high-water mark during the window.`,
-    '',
-  );
+  if (r.cells.some((c) => c.client === 'harness')) lines.push('### Workloads (Node harness)', '');
+  if (r.cells.some((c) => c.client === 'harness')) {
+    lines.push(
+      `Closed loop, one operation outstanding per connection, requests pre-encoded; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per cell, at most ${o.processes} load processes. Latency is per operation, client side. *ours/slapd* is the ratio of ops/s measured in the same run. Peak RSS is the server's high-water mark during the window.`,
+      '',
+    );
+  }
   for (const name of o.workloads) {
     const cells = r.cells.filter((c) => c.client === 'harness' && c.workload === name);
     if (cells.length === 0) continue;
@@ -173,7 +176,8 @@ export function renderReport(r: RunReport): string {
   }
   const notes = [...r.notes];
   const disturbed = r.cells.filter((c) => c.result && c.result.otherCpuPercent >= DISTURBED);
-  const busy = Math.max(...m.loadBefore, ...r.loadAfter) >= m.cpus / 2;
+  // The load average at the start is other work (the benchmark's own has not begun).
+  const busy = m.loadBefore[0]! >= m.cpus / 2;
   if (busy || disturbed.length > 0) {
     notes.push(
       `Other processes were running on this ${m.cpus}-core machine during the run (load average ${m.loadBefore[0]!.toFixed(2)} at the start, ${r.loadAfter[0]!.toFixed(2)} at the end). ` +
