@@ -117,6 +117,7 @@ export class EntryStore {
   readonly #nextDeadline;
   readonly #due;
   readonly #descendants;
+  readonly #byIds;
   /** Scan statements by SQL text: a search shape is prepared once, not per query. */
   readonly #scans = new Map<string, Database.Statement<Array<string | number>, Row>>();
 
@@ -142,6 +143,8 @@ export class EntryStore {
       'SELECT min(at) AS at FROM (SELECT min(expires_at) AS at FROM entries UNION ALL SELECT min(ends_at) FROM entries)',
     );
     this.#due = db.prepare<[number, number], Row>('SELECT * FROM entries WHERE expires_at <= ? UNION SELECT * FROM entries WHERE ends_at <= ?');
+    // Live rows among the given ids (a JSON array), still checked at read time.
+    this.#byIds = db.prepare<[string, number, number], Row>(`SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`);
     this.#descendants = db.prepare<[string, string], Row>('SELECT * FROM entries WHERE path > ? AND path < ?');
   }
 
@@ -231,6 +234,17 @@ export class EntryStore {
    * while the caller waits (a slow reader must not block writers).
    */
   *scan(request: ScanRequest): Generator<StoredEntry> {
+    if (request.index) {
+      // Run the index query once for the ids, then read rows by id: re-running it for every
+      // batch would make a scan of M matches cost about M²/256.
+      const { sql, params } = scanSql(request);
+      const ids = this.#scanStatement(sql.replace('SELECT *', 'SELECT id')).pluck().all(...params) as unknown as number[];
+      for (let i = 0; i < ids.length; i += SCAN_BATCH) {
+        const rows = this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now);
+        for (const row of rows) yield fromRow(row);
+      }
+      return;
+    }
     let afterId = request.afterId;
     for (;;) {
       const { sql, params } = scanSql({ ...request, ...(afterId === undefined ? {} : { afterId }) }, SCAN_BATCH);
