@@ -7,11 +7,12 @@
 import { parseAddress } from '../mcast/address.js';
 import { LEASE_TAG_ATTRIBUTE, leaseTag } from '../mcast/lease-tag.js';
 import { parseGeneralizedTime, parseSdp, summarize, toGeneralizedTime } from '../sdp/index.js';
+import type { GroupRange } from '../store/conference-groups.js';
 import type { StoredEntry } from '../store/entries.js';
 import { BLOB_KEY } from './conference.js';
 import type { DirectoryContext } from './context.js';
 import { DirectoryError, ResultCode } from './errors.js';
-import { OPEN_END } from './entries.js';
+import { spanOf } from './entries.js';
 
 /** A lease held outside the directory, as clash detection sees it. */
 export interface MulticastLeaseHolder {
@@ -32,18 +33,15 @@ export interface MulticastLeaseLookup {
 /** The attribute that flags a clash, when the schema has it. */
 const CLASH_ATTRIBUTE = 'multicastClash';
 
-/** A group as numbers: family, first and last address. */
-interface Group {
+/** A group as numbers (family, first and last address) with its SDP text. */
+interface Group extends GroupRange {
   text: string;
-  family: 'ipv4' | 'ipv6';
-  lo: bigint;
-  hi: bigint;
 }
 
 interface Usage {
-  groups: Group[];
+  groups: readonly Group[];
   /** Tags of the leases the blob says it books (`a=x-rendezvous-lease`). */
-  leases: Set<string>;
+  leases: ReadonlySet<string>;
   start: number;
   end: number;
 }
@@ -57,7 +55,15 @@ export interface Clash {
   end: number;
 }
 
-function readBlob(blob: string): { groups: Group[]; leases: Set<string> } {
+/** The last blob read: a write reads its blob twice, to check clashes and to store its groups. */
+let lastRead: { blob: string; read: ReturnType<typeof parseBlob> } | undefined;
+
+function readBlob(blob: string): ReturnType<typeof parseBlob> {
+  if (lastRead?.blob !== blob) lastRead = { blob, read: parseBlob(blob) };
+  return lastRead.read;
+}
+
+function parseBlob(blob: string): { readonly groups: readonly Group[]; readonly leases: ReadonlySet<string> } {
   const { description } = parseSdp(blob, { mode: 'lenient' });
   const groups = summarize(description).groups.flatMap((g) => {
     const a = parseAddress(g.address);
@@ -97,18 +103,21 @@ function storedUsage(ctx: DirectoryContext, entry: StoredEntry): Usage | undefin
   return usage;
 }
 
+/** The multicast groups an entry's conference blob uses, for the store's group table. */
+export function groupsOf(attributes: Readonly<Record<string, readonly string[]>>): readonly GroupRange[] {
+  const blob = attributes[BLOB_KEY]?.[0];
+  return blob === undefined ? [] : readBlob(blob).groups;
+}
+
 /** The other live conferences and leases that hold a group of these attributes at an overlapping time. */
 export function findClashes(ctx: DirectoryContext, selfNdn: string, attributes: Readonly<Record<string, readonly string[]>>): Clash[] {
   const mine = usageOf(attributes);
-  if (!mine) return [];
+  const span = spanOf(attributes); // defined with a blob, as mine is
+  if (!mine || !span) return [];
   const clashes: Clash[] = [];
-  // Only conferences whose span overlaps this one's can clash: the R*Tree finds them.
-  const span = {
-    op: 'span' as const,
-    from: Number.isFinite(mine.start) ? Math.floor(mine.start / 1000) : -OPEN_END,
-    to: Number.isFinite(mine.end) ? Math.ceil(mine.end / 1000) : OPEN_END,
-  };
-  for (const entry of ctx.entries.scan({ scope: 'sub', baseNdn: '', basePath: '', now: ctx.now(), index: span })) {
+  // Only conferences holding an address of one of these groups at an overlapping time can
+  // clash: the store looks them up by group, then by span, and reads just those.
+  for (const entry of ctx.entries.usingGroups(mine.groups, span, ctx.now())) {
     if (entry.ndn === selfNdn) continue;
     const theirs = storedUsage(ctx, entry);
     if (!theirs || theirs.start >= mine.end || mine.start >= theirs.end) continue;

@@ -21,6 +21,7 @@ import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js'
 import { DirectoryError, ResultCode } from './errors.js';
 import { ExpiryScheduler } from './expiry.js';
 import { spanOf } from './entries.js';
+import { groupsOf } from './clashes.js';
 import type { StoredEntry } from '../store/entries.js';
 
 /** What a directory is built from. */
@@ -68,6 +69,7 @@ export class Directory {
     this.#expiry = new ExpiryScheduler(this.#ctx);
     this.#createTree();
     parts.entries.backfillSpans(spanOf);
+    parts.entries.backfillGroups(groupsOf);
   }
 
   /** Change events: added, modified, deleted. */

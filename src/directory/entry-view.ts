@@ -41,11 +41,16 @@ export interface Selection {
   allOperational: boolean;
   /** Keys of attributes asked for by name. */
   named: Set<string>;
+  /**
+   * Identifies the selection when its view of an entry depends on the stored attributes
+   * only (no computed operational attribute such as entryTtl), so views can be reused.
+   */
+  reuseKey: string | undefined;
 }
 
 /** Reads a requested attribute list (RFC 4511 §4.5.1.8, RFC 3673). Unknown names are ignored. */
 export function parseSelection(ctx: DirectoryContext, requested: readonly string[]): Selection {
-  const selection: Selection = { allUser: false, allOperational: false, named: new Set() };
+  const selection: Selection = { allUser: false, allOperational: false, named: new Set(), reuseKey: undefined };
   const wanted = requested.filter((a) => a !== '1.1');
   if (wanted.length === 0 && !requested.includes('1.1')) selection.allUser = true;
   for (const raw of wanted) {
@@ -57,6 +62,8 @@ export function parseSelection(ctx: DirectoryContext, requested: readonly string
       if (attr) selection.named.add(attr.key);
     }
   }
+  const computed = selection.allOperational || OPERATIONAL.some((key) => selection.named.has(key));
+  if (!computed) selection.reuseKey = `${selection.allUser ? '*' : ''};${[...selection.named].sort().join(',')}`;
   return selection;
 }
 
@@ -93,7 +100,7 @@ export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key
 }
 
 /** Every value of an attribute of an entry, stored or computed. */
-export function valuesOf(ctx: DirectoryContext, entry: StoredEntry, attr: AttributeInfo): string[] {
+export function valuesOf(ctx: DirectoryContext, entry: StoredEntry, attr: AttributeInfo): readonly string[] {
   const stored = entry.attributes[attr.key];
   if (stored) return stored;
   if ((OPERATIONAL as readonly string[]).includes(attr.key)) return (operationalValues(ctx, entry, attr.key) ?? []).filter((v) => v !== '');
@@ -128,7 +135,21 @@ export function selectAttributes(
   return { dn, attributes: out };
 }
 
-/** Builds the view of a stored entry for a selection. */
+/**
+ * Views by the stored attribute map they were made from (immutable when it comes from the
+ * store, and unique to one entry) and selection: an unchanged entry searched again gets the
+ * same view object, which the protocol layer keeps encoded.
+ */
+const views = new WeakMap<object, Map<string, EntryView>>();
+
+/** Builds the view of a stored entry for a selection, or reuses the one built before. */
 export function viewOf(ctx: DirectoryContext, entry: StoredEntry, selection: Selection, typesOnly: boolean): EntryView {
-  return selectAttributes(ctx, entry.dn, entry.attributes, selection, typesOnly, (key) => operationalValues(ctx, entry, key));
+  const build = (): EntryView => selectAttributes(ctx, entry.dn, entry.attributes, selection, typesOnly, (key) => operationalValues(ctx, entry, key));
+  if (selection.reuseKey === undefined || !Object.isFrozen(entry.attributes)) return build();
+  let byKey = views.get(entry.attributes);
+  if (!byKey) views.set(entry.attributes, (byKey = new Map()));
+  const key = typesOnly ? `${selection.reuseKey};types` : selection.reuseKey;
+  let view = byKey.get(key);
+  if (!view) byKey.set(key, (view = build()));
+  return view;
 }

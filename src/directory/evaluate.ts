@@ -60,14 +60,26 @@ export class FilterEvaluator {
   }
 
   /** The normal forms of an entry's values. */
-  #normalValues(attr: AttributeInfo, target: EvaluationTarget): string[] {
+  #normalValues(attr: AttributeInfo, target: EvaluationTarget): readonly string[] {
+    const values = target.values(attr);
+    // Stored values come frozen and are shared while the entry is unchanged: normalise them
+    // once (parsing times and folding case were a large part of evaluating a filter).
+    const frozen = Object.isFrozen(values);
+    if (frozen) {
+      const known = this.#normalized.get(values);
+      if (known) return known;
+    }
     const out: string[] = [];
-    for (const v of target.values(attr)) {
+    for (const v of values) {
       const n = attr.key === 'objectclass' ? v.toLowerCase() : normalize(attr.rules, v, this.#normalizeDn);
       if (n !== undefined) out.push(n);
     }
+    if (frozen) this.#normalized.set(values, out);
     return out;
   }
+
+  /** Normal forms of frozen value arrays (each belongs to one attribute of one stored entry). */
+  readonly #normalized = new WeakMap<readonly string[], readonly string[]>();
 
   evaluate(filter: Filter, target: EvaluationTarget): Truth {
     switch (filter.type) {

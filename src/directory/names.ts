@@ -25,6 +25,9 @@ export interface Name {
 /** Escapes what separates RDNs in the normal form, so distinct DNs never collide. */
 const escapeNormal = (value: string): string => value.replace(/[\\,+=\u0001]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
+/** How many parsed names are kept. */
+const PARSED_CACHE_SIZE = 4096;
+
 /** Normalises DNs against the schema. */
 export class Names {
   readonly #schema: SchemaAccess;
@@ -71,6 +74,23 @@ export class Names {
    * @throws {@link DirectoryError} invalidDNSyntax.
    */
   parse(text: string): Name {
+    let name = this.#parsed.get(text);
+    if (!name) {
+      // Clients repeat the same few bases and DNs; a full cache starts over (no LRU upkeep).
+      if (this.#parsed.size >= PARSED_CACHE_SIZE) this.#parsed.clear();
+      name = this.#parse(text);
+      for (const rdn of name.dn) for (const ava of rdn) Object.freeze(ava);
+      for (const rdn of name.dn) Object.freeze(rdn);
+      Object.freeze(name.dn);
+      this.#parsed.set(text, Object.freeze(name));
+    }
+    return name;
+  }
+
+  /** Names parsed before, by their text; frozen, as they are shared. */
+  readonly #parsed = new Map<string, Name>();
+
+  #parse(text: string): Name {
     const written = parseDn(text);
     const mapped = this.#ilsPseudoDn(written);
     const dn = mapped ?? written;

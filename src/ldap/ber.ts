@@ -130,23 +130,50 @@ export class BerReader {
   }
 }
 
-/** Encodes a length. */
-function lengthBytes(length: number): Buffer {
-  if (length < 0x80) return Buffer.from([length]);
-  const bytes: number[] = [];
-  for (let n = length; n > 0; n = Math.floor(n / 256)) bytes.unshift(n & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
+/** How many bytes the length field of `length` takes (definite form). */
+function lengthSize(length: number): number {
+  return length < 0x80 ? 1 : length < 0x100 ? 2 : length < 0x10000 ? 3 : length < 0x1000000 ? 4 : 5;
 }
 
-/** A TLV of the given tag around the concatenated parts. */
+/** Bytes of a whole TLV whose value is `length` bytes. */
+export function tlvSize(length: number): number {
+  return 1 + lengthSize(length) + length;
+}
+
+/** Writes tag and length at `offset`; returns where the value starts. */
+export function writeHeader(target: Buffer, offset: number, tag: number, length: number): number {
+  target[offset++] = tag;
+  const size = lengthSize(length);
+  if (size === 1) {
+    target[offset++] = length;
+    return offset;
+  }
+  target[offset++] = 0x80 | (size - 1);
+  for (let shift = (size - 2) * 8; shift >= 0; shift -= 8) target[offset++] = Math.floor(length / 2 ** shift) & 0xff;
+  return offset;
+}
+
+/**
+ * A TLV of the given tag around the concatenated parts. One allocation and one copy per
+ * part: responses are built from these, so the common path avoids Buffer.concat's extra
+ * buffers.
+ */
 export function tlv(tag: number, ...parts: Buffer[]): Buffer {
-  const content = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-  return Buffer.concat([Buffer.from([tag]), lengthBytes(content.length), content]);
+  let length = 0;
+  for (const part of parts) length += part.length;
+  const out = Buffer.allocUnsafe(1 + lengthSize(length) + length);
+  let offset = writeHeader(out, 0, tag, length);
+  for (const part of parts) offset += part.copy(out, offset);
+  return out;
 }
 
-/** An OCTET STRING (or other primitive) from text or bytes. */
-export function octets(value: string | Buffer, tag = 0x04): Buffer {
-  return tlv(tag, typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
+/** An OCTET STRING (or other primitive) from text (UTF-8, or `latin1` for one byte per char) or bytes. */
+export function octets(value: string | Buffer, tag = 0x04, encoding: 'utf8' | 'latin1' = 'utf8'): Buffer {
+  if (typeof value !== 'string') return tlv(tag, value);
+  const length = encoding === 'latin1' ? value.length : Buffer.byteLength(value, 'utf8');
+  const out = Buffer.allocUnsafe(1 + lengthSize(length) + length);
+  out.write(value, writeHeader(out, 0, tag, length), encoding);
+  return out;
 }
 
 /** An INTEGER (or ENUMERATED with tag 0x0a), minimal two's complement. */

@@ -7,6 +7,7 @@ import { TLSSocket, type SecureContext } from 'node:tls';
 import type { BindThrottle } from '../directory/bind-throttle.js';
 import type { Directory } from '../directory/directory.js';
 import type { Identity } from '../directory/context.js';
+import type { EntryView } from '../directory/entry-view.js';
 import { DirectoryError, ResultCode } from '../directory/errors.js';
 import { BerError, pduLength } from './ber.js';
 import { pagedRequest, pagedResponseValue, PAGED_RESULTS_OID, unsupportedCritical } from './controls.js';
@@ -65,6 +66,22 @@ function storageError(error: unknown): DirectoryError | undefined {
 }
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
+
+/**
+ * Encoded SearchResultEntry operations by view. The directory hands out the same view
+ * object again while an entry and the selection are unchanged, so a popular entry is
+ * encoded once, not once per search.
+ */
+const encodedEntries = new WeakMap<EntryView, Buffer>();
+
+function encodedEntry(view: EntryView): Buffer {
+  let op = encodedEntries.get(view);
+  if (!op) {
+    op = searchEntryOp(view.dn, view.attributes);
+    encodedEntries.set(view, op);
+  }
+  return op;
+}
 
 /** Serves one socket. */
 export class Connection {
@@ -415,8 +432,7 @@ export class Connection {
         return this.#respond(envelope, ResultCode.timeLimitExceeded, `time limit of ${request.timeLimit} s exceeded`);
       }
       const { view, id } = next.value;
-      const attributes = view.attributes.map((a) => ({ name: a.name, values: a.values.map((v) => Buffer.from(v, a.binary ? 'latin1' : 'utf8')) }));
-      await this.#write(message(envelope.messageId, searchEntryOp(view.dn, attributes)));
+      await this.#write(message(envelope.messageId, encodedEntry(view)));
       sent += 1;
       lastId = id;
     }

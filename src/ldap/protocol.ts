@@ -2,7 +2,7 @@
  * LDAP message framing (RFC 4511 §4.1.1): the envelope of every request, its controls, and
  * the encoding of every response the server sends.
  */
-import { BerError, BerReader, boolean, integer, octets, tlv, type Tlv } from './ber.js';
+import { BerError, BerReader, boolean, integer, octets, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
 
 /** Protocol operation tags (RFC 4511 appendix B, APPLICATION class). */
 export const Op = {
@@ -110,13 +110,53 @@ export function extendedResponseOp(code: number, diagnostic: string, name?: stri
 /** OID of the unsolicited notice of disconnection (RFC 4511 §4.4.1). */
 export const NOTICE_OF_DISCONNECTION = '1.3.6.1.4.1.1466.20036';
 
-/** A SearchResultEntry: DN and attributes with raw values. */
-export function searchEntryOp(dn: string, attributes: ReadonlyArray<{ name: string; values: readonly Buffer[] }>): Buffer {
-  return tlv(
-    Op.searchResultEntry,
-    octets(dn),
-    tlv(0x30, ...attributes.map((a) => tlv(0x30, octets(a.name), tlv(0x31, ...a.values.map((v) => octets(v)))))),
-  );
+/** An attribute of a returned entry; `binary` values are latin1 strings (one char per byte). */
+export interface EntryAttribute {
+  readonly name: string;
+  readonly values: readonly string[];
+  readonly binary: boolean;
+}
+
+/**
+ * A SearchResultEntry operation. Sized first, then written into one buffer: this is the
+ * bulk of what a search sends, and building it from nested TLVs costs an allocation and a
+ * copy per level for every value.
+ */
+export function searchEntryOp(dn: string, attributes: readonly EntryAttribute[]): Buffer {
+  const valueLengths: number[] = [];
+  const attributeLengths: number[] = [];
+  let list = 0;
+  for (const a of attributes) {
+    let set = 0;
+    for (const v of a.values) {
+      const n = a.binary ? v.length : Buffer.byteLength(v, 'utf8');
+      valueLengths.push(n);
+      set += tlvSize(n);
+    }
+    const content = tlvSize(Buffer.byteLength(a.name, 'utf8')) + tlvSize(set);
+    attributeLengths.push(content, set);
+    list += tlvSize(content);
+  }
+  const dnLength = Buffer.byteLength(dn, 'utf8');
+  const op = tlvSize(dnLength) + tlvSize(list);
+  const out = Buffer.allocUnsafe(tlvSize(op));
+  let at = writeHeader(out, 0, Op.searchResultEntry, op);
+  at = writeHeader(out, at, 0x04, dnLength);
+  at += out.write(dn, at, 'utf8');
+  at = writeHeader(out, at, 0x30, list);
+  let value = 0;
+  attributes.forEach((a, i) => {
+    at = writeHeader(out, at, 0x30, attributeLengths[2 * i]!);
+    at = writeHeader(out, at, 0x04, Buffer.byteLength(a.name, 'utf8'));
+    at += out.write(a.name, at, 'utf8');
+    at = writeHeader(out, at, 0x31, attributeLengths[2 * i + 1]!);
+    for (const v of a.values) {
+      const n = valueLengths[value++]!;
+      at = writeHeader(out, at, 0x04, n);
+      at += out.write(v, at, a.binary ? 'latin1' : 'utf8');
+    }
+  });
+  return out;
 }
 
 export { boolean };

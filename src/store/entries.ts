@@ -2,7 +2,9 @@
  * Entries in SQLite: prepared statements for lookups, writes and scoped candidate scans.
  */
 import type Database from 'better-sqlite3';
+import { ConferenceGroups, type GroupRange } from './conference-groups.js';
 import type { SqliteDatabase } from './database.js';
+import { AttributeCache, type StoredAttributes } from './attribute-cache.js';
 import { compileIndexQuery, type IndexQuery } from './index-query.js';
 
 /** An entry as stored. Attribute names are canonical; values are as the client sent them. */
@@ -12,7 +14,7 @@ export interface StoredEntry {
   ndn: string;
   parent: string;
   path: string;
-  attributes: Record<string, string[]>;
+  attributes: StoredAttributes;
   creator: string;
   modifier: string;
   createdAt: number;
@@ -57,6 +59,11 @@ export interface ScanRequest {
   afterId?: number;
   /** Entries expiring at or before this instant (ms) are invisible. */
   now: number;
+  /**
+   * The normalised DN of an entry that must be live for the scan to find anything (the
+   * search base); checked inside the first query, so a search costs one statement.
+   */
+  liveBase?: string | undefined;
 }
 
 interface Row {
@@ -75,13 +82,13 @@ interface Row {
   ends_at: number | null;
 }
 
-const fromRow = (r: Row): StoredEntry => ({
+const fromRow = (r: Row, cache: AttributeCache): StoredEntry => ({
   id: r.id,
   dn: r.dn,
   ndn: r.ndn,
   parent: r.parent,
   path: r.path,
-  attributes: JSON.parse(r.attributes) as Record<string, string[]>,
+  attributes: cache.get(r.id, r.attributes),
   creator: r.creator,
   modifier: r.modifier,
   createdAt: r.created_at,
@@ -118,6 +125,9 @@ export class EntryStore {
   readonly #due;
   readonly #descendants;
   readonly #byIds;
+  readonly #isLive;
+  readonly #cache = new AttributeCache();
+  readonly #groups: ConferenceGroups;
   /** Scan statements by SQL text: a search shape is prepared once, not per query. */
   readonly #scans = new Map<string, Database.Statement<Array<string | number>, Row>>();
 
@@ -145,7 +155,9 @@ export class EntryStore {
     this.#due = db.prepare<[number, number], Row>('SELECT * FROM entries WHERE expires_at <= ? UNION SELECT * FROM entries WHERE ends_at <= ?');
     // Live rows among the given ids (a JSON array), still checked at read time.
     this.#byIds = db.prepare<[string, number, number], Row>(`SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`);
+    this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
     this.#descendants = db.prepare<[string, string], Row>('SELECT * FROM entries WHERE path > ? AND path < ?');
+    this.#groups = new ConferenceGroups(db);
   }
 
   /** Runs `fn` in one transaction (nested calls join the outer one). */
@@ -156,7 +168,12 @@ export class EntryStore {
   /** The entry with this normalised DN, expired or not. */
   get(ndn: string): StoredEntry | undefined {
     const row = this.#get.get(ndn);
-    return row ? fromRow(row) : undefined;
+    return row ? fromRow(row, this.#cache) : undefined;
+  }
+
+  /** Whether a live entry has this normalised DN (without reading it). */
+  isLive(ndn: string, now: number): boolean {
+    return this.#isLive.get(ndn, now, now) !== undefined;
   }
 
   /** Whether any live entry sits directly below `ndn`. */
@@ -164,21 +181,23 @@ export class EntryStore {
     return this.#hasChildren.get(ndn, now, now) !== undefined;
   }
 
-  /** Inserts an entry with its index rows (and time span); returns its id. */
-  insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[], span?: Span): number {
+  /** Inserts an entry with its index rows (and a conference's time span and multicast groups); returns its id. */
+  insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): number {
     const id = Number(this.#insert.run({ ...entry, attributes: JSON.stringify(entry.attributes) }).lastInsertRowid);
     for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
     if (span) this.#putSpan.run(id, span[0], span[1]);
+    if (groups.length > 0) this.#groups.put(id, groups);
     return id;
   }
 
-  /** Replaces an entry's attributes, index rows and time span. */
-  update(entry: StoredEntry, index: readonly IndexRow[], span?: Span): void {
+  /** Replaces an entry's attributes, index rows, time span and multicast groups. */
+  update(entry: StoredEntry, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): void {
     this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt });
     this.#deleteIndex.run(entry.id);
     for (const row of index) this.#insertIndex.run(entry.id, row.attr, row.value);
     if (span) this.#putSpan.run(entry.id, span[0], span[1]);
     else this.#deleteSpan.run(entry.id);
+    this.#groups.put(entry.id, groups);
   }
 
   /**
@@ -194,6 +213,23 @@ export class EntryStore {
         if (span) this.#putSpan.run(row.id, span[0], span[1]);
       }
     });
+  }
+
+  /** Fills the multicast groups table for a database from before migration 005; a no-op once done. */
+  backfillGroups(groupsOf: (attributes: Record<string, string[]>) => readonly GroupRange[]): void {
+    this.#groups.backfill(groupsOf);
+  }
+
+  /**
+   * Live entries, in id order, holding an address of one of `groups` with a time span
+   * overlapping `span`: the only conferences that can clash with them. The caller still checks
+   * the times exactly (the span table rounds outwards). Read in batches, like {@link scan}.
+   */
+  *usingGroups(groups: readonly GroupRange[], span: Span, now: number): Generator<StoredEntry> {
+    const ids = this.#groups.candidates(groups, span);
+    for (let i = 0; i < ids.length; i += SCAN_BATCH) {
+      for (const row of this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), now, now)) yield fromRow(row, this.#cache);
+    }
   }
 
   /** Sets when an entry expires (a refresh: attributes and index unchanged). */
@@ -214,11 +250,11 @@ export class EntryStore {
     return this.transaction(() => {
       const gone = new Map<number, StoredEntry>();
       for (const row of this.#due.all(now, now)) {
-        const entry = fromRow(row);
+        const entry = fromRow(row, this.#cache);
         gone.set(entry.id, entry);
-        for (const child of this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END)) gone.set(child.id, fromRow(child));
+        for (const child of this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END)) gone.set(child.id, fromRow(child, this.#cache));
       }
-      for (const id of gone.keys()) this.#delete.run(id);
+      for (const id of gone.keys()) this.delete(id);
       return [...gone.values()];
     });
   }
@@ -226,32 +262,41 @@ export class EntryStore {
   /** Deletes an entry (its index rows go with it). */
   delete(id: number): void {
     this.#delete.run(id);
+    this.#cache.forget(id);
   }
 
   /**
    * Live entries in scope that the index query admits, in id order. The caller still
-   * evaluates the full filter on each. Rows are read in batches, so no cursor stays open
+   * evaluates the full filter on each. Returns false, having yielded nothing, when
+   * `liveBase` is not a live entry. Rows are read in batches, so no cursor stays open
    * while the caller waits (a slow reader must not block writers).
    */
-  *scan(request: ScanRequest): Generator<StoredEntry> {
+  *scan(request: ScanRequest): Generator<StoredEntry, boolean> {
+    // Most searches match a handful of entries: one query, with the index subquery (and the
+    // base check) in it.
+    const first = scanSql(request, SCAN_BATCH);
+    const rows = this.#scanStatement(first.sql).all(...first.params);
+    if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
+    for (const row of rows) yield fromRow(row, this.#cache);
+    if (rows.length < SCAN_BATCH) return true;
+    const afterId = rows.at(-1)!.id;
     if (request.index) {
-      // Run the index query once for the ids, then read rows by id: re-running it for every
-      // batch would make a scan of M matches cost about M²/256.
-      const { sql, params } = scanSql(request);
+      // More than a batch: run the index query once for the remaining ids, then read rows by
+      // id. Re-running it for every batch would make a scan of M matches cost about M²/256.
+      const { sql, params } = scanSql({ ...request, afterId });
       const ids = this.#scanStatement(sql.replace('SELECT *', 'SELECT id')).pluck().all(...params) as unknown as number[];
       for (let i = 0; i < ids.length; i += SCAN_BATCH) {
-        const rows = this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now);
-        for (const row of rows) yield fromRow(row);
+        for (const row of this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield fromRow(row, this.#cache);
       }
-      return;
+      return true;
     }
-    let afterId = request.afterId;
-    for (;;) {
-      const { sql, params } = scanSql({ ...request, ...(afterId === undefined ? {} : { afterId }) }, SCAN_BATCH);
-      const rows = this.#scanStatement(sql).all(...params);
-      for (const row of rows) yield fromRow(row);
-      if (rows.length < SCAN_BATCH) return;
-      afterId = rows.at(-1)!.id;
+    // Without an index query, each batch continues from the last id through the primary key.
+    for (let after = afterId; ; ) {
+      const { sql, params } = scanSql({ ...request, afterId: after }, SCAN_BATCH);
+      const batch = this.#scanStatement(sql).all(...params);
+      for (const row of batch) yield fromRow(row, this.#cache);
+      if (batch.length < SCAN_BATCH) return true;
+      after = batch.at(-1)!.id;
     }
   }
 
@@ -304,6 +349,11 @@ function scanSql(request: ScanRequest, limit?: number): { sql: string; params: A
     const q = compileIndexQuery(request.index);
     where += ` AND id IN (${q.sql})`;
     params.push(...q.params);
+  }
+  if (request.liveBase !== undefined && limit !== undefined) {
+    // Uncorrelated, so SQLite evaluates it once per query.
+    where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
+    params.push(request.liveBase, request.now, request.now);
   }
   return { sql: `SELECT * FROM entries WHERE ${where} ORDER BY id${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };
 }

@@ -8,7 +8,7 @@ import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
-import { checkClashes } from '../clashes.js';
+import { checkClashes, groupsOf } from '../clashes.js';
 import { completeEntry, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../names.js';
@@ -33,7 +33,7 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     expiresAt,
     endsAt: endsAtOf(ctx, attributes),
   };
-  const id = ctx.entries.insert(entry, indexRows(ctx, attributes), spanOf(attributes));
+  const id = ctx.entries.insert(entry, indexRows(ctx, attributes), spanOf(attributes), groupsOf(attributes));
   return { ...entry, id };
 }
 

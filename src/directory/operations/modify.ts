@@ -7,7 +7,7 @@ import { checkOwner, ownerOf } from '../access.js';
 import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
-import { checkClashes } from '../clashes.js';
+import { checkClashes, groupsOf } from '../clashes.js';
 import { completeEntry, endsAtOf, indexRows, requireLive, spanOf } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema-access.js';
@@ -36,7 +36,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
   return ctx.entries.transaction(() => {
     const previous = requireLive(ctx, name, dnText);
     checkOwner(identity, previous, 'modify');
-    const attributes: Record<string, string[]> = structuredClone(previous.attributes);
+    const attributes = structuredClone(previous.attributes) as Record<string, string[]>;
     let expiresAt = previous.expiresAt;
     const rdnKeys = new Map<string, string[]>();
     for (const ava of name.dn[0] ?? []) {
@@ -107,7 +107,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     checkClashes(ctx, name.ndn, attributes);
 
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now() };
-    ctx.entries.update(entry, indexRows(ctx, attributes), spanOf(attributes));
+    ctx.entries.update(entry, indexRows(ctx, attributes), spanOf(attributes), groupsOf(attributes));
     ctx.events.emit('modified', entry, previous);
     return entry;
   });

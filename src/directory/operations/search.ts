@@ -8,7 +8,7 @@ import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../sttl.js';
 import { grantTtl } from './modify.js';
-import { isLive, matchedDn } from '../entries.js';
+import { matchedDn } from '../entries.js';
 import { parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../evaluate.js';
@@ -83,12 +83,8 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     return;
   }
 
-  if (base.ndn !== '') {
-    const entry = ctx.entries.get(base.ndn);
-    if (!entry || !isLive(ctx, entry)) {
-      throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
-    }
-  }
+  // The store checks the base in the same query (it is not read); a scan that finds nothing
+  // tells whether the base was missing, which is then reported before any result.
   const scan = ctx.entries.scan({
     scope: base.ndn === '' && request.scope === 'one' ? 'one' : request.scope,
     baseNdn: base.ndn,
@@ -96,8 +92,11 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     index: ctx.evaluator.plan(request.filter),
     ...(request.afterId === undefined ? {} : { afterId: request.afterId }),
     now: ctx.now(),
+    liveBase: base.ndn === '' ? undefined : base.ndn,
   });
-  for (const entry of scan) {
+  let next: IteratorResult<StoredEntry, boolean>;
+  while (!(next = scan.next()).done) {
+    const entry = next.value;
     let name: Name | undefined;
     const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
     if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
@@ -108,4 +107,5 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     }
     yield { id: entry.id, view: viewOf(ctx, entry, selection, request.typesOnly) };
   }
+  if (!next.value) throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
 }

@@ -1,0 +1,128 @@
+/**
+ * The multicast groups of stored conferences (schema/005-conference-groups.sql), so that clash
+ * detection looks conferences up by group instead of reading every one that overlaps in time.
+ */
+import type { SqliteDatabase } from './database.js';
+import type { Span } from './entries.js';
+
+/** A multicast group: the consecutive addresses `lo`..`hi` of a family, as numbers. */
+export interface GroupRange {
+  readonly family: 'ipv4' | 'ipv6';
+  readonly lo: bigint;
+  readonly hi: bigint;
+}
+
+/** The `family` column. */
+const FAMILY: Readonly<Record<GroupRange['family'], number>> = { ipv4: 4, ipv6: 6 };
+
+/** Rows of entries read per query of a backfill, so no cursor stays open while writing. */
+const BACKFILL_BATCH = 500;
+
+/** An address as the table stores it: fixed-width hex, whose text order is numeric order. */
+const hex = (value: bigint): string => value.toString(16).padStart(32, '0');
+
+/** The size class of a group: the bit length of hi - lo, so that hi - lo < 2^bits. */
+const sizeClass = (g: GroupRange): number => (g.hi === g.lo ? 0 : (g.hi - g.lo).toString(2).length);
+
+/** The parameters of the overlap query for one group and one size class. */
+function overlapParams(g: GroupRange, bits: number, span: Span): Record<string, string | number> {
+  // A group of this class overlapping g ends at or after g.lo and is shorter than 2^bits, so it
+  // starts after g.lo - 2^bits: a bounded index range on lo.
+  const from = g.lo - (1n << BigInt(bits)) + 1n;
+  return { family: FAMILY[g.family], bits, from: hex(from < 0n ? 0n : from), lo: hex(g.lo), hi: hex(g.hi), spanLo: span[0], spanHi: span[1] };
+}
+
+/** The conference_groups table: kept by the entry store's writes, read by clash detection. */
+export class ConferenceGroups {
+  readonly #db: SqliteDatabase;
+  readonly #delete;
+  readonly #insert;
+  readonly #classes;
+  readonly #overlapping;
+  readonly #pending;
+  readonly #conferences;
+  readonly #done;
+
+  constructor(db: SqliteDatabase) {
+    this.#db = db;
+    this.#delete = db.prepare('DELETE FROM conference_groups WHERE entry_id = ?');
+    // OR IGNORE: two media of one conference may share a group.
+    this.#insert = db.prepare('INSERT OR IGNORE INTO conference_groups (entry_id, family, bits, lo, hi) VALUES (?, ?, ?, ?, ?)');
+    // The size classes present, by a loose index scan: one seek per class, however many rows.
+    this.#classes = db
+      .prepare<{ family: number }, number>(
+        `WITH RECURSIVE classes(bits) AS (
+           SELECT (SELECT min(bits) FROM conference_groups WHERE family = @family)
+           UNION ALL
+           SELECT (SELECT min(bits) FROM conference_groups WHERE family = @family AND bits > classes.bits) FROM classes WHERE bits IS NOT NULL
+         )
+         SELECT bits FROM classes WHERE bits IS NOT NULL`,
+      )
+      .pluck();
+    // The time span check prunes conferences that reuse the group at other times before their
+    // rows are read; the R*Tree rounds outwards, so it never loses one.
+    this.#overlapping = db
+      .prepare<Record<string, string | number>, number>(
+        `SELECT entry_id FROM conference_groups AS g
+         WHERE family = @family AND bits = @bits AND lo BETWEEN @from AND @hi AND hi >= @lo
+           AND EXISTS (SELECT 1 FROM conference_spans AS s WHERE s.id = g.entry_id AND s.lo <= @spanHi AND s.hi >= @spanLo)`,
+      )
+      .pluck();
+    this.#pending = db.prepare("SELECT 1 FROM pending_backfills WHERE name = 'conference_groups'");
+    this.#done = db.prepare("DELETE FROM pending_backfills WHERE name = 'conference_groups'");
+    this.#conferences = db.prepare<[number, number], { id: number; attributes: string }>(
+      `SELECT e.id, e.attributes FROM entry_index AS i JOIN entries AS e ON e.id = i.entry_id
+       WHERE i.attr = 'objectclass' AND i.value = 'rtconference' AND i.entry_id > ? ORDER BY i.entry_id LIMIT ?`,
+    );
+  }
+
+  /** Replaces the groups of entry `id` (none: removes them). */
+  put(id: number, groups: readonly GroupRange[]): void {
+    this.#delete.run(id);
+    for (const g of groups) this.#insert.run(id, FAMILY[g.family], sizeClass(g), hex(g.lo), hex(g.hi));
+  }
+
+  /**
+   * Ids, ascending, of the entries holding an address of one of `groups` with a time span
+   * overlapping `span` (seconds, as in the span table). Expired entries are included: the
+   * caller reads live rows only, and checks the times exactly.
+   */
+  candidates(groups: readonly GroupRange[], span: Span): number[] {
+    const ids = new Set<number>();
+    const classes = new Map<number, number[]>();
+    for (const g of groups) {
+      const family = FAMILY[g.family];
+      let present = classes.get(family);
+      if (!present) classes.set(family, (present = this.#classes.all({ family })));
+      for (const bits of present) for (const id of this.#overlapping.all(overlapParams(g, bits, span))) ids.add(id);
+    }
+    return [...ids].sort((a, b) => a - b);
+  }
+
+  /**
+   * Fills the table for a database written before it existed (migration 005 leaves a row in
+   * pending_backfills); a no-op once done. `groupsOf` parses an entry's attributes.
+   */
+  backfill(groupsOf: (attributes: Record<string, string[]>) => readonly GroupRange[]): void {
+    if (!this.#pending.get()) return;
+    this.#db
+      .transaction(() => {
+        if (!this.#pending.get()) return; // another process did it meanwhile
+        for (let after = 0; ; ) {
+          const rows = this.#conferences.all(after, BACKFILL_BATCH);
+          for (const row of rows) this.put(row.id, groupsOf(JSON.parse(row.attributes) as Record<string, string[]>));
+          if (rows.length < BACKFILL_BATCH) break;
+          after = rows.at(-1)!.id;
+        }
+        this.#done.run();
+      })
+      .immediate();
+  }
+
+  /** SQLite's plans for the lookup of one group, so tests can prove it uses the index. */
+  explain(group: GroupRange, span: Span): string[] {
+    const plan = (statement: { source: string }, params: Record<string, string | number>): string[] =>
+      (this.#db.prepare(`EXPLAIN QUERY PLAN ${statement.source}`).all(params) as Array<{ detail: string }>).map((r) => r.detail);
+    return [...plan(this.#classes, { family: FAMILY[group.family] }), ...plan(this.#overlapping, overlapParams(group, sizeClass(group), span))];
+  }
+}
