@@ -2,7 +2,7 @@
  * Leases and free runs in SQLite (schema/003-multicast.sql): prepared statements only. The
  * allocator decides; this module reads and writes rows. Offsets are into a scope's pool.
  */
-import type { SqliteDatabase } from '../store/database.js';
+import { writeTransaction, type SqliteDatabase } from '../store/database.js';
 import type { Run } from './policy.js';
 
 /** A lease row. */
@@ -78,9 +78,9 @@ export class LeaseStore {
     };
   }
 
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  /** Runs `fn` in one write transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    return writeTransaction(this.#db, fn);
   }
 
   /** The pool size the free list of a scope was built for, if it was. */

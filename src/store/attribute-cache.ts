@@ -10,7 +10,7 @@
 export type StoredAttributes = Readonly<Record<string, readonly string[]>>;
 
 /** Bound on the JSON text held (characters); the parsed maps take a small multiple of it. */
-const DEFAULT_MAX_CHARS = 32 * 1024 * 1024;
+const DEFAULT_MAX_CHARS = 8 * 1024 * 1024;
 
 function freeze(attributes: Record<string, string[]>): StoredAttributes {
   for (const values of Object.values(attributes)) Object.freeze(values);

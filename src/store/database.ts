@@ -13,6 +13,16 @@ const SCHEMA_DIR = fileURLToPath(new URL('../../schema/', import.meta.url));
 export type SqliteDatabase = Database.Database;
 
 /**
+ * Runs `fn` in one write transaction; nested calls become savepoints of the outer one.
+ * BEGIN IMMEDIATE takes the write lock first: a transaction that read and then tried to
+ * write while another process (a worker) committed would fail with SQLITE_BUSY_SNAPSHOT,
+ * which no busy timeout can wait out.
+ */
+export function writeTransaction<T>(db: SqliteDatabase, fn: () => T): T {
+  return db.transaction(fn).immediate();
+}
+
+/**
  * Opens (creating if needed) the database at `path`, or in memory for `:memory:`.
  *
  * WAL with `synchronous = FULL`: every commit is fsynced before the operation is

@@ -3,7 +3,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ConferenceGroups, type GroupRange } from './conference-groups.js';
-import type { SqliteDatabase } from './database.js';
+import { writeTransaction, type SqliteDatabase } from './database.js';
 import { AttributeCache, type StoredAttributes } from './attribute-cache.js';
 import { compileIndexQuery, type IndexQuery } from './index-query.js';
 
@@ -66,36 +66,46 @@ export interface ScanRequest {
   liveBase?: string | undefined;
 }
 
-interface Row {
-  id: number;
-  dn: string;
-  ndn: string;
-  parent: string;
-  path: string;
-  attributes: string;
-  creator: string;
-  modifier: string;
-  created_at: number;
-  modified_at: number;
-  uuid: string;
-  expires_at: number | null;
-  ends_at: number | null;
-}
+/** The columns of an entry row, in the order every row statement selects them. */
+const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at'] as const;
+
+/** The column list of {@link COLUMNS}, qualified by a table alias when given. */
+const columns = (alias?: string): string => COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+
+/**
+ * A row as an array (better-sqlite3's raw mode): building an object with thirteen keys for
+ * every row was a measurable part of every search.
+ */
+type Row = [
+  id: number,
+  dn: string,
+  ndn: string,
+  parent: string,
+  path: string,
+  attributes: string,
+  creator: string,
+  modifier: string,
+  createdAt: number,
+  modifiedAt: number,
+  uuid: string,
+  expiresAt: number | null,
+  endsAt: number | null,
+];
 
 const fromRow = (r: Row, cache: AttributeCache): StoredEntry => ({
-  id: r.id,
-  dn: r.dn,
-  ndn: r.ndn,
-  parent: r.parent,
-  path: r.path,
-  attributes: cache.get(r.id, r.attributes),
-  creator: r.creator,
-  modifier: r.modifier,
-  createdAt: r.created_at,
-  modifiedAt: r.modified_at,
-  uuid: r.uuid,
-  expiresAt: r.expires_at,
-  endsAt: r.ends_at,
+  id: r[0],
+  dn: r[1],
+  ndn: r[2],
+  parent: r[3],
+  path: r[4],
+  attributes: cache.get(r[0], r[5]),
+  creator: r[6],
+  modifier: r[7],
+  createdAt: r[8],
+  modifiedAt: r[9],
+  uuid: r[10],
+  expiresAt: r[11],
+  endsAt: r[12],
 });
 
 /** Distinct search shapes whose statements are kept prepared. */
@@ -129,11 +139,11 @@ export class EntryStore {
   readonly #cache = new AttributeCache();
   readonly #groups: ConferenceGroups;
   /** Scan statements by SQL text: a search shape is prepared once, not per query. */
-  readonly #scans = new Map<string, Database.Statement<Array<string | number>, Row>>();
+  readonly #scans = new Map<string, Database.Statement<Array<string | number>>>();
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#get = db.prepare<[string], Row>('SELECT * FROM entries WHERE ndn = ?');
+    this.#get = db.prepare<[string], Row>(`SELECT ${columns()} FROM entries WHERE ndn = ?`).raw(true);
     this.#insert = db.prepare(
       `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at)
        VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt)`,
@@ -152,17 +162,22 @@ export class EntryStore {
       // The aggregate min skips NULLs; the two-argument scalar min would return NULL.
       'SELECT min(at) AS at FROM (SELECT min(expires_at) AS at FROM entries UNION ALL SELECT min(ends_at) FROM entries)',
     );
-    this.#due = db.prepare<[number, number], Row>('SELECT * FROM entries WHERE expires_at <= ? UNION SELECT * FROM entries WHERE ends_at <= ?');
+    this.#due = db.prepare<[number, number], Row>(`SELECT ${columns()} FROM entries WHERE expires_at <= ? UNION SELECT ${columns()} FROM entries WHERE ends_at <= ?`).raw(true);
     // Live rows among the given ids (a JSON array), still checked at read time.
-    this.#byIds = db.prepare<[string, number, number], Row>(`SELECT * FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`);
+    this.#byIds = db.prepare<[string, number, number], Row>(`SELECT ${columns()} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`).raw(true);
     this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
-    this.#descendants = db.prepare<[string, string], Row>('SELECT * FROM entries WHERE path > ? AND path < ?');
+    this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns()} FROM entries WHERE path > ? AND path < ?`).raw(true);
     this.#groups = new ConferenceGroups(db);
   }
 
-  /** Runs `fn` in one transaction (nested calls join the outer one). */
+  /** Whether a transaction is open on the database. */
+  get inTransaction(): boolean {
+    return this.#db.inTransaction;
+  }
+
+  /** Runs `fn` in one write transaction (nested calls join the outer one). */
   transaction<T>(fn: () => T): T {
-    return this.#db.transaction(fn)();
+    return writeTransaction(this.#db, fn);
   }
 
   /** The entry with this normalised DN, expired or not. */
@@ -252,7 +267,7 @@ export class EntryStore {
       for (const row of this.#due.all(now, now)) {
         const entry = fromRow(row, this.#cache);
         gone.set(entry.id, entry);
-        for (const child of this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END)) gone.set(child.id, fromRow(child, this.#cache));
+        for (const child of this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END)) gone.set(child[0], fromRow(child, this.#cache));
       }
       for (const id of gone.keys()) this.delete(id);
       return [...gone.values()];
@@ -275,16 +290,16 @@ export class EntryStore {
     // Most searches match a handful of entries: one query, with the index subquery (and the
     // base check) in it.
     const first = scanSql(request, SCAN_BATCH);
-    const rows = this.#scanStatement(first.sql).all(...first.params);
+    const rows = this.#rows(first.sql).all(...first.params);
     if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
     for (const row of rows) yield fromRow(row, this.#cache);
     if (rows.length < SCAN_BATCH) return true;
-    const afterId = rows.at(-1)!.id;
+    const afterId = rows.at(-1)![0];
     if (request.index) {
       // More than a batch: run the index query once for the remaining ids, then read rows by
       // id. Re-running it for every batch would make a scan of M matches cost about M²/256.
-      const { sql, params } = scanSql({ ...request, afterId });
-      const ids = this.#scanStatement(sql.replace('SELECT *', 'SELECT id')).pluck().all(...params) as unknown as number[];
+      const { sql, params } = scanSql({ ...request, afterId }, undefined, 'ids');
+      const ids = this.#ids(sql).all(...params);
       for (let i = 0; i < ids.length; i += SCAN_BATCH) {
         for (const row of this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield fromRow(row, this.#cache);
       }
@@ -293,18 +308,28 @@ export class EntryStore {
     // Without an index query, each batch continues from the last id through the primary key.
     for (let after = afterId; ; ) {
       const { sql, params } = scanSql({ ...request, afterId: after }, SCAN_BATCH);
-      const batch = this.#scanStatement(sql).all(...params);
+      const batch = this.#rows(sql).all(...params);
       for (const row of batch) yield fromRow(row, this.#cache);
       if (batch.length < SCAN_BATCH) return true;
-      after = batch.at(-1)!.id;
+      after = batch.at(-1)![0];
     }
   }
 
-  #scanStatement(sql: string): Database.Statement<Array<string | number>, Row> {
+  /** The prepared statement of a scan's SQL, reading rows. */
+  #rows(sql: string): Database.Statement<Array<string | number>, Row> {
+    return this.#scanStatement(sql, (statement) => statement.raw(true)) as Database.Statement<Array<string | number>, Row>;
+  }
+
+  /** The prepared statement of a scan's SQL, reading ids. */
+  #ids(sql: string): Database.Statement<Array<string | number>, number> {
+    return this.#scanStatement(sql, (statement) => statement.pluck(true)) as Database.Statement<Array<string | number>, number>;
+  }
+
+  #scanStatement(sql: string, mode: (statement: Database.Statement<Array<string | number>>) => Database.Statement<Array<string | number>>): Database.Statement<Array<string | number>> {
     let statement = this.#scans.get(sql);
     if (!statement) {
       if (this.#scans.size >= MAX_CACHED_SCANS) this.#scans.delete(this.#scans.keys().next().value!);
-      statement = this.#db.prepare<Array<string | number>, Row>(sql);
+      statement = mode(this.#db.prepare<Array<string | number>>(sql));
       this.#scans.set(sql, statement);
     }
     return statement;
@@ -317,24 +342,35 @@ export class EntryStore {
   }
 }
 
-/** The SQL of a scan. */
-function scanSql(request: ScanRequest, limit?: number): { sql: string; params: Array<string | number> } {
+/**
+ * The SQL of a scan, reading rows or only ids. An equality index query (the commonest
+ * search, `(uid=...)`) becomes a join that walks the index in entry order: no IN-list, no
+ * Bloom filter and no sort, about a third cheaper than the general `id IN (...)` form. Other
+ * index queries may name an entry more than once (two values with one prefix), which `IN`
+ * absorbs and a join would not.
+ */
+function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'rows'): { sql: string; params: Array<string | number> } {
   const params: Array<string | number> = [];
-  let where: string;
+  const join = request.index?.op === 'eq' ? request.index : undefined;
+  let where = '';
+  if (join) {
+    where = 'i.attr = ? AND i.value = ? AND ';
+    params.push(join.attr, join.value);
+  }
   switch (request.scope) {
     case 'base':
-      where = 'ndn = ?';
+      where += 'ndn = ?';
       params.push(request.baseNdn);
       break;
     case 'one':
-      where = 'parent = ?';
+      where += 'parent = ?';
       params.push(request.baseNdn);
       break;
     case 'sub':
       if (request.basePath === '') {
-        where = '1';
+        where += '1';
       } else {
-        where = '(path = ? OR (path > ? AND path < ?))';
+        where += '(path = ? OR (path > ? AND path < ?))';
         params.push(request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END);
       }
       break;
@@ -345,7 +381,7 @@ function scanSql(request: ScanRequest, limit?: number): { sql: string; params: A
     where += ' AND id > ?';
     params.push(request.afterId);
   }
-  if (request.index) {
+  if (request.index && !join) {
     const q = compileIndexQuery(request.index);
     where += ` AND id IN (${q.sql})`;
     params.push(...q.params);
@@ -355,5 +391,8 @@ function scanSql(request: ScanRequest, limit?: number): { sql: string; params: A
     where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
     params.push(request.liveBase, request.now, request.now);
   }
-  return { sql: `SELECT * FROM entries WHERE ${where} ORDER BY id${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };
+  const what = read === 'ids' ? 'e.id' : columns('e');
+  const from = join ? 'entry_index AS i CROSS JOIN entries AS e ON e.id = i.entry_id' : 'entries AS e';
+  const order = join ? 'i.entry_id' : 'e.id';
+  return { sql: `SELECT ${what} FROM ${from} WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };
 }
