@@ -25,6 +25,8 @@ export interface BenchOptions {
   ldclt: boolean;
   /** Workloads to run once more with Rendezvous under node --cpu-prof. */
   profile: WorkloadName[];
+  /** `rendezvous serve --workers`; undefined: the server's default (one per core). */
+  workers: number | undefined;
   /** Where to write the results section; undefined: print only. */
   results: string | undefined;
   keep: boolean;
@@ -49,6 +51,7 @@ export const USAGE = `npm run bench -- [options]
                         add-rate curve and Rendezvous's startup on what was loaded
   --slapd-load MODE     ldap (same loader as Rendezvous, measures add throughput) or slapadd
                         (fast bulk load); default ldap up to 100000 conferences, slapadd above
+  --workers N           Rendezvous worker processes (serve --workers; default: one per core)
   --no-slapd            Rendezvous only
   --no-harness          ldclt cells only
   --no-ldclt            Node harness only
@@ -92,6 +95,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'max-load-minutes': { type: 'string' },
       'slapd-load': { type: 'string' },
       'no-slapd': { type: 'boolean' },
+      workers: { type: 'string' },
       'no-harness': { type: 'boolean' },
       'no-ldclt': { type: 'boolean' },
       profile: { type: 'string' },
@@ -124,6 +128,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     loadConnections: Math.floor(positive('--load-connections', values['load-connections'] ?? '8')),
     maxLoadMinutes: positive('--max-load-minutes', values['max-load-minutes'] ?? '180', true),
     slapd: !values['no-slapd'],
+    workers: values.workers === undefined ? undefined : positive('--workers', values.workers),
     slapdLoad,
     harness: !values['no-harness'],
     ldclt: !values['no-ldclt'],

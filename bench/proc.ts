@@ -5,7 +5,7 @@
  * everything else running at the time.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -21,8 +21,33 @@ function hz(): number {
   return ticksPerSecond;
 }
 
-/** CPU seconds (user + system, every thread) the process has used; 0 once it is gone. */
+/**
+ * The process and its descendants (the worker processes of `rendezvous serve --workers N`),
+ * from the parent ids in /proc/<pid>/stat.
+ */
+export function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      parentOf.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i += 1) for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
+  return tree;
+}
+
+/** CPU seconds of a process and its descendants (see {@link processCpuSeconds}). */
 export function cpuSeconds(pid: number): number {
+  return processTree(pid).reduce((sum, p) => sum + processCpuSeconds(p), 0);
+}
+
+/** CPU seconds (user + system, every thread) the process has used; 0 once it is gone. */
+function processCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.
@@ -44,8 +69,11 @@ function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   }
 }
 
-export const peakRssMiB = (pid: number): number => statusMiB(pid, 'VmHWM');
-export const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS');
+/** Summed over the process and its descendants: the peak is an upper bound of their peak together. */
+const treeMiB = (pid: number, field: 'VmHWM' | 'VmRSS'): number => processTree(pid).reduce((sum, p) => sum + statusMiB(p, field), 0);
+
+export const peakRssMiB = (pid: number): number => treeMiB(pid, 'VmHWM');
+export const rssMiB = (pid: number): number => treeMiB(pid, 'VmRSS');
 
 /**
  * Resets the process's peak RSS to its current RSS (clear_refs value 5, Linux 4.0+), so that
@@ -54,7 +82,7 @@ export const rssMiB = (pid: number): number => statusMiB(pid, 'VmRSS');
  */
 export function resetPeakRss(pid: number): boolean {
   try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    for (const p of processTree(pid)) writeFileSync(`/proc/${p}/clear_refs`, '5');
     return true;
   } catch {
     return false;

@@ -105,7 +105,7 @@ export function renderReport(r: RunReport): string {
   lines.push(`| Node.js | ${m.node} |`);
   lines.push(`| slapd | ${m.slapd} (back_mdb, dds) |`);
   lines.push(`| ldclt | ${oneLine(r.ldclt)} |`);
-  lines.push(`| Rendezvous | ${m.revision}, built into the run's own directory at its start |`);
+  lines.push(`| Rendezvous | ${m.revision}, built into the run's own directory at its start; ${o.workers === undefined ? `\`serve\` default of one worker process per core (${m.cpus})` : `\`serve --workers ${o.workers}\``} |`);
   lines.push(`| load average (1/5/15 min) | ${m.loadBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')} after |`);
   lines.push('');
   lines.push(

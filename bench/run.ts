@@ -106,9 +106,10 @@ async function main(options: BenchOptions): Promise<void> {
   // Servers. Rendezvous from a build of this moment's working tree, used for the whole run.
   const serverDir = join(dir, 'server');
   const bin = await buildServer(serverDir);
+  const serveFlags = options.workers === undefined ? [] : ['--workers', String(options.workers)];
   const dbPath = join(dir, 'rendezvous.db');
   const admin = await createAdmin(bin, dir, dbPath);
-  let rendezvous: RendezvousProcess = await startRendezvous(bin, dbPath);
+  let rendezvous: RendezvousProcess = await startRendezvous(bin, dbPath, [], 0, serveFlags);
   cleanups.push(() => rendezvous.stop());
   let slapd: Slapd | undefined;
   if (options.slapd) {
@@ -160,7 +161,7 @@ async function main(options: BenchOptions): Promise<void> {
   // Startup on the loaded database: three restarts.
   for (let i = 0; i < 3; i += 1) {
     await rendezvous.stop();
-    rendezvous = await startRendezvous(bin, dbPath);
+    rendezvous = await startRendezvous(bin, dbPath, [], 0, serveFlags);
     report.startupMs.push(rendezvous.startupMs);
   }
   report.rssAfterStartMiB = rssMiB(rendezvous.pid);
@@ -244,7 +245,7 @@ async function main(options: BenchOptions): Promise<void> {
   for (const workload of complete ? options.profile : []) {
     const profileDir = join(dir, `profile-${workload}`);
     await rendezvous.stop();
-    rendezvous = await startRendezvous(bin, dbPath, ['--cpu-prof', '--cpu-prof-dir', profileDir]);
+    rendezvous = await startRendezvous(bin, dbPath, ['--cpu-prof', '--cpu-prof-dir', profileDir], 0, serveFlags);
     const m = await measure({ port: rendezvous.port, serverPid: rendezvous.pid, target: 'rendezvous', workload, connections: profileConnections, processes: options.processes, set, seed: options.seed, bind: admin, warmupMs: options.warmupMs, durationMs: options.durationMs });
     await rendezvous.stop();
     const file = (await readdir(profileDir).catch(() => [])).find((f) => f.endsWith('.cpuprofile'));

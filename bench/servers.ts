@@ -69,9 +69,9 @@ export async function createAdmin(bin: string, dir: string, dbPath: string): Pro
 }
 
 /** Starts `rendezvous serve` (`bin`) on the database; `nodeFlags` go before the script (e.g. --cpu-prof). */
-export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly string[] = [], port = 0): Promise<RendezvousProcess> {
+export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly string[] = [], port = 0, serveFlags: readonly string[] = []): Promise<RendezvousProcess> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS], {
+  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS, ...serveFlags], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

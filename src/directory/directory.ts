@@ -23,6 +23,7 @@ import { ExpiryScheduler } from './expiry.js';
 import { spanOf } from './entries.js';
 import { groupsOf } from './clashes.js';
 import type { StoredEntry } from '../store/entries.js';
+import { WriteBatch } from '../store/write-batch.js';
 
 /** What a directory is built from. */
 export interface DirectoryParts {
@@ -44,6 +45,7 @@ export class Directory {
   readonly #ctx: DirectoryContext;
   readonly #schemaTime: Date;
   readonly #expiry: ExpiryScheduler;
+  readonly #writes: WriteBatch;
   #features: ProtocolFeatures = { controls: [], saslMechanisms: [], extensions: [], features: [] };
 
   constructor(parts: DirectoryParts) {
@@ -67,9 +69,18 @@ export class Directory {
     };
     this.#schemaTime = parts.schemaTime;
     this.#expiry = new ExpiryScheduler(this.#ctx);
+    this.#writes = new WriteBatch((fn) => parts.entries.transaction(fn), () => parts.entries.inTransaction);
     this.#createTree();
     parts.entries.backfillSpans(spanOf);
     parts.entries.backfillGroups(groupsOf);
+  }
+
+  /**
+   * Runs a write (a call of add, modify, delete or refresh) in a transaction shared with the
+   * writes that arrive at the same time (group commit); resolves once it is committed.
+   */
+  batched<T>(write: () => T): Promise<T> {
+    return this.#writes.run(write);
   }
 
   /** Change events: added, modified, deleted. */
@@ -84,6 +95,14 @@ export class Directory {
   /** Deletes what expired while stopped and starts deleting entries as they expire. */
   startExpiry(): void {
     this.#expiry.start();
+  }
+
+  /**
+   * Learns that an entry expires or ends at `at` (ms), written by another process on the same
+   * database, so that expiry here deletes it on time.
+   */
+  noticeDeadline(at: number): void {
+    this.#expiry.notice(at);
   }
 
   /** Stops the expiry timer. */

@@ -4,11 +4,12 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import type { BindThrottle } from '../directory/bind-throttle.js';
 import type { Directory } from '../directory/directory.js';
 import type { Identity } from '../directory/context.js';
 import type { EntryView } from '../directory/entry-view.js';
+import type { Writer } from '../directory/writes.js';
 import { DirectoryError, ResultCode } from '../directory/errors.js';
+import type { Admission } from './admission.js';
 import { BerError, pduLength } from './ber.js';
 import { pagedRequest, pagedResponseValue, PAGED_RESULTS_OID, unsupportedCritical } from './controls.js';
 import { decodeRefreshRequest, encodeRefreshResponse, REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
@@ -49,7 +50,10 @@ export interface ConnectionServices {
   tls: SecureContext | undefined;
   /** Refuse simple binds with a password on a connection without TLS. */
   requireTlsForBind: boolean;
-  throttle: BindThrottle;
+  /** Bind throttling (and connection limits, which the listener applies). */
+  admission: Admission;
+  /** Where add, modify, delete and refresh go (this process's directory, or the primary's). */
+  writer: Writer;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -304,13 +308,13 @@ export class Connection {
       case 'search':
         return this.#search(envelope, request);
       case 'add':
-        directory.add(this.#identity, request.dn, request.attributes);
+        await this.#services.writer.write({ op: 'add', identity: this.#identity, dn: request.dn, attributes: request.attributes });
         return this.#respond(envelope, ResultCode.success);
       case 'modify':
-        directory.modify(this.#identity, request.dn, request.changes);
+        await this.#services.writer.write({ op: 'modify', identity: this.#identity, dn: request.dn, changes: request.changes });
         return this.#respond(envelope, ResultCode.success);
       case 'delete':
-        directory.delete(this.#identity, request.dn);
+        await this.#services.writer.write({ op: 'delete', identity: this.#identity, dn: request.dn });
         return this.#respond(envelope, ResultCode.success);
       case 'modifyDn':
         return directory.modifyDn(request.dn);
@@ -324,22 +328,22 @@ export class Connection {
   }
 
   async #bind(envelope: Envelope, name: string, password: string, version: number): Promise<void> {
-    const { directory, throttle, log } = this.#services;
+    const { directory, admission, log } = this.#services;
     if (password !== '' && this.#services.requireTlsForBind && !this.#secure) {
       return this.#respond(envelope, ResultCode.confidentialityRequired, 'binds with a password need TLS: use ldaps:// or StartTLS (ldapsearch -ZZ)');
     }
-    const delay = password === '' ? 0 : throttle.delayFor(this.#address, name, Date.now());
+    const delay = password === '' ? 0 : await admission.bindDelay(this.#address, name);
     if (delay > 0) await sleep(delay);
     try {
       this.#identity = await directory.bind(name, password, version as 2 | 3, this.#address);
     } catch (error) {
       if (error instanceof DirectoryError && error.code === ResultCode.invalidCredentials) {
-        const failures = throttle.failure(this.#address, name, Date.now());
-        log.info(`connection ${this.#peer}: failed bind as '${name}' (${failures} recent failure(s); next attempt delayed ${throttle.delayFor(this.#address, name, Date.now())} ms)`);
+        const { failures, nextDelay } = await admission.bindFailed(this.#address, name);
+        log.info(`connection ${this.#peer}: failed bind as '${name}' (${failures} recent failure(s); next attempt delayed ${nextDelay} ms)`);
       }
       throw error;
     }
-    if (password !== '') throttle.success(this.#address, name);
+    if (password !== '') admission.bindSucceeded(this.#address, name);
     return this.#respond(envelope, ResultCode.success);
   }
 
@@ -369,7 +373,7 @@ export class Connection {
       }
       case REFRESH_OID: {
         const { dn, ttl } = decodeRefreshRequest(request.value);
-        const granted = directory.refresh(this.#identity, dn, ttl);
+        const granted = (await this.#services.writer.write({ op: 'refresh', identity: this.#identity, dn, ttl }))!;
         return this.#write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', REFRESH_OID, encodeRefreshResponse(granted))));
       }
       default:

@@ -16,3 +16,8 @@ export const stderrLogger: Logger = {
 
 /** Discards everything (tests that start servers in-process). */
 export const silentLogger: Logger = { info: () => {}, warn: () => {} };
+
+/** A logger that puts `prefix` before every message (which worker process speaks). */
+export function prefixedLogger(log: Logger, prefix: string): Logger {
+  return { info: (message) => log.info(prefix + message), warn: (message) => log.warn(prefix + message) };
+}

@@ -7,9 +7,10 @@
 import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { BindThrottle } from '../directory/bind-throttle.js';
 import type { Directory } from '../directory/directory.js';
+import { LocalWriter, type Writer } from '../directory/writes.js';
 import { ResultCode } from '../directory/errors.js';
+import { LocalAdmission, type Admission } from './admission.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
@@ -38,6 +39,13 @@ export interface LdapServerOptions {
   tls?: TlsFiles | undefined;
   requireTlsForBind?: boolean;
   limits?: Partial<ServerLimits>;
+  /**
+   * Who decides connection limits and bind delays; by default this process, from `limits`.
+   * Worker processes pass the primary's.
+   */
+  admission?: Admission;
+  /** Where writes go; by default this process's directory. Worker processes pass the primary's. */
+  writer?: Writer;
 }
 
 /**
@@ -110,31 +118,29 @@ export class LdapServer {
       features: [ALL_OPERATIONAL_FEATURE],
     });
     const connections = new Set<Connection>();
-    const perAddress = new Map<string, number>();
-    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, throttle: new BindThrottle() };
+    const admission = options.admission ?? new LocalAdmission(limits);
+    const writer = options.writer ?? new LocalWriter(directory);
+    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer };
     const router = (secure: boolean) => (socket: Socket): void => {
       const address = socket.remoteAddress ?? '';
-      const fromAddress = perAddress.get(address) ?? 0;
-      const refusal =
-        connections.size >= limits.maxConnections
-          ? `${limits.maxConnections} connections are open`
-          : fromAddress >= limits.maxConnectionsPerAddress
-            ? `${limits.maxConnectionsPerAddress} connections from ${address} are open`
-            : undefined;
-      if (refusal) {
-        log.info(`refused connection from ${address}:${socket.remotePort ?? '?'}: ${refusal}`);
-        socket.on('error', () => undefined);
-        socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION)));
-        return;
-      }
-      perAddress.set(address, fromAddress + 1);
-      const connection = new Connection(socket, services, secure);
-      connections.add(connection);
-      socket.on('close', () => {
-        connections.delete(connection);
-        const left = (perAddress.get(address) ?? 1) - 1;
-        if (left === 0) perAddress.delete(address);
-        else perAddress.set(address, left);
+      // Until a Connection owns the socket, its errors concern nobody.
+      socket.on('error', () => undefined);
+      void admission.admit(address).then((refusal) => {
+        if (refusal) {
+          log.info(`refused connection from ${address}:${socket.remotePort ?? '?'}: ${refusal}`);
+          socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION)));
+          return;
+        }
+        if (socket.destroyed) {
+          admission.release(address);
+          return;
+        }
+        const connection = new Connection(socket, services, secure);
+        connections.add(connection);
+        socket.on('close', () => {
+          connections.delete(connection);
+          admission.release(address);
+        });
       });
     };
     const create = (secure: boolean): LdapjsServer => {

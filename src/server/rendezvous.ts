@@ -8,7 +8,7 @@ import { Directory } from '../directory/directory.js';
 import { schemaAccess } from '../directory/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
-import { LdapServer, type ServerLimits, type TlsFiles } from '../ldap/server.js';
+import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
@@ -45,6 +45,12 @@ export interface ServerOptions {
   scopes?: readonly Scope[];
   /** Refuse conferences whose multicast groups clash, instead of flagging them. */
   refuseClashes?: boolean;
+  /**
+   * Processes serving LDAP connections. 1 (the default here): this process does everything.
+   * More: a primary process (expiry, MADCAP, limits) and that many workers sharing the
+   * listening sockets and the database (src/server/workers.ts).
+   */
+  workers?: number;
   version: string;
 }
 
@@ -100,47 +106,69 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-/** Starts the server. */
+/** What the LDAP listener is started with. */
+export function listenerOptions(options: ServerOptions): LdapServerOptions {
+  return {
+    host: options.host,
+    port: options.port,
+    tlsPort: options.tls ? (options.tlsPort ?? 1636) : undefined,
+    tls: options.tls,
+    requireTlsForBind: options.requireTlsForBind === true,
+    limits: options.limits ?? {},
+  };
+}
+
+/** Logs where the server listens; returns its ldap:// URL. */
+export function announce(options: ServerOptions, ports: { port: number; tlsPort: number | undefined }, log: Logger, detail = ''): string {
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `ldap://${host}:${ports.port}`;
+  // LDAPS first: whoever waits for the ldap:// line then finds both.
+  if (ports.tlsPort !== undefined) log.info(`listening on ldaps://${host}:${ports.tlsPort}`);
+  log.info(`listening on ${url} (suffix ${options.suffix}, database ${options.db}${options.ilsOpen ? ', ILS open registration' : ''}${options.tls ? ', StartTLS' : ''}${detail})`);
+  return url;
+}
+
+/** Starts the server, in this process or with worker processes (`workers`). */
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
+  if ((options.workers ?? 1) > 1) {
+    // Loaded only here: the primary's module imports this one.
+    const { startWorkers } = await import('./workers.js');
+    return startWorkers(options, log);
+  }
   const { db, directory, allocator } = openDirectory(options);
   directory.startExpiry();
   let ldap: LdapServer;
   let madcap: MadcapServer | undefined;
   try {
     madcap = await startMadcap(options, allocator, log);
-    ldap = await LdapServer.start(
-      directory,
-      { host: options.host, port: options.port, tlsPort: options.tls ? (options.tlsPort ?? 1636) : undefined, tls: options.tls, requireTlsForBind: options.requireTlsForBind === true, limits: options.limits ?? {} },
-      log,
-    );
+    ldap = await LdapServer.start(directory, listenerOptions(options), log);
   } catch (error) {
-    await madcap?.close();
-    directory.close();
-    db.close();
+    await closeCore({ madcap, directory, db });
     throw error;
   }
-  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
-  const url = `ldap://${host}:${ldap.port}`;
-  // LDAPS first: whoever waits for the ldap:// line then finds both.
-  if (ldap.tlsPort !== undefined) log.info(`listening on ldaps://${host}:${ldap.tlsPort}`);
-  log.info(`listening on ${url} (suffix ${options.suffix}, database ${options.db}${options.ilsOpen ? ', ILS open registration' : ''}${options.tls ? ', StartTLS' : ''})`);
+  const url = announce(options, { port: ldap.port, tlsPort: ldap.tlsPort }, log);
+  return running(url, directory, async () => {
+    await ldap.close();
+    await closeCore({ madcap, directory, db });
+    log.info('stopped');
+  });
+}
+
+/** Closes MADCAP, the directory and the database, in that order. */
+export async function closeCore(parts: { madcap: MadcapServer | undefined; directory: Directory; db: SqliteDatabase }): Promise<void> {
+  await parts.madcap?.close();
+  parts.directory.close();
+  parts.db.close();
+}
+
+/** A running server whose `stop` runs once, however often it is called. */
+export function running(url: string, directory: Directory, stop: () => Promise<void>): RunningServer {
   let stopping: Promise<void> | undefined;
-  return {
-    url,
-    directory,
-    stop: () =>
-      (stopping ??= (async () => {
-        await ldap.close();
-        await madcap?.close();
-        directory.close();
-        db.close();
-        log.info('stopped');
-      })()),
-  };
+  return { url, directory, stop: () => (stopping ??= stop()) };
 }
 
 /** Starts MADCAP beside the LDAP listener, unless turned off; the default port is given up with a warning when taken. */
-async function startMadcap(options: ServerOptions, allocator: Allocator, log: Logger): Promise<MadcapServer | undefined> {
+export async function startMadcap(options: ServerOptions, allocator: Allocator, log: Logger): Promise<MadcapServer | undefined> {
   if (options.madcapPort === null) return undefined;
   const port = options.madcapPort ?? MADCAP_PORT;
   try {

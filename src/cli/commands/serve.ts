@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/ttl.js';
 import { readFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { stderrLogger } from '../../ldap/log.js';
 import { DEFAULT_LIMITS } from '../../ldap/server.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../../server/rendezvous.js';
@@ -36,7 +37,11 @@ interface ServeOptions {
   madcapPort?: number | 'off';
   scope: Scope[];
   refuseClashes?: boolean;
+  workers: number;
 }
+
+/** One worker per core: searches are CPU-bound and each process runs on one core. */
+const DEFAULT_WORKERS = availableParallelism();
 
 /** `--madcap-port`: a port, 0 for a free one, or `off` (commander would turn a null into ''). */
 function madcapPortOption(value: string): number | 'off' {
@@ -91,6 +96,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--read-only', 'serve reads only: every write is refused (unwillingToPerform)')
     .option('--madcap-port <port>', 'MADCAP (RFC 2730) UDP port on the same host; 0 picks a free one, off turns it off (default 2535, skipped if taken)', madcapPortOption)
     .option('--scope <range,ttl,description>', 'a multicast scope to allocate from, e.g. 239.255.0.0/16,16,Local Scope (repeatable; replaces the defaults)', scopeOption, [])
+    .option('--workers <n>', 'processes serving LDAP connections (1: everything in one process)', integerOption('--workers', 1, 256), DEFAULT_WORKERS)
     .option('--refuse-clashes', 'refuse conferences whose multicast groups another conference or lease holds at the same time (constraintViolation)')
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
@@ -139,6 +145,7 @@ export function registerServe(program: Command, version: string): void {
             ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),
             ...(options.scope.length > 0 ? { scopes: options.scope } : {}),
             refuseClashes: options.refuseClashes === true,
+            workers: options.workers,
             version,
           },
           stderrLogger,

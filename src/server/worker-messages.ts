@@ -1,0 +1,41 @@
+/**
+ * What the primary and its worker processes tell each other over the cluster IPC channel.
+ * Workers ask the primary whatever must be decided once for the whole server (connection
+ * limits, bind delays) and report the deadlines of what they write, for expiry.
+ */
+import type { WriteFailure, WriteRequest } from '../directory/writes.js';
+import type { ServerOptions } from './rendezvous.js';
+
+/** A worker's request that the primary answers with a {@link Reply} of the same id. */
+export type WorkerRequest =
+  | { kind: 'admit'; id: number; address: string }
+  /** Answered with a {@link WriteOutcome}. */
+  | { kind: 'write'; id: number; request: WriteRequest }
+  | { kind: 'bindDelay'; id: number; address: string; account: string }
+  | { kind: 'bindFailed'; id: number; address: string; account: string };
+
+/** What a worker sends. */
+export type WorkerMessage =
+  | WorkerRequest
+  /** The worker is ready for its options (sent first: a message sent earlier could be lost). */
+  | { kind: 'hello' }
+  | { kind: 'release'; address: string }
+  | { kind: 'bindSucceeded'; address: string; account: string }
+  /** An entry written by the worker expires or ends at `at` (ms). */
+  | { kind: 'deadline'; at: number }
+  | { kind: 'listening'; port: number; tlsPort: number | undefined }
+  | { kind: 'failed'; message: string; code: string | undefined };
+
+/** The primary's answer to a write. */
+export type WriteOutcome = { ok: true; value: number | undefined } | { ok: false; failure: WriteFailure };
+
+/** The primary's answer to a request. */
+export interface Reply {
+  kind: 'reply';
+  id: number;
+  value: unknown;
+}
+
+/** What the primary sends. Messages use advanced serialization: Buffers and bigints pass as they are. */
+export type PrimaryMessage = Reply | { kind: 'start'; options: ServerOptions } | { kind: 'stop' };
+

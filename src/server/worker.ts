@@ -1,0 +1,112 @@
+/**
+ * A worker process of `rendezvous serve --workers N` (forked by src/server/workers.ts): it
+ * opens the same SQLite file, serves the LDAP connections the cluster hands it (searches,
+ * compares and binds it answers itself), and asks the primary for connection and bind
+ * decisions and to apply every write.
+ */
+import type { Admission } from '../ldap/admission.js';
+import { prefixedLogger, stderrLogger } from '../ldap/log.js';
+import { LdapServer } from '../ldap/server.js';
+import { listenerOptions, openDirectory, type ServerOptions } from './rendezvous.js';
+import { failureError, type WriteRequest, type Writer } from '../directory/writes.js';
+import type { PrimaryMessage, WorkerMessage, WorkerRequest, WriteOutcome } from './worker-messages.js';
+
+const send = (message: WorkerMessage): void => {
+  // Without a channel the primary is gone, and the cluster ends this process.
+  if (process.connected) process.send!(message);
+};
+
+type Question = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+
+/** Admission decided, and writes applied, by the primary: one IPC round trip per question. */
+class Primary implements Admission, Writer {
+  #next = 1;
+  readonly #waiting = new Map<number, (value: unknown) => void>();
+
+  #ask<T>(question: Question): Promise<T> {
+    return new Promise<T>((resolve) => {
+      const id = this.#next++;
+      this.#waiting.set(id, resolve as (value: unknown) => void);
+      send({ ...question, id } as WorkerRequest);
+    });
+  }
+
+  /** Delivers the primary's answer. */
+  answer(id: number, value: unknown): void {
+    const resolve = this.#waiting.get(id);
+    this.#waiting.delete(id);
+    resolve?.(value);
+  }
+
+  admit(address: string): Promise<string | undefined> {
+    return this.#ask({ kind: 'admit', address });
+  }
+
+  release(address: string): void {
+    send({ kind: 'release', address });
+  }
+
+  bindDelay(address: string, account: string): Promise<number> {
+    return this.#ask({ kind: 'bindDelay', address, account });
+  }
+
+  bindFailed(address: string, account: string): Promise<{ failures: number; nextDelay: number }> {
+    return this.#ask({ kind: 'bindFailed', address, account });
+  }
+
+  bindSucceeded(address: string, account: string): void {
+    send({ kind: 'bindSucceeded', address, account });
+  }
+
+  async write(request: WriteRequest): Promise<number | undefined> {
+    const outcome = await this.#ask<WriteOutcome>({ kind: 'write', request });
+    if (!outcome.ok) throw failureError(outcome.failure);
+    return outcome.value;
+  }
+}
+
+const log = prefixedLogger(stderrLogger, `worker ${process.env.RENDEZVOUS_WORKER ?? '?'}: `);
+const primary = new Primary();
+let stop: (() => Promise<void>) | undefined;
+
+async function start(options: ServerOptions): Promise<void> {
+  const { db, directory } = openDirectory(options);
+  // Writes go to the primary, whose expiry sees them; an ILS (sttl=N) search term refreshes
+  // entries here, and the primary must hear of their new deadlines.
+  directory.events.on('modified', (entry: { expiresAt: number | null; endsAt: number | null }) => {
+    for (const at of [entry.expiresAt, entry.endsAt]) if (at !== null) send({ kind: 'deadline', at });
+  });
+  let ldap: LdapServer;
+  try {
+    ldap = await LdapServer.start(directory, { ...listenerOptions(options), admission: primary, writer: primary }, log);
+  } catch (error) {
+    directory.close();
+    db.close();
+    throw error;
+  }
+  stop = async () => {
+    await ldap.close();
+    directory.close();
+    db.close();
+  };
+  send({ kind: 'listening', port: ldap.port, tlsPort: ldap.tlsPort });
+}
+
+process.on('message', (message: PrimaryMessage) => {
+  switch (message.kind) {
+    case 'start':
+      start(message.options).catch((error: NodeJS.ErrnoException) => {
+        const failed: WorkerMessage = { kind: 'failed', message: error.message, code: error.code };
+        if (process.connected) process.send!(failed, () => process.exit(1));
+        else process.exit(1);
+      });
+      return;
+    case 'reply':
+      primary.answer(message.id, message.value);
+      return;
+    case 'stop':
+      void (stop ?? (() => Promise.resolve()))().finally(() => process.exit(0));
+      return;
+  }
+});
+send({ kind: 'hello' });

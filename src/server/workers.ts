@@ -1,0 +1,183 @@
+/**
+ * `rendezvous serve --workers N`: a primary process and N worker processes. A Node process
+ * runs JavaScript on one core; LDAP search is CPU-bound, so on a machine with several cores
+ * one process cannot answer as many clients as slapd's threads do. Workers share the
+ * listening sockets (node:cluster hands each new connection to the next worker) and the
+ * SQLite file (WAL: readers never wait for the writer; writers queue on the database lock).
+ *
+ * The primary keeps what must exist once: the writes (every worker forwards its adds,
+ * modifies, deletes and refreshes; one writer means no process waits on another for the
+ * SQLite lock, and group commit gathers the writes of every connection), expiry, MADCAP, and
+ * the admission state (connection limits and failed-bind delays for the whole server). A worker that dies is replaced; the connections it served are lost, as they
+ * would be with a single process, and every write it acknowledged is in the database.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { LocalAdmission } from '../ldap/admission.js';
+import type { Logger } from '../ldap/log.js';
+import { DEFAULT_LIMITS } from '../ldap/server.js';
+import type { MadcapServer } from '../mcast/server.js';
+import { announce, closeCore, openDirectory, running, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';
+import { describeFailure, LocalWriter, reviveWrite } from '../directory/writes.js';
+import type { PrimaryMessage, WorkerMessage, WriteOutcome } from './worker-messages.js';
+
+/** How long a stopping worker may take to finish its operations before it is killed. */
+const STOP_TIMEOUT_MS = 30_000;
+
+/** A worker that dies this soon after starting is not restarted at once (a crash loop). */
+const RESTART_BACKOFF_MS = 1000;
+
+/** A worker process and the connections the primary admitted through it. */
+interface WorkerState {
+  index: number;
+  process: Worker;
+  addresses: Map<string, number>;
+  startedAt: number;
+  /** Whether it said hello: before that, a message sent to it could be lost. */
+  greeted: boolean;
+}
+
+/** The error a worker reported when it could not listen, with its errno code (EADDRINUSE...). */
+class WorkerStartError extends Error {
+  readonly code: string | undefined;
+
+  constructor(message: string, code: string | undefined) {
+    super(message);
+    this.code = code;
+  }
+}
+
+/** Starts the primary and `options.workers` workers; resolves once every worker listens. */
+export async function startWorkers(options: ServerOptions, log: Logger): Promise<RunningServer> {
+  const count = options.workers ?? 1;
+  // The primary migrates the database and creates the tree before any worker opens it.
+  const { db, directory, allocator } = openDirectory(options);
+  directory.startExpiry();
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const admission = new LocalAdmission(limits);
+  const writer = new LocalWriter(directory);
+  let madcap: MadcapServer | undefined;
+  let stopping = false;
+  const workers = new Set<WorkerState>();
+  let listening: (ports: { port: number; tlsPort: number | undefined }) => void = () => undefined;
+  let failed: (error: Error) => void = () => undefined;
+
+  cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), serialization: 'advanced' });
+
+  const fork = (index: number, restart = false): void => {
+    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), startedAt: Date.now(), greeted: false };
+    workers.add(state);
+    const reply = (id: number, value: unknown): void => {
+      if (state.process.isConnected()) state.process.send({ kind: 'reply', id, value } satisfies PrimaryMessage);
+    };
+    const count = (address: string, by: number): void => {
+      const n = (state.addresses.get(address) ?? 0) + by;
+      if (n <= 0) state.addresses.delete(address);
+      else state.addresses.set(address, n);
+    };
+    state.process.on('message', (message: WorkerMessage) => {
+      switch (message.kind) {
+        case 'hello':
+          state.greeted = true;
+          // A worker forked just before a stop is told to stop at once.
+          state.process.send((stopping ? { kind: 'stop' } : { kind: 'start', options }) satisfies PrimaryMessage);
+          return;
+        case 'admit': {
+          const refusal = admission.admitNow(message.address);
+          if (refusal === undefined) count(message.address, 1);
+          reply(message.id, refusal);
+          return;
+        }
+        case 'release':
+          if ((state.addresses.get(message.address) ?? 0) > 0) {
+            count(message.address, -1);
+            admission.release(message.address);
+          }
+          return;
+        case 'bindDelay':
+          reply(message.id, admission.bindDelayNow(message.address, message.account));
+          return;
+        case 'bindFailed':
+          reply(message.id, admission.bindFailedNow(message.address, message.account));
+          return;
+        case 'bindSucceeded':
+          admission.bindSucceeded(message.address, message.account);
+          return;
+        case 'write':
+          writer.write(reviveWrite(message.request)).then(
+            (value) => reply(message.id, { ok: true, value } satisfies WriteOutcome),
+            (error: unknown) => reply(message.id, { ok: false, failure: describeFailure(error) } satisfies WriteOutcome),
+          );
+          return;
+        case 'deadline':
+          directory.noticeDeadline(message.at);
+          return;
+        case 'listening':
+          listening({ port: message.port, tlsPort: message.tlsPort });
+          if (restart) log.info(`worker ${index} (pid ${state.process.process.pid}) restarted`);
+          return;
+        case 'failed':
+          failed(new WorkerStartError(message.message, message.code));
+          return;
+      }
+    });
+    state.process.on('exit', (code, signal) => {
+      workers.delete(state);
+      // Its connections are gone with it.
+      for (const [address, n] of state.addresses) for (let i = 0; i < n; i += 1) admission.release(address);
+      if (stopping) return;
+      const how = signal ? `signal ${signal}` : `code ${code}`;
+      const delay = Date.now() - state.startedAt < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0;
+      log.warn(`worker ${index} (pid ${state.process.process.pid}) exited with ${how}; starting another${delay ? ` in ${delay} ms` : ''}`);
+      setTimeout(() => {
+        if (!stopping) fork(index, true);
+      }, delay).unref();
+    });
+  };
+
+  const stopWorkers = async (): Promise<void> => {
+    stopping = true;
+    await Promise.all(
+      [...workers].map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            if (w.process.isDead()) return resolve();
+            const timer = setTimeout(() => w.process.kill('SIGKILL'), STOP_TIMEOUT_MS);
+            w.process.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            // One that has not said hello yet gets the stop in answer to its hello.
+            if (!w.process.isConnected()) w.process.kill('SIGTERM');
+            else if (w.greeted) w.process.send({ kind: 'stop' } satisfies PrimaryMessage);
+          }),
+      ),
+    );
+  };
+
+  let ports: { port: number; tlsPort: number | undefined };
+  try {
+    madcap = await startMadcap(options, allocator, log);
+    ports = await new Promise((resolve, reject) => {
+      let ready = 0;
+      listening = (p) => {
+        ready += 1;
+        if (ready === count) resolve(p);
+      };
+      failed = reject;
+      for (let i = 1; i <= count; i += 1) fork(i);
+    });
+  } catch (error) {
+    await stopWorkers();
+    await closeCore({ madcap, directory, db });
+    throw error;
+  }
+  listening = () => undefined;
+  failed = (error) => log.warn(`a restarted worker cannot listen: ${error.message}`);
+  const url = announce(options, ports, log, `, ${count} worker processes`);
+  return running(url, directory, async () => {
+    await stopWorkers();
+    await closeCore({ madcap, directory, db });
+    log.info('stopped');
+  });
+}

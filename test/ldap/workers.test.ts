@@ -1,0 +1,210 @@
+/**
+ * `serve --workers N` through the wire: connections spread over worker processes that share
+ * one database (a write on any connection is read on every other at once; concurrent writes
+ * never fail busy), failed-bind delays counted for the whole server (the connection limit:
+ * hardening.test.ts), expiry by the primary, a killed worker replaced without disturbing the
+ * others, and clean stops.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import Database from 'better-sqlite3';
+import { Attribute, Change, Client } from 'ldapts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ldapadd, ldapsearch, ldifEntry } from '../helpers/ldap-tools.js';
+import { decodeMessages, RawConnection, simpleBindRequest, searchRequest } from '../helpers/raw-ldap.js';
+import { accountDn, startServer, type TestServer } from '../helpers/server.js';
+import { ALICE, bindAs, SUFFIX } from './fixtures/directory.js';
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Child processes of `pid`, from /proc. */
+function childrenOf(pid: number): number[] {
+  const children: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(name));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return children;
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+async function until(check: () => boolean, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) return false;
+    await sleep(50);
+  }
+  return true;
+}
+
+/** Binds anonymously and reads the entries one level under `base`; resolves to how many. */
+async function countOneLevel(connection: RawConnection, base: string, id: number): Promise<number> {
+  const before = decodeMessages(connection.data()).messages.length;
+  connection.write(searchRequest(id, base, 1));
+  const messages = await connection.waitUntil((m) => m.slice(before).some((x) => x.tag === 0x65), 5000);
+  return messages.slice(before).filter((m) => m.tag === 0x64).length;
+}
+
+describe('two workers', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ accounts: [ALICE], args: ['--workers', '2', '--ttl-min', '1', '--ttl-default', '2'] });
+  });
+  afterAll(() => server?.stop());
+
+  it('runs two worker processes and says so', () => {
+    expect(childrenOf(server.pid)).toHaveLength(2);
+    expect(server.logs()).toMatch(/listening on ldap:\/\/127\.0\.0\.1:\d+ \(.*2 worker processes\)/);
+  });
+
+  it('a write on any connection is read on every other one at once', async () => {
+    // Connections are dealt to the workers in turn: four of them cover both, twice.
+    const clients = await Promise.all([0, 1, 2, 3].map(async () => {
+      const c = new Client({ url: server.url });
+      await c.bind(bindAs(ALICE).dn, ALICE.password);
+      return c;
+    }));
+    try {
+      for (const [i, writer] of clients.entries()) {
+        const dn = `cn=Shared ${i},ou=applications,${SUFFIX}`;
+        await writer.add(dn, { objectClass: 'person', cn: `Shared ${i}`, sn: 'Shared' });
+        for (const reader of clients) {
+          const { searchEntries } = await reader.search(dn, { scope: 'base' });
+          expect(searchEntries.map((e) => e.dn)).toEqual([dn]);
+        }
+        await writer.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'sn', values: [`Changed ${i}`] }) }));
+        for (const reader of clients) {
+          const { searchEntries } = await reader.search(dn, { scope: 'base', attributes: ['sn'] });
+          expect(searchEntries[0]?.sn).toBe(`Changed ${i}`);
+        }
+        await writer.del(dn);
+        for (const reader of clients) {
+          await expect(reader.search(dn, { scope: 'base' })).rejects.toThrow(/no such entry/i);
+        }
+      }
+    } finally {
+      await Promise.all(clients.map((c) => c.unbind()));
+    }
+  });
+
+  it('concurrent writes through both workers all succeed (no busy, nothing lost)', async () => {
+    const clients = await Promise.all(Array.from({ length: 8 }, async () => {
+      const c = new Client({ url: server.url });
+      await c.bind(bindAs(ALICE).dn, ALICE.password);
+      return c;
+    }));
+    try {
+      // Each add reads, then writes: without taking the write lock first, a worker whose
+      // snapshot another worker's commit overtook would fail with SQLITE_BUSY_SNAPSHOT.
+      await Promise.all(clients.map(async (c, k) => {
+        for (let i = 0; i < 40; i += 1) {
+          const dn = `cn=Busy ${k}-${i},ou=applications,${SUFFIX}`;
+          await c.add(dn, { objectClass: 'person', cn: `Busy ${k}-${i}`, sn: 'Busy' });
+          await c.modify(dn, new Change({ operation: 'replace', modification: new Attribute({ type: 'sn', values: [`Busy ${i}`] }) }));
+        }
+      }));
+      const { searchEntries } = await clients[0]!.search(`ou=applications,${SUFFIX}`, { scope: 'one', filter: '(sn=Busy*)', sizeLimit: 0 });
+      expect(searchEntries).toHaveLength(320);
+    } finally {
+      await Promise.all(clients.map((c) => c.unbind()));
+    }
+  });
+
+  it('the primary deletes what a worker wrote when its TTL runs out', async () => {
+    const dn = `cn=Brief,ou=dynamic,${SUFFIX}`;
+    const r = await ldapadd(server.url, ldifEntry(dn, { objectClass: ['person', 'dynamicObject'], cn: 'Brief', sn: 'Brief' }), { auth: bindAs(ALICE) });
+    expect(r.code, r.stderr).toBe(0);
+    const db = new Database(server.dbPath, { readonly: true });
+    try {
+      const stored = (): number => (db.prepare("SELECT count(*) AS n FROM entries WHERE ndn = 'cn=brief,ou=dynamic,o=intranet'").get() as { n: number }).n;
+      expect(stored()).toBe(1);
+      await sleep(2000);
+      // Deleted promptly after the deadline, not at some later sweep.
+      expect(await until(() => stored() === 0, 1000)).toBe(true);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('a killed worker is replaced; connections on the other one carry on', async () => {
+    const connections = await Promise.all([0, 1, 2, 3].map(() => RawConnection.open(server.port)));
+    for (const [i, c] of connections.entries()) c.write(simpleBindRequest(i + 1));
+    for (const c of connections) expect((await c.waitMessages(1))[0]?.resultCode).toBe(0);
+    const [victim] = childrenOf(server.pid);
+    process.kill(victim!, 'SIGKILL');
+    expect(await until(() => connections.filter((c) => c.isClosed()).length === 2, 5000)).toBe(true);
+    for (const [i, c] of connections.entries()) {
+      if (!c.isClosed()) expect(await countOneLevel(c, SUFFIX, 10 + i)).toBeGreaterThan(0);
+    }
+    expect(server.logs()).toMatch(new RegExp(`worker \\d \\(pid ${victim}\\) exited with signal SIGKILL; starting another`));
+    expect(await until(() => /worker \d \(pid \d+\) restarted/.test(server.logs()), 10_000)).toBe(true);
+    expect(childrenOf(server.pid)).toHaveLength(2);
+    expect(childrenOf(server.pid)).not.toContain(victim);
+    // New connections reach both workers again.
+    const fresh = await Promise.all([0, 1, 2, 3].map(() => RawConnection.open(server.port)));
+    for (const [i, c] of fresh.entries()) expect(await countOneLevel(c, SUFFIX, 20 + i)).toBeGreaterThan(0);
+    for (const c of [...connections, ...fresh]) c.destroy();
+  });
+});
+
+describe('limits for the whole server', () => {
+  it('delays failed binds for the whole server, whichever worker gets the connection', async () => {
+    const server = await startServer({ accounts: [ALICE], args: ['--workers', '2'] });
+    try {
+      const times: number[] = [];
+      for (let i = 0; i < 4; i += 1) {
+        // A new connection each time: they alternate between the workers.
+        const client = new Client({ url: server.url });
+        const started = Date.now();
+        await expect(client.bind(accountDn(ALICE.name), 'wrong')).rejects.toThrow();
+        times.push(Date.now() - started);
+        await client.unbind().catch(() => undefined);
+      }
+      expect(times[1]!).toBeGreaterThanOrEqual(240);
+      expect(times[2]!).toBeGreaterThanOrEqual(490);
+      expect(times[3]!).toBeGreaterThanOrEqual(990);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('stopping', () => {
+  it('SIGTERM finishes, stops every worker and exits 0', async () => {
+    const server = await startServer({ args: ['--workers', '2'] });
+    const workers = childrenOf(server.pid);
+    expect(workers).toHaveLength(2);
+    const r = await ldapsearch(server.url, { base: SUFFIX, scope: 'one' });
+    expect(r.code).toBe(0);
+    const exit = await server.stop();
+    expect(exit).toEqual({ code: 0, signal: null });
+    expect(workers.filter(alive)).toEqual([]);
+  });
+
+  it('workers end when the primary is killed, and a restart serves the same data', async () => {
+    const server = await startServer({ accounts: [ALICE], args: ['--workers', '2'] });
+    try {
+      const dn = `cn=Survivor,ou=applications,${SUFFIX}`;
+      expect((await ldapadd(server.url, ldifEntry(dn, { objectClass: ['person'], cn: 'Survivor', sn: 'S' }), { auth: bindAs(ALICE) })).code).toBe(0);
+      const workers = childrenOf(server.pid);
+      await server.restart('SIGKILL');
+      expect(await until(() => workers.filter(alive).length === 0, 5000)).toBe(true);
+      const r = await ldapsearch(server.url, { base: dn, scope: 'base' });
+      expect(r.entries.map((e) => e.dn)).toEqual([dn]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
