@@ -25,6 +25,8 @@ export interface BenchOptions {
   ldclt: boolean;
   /** Workloads to run once more with Rendezvous under node --cpu-prof. */
   profile: WorkloadName[];
+  /** Workloads measured on Rendezvous only (too slow on slapd at this size to wait for). */
+  slapdSkip: WorkloadName[];
   /** `rendezvous serve --workers`; undefined: the server's default (one per core). */
   workers: number | undefined;
   /** Where to write the results section; undefined: print only. */
@@ -51,6 +53,8 @@ export const USAGE = `npm run bench -- [options]
                         add-rate curve and Rendezvous's startup on what was loaded
   --slapd-load MODE     ldap (same loader as Rendezvous, measures add throughput) or slapadd
                         (fast bulk load); default ldap up to 100000 conferences, slapadd above
+  --slapd-skip LIST     workloads measured on Rendezvous only, e.g. timeWindow at 1000000
+                        (slapd takes seconds per window search there); default none
   --workers N           Rendezvous worker processes (serve --workers; default: one per core)
   --no-slapd            Rendezvous only
   --no-harness          ldclt cells only
@@ -96,6 +100,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'slapd-load': { type: 'string' },
       'no-slapd': { type: 'boolean' },
       workers: { type: 'string' },
+      'slapd-skip': { type: 'string' },
       'no-harness': { type: 'boolean' },
       'no-ldclt': { type: 'boolean' },
       profile: { type: 'string' },
@@ -129,6 +134,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     maxLoadMinutes: positive('--max-load-minutes', values['max-load-minutes'] ?? '180', true),
     slapd: !values['no-slapd'],
     workers: values.workers === undefined ? undefined : positive('--workers', values.workers),
+    slapdSkip: values['slapd-skip'] === undefined ? [] : workloadList('--slapd-skip', values['slapd-skip']),
     slapdLoad,
     harness: !values['no-harness'],
     ldclt: !values['no-ldclt'],
