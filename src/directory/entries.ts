@@ -2,6 +2,7 @@
  * Shared steps of the write operations: finding live entries, completing an entry's derived
  * attributes, and the index rows the store keeps.
  */
+import { OPEN_END } from '../store/index-query.js';
 import { isLiveAt, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
 import { parseGeneralizedTime } from '../sdp/time.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
@@ -64,8 +65,7 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
   }
 }
 
-/** Far enough to stand for "no bound" in the span table (seconds; year 5138). */
-export const OPEN_END = 1e11;
+export { OPEN_END };
 
 /**
  * The time span a conference holds, for the R*Tree behind time-window searches and clash

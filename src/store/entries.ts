@@ -108,6 +108,14 @@ const fromRow = (r: Row, cache: AttributeCache): StoredEntry => ({
   endsAt: r[12],
 });
 
+/**
+ * The earliest deadline. The aggregate min skips NULLs (the two-argument scalar min would
+ * return NULL); the IS NOT NULL terms let SQLite read it off the partial indexes instead of
+ * scanning every entry (a full scan per expiry at 1,000,000 entries, found by the benchmark).
+ */
+export const NEXT_DEADLINE_SQL =
+  'SELECT min(at) AS at FROM (SELECT min(expires_at) AS at FROM entries WHERE expires_at IS NOT NULL UNION ALL SELECT min(ends_at) FROM entries WHERE ends_at IS NOT NULL)';
+
 /** Distinct search shapes whose statements are kept prepared. */
 const MAX_CACHED_SCANS = 256;
 
@@ -158,10 +166,7 @@ export class EntryStore {
     this.#putSpan = db.prepare('INSERT OR REPLACE INTO conference_spans (id, lo, hi) VALUES (?, ?, ?)');
     this.#deleteSpan = db.prepare('DELETE FROM conference_spans WHERE id = ?');
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
-    this.#nextDeadline = db.prepare<[], { at: number | null }>(
-      // The aggregate min skips NULLs; the two-argument scalar min would return NULL.
-      'SELECT min(at) AS at FROM (SELECT min(expires_at) AS at FROM entries UNION ALL SELECT min(ends_at) FROM entries)',
-    );
+    this.#nextDeadline = db.prepare<[], { at: number | null }>(NEXT_DEADLINE_SQL);
     this.#due = db.prepare<[number, number], Row>(`SELECT ${columns()} FROM entries WHERE expires_at <= ? UNION SELECT ${columns()} FROM entries WHERE ends_at <= ?`).raw(true);
     // Live rows among the given ids (a JSON array), still checked at read time.
     this.#byIds = db.prepare<[string, number, number], Row>(`SELECT ${columns()} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`).raw(true);
