@@ -66,12 +66,7 @@ export class LocalAdmission implements Admission {
   }
 
   admit(address: string): Promise<string | undefined> {
-    return Promise.resolve(this.admitNow(address));
-  }
-
-  /** {@link admit}, answered synchronously (for the primary answering its workers). */
-  admitNow(address: string): string | undefined {
-    return this.#counter.admit(address);
+    return Promise.resolve(this.#counter.admit(address));
   }
 
   release(address: string): void {
@@ -79,20 +74,12 @@ export class LocalAdmission implements Admission {
   }
 
   bindDelay(address: string, account: string): Promise<number> {
-    return Promise.resolve(this.bindDelayNow(address, account));
-  }
-
-  bindDelayNow(address: string, account: string): number {
-    return this.#throttle.delayFor(address, account, Date.now());
+    return Promise.resolve(this.#throttle.delayFor(address, account, Date.now()));
   }
 
   bindFailed(address: string, account: string): Promise<{ failures: number; nextDelay: number }> {
-    return Promise.resolve(this.bindFailedNow(address, account));
-  }
-
-  bindFailedNow(address: string, account: string): { failures: number; nextDelay: number } {
     const failures = this.#throttle.failure(address, account, Date.now());
-    return { failures, nextDelay: this.#throttle.delayFor(address, account, Date.now()) };
+    return Promise.resolve({ failures, nextDelay: this.#throttle.delayFor(address, account, Date.now()) });
   }
 
   bindSucceeded(address: string, account: string): void {

@@ -16,7 +16,8 @@ const send = (message: WorkerMessage): void => {
   if (process.connected) process.send!(message);
 };
 
-type Question = WorkerRequest extends infer R ? (R extends WorkerRequest ? Omit<R, 'id'> : never) : never;
+/** A request without its id (distributed over the union, so each kind keeps its fields). */
+type Question<R = WorkerRequest> = R extends WorkerRequest ? Omit<R, 'id'> : never;
 
 /** Admission decided, and writes applied, by the primary: one IPC round trip per question. */
 class Primary implements Admission, Writer {

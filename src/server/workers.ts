@@ -82,12 +82,12 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
           // A worker forked just before a stop is told to stop at once.
           state.process.send((stopping ? { kind: 'stop' } : { kind: 'start', options }) satisfies PrimaryMessage);
           return;
-        case 'admit': {
-          const refusal = admission.admitNow(message.address);
-          if (refusal === undefined) count(message.address, 1);
-          reply(message.id, refusal);
+        case 'admit':
+          void admission.admit(message.address).then((refusal) => {
+            if (refusal === undefined) count(message.address, 1);
+            reply(message.id, refusal);
+          });
           return;
-        }
         case 'release':
           if ((state.addresses.get(message.address) ?? 0) > 0) {
             count(message.address, -1);
@@ -95,10 +95,10 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
           }
           return;
         case 'bindDelay':
-          reply(message.id, admission.bindDelayNow(message.address, message.account));
+          void admission.bindDelay(message.address, message.account).then((delay) => reply(message.id, delay));
           return;
         case 'bindFailed':
-          reply(message.id, admission.bindFailedNow(message.address, message.account));
+          void admission.bindFailed(message.address, message.account).then((counted) => reply(message.id, counted));
           return;
         case 'bindSucceeded':
           admission.bindSucceeded(message.address, message.account);

@@ -2,7 +2,7 @@
  * The multicast groups of stored conferences (schema/005-conference-groups.sql), so that clash
  * detection looks conferences up by group instead of reading every one that overlaps in time.
  */
-import type { SqliteDatabase } from './database.js';
+import { writeTransaction, type SqliteDatabase } from './database.js';
 import type { Span } from './entries.js';
 
 /** A multicast group: the consecutive addresses `lo`..`hi` of a family, as numbers. */
@@ -105,18 +105,16 @@ export class ConferenceGroups {
    */
   backfill(groupsOf: (attributes: Record<string, string[]>) => readonly GroupRange[]): void {
     if (!this.#pending.get()) return;
-    this.#db
-      .transaction(() => {
-        if (!this.#pending.get()) return; // another process did it meanwhile
-        for (let after = 0; ; ) {
-          const rows = this.#conferences.all(after, BACKFILL_BATCH);
-          for (const row of rows) this.put(row.id, groupsOf(JSON.parse(row.attributes) as Record<string, string[]>));
-          if (rows.length < BACKFILL_BATCH) break;
-          after = rows.at(-1)!.id;
-        }
-        this.#done.run();
-      })
-      .immediate();
+    writeTransaction(this.#db, () => {
+      if (!this.#pending.get()) return; // another process did it meanwhile
+      for (let after = 0; ; ) {
+        const rows = this.#conferences.all(after, BACKFILL_BATCH);
+        for (const row of rows) this.put(row.id, groupsOf(JSON.parse(row.attributes) as Record<string, string[]>));
+        if (rows.length < BACKFILL_BATCH) break;
+        after = rows.at(-1)!.id;
+      }
+      this.#done.run();
+    });
   }
 
   /** SQLite's plans for the lookup of one group, so tests can prove it uses the index. */
