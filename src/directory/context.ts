@@ -9,6 +9,10 @@ import type { FilterEvaluator } from './evaluate.js';
 import type { Names } from './names.js';
 import type { SchemaAccess } from './schema-access.js';
 import type { TtlPolicy } from './ttl.js';
+import type { ViewAttribute } from './entry-view.js';
+
+/** Encodes the attributes of a search result entry (src/ldap/protocol.ts). */
+export type AttributeEncoder = (attributes: readonly ViewAttribute[]) => Buffer;
 
 /** Who is asking: the bound account (or nobody) and from where. */
 export interface Identity {
@@ -67,4 +71,9 @@ export interface DirectoryContext {
   readonly applicationsNdn: string;
   /** Normalised DN of `ou=accounts,<suffix>`, under which account bind DNs live. */
   readonly accountsNdn: string;
+  /**
+   * The protocol's encoding of an entry's user attributes, stored with the entry so that
+   * searches send it as it is; absent, nothing is stored and searches encode.
+   */
+  readonly encodeAttributes: AttributeEncoder | undefined;
 }

@@ -6,10 +6,11 @@ import { EventEmitter } from 'node:events';
 import type { AccountStore } from '../store/accounts.js';
 import type { EntryStore } from '../store/entries.js';
 import type { RawAttribute } from './attributes.js';
-import { anonymous, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
+import { anonymous, type AttributeEncoder, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
 import { FilterEvaluator } from './evaluate.js';
+import type { Filter } from './filter.js';
 import { Names } from './names.js';
-import { add, ensureEntry } from './operations/add.js';
+import { add, commitAdd, ensureEntry, prepareAdd, type PreparedAdd } from './operations/add.js';
 import { bind, type LdapVersion } from './operations/bind.js';
 import { compare } from './operations/compare.js';
 import { remove } from './operations/delete.js';
@@ -35,6 +36,8 @@ export interface DirectoryParts {
   schemaTime: Date;
   /** Clock, for tests. */
   now?: () => number;
+  /** The protocol's encoding of user attributes, stored with each entry written. */
+  encodeAttributes?: AttributeEncoder;
 }
 
 /** Object class for the suffix entry, by its RDN attribute. */
@@ -66,6 +69,7 @@ export class Directory {
       dynamicNdn: child('ou=dynamic'),
       applicationsNdn: child('ou=applications'),
       accountsNdn: child('ou=accounts'),
+      encodeAttributes: parts.encodeAttributes,
     };
     this.#schemaTime = parts.schemaTime;
     this.#expiry = new ExpiryScheduler(this.#ctx);
@@ -147,6 +151,16 @@ export class Directory {
     return add(this.#ctx, identity, dn, attributes);
   }
 
+  /** The part of an add that needs no database: throws what {@link add} would for bad input. */
+  prepareAdd(identity: Identity, dn: string, attributes: readonly RawAttribute[]): PreparedAdd {
+    return prepareAdd(this.#ctx, identity, dn, attributes);
+  }
+
+  /** Writes an add prepared by {@link prepareAdd}, here or in another process on the same database. */
+  commitAdd(prepared: PreparedAdd): StoredEntry {
+    return commitAdd(this.#ctx, prepared);
+  }
+
   modify(identity: Identity, dn: string, changes: readonly Change[]): StoredEntry {
     return modify(this.#ctx, identity, dn, changes);
   }
@@ -167,6 +181,11 @@ export class Directory {
   /** Entries matching the request, one at a time. Throws noSuchObject before the first when the base is missing. */
   search(identity: Identity, request: SearchRequest): Generator<SearchResult> {
     return search(this.#ctx, identity, { rootDse: () => rootDse(this.#ctx, this.#features), subschema: () => subschema(this.#ctx, this.#schemaTime) }, request);
+  }
+
+  /** Whether the index alone answers a filter (see FilterEvaluator.exact). */
+  isExact(filter: Filter): boolean {
+    return this.#ctx.evaluator.exact(filter);
   }
 
   /** SQLite's query plan for the stored part of a search. */

@@ -12,6 +12,7 @@ import { DirectoryError, ResultCode } from './errors.js';
 import { isIndexed } from './evaluate.js';
 import { formatDn } from './dn.js';
 import type { Name } from './names.js';
+import { ALL_USER_ATTRIBUTES, selectAttributes } from './entry-view.js';
 
 /** Whether an entry is visible now (not expired). */
 export const isLive = (ctx: DirectoryContext, entry: StoredEntry): boolean => isLiveAt(entry, ctx.now());
@@ -80,6 +81,11 @@ export function spanOf(attributes: Readonly<Record<string, readonly string[]>>):
   const stop = attributes.stoptime?.[0];
   const stopDate = stop === undefined ? undefined : parseGeneralizedTime(stop);
   return [Math.floor(startDate.getTime() / 1000), stopDate ? Math.ceil(stopDate.getTime() / 1000) : OPEN_END];
+}
+
+/** What a search for all user attributes returns of these attributes, encoded to store with the entry. */
+export function encodedOf(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): Buffer | null {
+  return ctx.encodeAttributes ? ctx.encodeAttributes(selectAttributes(ctx, '', attributes, ALL_USER_ATTRIBUTES, false).attributes) : null;
 }
 
 /** The index rows of an entry's attributes. */

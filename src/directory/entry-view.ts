@@ -19,6 +19,11 @@ export interface ViewAttribute {
 export interface EntryView {
   dn: string;
   attributes: ViewAttribute[];
+  /**
+   * The attributes as stored encoded with the entry ({@link StoredEntry.encoded}); when
+   * present, `attributes` is left empty and the protocol layer sends these bytes.
+   */
+  encoded?: Buffer;
 }
 
 /** Operational attributes every entry has, computed from its row. */
@@ -47,6 +52,9 @@ export interface Selection {
    */
   reuseKey: string | undefined;
 }
+
+/** Every user attribute and nothing else: what a search asks for by default, and what is stored encoded. */
+export const ALL_USER_ATTRIBUTES: Readonly<Selection> = { allUser: true, allOperational: false, named: new Set(), reuseKey: '*;' };
 
 /** Reads a requested attribute list (RFC 4511 §4.5.1.8, RFC 3673). Unknown names are ignored. */
 export function parseSelection(ctx: DirectoryContext, requested: readonly string[]): Selection {
@@ -144,6 +152,7 @@ const views = new WeakMap<object, Map<string, EntryView>>();
 
 /** Builds the view of a stored entry for a selection, or reuses the one built before. */
 export function viewOf(ctx: DirectoryContext, entry: StoredEntry, selection: Selection, typesOnly: boolean): EntryView {
+  if (entry.encoded !== null && !typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey) return { dn: entry.dn, attributes: [], encoded: entry.encoded };
   const build = (): EntryView => selectAttributes(ctx, entry.dn, entry.attributes, selection, typesOnly, (key) => operationalValues(ctx, entry, key));
   if (selection.reuseKey === undefined || !Object.isFrozen(entry.attributes)) return build();
   let byKey = views.get(entry.attributes);

@@ -179,6 +179,18 @@ export class FilterEvaluator {
   }
 
   /**
+   * Whether the index answers the filter exactly, so that evaluating it on what the index
+   * admits would only repeat the index: one equality term on an indexed attribute (ILS
+   * looks conferences and people up by uid or cn). Its index rows hold the same normal form
+   * that evaluation compares, so an entry the index names matches.
+   */
+  exact(filter: Filter): boolean {
+    if (filter.type !== 'equality') return false;
+    const attr = this.#schema.attribute(filter.attribute);
+    return attr !== undefined && isIndexed(attr) && this.assertion(attr, filter.value) !== undefined;
+  }
+
+  /**
    * The part of a filter the index can answer, or undefined when the whole scope must be
    * read. The result admits a superset of the matching entries.
    */

@@ -10,10 +10,15 @@ import type { Identity } from './context.js';
 import type { Directory } from './directory.js';
 import { DirectoryError, type ResultCodeValue } from './errors.js';
 import type { Change } from './operations/modify.js';
+import type { PreparedAdd } from './operations/add.js';
 
-/** One write, with who asks for it. */
+/**
+ * One write, with who asks for it. `prepared` is an add already checked where it arrived
+ * ({@link prepareWrite}), as a worker hands it to the writing process.
+ */
 export type WriteRequest =
   | { op: 'add'; identity: Identity; dn: string; attributes: readonly RawAttribute[] }
+  | { op: 'prepared'; add: PreparedAdd }
   | { op: 'modify'; identity: Identity; dn: string; changes: readonly Change[] }
   | { op: 'delete'; identity: Identity; dn: string }
   | { op: 'refresh'; identity: Identity; dn: string; ttl: number };
@@ -33,22 +38,39 @@ export class LocalWriter implements Writer {
 
   write(request: WriteRequest): Promise<number | undefined> {
     const d = this.#directory;
+    let write: Exclude<WriteRequest, { op: 'add' }>;
+    try {
+      // Before the batch: the checking is the costly part of an add, and other writes'
+      // transaction need not wait for it.
+      write = prepareWrite(d, request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     return d.batched((): number | undefined => {
-      switch (request.op) {
-        case 'add':
-          d.add(request.identity, request.dn, request.attributes);
+      switch (write.op) {
+        case 'prepared':
+          d.commitAdd(write.add);
           return undefined;
         case 'modify':
-          d.modify(request.identity, request.dn, request.changes);
+          d.modify(write.identity, write.dn, write.changes);
           return undefined;
         case 'delete':
-          d.delete(request.identity, request.dn);
+          d.delete(write.identity, write.dn);
           return undefined;
         case 'refresh':
-          return d.refresh(request.identity, request.dn, request.ttl);
+          return d.refresh(write.identity, write.dn, write.ttl);
       }
     });
   }
+}
+
+/**
+ * Does the part of a write that needs no database where the request arrived: an add is
+ * checked and completed ({@link Directory.prepareAdd}); other writes pass as they are.
+ * Throws, as the write would, for bad input.
+ */
+export function prepareWrite(directory: Directory, request: WriteRequest): Exclude<WriteRequest, { op: 'add' }> {
+  return request.op === 'add' ? { op: 'prepared', add: directory.prepareAdd(request.identity, request.dn, request.attributes) } : request;
 }
 
 /** A failed write as data: an LDAP result, or another error with its code (SQLITE_FULL...). */

@@ -23,7 +23,8 @@ import {
   Op,
   RESPONSE_OF,
   resultOp,
-  searchEntryOp,
+  attributeList,
+  searchEntryMessage,
   type Envelope,
   type ResponseControl,
 } from './protocol.js';
@@ -72,19 +73,20 @@ function storageError(error: unknown): DirectoryError | undefined {
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
 
 /**
- * Encoded SearchResultEntry operations by view. The directory hands out the same view
- * object again while an entry and the selection are unchanged, so a popular entry is
- * encoded once, not once per search.
+ * Encoded attribute lists by view. The directory hands out the same view object again while
+ * an entry and the selection are unchanged, so a popular entry is encoded once, not once per
+ * search; a view of the stored encoding needs none.
  */
-const encodedEntries = new WeakMap<EntryView, Buffer>();
+const encodedLists = new WeakMap<EntryView, Buffer>();
 
-function encodedEntry(view: EntryView): Buffer {
-  let op = encodedEntries.get(view);
-  if (!op) {
-    op = searchEntryOp(view.dn, view.attributes);
-    encodedEntries.set(view, op);
+/** The SearchResultEntry message of a view. */
+function entryMessage(messageId: number, view: EntryView): Buffer {
+  let list = view.encoded ?? encodedLists.get(view);
+  if (!list) {
+    list = attributeList(view.attributes);
+    encodedLists.set(view, list);
   }
-  return op;
+  return searchEntryMessage(messageId, view.dn, list);
 }
 
 /** Serves one socket. */
@@ -436,7 +438,7 @@ export class Connection {
         return this.#respond(envelope, ResultCode.timeLimitExceeded, `time limit of ${request.timeLimit} s exceeded`);
       }
       const { view, id } = next.value;
-      await this.#write(message(envelope.messageId, encodedEntry(view)));
+      await this.#write(entryMessage(envelope.messageId, view));
       sent += 1;
       lastId = id;
     }

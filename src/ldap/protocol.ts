@@ -118,11 +118,13 @@ export interface EntryAttribute {
 }
 
 /**
- * A SearchResultEntry operation. Sized first, then written into one buffer: this is the
- * bulk of what a search sends, and building it from nested TLVs costs an allocation and a
- * copy per level for every value.
+ * The PartialAttributeList of a SearchResultEntry (RFC 4511 §4.5.2), with its header. Sized
+ * first, then written into one buffer: this is the bulk of what a search sends, and building
+ * it from nested TLVs costs an allocation and a copy per level for every value. The
+ * directory stores it with each entry (its attribute encoder), so that most searches send it
+ * as it is.
  */
-export function searchEntryOp(dn: string, attributes: readonly EntryAttribute[]): Buffer {
+export function attributeList(attributes: readonly EntryAttribute[]): Buffer {
   const valueLengths: number[] = [];
   const attributeLengths: number[] = [];
   let list = 0;
@@ -137,13 +139,8 @@ export function searchEntryOp(dn: string, attributes: readonly EntryAttribute[])
     attributeLengths.push(content, set);
     list += tlvSize(content);
   }
-  const dnLength = Buffer.byteLength(dn, 'utf8');
-  const op = tlvSize(dnLength) + tlvSize(list);
-  const out = Buffer.allocUnsafe(tlvSize(op));
-  let at = writeHeader(out, 0, Op.searchResultEntry, op);
-  at = writeHeader(out, at, 0x04, dnLength);
-  at += out.write(dn, at, 'utf8');
-  at = writeHeader(out, at, 0x30, list);
+  const out = Buffer.allocUnsafe(tlvSize(list));
+  let at = writeHeader(out, 0, 0x30, list);
   let value = 0;
   attributes.forEach((a, i) => {
     at = writeHeader(out, at, 0x30, attributeLengths[2 * i]!);
@@ -156,6 +153,25 @@ export function searchEntryOp(dn: string, attributes: readonly EntryAttribute[])
       at += out.write(v, at, a.binary ? 'latin1' : 'utf8');
     }
   });
+  return out;
+}
+
+/**
+ * A whole SearchResultEntry LDAPMessage from an encoded attribute list, written into one
+ * buffer: the message is the one allocation and the one copy of the attributes.
+ */
+export function searchEntryMessage(messageId: number, dn: string, list: Buffer): Buffer {
+  const id = integer(messageId);
+  const dnLength = Buffer.byteLength(dn, 'utf8');
+  const op = tlvSize(dnLength) + list.length;
+  const body = id.length + tlvSize(op);
+  const out = Buffer.allocUnsafe(tlvSize(body));
+  let at = writeHeader(out, 0, 0x30, body);
+  at += id.copy(out, at);
+  at = writeHeader(out, at, Op.searchResultEntry, op);
+  at = writeHeader(out, at, 0x04, dnLength);
+  at += out.write(dn, at, 'utf8');
+  list.copy(out, at);
   return out;
 }
 

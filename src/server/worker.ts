@@ -8,7 +8,7 @@ import type { Admission } from '../ldap/admission.js';
 import { prefixedLogger, stderrLogger } from '../ldap/log.js';
 import { LdapServer } from '../ldap/server.js';
 import { listenerOptions, openDirectory, type ServerOptions } from './rendezvous.js';
-import { failureError, type WriteRequest, type Writer } from '../directory/writes.js';
+import { failureError, prepareWrite, type WriteRequest, type Writer } from '../directory/writes.js';
 import type { PrimaryMessage, WorkerMessage, WorkerRequest, WriteOutcome } from './worker-messages.js';
 
 const send = (message: WorkerMessage): void => {
@@ -79,7 +79,10 @@ async function start(options: ServerOptions): Promise<void> {
   });
   let ldap: LdapServer;
   try {
-    ldap = await LdapServer.start(directory, { ...listenerOptions(options), admission: primary, writer: primary }, log);
+    // An add is checked and completed here (SDP validation, derived attributes): most of its
+    // work, spread over the workers instead of queued in the one process that writes.
+    const writer: Writer = { write: async (request) => primary.write(prepareWrite(directory, request)) };
+    ldap = await LdapServer.start(directory, { ...listenerOptions(options), admission: primary, writer }, log);
   } catch (error) {
     directory.close();
     db.close();

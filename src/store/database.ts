@@ -35,6 +35,10 @@ export function openDatabase(path: string, options: DatabaseOptions = {}): Sqlit
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
+  // Group commit runs each write in a savepoint of a shared transaction; SQLite journals a
+  // savepoint's pages in a temporary file by default, which cost every add about 60 extra
+  // write calls (a quarter of the add rate, measured). In memory, they cost a copy.
+  db.pragma('temp_store = MEMORY');
   db.pragma('busy_timeout = 5000');
   migrate(db);
   if (options.maxBytes !== undefined) {

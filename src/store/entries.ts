@@ -24,6 +24,11 @@ export interface StoredEntry {
   expiresAt: number | null;
   /** When a bounded conference is removed, whatever its TTL (ms); null otherwise. */
   endsAt: number | null;
+  /**
+   * The user attributes as a search result carries them, encoded by the protocol layer
+   * when the entry was written (opaque here); null when not stored.
+   */
+  encoded: Buffer | null;
 }
 
 /** Whether an entry is visible at `now` (ms): neither its TTL nor its conference has run out. */
@@ -64,13 +69,27 @@ export interface ScanRequest {
    * search base); checked inside the first query, so a search costs one statement.
    */
   liveBase?: string | undefined;
+  /**
+   * Which of the two large columns to read: the attributes (JSON, for a filter to evaluate),
+   * the default, or the stored encoding (a search the index answers, sending the bytes).
+   * Converting a column of 1.5 KB costs 2 to 3 µs a row, the bulk of reading one; the other
+   * comes from a query by id if asked for (attributes) or is null (encoded).
+   */
+  read?: ScanColumn;
 }
 
-/** The columns of an entry row, in the order every row statement selects them. */
-const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at'] as const;
+/** The large column a scan reads. */
+export type ScanColumn = 'attributes' | 'encoded';
 
-/** The column list of {@link COLUMNS}, qualified by a table alias when given. */
-const columns = (alias?: string): string => COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(', ');
+/** The columns of an entry row, in the order every row statement selects them. */
+const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded'] as const;
+
+/**
+ * The column list of {@link COLUMNS}, qualified by a table alias when given; with `only`,
+ * the other large column is read as NULL.
+ */
+const columns = (alias?: string, only?: ScanColumn): string =>
+  COLUMNS.map((c) => (only !== undefined && c === (only === 'attributes' ? 'encoded' : 'attributes') ? `NULL AS ${c}` : alias ? `${alias}.${c}` : c)).join(', ');
 
 /**
  * A row as an array (better-sqlite3's raw mode): building an object with thirteen keys for
@@ -82,7 +101,7 @@ type Row = [
   ndn: string,
   parent: string,
   path: string,
-  attributes: string,
+  attributes: string | null,
   creator: string,
   modifier: string,
   createdAt: number,
@@ -90,15 +109,44 @@ type Row = [
   uuid: string,
   expiresAt: number | null,
   endsAt: number | null,
+  encoded: Buffer | null,
 ];
 
-const fromRow = (r: Row, cache: AttributeCache): StoredEntry => ({
+/**
+ * An entry from its row. A row read without its attributes (a scan of the stored encoding:
+ * a search the index answers never needs them) fetches them by id when they are first read;
+ * an entry deleted meanwhile has none. An own enumerable accessor, so spreading the entry
+ * copies the attributes.
+ */
+function fromRow(r: Row, cache: AttributeCache, byId?: (id: number) => string | undefined): StoredEntry {
+  const text = r[5];
+  if (text !== null) return entryOf(r, cache.get(r[0], text));
+  let attributes: StoredAttributes | undefined;
+  const entry = entryOf(r, NO_ATTRIBUTES);
+  Object.defineProperty(entry, 'attributes', {
+    enumerable: true,
+    get: (): StoredAttributes => {
+      if (attributes === undefined) {
+        const fetched = byId?.(r[0]);
+        attributes = fetched === undefined ? NO_ATTRIBUTES : cache.get(r[0], fetched);
+      }
+      return attributes;
+    },
+    set: (value: StoredAttributes) => {
+      attributes = value;
+    },
+  });
+  return entry;
+}
+
+/** The entry of a row, with these attributes. */
+const entryOf = (r: Row, attributes: StoredAttributes): StoredEntry => ({
   id: r[0],
   dn: r[1],
   ndn: r[2],
   parent: r[3],
   path: r[4],
-  attributes: cache.get(r[0], r[5]),
+  attributes,
   creator: r[6],
   modifier: r[7],
   createdAt: r[8],
@@ -106,7 +154,11 @@ const fromRow = (r: Row, cache: AttributeCache): StoredEntry => ({
   uuid: r[10],
   expiresAt: r[11],
   endsAt: r[12],
+  encoded: r[13],
 });
+
+/** The attributes of an entry gone before they were read. */
+const NO_ATTRIBUTES: StoredAttributes = Object.freeze({});
 
 /**
  * The earliest deadline. The aggregate min skips NULLs (the two-argument scalar min would
@@ -143,6 +195,7 @@ export class EntryStore {
   readonly #due;
   readonly #descendants;
   readonly #byIds;
+  readonly #attributesById;
   readonly #isLive;
   readonly #cache = new AttributeCache();
   readonly #groups: ConferenceGroups;
@@ -153,11 +206,11 @@ export class EntryStore {
     this.#db = db;
     this.#get = db.prepare<[string], Row>(`SELECT ${columns()} FROM entries WHERE ndn = ?`).raw(true);
     this.#insert = db.prepare(
-      `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at)
-       VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt)`,
+      `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded)
+       VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded)`,
     );
     this.#update = db.prepare(
-      'UPDATE entries SET attributes = @attributes, modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt WHERE id = @id',
+      'UPDATE entries SET attributes = @attributes, modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt, encoded = @encoded WHERE id = @id',
     );
     this.#delete = db.prepare('DELETE FROM entries WHERE id = ?');
     this.#insertIndex = db.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (?, ?, ?)');
@@ -169,7 +222,8 @@ export class EntryStore {
     this.#nextDeadline = db.prepare<[], { at: number | null }>(NEXT_DEADLINE_SQL);
     this.#due = db.prepare<[number, number], Row>(`SELECT ${columns()} FROM entries WHERE expires_at <= ? UNION SELECT ${columns()} FROM entries WHERE ends_at <= ?`).raw(true);
     // Live rows among the given ids (a JSON array), still checked at read time.
-    this.#byIds = db.prepare<[string, number, number], Row>(`SELECT ${columns()} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`).raw(true);
+    this.#byIds = db.prepare<[string, number, number], Row>(byIdsSql()).raw(true);
+    this.#attributesById = db.prepare<[number], string>('SELECT attributes FROM entries WHERE id = ?').pluck(true);
     this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
     this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns()} FROM entries WHERE path > ? AND path < ?`).raw(true);
     this.#groups = new ConferenceGroups(db);
@@ -203,7 +257,7 @@ export class EntryStore {
 
   /** Inserts an entry with its index rows (and a conference's time span and multicast groups); returns its id. */
   insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): number {
-    const id = Number(this.#insert.run({ ...entry, attributes: JSON.stringify(entry.attributes) }).lastInsertRowid);
+    const id = Number(this.#insert.run({ ...entry, attributes: JSON.stringify(entry.attributes), encoded: entry.encoded }).lastInsertRowid);
     for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
     if (span) this.#putSpan.run(id, span[0], span[1]);
     if (groups.length > 0) this.#groups.put(id, groups);
@@ -212,7 +266,7 @@ export class EntryStore {
 
   /** Replaces an entry's attributes, index rows, time span and multicast groups. */
   update(entry: StoredEntry, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): void {
-    this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt });
+    this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded });
     this.#deleteIndex.run(entry.id);
     for (const row of index) this.#insertIndex.run(entry.id, row.attr, row.value);
     if (span) this.#putSpan.run(entry.id, span[0], span[1]);
@@ -294,10 +348,11 @@ export class EntryStore {
   *scan(request: ScanRequest): Generator<StoredEntry, boolean> {
     // Most searches match a handful of entries: one query, with the index subquery (and the
     // base check) in it.
+    const entry = (row: Row): StoredEntry => fromRow(row, this.#cache, this.#fetchAttributes);
     const first = scanSql(request, SCAN_BATCH);
     const rows = this.#rows(first.sql).all(...first.params);
     if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
-    for (const row of rows) yield fromRow(row, this.#cache);
+    for (const row of rows) yield entry(row);
     if (rows.length < SCAN_BATCH) return true;
     const afterId = rows.at(-1)![0];
     if (request.index) {
@@ -306,7 +361,7 @@ export class EntryStore {
       const { sql, params } = scanSql({ ...request, afterId }, undefined, 'ids');
       const ids = this.#ids(sql).all(...params);
       for (let i = 0; i < ids.length; i += SCAN_BATCH) {
-        for (const row of this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield fromRow(row, this.#cache);
+        for (const row of this.#rows(byIdsSql(request.read)).all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield entry(row);
       }
       return true;
     }
@@ -314,11 +369,14 @@ export class EntryStore {
     for (let after = afterId; ; ) {
       const { sql, params } = scanSql({ ...request, afterId: after }, SCAN_BATCH);
       const batch = this.#rows(sql).all(...params);
-      for (const row of batch) yield fromRow(row, this.#cache);
+      for (const row of batch) yield entry(row);
       if (batch.length < SCAN_BATCH) return true;
       after = batch.at(-1)![0];
     }
   }
+
+  /** The attributes text of an entry by id, for a row read without it. */
+  readonly #fetchAttributes = (id: number): string | undefined => this.#attributesById.get(id);
 
   /** The prepared statement of a scan's SQL, reading rows. */
   #rows(sql: string): Database.Statement<Array<string | number>, Row> {
@@ -346,6 +404,9 @@ export class EntryStore {
     return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
   }
 }
+
+/** Live rows among the ids of a JSON array, as a scan reads them. */
+const byIdsSql = (read: ScanColumn = 'attributes'): string => `SELECT ${columns(undefined, read)} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`;
 
 /**
  * The SQL of a scan, reading rows or only ids. An equality index query (the commonest
@@ -396,7 +457,7 @@ function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'r
     where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
     params.push(request.liveBase, request.now, request.now);
   }
-  const what = read === 'ids' ? 'e.id' : columns('e');
+  const what = read === 'ids' ? 'e.id' : columns('e', request.read ?? 'attributes');
   const from = join ? 'entry_index AS i CROSS JOIN entries AS e ON e.id = i.entry_id' : 'entries AS e';
   const order = join ? 'i.entry_id' : 'e.id';
   return { sql: `SELECT ${what} FROM ${from} WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };

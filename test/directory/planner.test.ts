@@ -52,3 +52,18 @@ describe('search planning', () => {
     expect(p).not.toContain('entry_index_lookup');
   });
 });
+
+describe('exact index answers', () => {
+  // A search whose filter the index answers exactly skips evaluating it on each entry.
+  const exact = (filter: string): boolean => directory.isExact(parseFilter(filter));
+
+  it('holds for one equality term on an indexed attribute', () => {
+    for (const f of ['(uid=Weekly Sync)', '(cn=alice@example.net)', '(objectClass=rtConference)', '(startTime=20261201000000Z)']) expect(exact(f), f).toBe(true);
+  });
+
+  it('does not hold for anything the index only narrows', () => {
+    for (const f of ['(uid=Weekly*)', '(uid~=Weekly)', '(&(uid=a))', '(|(uid=a)(uid=b))', '(!(uid=a))', '(startTime<=20261201000000Z)', '(conferenceBlob=v=0)', '(noSuchAttribute=x)', '(sttl=10)', '(startTime=not a time)']) {
+      expect(exact(f), f).toBe(false);
+    }
+  });
+});

@@ -1,11 +1,13 @@
 /**
- * The one-pass SearchResultEntry encoder against the nested-TLV construction it replaced,
+ * The one-pass SearchResultEntry encoder (attribute list, then the whole message around it)
+ * against the nested-TLV construction it replaced,
  * read back with the BER reader: short and long-form lengths (1, 2 and 3 length bytes),
  * multi-byte UTF-8, binary (latin1) values, empty attribute lists and value sets.
  */
 import { describe, expect, it } from 'vitest';
-import { BerReader, octets, tlv } from '../../src/ldap/ber.js';
-import { Op, searchEntryOp, type EntryAttribute } from '../../src/ldap/protocol.js';
+import { BerReader, integer, octets, tlv } from '../../src/ldap/ber.js';
+import { attributeList, Op, searchEntryMessage, type EntryAttribute } from '../../src/ldap/protocol.js';
+import { readAttributeList } from '../helpers/raw-ldap.js';
 
 function nested(dn: string, attributes: readonly EntryAttribute[]): Buffer {
   return tlv(
@@ -18,16 +20,7 @@ function nested(dn: string, attributes: readonly EntryAttribute[]): Buffer {
 function decode(op: Buffer): { dn: string; attributes: Array<{ name: string; values: Buffer[] }> } {
   const entry = new BerReader(op).enter(Op.searchResultEntry);
   const dn = entry.string();
-  const list = entry.enter(0x30);
-  const attributes: Array<{ name: string; values: Buffer[] }> = [];
-  while (!list.done) {
-    const a = list.enter(0x30);
-    const name = a.string();
-    const set = a.enter(0x31);
-    const values: Buffer[] = [];
-    while (!set.done) values.push(Buffer.from(set.bytes(0x04)));
-    attributes.push({ name, values });
-  }
+  const attributes = readAttributeList(entry);
   expect(entry.done).toBe(true);
   return { dn, attributes };
 }
@@ -44,9 +37,15 @@ const cases: Array<[string, string, EntryAttribute[]]> = [
   ['binary values, every byte', 'cn=x', [{ name: 'jpegPhoto', values: [binary, '\u00ff\u0000'], binary: true }, { name: 'cn', values: ['x'], binary: false }]],
 ];
 
-describe('searchEntryOp', () => {
+describe('attributeList and searchEntryMessage', () => {
   it.each(cases)('encodes %s exactly as the nested construction', (_, dn, attributes) => {
-    const op = searchEntryOp(dn, attributes);
+    for (const messageId of [1, 300, 2 ** 31 - 1]) {
+      const whole = searchEntryMessage(messageId, dn, attributeList(attributes));
+      expect(whole.equals(tlv(0x30, integer(messageId), nested(dn, attributes)))).toBe(true);
+    }
+    const message = new BerReader(searchEntryMessage(7, dn, attributeList(attributes))).enter(0x30);
+    expect(message.integer()).toBe(7);
+    const op = Buffer.from(message.raw());
     expect(op.equals(nested(dn, attributes))).toBe(true);
     const back = decode(op);
     expect(back.dn).toBe(dn);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapadd, ldapsearch, ldifEntry } from '../helpers/ldap-tools.js';
 import { decodeMessages, RawConnection, simpleBindRequest, searchRequest } from '../helpers/raw-ldap.js';
 import { accountDn, startServer, type TestServer } from '../helpers/server.js';
-import { ALICE, bindAs, SUFFIX } from './fixtures/directory.js';
+import { ALICE, bindAs, conferenceBlob, SUFFIX, WEEKLY_SYNC } from './fixtures/directory.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -117,6 +117,34 @@ describe('two workers', () => {
       }));
       const { searchEntries } = await clients[0]!.search(`ou=applications,${SUFFIX}`, { scope: 'one', filter: '(sn=Busy*)', sizeLimit: 0 });
       expect(searchEntries).toHaveLength(320);
+    } finally {
+      await Promise.all(clients.map((c) => c.unbind()));
+    }
+  });
+
+  it('a worker checks an add before the primary writes it: bad input gets its precise code, nothing is written', async () => {
+    // The worker validates the blob and the schema (prepareAdd); the primary checks what
+    // needs the database (an existing entry, the parent) in the transaction that writes.
+    const clients = await Promise.all([0, 1].map(async () => {
+      const c = new Client({ url: server.url });
+      await c.bind(bindAs(ALICE).dn, ALICE.password);
+      return c;
+    }));
+    try {
+      for (const [i, c] of clients.entries()) {
+        const uid = `Prepared ${i}`;
+        const dn = `uid=${uid},ou=dynamic,${SUFFIX}`;
+        const blob = conferenceBlob({ ...WEEKLY_SYNC, uid });
+        await expect(c.add(dn, { objectClass: ['rtConference', 'dynamicObject'], uid, conferenceBlob: blob.replace('c=IN IP4 239.255.10.1/15', 'c=IN IP4 239.255.10.1') })).rejects.toMatchObject({ code: 21, message: expect.stringMatching(/c=: .*TTL/) });
+        await expect(c.add(dn, { objectClass: ['rtConference', 'dynamicObject'], uid, startTime: '20300101000000Z' })).rejects.toMatchObject({ code: 19 });
+        await expect(c.search(dn, { scope: 'base' })).rejects.toThrow(/no such entry/i);
+        await c.add(dn, { objectClass: ['rtConference', 'dynamicObject'], uid, conferenceBlob: blob });
+        await expect(c.add(dn, { objectClass: ['rtConference', 'dynamicObject'], uid, conferenceBlob: blob })).rejects.toMatchObject({ code: 68 });
+        await expect(c.add(`uid=${uid},ou=nowhere,${SUFFIX}`, { objectClass: ['rtConference'], uid })).rejects.toMatchObject({ code: 50 });
+        const { searchEntries } = await clients[1 - i]!.search(dn, { scope: 'base', attributes: ['startTime', 'originator'] });
+        expect(searchEntries[0]?.originator).toBe(WEEKLY_SYNC.originator);
+        expect(searchEntries[0]?.startTime).toMatch(/^\d{14}Z$/);
+      }
     } finally {
       await Promise.all(clients.map((c) => c.unbind()));
     }

@@ -9,7 +9,7 @@ import { checkWritable, readAttributes, type RawAttribute } from '../attributes.
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
 import { checkClashes, groupsOf } from '../clashes.js';
-import { completeEntry, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from '../entries.js';
+import { completeEntry, encodedOf, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../names.js';
 import { formatDn } from '../dn.js';
@@ -32,6 +32,7 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     uuid: randomUUID(),
     expiresAt,
     endsAt: endsAtOf(ctx, attributes),
+    encoded: encodedOf(ctx, attributes),
   };
   const id = ctx.entries.insert(entry, indexRows(ctx, attributes), spanOf(attributes), groupsOf(attributes));
   return { ...entry, id };
@@ -51,8 +52,24 @@ function ensureApplicationContainer(ctx: DirectoryContext, parent: Name, owner: 
   return insert(ctx, parent, formatDn(parent.dn), { objectclass: [cls.name], appname: [rdn[0]!.value] }, owner, null);
 }
 
-/** Adds an entry; returns it as stored. */
-export function add(ctx: DirectoryContext, identity: Identity, dnText: string, raw: readonly RawAttribute[]): StoredEntry {
+/**
+ * An add checked as far as it can be without reading the database: the name, access by
+ * position, the attributes against the schema, the conference blob validated and its
+ * derived attributes filled in. This is most of an add's work, and pure, so a worker
+ * process does it before handing the write to the one process that writes
+ * (src/server/workers.ts). Plain data: it crosses the IPC channel as it is.
+ */
+export interface PreparedAdd {
+  readonly name: Name;
+  /** Complete and checked; {@link commitAdd} may still flag clashes in them. */
+  readonly attributes: Record<string, string[]>;
+  readonly dynamic: boolean;
+  /** Who will own the entry (the creator an ILS client's later changes are checked against). */
+  readonly owner: string;
+}
+
+/** Checks an add as far as the database is not needed (see {@link PreparedAdd}). */
+export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: string, raw: readonly RawAttribute[]): PreparedAdd {
   const name = ctx.names.parse(dnText);
   if (name.ndn === '') throw new DirectoryError(ResultCode.unwillingToPerform, 'the root DSE cannot be added');
   checkAdd(ctx, identity, name);
@@ -87,14 +104,20 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
   if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
 
   completeEntry(ctx, attributes);
-  checkClashes(ctx, name.ndn, attributes);
-  const dynamic = classes.some((c) => c.key === DYNAMIC_OBJECT);
-  const owner = ownerOf(identity);
+  return { name, attributes, dynamic: classes.some((c) => c.key === DYNAMIC_OBJECT), owner: ownerOf(identity) };
+}
 
+/**
+ * Writes a prepared add: what needs the database (multicast clashes, an existing entry, the
+ * parent) is checked in the same transaction as the insert. Returns the entry as stored.
+ */
+export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredEntry {
+  const { name, attributes, dynamic, owner } = prepared;
+  checkClashes(ctx, name.ndn, attributes);
   const entry = ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
     if (existing && isLive(ctx, existing)) {
-      throw new DirectoryError(ResultCode.entryAlreadyExists, `entry already exists: ${dnText}`);
+      throw new DirectoryError(ResultCode.entryAlreadyExists, `entry already exists: ${name.text}`);
     }
     if (existing) ctx.entries.delete(existing.id);
     const parentName = ctx.names.parse(formatDn(name.dn.slice(1)));
@@ -110,6 +133,11 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
   });
   ctx.events.emit('added', entry);
   return entry;
+}
+
+/** Adds an entry; returns it as stored. */
+export function add(ctx: DirectoryContext, identity: Identity, dnText: string, raw: readonly RawAttribute[]): StoredEntry {
+  return commitAdd(ctx, prepareAdd(ctx, identity, dnText, raw));
 }
 
 /** Adds a static entry as the server itself (the suffix and ILS containers), if missing. */

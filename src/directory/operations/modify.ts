@@ -8,7 +8,7 @@ import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
 import { checkClashes, groupsOf } from '../clashes.js';
-import { completeEntry, endsAtOf, indexRows, requireLive, spanOf } from '../entries.js';
+import { completeEntry, encodedOf, endsAtOf, indexRows, requireLive, spanOf } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema-access.js';
 import { RFC2589_MAX_TTL } from '../ttl.js';
@@ -106,7 +106,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     completeEntry(ctx, attributes);
     checkClashes(ctx, name.ndn, attributes);
 
-    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now() };
+    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: encodedOf(ctx, attributes) };
     ctx.entries.update(entry, indexRows(ctx, attributes), spanOf(attributes), groupsOf(attributes));
     ctx.events.emit('modified', entry, previous);
     return entry;

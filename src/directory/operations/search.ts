@@ -9,7 +9,7 @@ import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../sttl.js';
 import { grantTtl } from './modify.js';
 import { matchedDn } from '../entries.js';
-import { parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
+import { ALL_USER_ATTRIBUTES, parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../evaluate.js';
 import type { Filter } from '../filter.js';
@@ -83,9 +83,14 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     return;
   }
 
+  // A lookup the index answers exactly, for the attributes stored encoded, reads the encoding
+  // and never the attributes; anything else reads the attributes to evaluate the filter on.
+  const exact = ctx.evaluator.exact(request.filter);
+  const read = exact && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   // The store checks the base in the same query (it is not read); a scan that finds nothing
   // tells whether the base was missing, which is then reported before any result.
   const scan = ctx.entries.scan({
+    read,
     scope: base.ndn === '' && request.scope === 'one' ? 'one' : request.scope,
     baseNdn: base.ndn,
     basePath: base.path,
@@ -97,9 +102,11 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
   let next: IteratorResult<StoredEntry, boolean>;
   while (!(next = scan.next()).done) {
     const entry = next.value;
-    let name: Name | undefined;
-    const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
-    if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
+    if (!exact) {
+      let name: Name | undefined;
+      const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
+      if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
+    }
     if (refreshTtl !== undefined && entry.expiresAt !== null && mayChange(identity, entry)) {
       entry.expiresAt = ctx.now() + refreshTtl * 1000;
       ctx.entries.setExpiry(entry.id, entry.expiresAt);
