@@ -31,6 +31,8 @@ export interface RunReport {
   timeRange: { from: number; to: number };
   load: LoadResult[];
   slapadd?: { seconds: number; ldifSeconds: number };
+  /** How long `sync` took after loading (dirty pages written back before measuring). */
+  syncSeconds?: number | undefined;
   startupMs: number[];
   rssAfterStartMiB: number;
   cells: Cell[];
@@ -123,6 +125,7 @@ export function renderReport(r: RunReport): string {
   }
   if (r.slapadd) lines.push(`| slapd (slapadd -q) | ${int(set.conferences + set.people)} | ${r.slapadd.seconds.toFixed(1)} | ${int((set.conferences + set.people) / r.slapadd.seconds)} | | | LDIF written in ${r.slapadd.ldifSeconds.toFixed(1)} s |`);
   lines.push('');
+  if (r.syncSeconds !== undefined) lines.push(`After loading, \`sync\` wrote back what the loads left dirty (${r.syncSeconds.toFixed(1)} s), so that no cell is measured during writeback.`, '');
   for (const l of r.load) {
     if (l.curve.length < 2) continue;
     const points = (kind: string): string[] => l.curve.filter((p) => p.kind === kind).map((p) => `${int(p.loaded)}: ${int(p.addsPerSecond)}`);

@@ -84,12 +84,22 @@ export type ScanColumn = 'attributes' | 'encoded';
 /** The columns of an entry row, in the order every row statement selects them. */
 const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded'] as const;
 
+/** Column lists by alias and large column, built once. */
+const columnLists = new Map<string, string>();
+
 /**
  * The column list of {@link COLUMNS}, qualified by a table alias when given; with `only`,
- * the other large column is read as NULL.
+ * the other large column is read as NULL. Kept once built: every search asks for one.
  */
-const columns = (alias?: string, only?: ScanColumn): string =>
-  COLUMNS.map((c) => (only !== undefined && c === (only === 'attributes' ? 'encoded' : 'attributes') ? `NULL AS ${c}` : alias ? `${alias}.${c}` : c)).join(', ');
+const columns = (alias?: string, only?: ScanColumn): string => {
+  const key = `${alias ?? ''}/${only ?? ''}`;
+  let list = columnLists.get(key);
+  if (list === undefined) {
+    list = COLUMNS.map((c) => (only !== undefined && c === (only === 'attributes' ? 'encoded' : 'attributes') ? `NULL AS ${c}` : alias ? `${alias}.${c}` : c)).join(', ');
+    columnLists.set(key, list);
+  }
+  return list;
+};
 
 /**
  * A row as an array (better-sqlite3's raw mode): building an object with thirteen keys for
