@@ -107,6 +107,9 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
       const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
       if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
     }
+    // Read without its attributes, stored without an encoding (before migration 007), and
+    // deleted before its attributes were fetched: it has none, not even an object class.
+    if (read === 'encoded' && entry.encoded === null && Object.keys(entry.attributes).length === 0) continue;
     if (refreshTtl !== undefined && entry.expiresAt !== null && mayChange(identity, entry)) {
       entry.expiresAt = ctx.now() + refreshTtl * 1000;
       ctx.entries.setExpiry(entry.id, entry.expiresAt);
