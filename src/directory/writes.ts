@@ -23,6 +23,9 @@ export type WriteRequest =
   | { op: 'delete'; identity: Identity; dn: string }
   | { op: 'refresh'; identity: Identity; dn: string; ttl: number };
 
+/** A write as the writing process applies it: an add arrives prepared. */
+export type PreparedWrite = Exclude<WriteRequest, { op: 'add' }>;
+
 /** Applies writes; resolves once the write is durable (refresh: with the TTL granted). */
 export interface Writer {
   write(request: WriteRequest): Promise<number | undefined>;
@@ -38,7 +41,7 @@ export class LocalWriter implements Writer {
 
   write(request: WriteRequest): Promise<number | undefined> {
     const d = this.#directory;
-    let write: Exclude<WriteRequest, { op: 'add' }>;
+    let write: PreparedWrite;
     try {
       // Before the batch: the checking is the costly part of an add, and other writes'
       // transaction need not wait for it.
@@ -69,7 +72,7 @@ export class LocalWriter implements Writer {
  * checked and completed ({@link Directory.prepareAdd}); other writes pass as they are.
  * Throws, as the write would, for bad input.
  */
-export function prepareWrite(directory: Directory, request: WriteRequest): Exclude<WriteRequest, { op: 'add' }> {
+export function prepareWrite(directory: Directory, request: WriteRequest): PreparedWrite {
   return request.op === 'add' ? { op: 'prepared', add: directory.prepareAdd(request.identity, request.dn, request.attributes) } : request;
 }
 

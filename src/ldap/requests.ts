@@ -38,7 +38,7 @@ export class RequestError extends Error {
 const SCOPES: Readonly<Record<number, Scope>> = { 0: 'base', 1: 'one', 2: 'sub' };
 
 /** Reads `SEQUENCE OF PartialAttribute` (type and SET OF values) with raw value bytes. */
-function readAttributes(list: BerReader): RawAttribute[] {
+export function readAttributes(list: BerReader): RawAttribute[] {
   const attributes: RawAttribute[] = [];
   while (!list.done) {
     const a = list.enter(0x30);

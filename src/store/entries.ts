@@ -26,7 +26,8 @@ export interface StoredEntry {
   endsAt: number | null;
   /**
    * The user attributes as a search result carries them, encoded by the protocol layer
-   * when the entry was written (opaque here); null when not stored.
+   * when the entry was written (opaque here). Only a scan of the encoding reads it (see
+   * {@link ScanRequest.read}); null otherwise, and when none is stored.
    */
   encoded: Buffer | null;
 }
@@ -88,14 +89,15 @@ const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', '
 const columnLists = new Map<string, string>();
 
 /**
- * The column list of {@link COLUMNS}, qualified by a table alias when given; with `only`,
- * the other large column is read as NULL. Kept once built: every search asks for one.
+ * The column list of {@link COLUMNS} reading one of the two large columns (the other is read
+ * as NULL), qualified by a table alias when given. Kept once built: every search asks for one.
  */
-const columns = (alias?: string, only?: ScanColumn): string => {
-  const key = `${alias ?? ''}/${only ?? ''}`;
+const columns = (only: ScanColumn, alias?: string): string => {
+  const key = `${alias ?? ''}/${only}`;
   let list = columnLists.get(key);
   if (list === undefined) {
-    list = COLUMNS.map((c) => (only !== undefined && c === (only === 'attributes' ? 'encoded' : 'attributes') ? `NULL AS ${c}` : alias ? `${alias}.${c}` : c)).join(', ');
+    const skipped = only === 'attributes' ? 'encoded' : 'attributes';
+    list = COLUMNS.map((c) => (c === skipped ? `NULL AS ${c}` : alias ? `${alias}.${c}` : c)).join(', ');
     columnLists.set(key, list);
   }
   return list;
@@ -204,7 +206,6 @@ export class EntryStore {
   readonly #nextDeadline;
   readonly #due;
   readonly #descendants;
-  readonly #byIds;
   readonly #attributesById;
   readonly #isLive;
   readonly #cache = new AttributeCache();
@@ -214,7 +215,7 @@ export class EntryStore {
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
-    this.#get = db.prepare<[string], Row>(`SELECT ${columns()} FROM entries WHERE ndn = ?`).raw(true);
+    this.#get = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE ndn = ?`).raw(true);
     this.#insert = db.prepare(
       `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded)
        VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded)`,
@@ -230,12 +231,10 @@ export class EntryStore {
     this.#deleteSpan = db.prepare('DELETE FROM conference_spans WHERE id = ?');
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
     this.#nextDeadline = db.prepare<[], { at: number | null }>(NEXT_DEADLINE_SQL);
-    this.#due = db.prepare<[number, number], Row>(`SELECT ${columns()} FROM entries WHERE expires_at <= ? UNION SELECT ${columns()} FROM entries WHERE ends_at <= ?`).raw(true);
-    // Live rows among the given ids (a JSON array), still checked at read time.
-    this.#byIds = db.prepare<[string, number, number], Row>(byIdsSql()).raw(true);
+    this.#due = db.prepare<[number, number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE expires_at <= ? UNION SELECT ${columns('attributes')} FROM entries WHERE ends_at <= ?`).raw(true);
     this.#attributesById = db.prepare<[number], string>('SELECT attributes FROM entries WHERE id = ?').pluck(true);
     this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
-    this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns()} FROM entries WHERE path > ? AND path < ?`).raw(true);
+    this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE path > ? AND path < ?`).raw(true);
     this.#groups = new ConferenceGroups(db);
   }
 
@@ -312,7 +311,7 @@ export class EntryStore {
   *usingGroups(groups: readonly GroupRange[], span: Span, now: number): Generator<StoredEntry> {
     const ids = this.#groups.candidates(groups, span);
     for (let i = 0; i < ids.length; i += SCAN_BATCH) {
-      for (const row of this.#byIds.all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), now, now)) yield fromRow(row, this.#cache);
+      for (const row of this.#rows(byIdsSql('attributes')).all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), now, now)) yield fromRow(row, this.#cache);
     }
   }
 
@@ -371,7 +370,7 @@ export class EntryStore {
       const { sql, params } = scanSql({ ...request, afterId }, undefined, 'ids');
       const ids = this.#ids(sql).all(...params);
       for (let i = 0; i < ids.length; i += SCAN_BATCH) {
-        for (const row of this.#rows(byIdsSql(request.read)).all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield entry(row);
+        for (const row of this.#rows(byIdsSql(request.read ?? 'attributes')).all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield entry(row);
       }
       return true;
     }
@@ -415,8 +414,8 @@ export class EntryStore {
   }
 }
 
-/** Live rows among the ids of a JSON array, as a scan reads them. */
-const byIdsSql = (read: ScanColumn = 'attributes'): string => `SELECT ${columns(undefined, read)} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`;
+/** Live rows among the ids of a JSON array (still checked at read time), reading one large column. */
+const byIdsSql = (read: ScanColumn): string => `SELECT ${columns(read)} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`;
 
 /**
  * The SQL of a scan, reading rows or only ids. An equality index query (the commonest
@@ -467,7 +466,7 @@ function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'r
     where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
     params.push(request.liveBase, request.now, request.now);
   }
-  const what = read === 'ids' ? 'e.id' : columns('e', request.read ?? 'attributes');
+  const what = read === 'ids' ? 'e.id' : columns(request.read ?? 'attributes', 'e');
   const from = join ? 'entry_index AS i CROSS JOIN entries AS e ON e.id = i.entry_id' : 'entries AS e';
   const order = join ? 'i.entry_id' : 'e.id';
   return { sql: `SELECT ${what} FROM ${from} WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };

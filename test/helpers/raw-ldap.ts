@@ -3,7 +3,6 @@
  * malformed PDUs, and hand-built BER requests whose exact bytes matter. A minimal BER
  * reader decodes the LDAPResult of the responses.
  */
-import type { BerReader } from '../../src/ldap/ber.js';
 import { Socket, connect } from 'node:net';
 
 /** A TCP connection that records what the server sends and whether it closed the connection. */
@@ -252,19 +251,3 @@ export function pseudoRandomBytes(length: number, seed = 0x9e3779b9): Buffer {
   }
   return out;
 }
-
-/** Reads a PartialAttributeList (RFC 4511 §4.5.2) from a reader standing on it: names and raw values in order. */
-export function readAttributeList(reader: BerReader): Array<{ name: string; values: Buffer[] }> {
-  const list = reader.enter(0x30);
-  const attributes: Array<{ name: string; values: Buffer[] }> = [];
-  while (!list.done) {
-    const a = list.enter(0x30);
-    const name = a.string();
-    const set = a.enter(0x31);
-    const values: Buffer[] = [];
-    while (!set.done) values.push(Buffer.from(set.bytes(0x04)));
-    attributes.push({ name, values });
-  }
-  return attributes;
-}
-

@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { BerReader, integer, octets, tlv } from '../../src/ldap/ber.js';
 import { attributeList, Op, searchEntryMessage, type EntryAttribute } from '../../src/ldap/protocol.js';
-import { readAttributeList } from '../helpers/raw-ldap.js';
+import { readAttributes } from '../../src/ldap/requests.js';
 
 function nested(dn: string, attributes: readonly EntryAttribute[]): Buffer {
   return tlv(
@@ -17,10 +17,10 @@ function nested(dn: string, attributes: readonly EntryAttribute[]): Buffer {
   );
 }
 
-function decode(op: Buffer): { dn: string; attributes: Array<{ name: string; values: Buffer[] }> } {
+function decode(op: Buffer): { dn: string; attributes: Array<{ name: string; values: readonly Buffer[] }> } {
   const entry = new BerReader(op).enter(Op.searchResultEntry);
   const dn = entry.string();
-  const attributes = readAttributeList(entry);
+  const attributes = readAttributes(entry.enter(0x30)).map((a) => ({ name: a.type, values: a.values }));
   expect(entry.done).toBe(true);
   return { dn, attributes };
 }

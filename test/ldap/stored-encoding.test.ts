@@ -9,8 +9,8 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BerReader } from '../../src/ldap/ber.js';
+import { readAttributes } from '../../src/ldap/requests.js';
 import { explain, ldapadd, ldapmodify, ldapsearch, ldifEntry, ldifModify, LDAP, type LdifEntry } from '../helpers/ldap-tools.js';
-import { readAttributeList } from '../helpers/raw-ldap.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { ALICE, ALL_BYTES, bindAs, conferenceDn, conferenceLdif, DYNAMIC, WEEKLY_SYNC, type ConferenceSpec } from './fixtures/directory.js';
 
@@ -38,13 +38,13 @@ async function find(filter: string, attrs: string[] = []): Promise<LdifEntry[]> 
 const text = (e: LdifEntry): string[] => e.lines.map((l) => `${l.name.toLowerCase()}: ${l.value.toString('base64')}`).sort();
 
 /** The stored encoding of an entry, decoded: attribute name to values. */
-function storedAttributes(uid: string): Map<string, Buffer[]> | null {
+function storedAttributes(uid: string): Map<string, readonly Buffer[]> | null {
   const db = new Database(server.dbPath, { readonly: true });
   try {
     const row = db.prepare('SELECT encoded FROM entries WHERE ndn = ?').get(`uid=${uid.toLowerCase()},ou=dynamic,o=intranet`) as { encoded: Buffer | null } | undefined;
     if (!row?.encoded) return null;
-    const out = new Map<string, Buffer[]>();
-    for (const a of readAttributeList(new BerReader(row.encoded))) out.set(a.name.toLowerCase(), a.values);
+    const out = new Map<string, readonly Buffer[]>();
+    for (const a of readAttributes(new BerReader(row.encoded).enter(0x30))) out.set(a.type.toLowerCase(), a.values);
     return out;
   } finally {
     db.close();
