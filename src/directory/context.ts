@@ -11,8 +11,16 @@ import type { SchemaAccess } from './schema-access.js';
 import type { TtlPolicy } from './ttl.js';
 import type { ViewAttribute } from './entry-view.js';
 
-/** Encodes the attributes of a search result entry (src/ldap/protocol.ts). */
-export type AttributeEncoder = (attributes: readonly ViewAttribute[]) => Buffer;
+/**
+ * The protocol's encoding of a search result entry's attributes (src/ldap/protocol.ts), and
+ * how to read one attribute's values back: the directory stores the encoding with each entry
+ * and evaluates filters on it, without knowing its format.
+ */
+export interface AttributeCodec {
+  encode(attributes: readonly ViewAttribute[]): Buffer;
+  /** The values of the attribute named `name` (as `encode` was given it); binary ones as latin1. */
+  values(encoded: Buffer, name: string, binary: boolean): string[] | undefined;
+}
 
 /** Who is asking: the bound account (or nobody) and from where. */
 export interface Identity {
@@ -73,7 +81,8 @@ export interface DirectoryContext {
   readonly accountsNdn: string;
   /**
    * The protocol's encoding of an entry's user attributes, stored with the entry so that
-   * searches send it as it is; absent, nothing is stored and searches encode.
+   * searches send it as it is and evaluate filters on it; absent, nothing is stored and
+   * searches encode.
    */
-  readonly encodeAttributes: AttributeEncoder | undefined;
+  readonly attributeCodec: AttributeCodec | undefined;
 }

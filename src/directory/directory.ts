@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import type { AccountStore } from '../store/accounts.js';
 import type { EntryStore } from '../store/entries.js';
 import type { RawAttribute } from './attributes.js';
-import { anonymous, type AttributeEncoder, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
+import { anonymous, type AttributeCodec, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
 import { FilterEvaluator } from './evaluate.js';
 import type { Filter } from './filter.js';
 import { Names } from './names.js';
@@ -36,8 +36,8 @@ export interface DirectoryParts {
   schemaTime: Date;
   /** Clock, for tests. */
   now?: () => number;
-  /** The protocol's encoding of user attributes, stored with each entry written. */
-  encodeAttributes?: AttributeEncoder;
+  /** The protocol's encoding of user attributes, stored with each entry written, and its reader. */
+  attributeCodec?: AttributeCodec;
 }
 
 /** Object class for the suffix entry, by its RDN attribute. */
@@ -69,7 +69,7 @@ export class Directory {
       dynamicNdn: child('ou=dynamic'),
       applicationsNdn: child('ou=applications'),
       accountsNdn: child('ou=accounts'),
-      encodeAttributes: parts.encodeAttributes,
+      attributeCodec: parts.attributeCodec,
     };
     this.#schemaTime = parts.schemaTime;
     this.#expiry = new ExpiryScheduler(this.#ctx);

@@ -83,9 +83,20 @@ export function spanOf(attributes: Readonly<Record<string, readonly string[]>>):
   return [Math.floor(startDate.getTime() / 1000), stopDate ? Math.ceil(stopDate.getTime() / 1000) : OPEN_END];
 }
 
-/** What a search for all user attributes returns of these attributes, encoded to store with the entry. */
+/**
+ * What a search for all user attributes returns of these attributes, encoded to store with
+ * the entry; null when that is not all they say. Searches evaluate filters on the encoding,
+ * so it must hold every stored value: a result leaves out empty values (an IA5 string may
+ * be empty) and operational attributes, which `(attr=*)` or `(attr=)` would still match.
+ */
 export function encodedOf(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): Buffer | null {
-  return ctx.encodeAttributes ? ctx.encodeAttributes(selectAttributes(ctx, '', attributes, ALL_USER_ATTRIBUTES, false).attributes) : null;
+  if (!ctx.attributeCodec) return null;
+  const view = selectAttributes(ctx, '', attributes, ALL_USER_ATTRIBUTES, false).attributes;
+  let stored = 0;
+  for (const values of Object.values(attributes)) stored += values.length;
+  let kept = 0;
+  for (const a of view) kept += a.values.length;
+  return kept === stored ? ctx.attributeCodec.encode(view) : null;
 }
 
 /** The index rows of an entry's attributes. */

@@ -3,6 +3,7 @@
  * computed, and the RFC 4511/3673 attribute selection (`*`, `+`, `1.1`, names in any case).
  */
 import { toGeneralizedTime } from '../sdp/time.js';
+import type { StoredAttributes } from '../store/attribute-cache.js';
 import type { StoredEntry } from '../store/entries.js';
 import type { DirectoryContext } from './context.js';
 import type { AttributeInfo } from './schema-access.js';
@@ -75,11 +76,14 @@ export function parseSelection(ctx: DirectoryContext, requested: readonly string
   return selection;
 }
 
-/** Computes an operational attribute of an entry, or undefined when it has none. */
-export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key: string): string[] | undefined {
+/**
+ * Computes an operational attribute of an entry, or undefined when it has none; `attributes`
+ * are the entry's, when read from elsewhere than the entry (its stored encoding).
+ */
+export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key: string, attributes: StoredAttributes = entry.attributes): string[] | undefined {
   switch (key) {
     case 'structuralobjectclass': {
-      const structural = (entry.attributes.objectclass ?? [])
+      const structural = (attributes.objectclass ?? [])
         .map((c) => ctx.schema.objectClass(c))
         .find((c) => c?.kind === 'STRUCTURAL');
       return structural ? [structural.name] : undefined;
@@ -107,12 +111,25 @@ export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key
   }
 }
 
-/** Every value of an attribute of an entry, stored or computed. */
-export function valuesOf(ctx: DirectoryContext, entry: StoredEntry, attr: AttributeInfo): readonly string[] {
-  const stored = entry.attributes[attr.key];
+/** Every value of an attribute of an entry, stored or computed (`attributes` as in {@link operationalValues}). */
+export function valuesOf(ctx: DirectoryContext, entry: StoredEntry, attr: AttributeInfo, attributes: StoredAttributes = entry.attributes): readonly string[] {
+  const stored = attributes[attr.key];
   if (stored) return stored;
-  if ((OPERATIONAL as readonly string[]).includes(attr.key)) return (operationalValues(ctx, entry, attr.key) ?? []).filter((v) => v !== '');
+  if ((OPERATIONAL as readonly string[]).includes(attr.key)) return (operationalValues(ctx, entry, attr.key, attributes) ?? []).filter((v) => v !== '');
   return [];
+}
+
+/**
+ * Every value of an attribute of an entry read by its stored encoding ({@link StoredEntry.encoded}),
+ * as {@link valuesOf} gives them: a search that sends the encoding evaluates its filter with
+ * these and never reads the entry's attributes. Only the attribute asked for is decoded.
+ */
+export function encodedValuesOf(ctx: DirectoryContext, entry: StoredEntry, encoded: Buffer, attr: AttributeInfo): readonly string[] {
+  const codec = ctx.attributeCodec!;
+  if (!attr.operational) return codec.values(encoded, attr.name, attr.binary) ?? [];
+  // Computed from the row, and structuralObjectClass from the object classes.
+  const objectClass = ctx.schema.attribute('objectclass')!;
+  return valuesOf(ctx, entry, attr, { objectclass: codec.values(encoded, objectClass.name, false) ?? [] });
 }
 
 /** Selects attributes of a map of values (stored or special entries) for a client. */

@@ -25,9 +25,13 @@ export const STTL_KEY = 'sttl';
 /** Attributes whose values are too large or opaque to index. */
 const UNINDEXED = new Set(['conferenceblob']);
 
-/** Whether entry_index holds this attribute's values. */
+/**
+ * Whether entry_index holds this attribute's values. Operational attributes are computed
+ * from the entry's row (createTimestamp, structuralObjectClass...), never stored, so the
+ * index has none of their values: a filter on them is evaluated, not looked up.
+ */
 export function isIndexed(attr: AttributeInfo): boolean {
-  return hasEquality(attr.rules) && !attr.binary && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY;
+  return hasEquality(attr.rules) && !attr.binary && !attr.operational && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY;
 }
 
 const RULES_BY_NAME: Readonly<Record<string, MatchingRules>> = {

@@ -2,7 +2,7 @@
  * LDAP message framing (RFC 4511 §4.1.1): the envelope of every request, its controls, and
  * the encoding of every response the server sends.
  */
-import { BerError, BerReader, boolean, integer, octets, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
+import { BerError, BerReader, boolean, integer, octets, readTlv, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
 
 /** Protocol operation tags (RFC 4511 appendix B, APPLICATION class). */
 export const Op = {
@@ -154,6 +154,39 @@ export function attributeList(attributes: readonly EntryAttribute[]): Buffer {
     }
   });
   return out;
+}
+
+/** Whether bytes [start, end) of `buffer` are the (ASCII) `name`: compared in place, no string made. */
+function isName(buffer: Buffer, start: number, end: number, name: string): boolean {
+  if (end - start !== name.length) return false;
+  for (let i = 0; i < name.length; i += 1) if (buffer[start + i] !== name.charCodeAt(i)) return false;
+  return true;
+}
+
+/**
+ * The values of one attribute in a list {@link attributeList} wrote, found by its name as
+ * written there; undefined when the list does not hold it. Filters are evaluated on stored
+ * lists with this: it walks the headers and decodes only the attribute asked for (a
+ * conference's blob is most of its list, and few filters name it). Binary values are
+ * latin1 strings, as {@link EntryAttribute} has them.
+ */
+export function attributeValues(list: Buffer, name: string, binary: boolean): string[] | undefined {
+  const outer = readTlv(list, 0);
+  for (let at = outer.start; at < outer.end; ) {
+    const attribute = readTlv(list, at, outer.end);
+    at = attribute.end;
+    const type = readTlv(list, attribute.start, attribute.end);
+    if (!isName(list, type.start, type.end, name)) continue;
+    const set = readTlv(list, type.end, attribute.end);
+    const values: string[] = [];
+    for (let v = set.start; v < set.end; ) {
+      const value = readTlv(list, v, set.end);
+      values.push(list.toString(binary ? 'latin1' : 'utf8', value.start, value.end));
+      v = value.end;
+    }
+    return values;
+  }
+  return undefined;
 }
 
 /**

@@ -10,7 +10,7 @@ import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
 import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
-import { attributeList } from '../ldap/protocol.js';
+import { attributeList, attributeValues } from '../ldap/protocol.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';
@@ -80,7 +80,7 @@ export function openDirectory(
       entries: new EntryStore(db),
       accounts,
       schemaTime,
-      encodeAttributes: attributeList,
+      attributeCodec: { encode: attributeList, values: attributeValues },
       options: {
         suffix: options.suffix,
         ilsOpen: options.ilsOpen,

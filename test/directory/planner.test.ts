@@ -46,6 +46,16 @@ describe('search planning', () => {
     expect(p).not.toMatch(/SCAN entries\b/);
   });
 
+  it('never looks up operational attributes in the index, which holds none of their values', () => {
+    for (const filter of ['(createTimestamp>=20000101000000Z)', '(structuralObjectClass=rtConference)', '(entryUUID=*)']) {
+      const p = plan(filter, 'one');
+      expect(p, filter).toContain('entries_parent');
+      expect(p, filter).not.toContain('entry_index');
+    }
+    // Beside an indexable term, only that term uses the index.
+    expect(plan('(&(uid=a)(modifyTimestamp>=20000101000000Z))')).toContain('entry_index');
+  });
+
   it('falls back to the scope (parent index) when nothing is indexable', () => {
     const p = plan('(!(uid=a))', 'one');
     expect(p).toContain('entries_parent');

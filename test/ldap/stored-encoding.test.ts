@@ -5,6 +5,9 @@
  * (stored bytes) returns exactly what the same search naming every attribute returns (encoded
  * at search time); a modify rewrites the stored bytes; an entry stored without them (written
  * before the migration) is still served whole; the bytes in the database decode to the entry.
+ * Searches for all user attributes evaluate their filter on the stored bytes: they find what
+ * the same filter finds on the attributes, and an entry with an empty value (which a result
+ * leaves out) is stored without them, so filters still see that value.
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +15,7 @@ import { BerReader } from '../../src/ldap/ber.js';
 import { readAttributes } from '../../src/ldap/requests.js';
 import { explain, ldapadd, ldapmodify, ldapsearch, ldifEntry, ldifModify, LDAP, type LdifEntry } from '../helpers/ldap-tools.js';
 import { startServer, type TestServer } from '../helpers/server.js';
-import { ALICE, ALL_BYTES, bindAs, conferenceDn, conferenceLdif, DYNAMIC, WEEKLY_SYNC, type ConferenceSpec } from './fixtures/directory.js';
+import { ALICE, ALL_BYTES, at, bindAs, conferenceDn, conferenceLdif, DYNAMIC, generalizedTime, WEEKLY_SYNC, type ConferenceSpec } from './fixtures/directory.js';
 
 let server: TestServer;
 const alice = { auth: bindAs(ALICE) };
@@ -20,7 +23,7 @@ const spec = (uid: string): ConferenceSpec => ({ ...WEEKLY_SYNC, uid });
 
 beforeAll(async () => {
   server = await startServer({ accounts: [ALICE] });
-  for (const uid of ['Stored One', 'Stored Two']) {
+  for (const uid of ['Stored One', 'Stored Two', 'Stored Extra']) {
     const r = await ldapadd(server.url, conferenceLdif(spec(uid), { ntSecurityDescriptor: ALL_BYTES, attendees: ['Zoë Ångström', '会议'] }), alice);
     expect(r.code, explain(r)).toBe(LDAP.success);
   }
@@ -36,6 +39,17 @@ async function find(filter: string, attrs: string[] = []): Promise<LdifEntry[]> 
 
 /** An entry as comparable text: every attribute line, names lower-cased, values in base64, sorted. */
 const text = (e: LdifEntry): string[] => e.lines.map((l) => `${l.name.toLowerCase()}: ${l.value.toString('base64')}`).sort();
+
+/** Changes one entry's row in the database, then restarts the server so nothing of it stays in memory. */
+async function changeRow(sql: string, ...params: string[]): Promise<void> {
+  const db = new Database(server.dbPath);
+  try {
+    expect(db.prepare(sql).run(...params).changes).toBe(1);
+  } finally {
+    db.close();
+  }
+  await server.restart();
+}
 
 /** The stored encoding of an entry, decoded: attribute name to values. */
 function storedAttributes(uid: string): Map<string, readonly Buffer[]> | null {
@@ -90,14 +104,7 @@ describe('stored encodings', () => {
 
   it('an entry stored without an encoding (before migration 007) is served whole, encoded at search time', async () => {
     const [before] = await find('(uid=Stored One)');
-    const db = new Database(server.dbPath);
-    try {
-      db.prepare('UPDATE entries SET encoded = NULL WHERE ndn = ?').run('uid=stored one,ou=dynamic,o=intranet');
-    } finally {
-      db.close();
-    }
-    // Restart: nothing of the entry stays in the server's memory.
-    await server.restart();
+    await changeRow('UPDATE entries SET encoded = NULL WHERE ndn = ?', 'uid=stored one,ou=dynamic,o=intranet');
     expect(storedAttributes('Stored One')).toBeNull();
     const [after] = await find('(uid=Stored One)');
     expect(text(after!)).toEqual(text(before!));
@@ -110,5 +117,59 @@ describe('stored encodings', () => {
     const person = ldifEntry(`cn=stored.person@example.net,${DYNAMIC}`, { objectClass: ['rtPerson', 'dynamicObject'], cn: 'stored.person@example.net', sn: 'Person' });
     expect((await ldapadd(server.url, person, alice)).code).toBe(LDAP.success);
     expect((await find('(cn=Stored.Person@Example.NET)')).map((e) => e.dn.toLowerCase())).toEqual([`cn=stored.person@example.net,${DYNAMIC}`.toLowerCase()]);
+  });
+
+  it('evaluates filters on the stored encoding: the entries a search reading the attributes finds', async () => {
+    const window = `(&(objectClass=rtConference)(startTime<=${generalizedTime(at(20, 10, 30))})(stopTime>=${generalizedTime(at(20, 10, 15))}))`;
+    const filters: Array<[filter: string, found: number]> = [
+      ['(uid=stored*)', 3],
+      ['(uid=*o*e)', 1],
+      ['(attendees=*ngstr*)', 2],
+      ['(attendees=ZOË ÅNGSTRÖM)', 2],
+      [window, 3],
+      ['(ntSecurityDescriptor=*)', 3],
+      ['(&(uid=stored*)(!(uid=Stored One)))', 2],
+      ['(|(uid=Stored Two)(cn=no such conference))', 1],
+      ['(&(uid=stored*)(structuralObjectClass=rtConference))', 3],
+      ['(&(uid=stored*)(createTimestamp>=20000101000000Z))', 3],
+      ['(uid:caseExactMatch:=Stored One)', 1],
+      ['(&(uid=stored*)(ou:dn:=dynamic))', 3],
+      ['(&(uid=stored*)(stopTime<=19991231000000Z))', 0],
+    ];
+    for (const [filter, found] of filters) {
+      const all = (await find(filter)).map((e) => e.dn).sort();
+      const named = (await find(filter, ['uid'])).map((e) => e.dn).sort();
+      expect(all, filter).toEqual(named);
+      expect(all.filter((dn) => /^uid=stored /i.test(dn)), filter).toHaveLength(found);
+    }
+  });
+
+  it('a search for all user attributes reads the stored encoding, not the attributes', async () => {
+    // Make the two copies disagree: only the search that reads the encoding still finds it.
+    await changeRow(`UPDATE entries SET attributes = json_set(attributes, '$.attendees', json_array('someone else')) WHERE ndn = ?`, 'uid=stored extra,ou=dynamic,o=intranet');
+    const uids = (entries: LdifEntry[]): string[] => entries.map((e) => e.get('uid')![0]!);
+    expect(uids(await find('(&(uid=stored extra)(attendees=*ngstr*))'))).toEqual(['Stored Extra']);
+    expect(uids(await find('(&(uid=stored extra)(attendees=*ngstr*))', ['uid']))).toEqual([]);
+    expect(uids(await find('(&(uid=stored extra)(attendees=*one else))', ['uid']))).toEqual(['Stored Extra']);
+  });
+
+  it('an entry with an empty value is stored without an encoding, and filters see the value', async () => {
+    const dn = `cn=empty.guid@example.net,${DYNAMIC}`;
+    const ldif = `dn: ${dn}\nobjectClass: rtPerson\nobjectClass: dynamicObject\ncn: empty.guid@example.net\nsn: Person\nguid:\nmimeType: text/iuls\n\n`;
+    const r = await ldapadd(server.url, ldif, alice);
+    expect(r.code, explain(r)).toBe(LDAP.success);
+    const db = new Database(server.dbPath, { readonly: true });
+    try {
+      expect(db.prepare('SELECT encoded FROM entries WHERE ndn = ?').get(dn.toLowerCase())).toEqual({ encoded: null });
+    } finally {
+      db.close();
+    }
+    for (const filter of ['(&(cn=empty.guid@example.net)(guid=*))', '(&(cn=empty.guid@example.net)(guid=))', '(&(cn=empty.guid*)(guid=*))']) {
+      const [entry] = await find(filter);
+      expect(entry?.dn.toLowerCase(), filter).toBe(dn.toLowerCase());
+      // A result leaves empty values out, as before.
+      expect(entry!.lowerNames(), filter).not.toContain('guid');
+      expect(entry!.get('mimeType'), filter).toEqual(['text/iuls']);
+    }
   });
 });

@@ -9,7 +9,7 @@ import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../sttl.js';
 import { grantTtl } from './modify.js';
 import { matchedDn } from '../entries.js';
-import { ALL_USER_ATTRIBUTES, parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
+import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../evaluate.js';
 import type { Filter } from '../filter.js';
@@ -43,9 +43,14 @@ function mapTarget(ctx: DirectoryContext, attributes: Record<string, string[]>):
   return { values: (attr) => attributes[attr.key] ?? [], dnValues: () => [] };
 }
 
+/**
+ * A stored entry to evaluate a filter on: its attributes, or when the scan read its stored
+ * encoding instead, the values read from that.
+ */
 function storedTarget(ctx: DirectoryContext, entry: StoredEntry, name: () => Name): EvaluationTarget {
+  const encoded = entry.encoded;
   return {
-    values: (attr) => valuesOf(ctx, entry, attr),
+    values: encoded === null ? (attr) => valuesOf(ctx, entry, attr) : (attr) => encodedValuesOf(ctx, entry, encoded, attr),
     dnValues: () => name().dn.flat(),
   };
 }
@@ -83,10 +88,12 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     return;
   }
 
-  // A lookup the index answers exactly, for the attributes stored encoded, reads the encoding
-  // and never the attributes; anything else reads the attributes to evaluate the filter on.
+  // A search for all user attributes (the default, and what ILS clients ask for) reads the
+  // stored encoding, evaluates the filter on it and sends it: no entry's attributes are
+  // parsed or kept. A lookup the index answers exactly skips the evaluation too. Other
+  // selections read the attributes, to select from.
   const exact = ctx.evaluator.exact(request.filter);
-  const read = exact && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
+  const read = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   // The store checks the base in the same query (it is not read); a scan that finds nothing
   // tells whether the base was missing, which is then reported before any result.
   const scan = ctx.entries.scan({
@@ -107,8 +114,9 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
       const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
       if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
     }
-    // Read without its attributes, stored without an encoding (before migration 007), and
-    // deleted before its attributes were fetched: it has none, not even an object class.
+    // Read without its attributes, stored without an encoding (before migration 007, or with
+    // an empty value), and deleted before its attributes were fetched: it has none, not even
+    // an object class.
     if (read === 'encoded' && entry.encoded === null && Object.keys(entry.attributes).length === 0) continue;
     if (refreshTtl !== undefined && entry.expiresAt !== null && mayChange(identity, entry)) {
       entry.expiresAt = ctx.now() + refreshTtl * 1000;
