@@ -6,6 +6,7 @@
  * and updates bench/RESULTS.md. Everything runs on 127.0.0.1 in a temporary directory that
  * is removed at the end, on errors and on Ctrl-C.
  */
+import { existsSync, statSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,8 @@ async function main(options: BenchOptions): Promise<void> {
   const synced = await run('sync', [], undefined, 600_000);
   report.syncSeconds = synced.code === 0 ? (performance.now() - syncStarted) / 1000 : undefined;
   log(`load: sync ${synced.code === 0 ? `${report.syncSeconds!.toFixed(1)} s` : `failed: ${synced.stderr.trim()}`}`);
+  report.databaseMiB = [dbPath, `${dbPath}-wal`].reduce((sum, f) => sum + (existsSync(f) ? statSync(f).size : 0), 0) / 2 ** 20;
+  log(`load: database ${report.databaseMiB.toFixed(0)} MiB`);
 
   // Startup on the loaded database: three restarts.
   for (let i = 0; i < 3; i += 1) {

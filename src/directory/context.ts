@@ -20,6 +20,8 @@ export interface AttributeCodec {
   encode(attributes: readonly ViewAttribute[]): Buffer;
   /** The values of the attribute named `name` (as `encode` was given it); binary ones as latin1. */
   values(encoded: Buffer, name: string, binary: boolean): string[] | undefined;
+  /** Every attribute, as `encode` was given them; `binary` tells by name which values are bytes. */
+  read(encoded: Buffer, binary: (name: string) => boolean): ViewAttribute[];
 }
 
 /** Who is asking: the bound account (or nobody) and from where. */

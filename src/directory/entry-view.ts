@@ -5,8 +5,8 @@
 import { toGeneralizedTime } from '../sdp/time.js';
 import type { StoredAttributes } from '../store/attribute-cache.js';
 import type { StoredEntry } from '../store/entries.js';
-import type { DirectoryContext } from './context.js';
-import type { AttributeInfo } from './schema-access.js';
+import type { AttributeCodec, DirectoryContext } from './context.js';
+import type { AttributeInfo, SchemaAccess } from './schema-access.js';
 import { remainingTtl } from './ttl.js';
 
 /** One attribute of a returned entry. Binary values are latin1 strings (one char per byte). */
@@ -130,6 +130,16 @@ export function encodedValuesOf(ctx: DirectoryContext, entry: StoredEntry, encod
   // Computed from the row, and structuralObjectClass from the object classes.
   const objectClass = ctx.schema.attribute('objectclass')!;
   return valuesOf(ctx, entry, attr, { objectclass: codec.values(encoded, objectClass.name, false) ?? [] });
+}
+
+/**
+ * An entry's user attributes read back from its stored encoding, keyed like stored attributes:
+ * how the store reads an entry kept without its JSON (the store's decoder).
+ */
+export function attributesOfEncoding(schema: SchemaAccess, codec: AttributeCodec, encoded: Buffer): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const a of codec.read(encoded, (name) => schema.attribute(name)?.binary ?? false)) out[schema.attribute(a.name)?.key ?? a.name.toLowerCase()] = a.values;
+  return out;
 }
 
 /** Selects attributes of a map of values (stored or special entries) for a client. */

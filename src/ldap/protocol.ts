@@ -164,29 +164,59 @@ function isName(buffer: Buffer, start: number, end: number, name: string): boole
 }
 
 /**
- * The values of one attribute in a list {@link attributeList} wrote, found by its name as
- * written there; undefined when the list does not hold it. Filters are evaluated on stored
- * lists with this: it walks the headers and decodes only the attribute asked for (a
- * conference's blob is most of its list, and few filters name it). Binary values are
- * latin1 strings, as {@link EntryAttribute} has them.
+ * Walks a list {@link attributeList} wrote: `visit` gets each attribute's name (its bounds)
+ * and its SET of values, and returns true to stop. Only headers are read.
  */
-export function attributeValues(list: Buffer, name: string, binary: boolean): string[] | undefined {
+function walkAttributeList(list: Buffer, visit: (nameStart: number, nameEnd: number, set: Tlv) => boolean): void {
   const outer = readTlv(list, 0);
   for (let at = outer.start; at < outer.end; ) {
     const attribute = readTlv(list, at, outer.end);
     at = attribute.end;
     const type = readTlv(list, attribute.start, attribute.end);
-    if (!isName(list, type.start, type.end, name)) continue;
-    const set = readTlv(list, type.end, attribute.end);
-    const values: string[] = [];
-    for (let v = set.start; v < set.end; ) {
-      const value = readTlv(list, v, set.end);
-      values.push(list.toString(binary ? 'latin1' : 'utf8', value.start, value.end));
-      v = value.end;
-    }
-    return values;
+    if (visit(type.start, type.end, readTlv(list, type.end, attribute.end))) return;
   }
-  return undefined;
+}
+
+/** The values of a SET OF AttributeValue; binary ones as latin1 strings, as {@link EntryAttribute} has them. */
+function setValues(list: Buffer, set: Tlv, binary: boolean): string[] {
+  const values: string[] = [];
+  for (let v = set.start; v < set.end; ) {
+    const value = readTlv(list, v, set.end);
+    values.push(list.toString(binary ? 'latin1' : 'utf8', value.start, value.end));
+    v = value.end;
+  }
+  return values;
+}
+
+/**
+ * The values of one attribute in a list {@link attributeList} wrote, found by its name as
+ * written there; undefined when the list does not hold it. Filters are evaluated on stored
+ * lists with this: it decodes only the attribute asked for (a conference's blob is most of
+ * its list, and few filters name it).
+ */
+export function attributeValues(list: Buffer, name: string, binary: boolean): string[] | undefined {
+  let values: string[] | undefined;
+  walkAttributeList(list, (nameStart, nameEnd, set) => {
+    if (!isName(list, nameStart, nameEnd, name)) return false;
+    values = setValues(list, set, binary);
+    return true;
+  });
+  return values;
+}
+
+/**
+ * Every attribute of a list {@link attributeList} wrote, with its values; `binary` tells by
+ * name which values are bytes. The directory stores entries' attributes as such lists.
+ */
+export function readAttributeList(list: Buffer, binary: (name: string) => boolean): Array<EntryAttribute & { values: string[] }> {
+  const attributes: Array<EntryAttribute & { values: string[] }> = [];
+  walkAttributeList(list, (nameStart, nameEnd, set) => {
+    const name = list.toString('utf8', nameStart, nameEnd);
+    const isBinary = binary(name);
+    attributes.push({ name, values: setValues(list, set, isBinary), binary: isBinary });
+    return false;
+  });
+  return attributes;
 }
 
 /**

@@ -3,14 +3,15 @@
  * together.
  */
 import { statSync } from 'node:fs';
-import type { DirectoryOptions } from '../directory/context.js';
+import type { AttributeCodec, DirectoryOptions } from '../directory/context.js';
 import { Directory } from '../directory/directory.js';
 import { schemaAccess } from '../directory/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
 import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
-import { attributeList, attributeValues } from '../ldap/protocol.js';
+import { attributeList, attributeValues, readAttributeList } from '../ldap/protocol.js';
+import { attributesOfEncoding } from '../directory/entry-view.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';
@@ -67,7 +68,7 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'version'> = {
 /** Opens the database and builds the directory over it (also used by `rendezvous account`). */
 export function openDirectory(
   options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly' | 'scopes' | 'refuseClashes'>,
-): { db: SqliteDatabase; directory: Directory; accounts: AccountStore; allocator: Allocator } {
+): { db: SqliteDatabase; directory: Directory; entries: EntryStore; accounts: AccountStore; allocator: Allocator } {
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
@@ -75,12 +76,16 @@ export function openDirectory(
   try {
     const accounts = new AccountStore(db);
     const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
+    const access = schemaAccess(schema);
+    const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
+    // Entries are stored with their attributes encoded, and only so (no JSON copy).
+    const entries = new EntryStore(db, (encoded) => attributesOfEncoding(access, codec, encoded));
     const directory = new Directory({
-      schema: schemaAccess(schema),
-      entries: new EntryStore(db),
+      schema: access,
+      entries,
       accounts,
       schemaTime,
-      attributeCodec: { encode: attributeList, values: attributeValues },
+      attributeCodec: codec,
       options: {
         suffix: options.suffix,
         ilsOpen: options.ilsOpen,
@@ -93,7 +98,7 @@ export function openDirectory(
     });
     // Every write then fails with SQLITE_READONLY, which clients hear as unwillingToPerform.
     if (options.readOnly) db.pragma('query_only = ON');
-    return { db, directory, accounts, allocator };
+    return { db, directory, entries, accounts, allocator };
   } catch (error) {
     db.close();
     throw error;

@@ -1,7 +1,7 @@
 /**
- * Parsed attribute maps of stored entries, reused while the stored text is unchanged.
- * Decoding an entry's JSON was a fixed cost of every search result; popular entries are
- * read again and again. The maps are frozen, so a caller cannot change what the next
+ * Parsed attribute maps of stored entries, reused while what is stored is unchanged.
+ * Decoding an entry's JSON (or its stored encoding) was a fixed cost of every search result;
+ * popular entries are read again and again. The maps are frozen, so a caller cannot change what the next
  * reader gets, and their identity is stable, so layers above can memoise work on them
  * (normalised values, views, encodings) in WeakMaps.
  */
@@ -9,40 +9,58 @@
 /** A stored entry's attributes: canonical names to values, immutable. */
 export type StoredAttributes = Readonly<Record<string, readonly string[]>>;
 
-/** Bound on the JSON text held (characters); the parsed maps take a small multiple of it. */
-const DEFAULT_MAX_CHARS = 8 * 1024 * 1024;
+/**
+ * What an entry's attributes are stored as: JSON text, or the protocol's encoding of them
+ * (bytes the store cannot read itself; see {@link AttributeDecoder}).
+ */
+export type StoredForm = string | Buffer;
+
+/** Reads attributes from their stored encoding (given to the store by the layers that know it). */
+export type AttributeDecoder = (encoded: Buffer) => Record<string, string[]>;
+
+/** Bound on the stored forms held (characters of JSON, bytes of encodings); the parsed maps take a small multiple of it. */
+const DEFAULT_MAX_SIZE = 8 * 1024 * 1024;
 
 function freeze(attributes: Record<string, string[]>): StoredAttributes {
   for (const values of Object.values(attributes)) Object.freeze(values);
   return Object.freeze(attributes);
 }
 
+const same = (a: StoredForm, b: StoredForm): boolean => (typeof a === 'string' ? a === b : typeof b !== 'string' && a.equals(b));
+
 /** Least-recently-used cache of parsed attributes by entry id. */
 export class AttributeCache {
-  readonly #byId = new Map<number, { text: string; attributes: StoredAttributes }>();
-  readonly #maxChars: number;
-  #chars = 0;
+  readonly #byId = new Map<number, { stored: StoredForm; attributes: StoredAttributes }>();
+  readonly #maxSize: number;
+  readonly #decode: AttributeDecoder | undefined;
+  #size = 0;
 
-  constructor(maxChars = DEFAULT_MAX_CHARS) {
-    this.#maxChars = maxChars;
+  constructor(maxSize = DEFAULT_MAX_SIZE, decode?: AttributeDecoder) {
+    this.#maxSize = maxSize;
+    this.#decode = decode;
   }
 
-  /** The attributes stored as `text` for entry `id`: the cached map when the text is the same. */
-  get(id: number, text: string): StoredAttributes {
+  /** The attributes stored as `stored` for entry `id`: the cached map when the stored form is the same. */
+  get(id: number, stored: StoredForm): StoredAttributes {
     const hit = this.#byId.get(id);
     if (hit) {
       this.#byId.delete(id);
-      this.#chars -= hit.text.length;
-      // The text is compared, not a timestamp: two writes within one millisecond must not
-      // leave the first one's attributes in the cache.
-      if (hit.text === text) {
+      this.#size -= hit.stored.length;
+      // The stored form is compared, not a timestamp: two writes within one millisecond must
+      // not leave the first one's attributes in the cache.
+      if (same(hit.stored, stored)) {
         this.#remember(id, hit);
         return hit.attributes;
       }
     }
-    const attributes = freeze(JSON.parse(text) as Record<string, string[]>);
-    this.#remember(id, { text, attributes });
+    const attributes = freeze(typeof stored === 'string' ? (JSON.parse(stored) as Record<string, string[]>) : this.#decoded(stored));
+    this.#remember(id, { stored, attributes });
     return attributes;
+  }
+
+  #decoded(encoded: Buffer): Record<string, string[]> {
+    if (!this.#decode) throw new Error('attributes stored encoded, and no decoder for them');
+    return this.#decode(encoded);
   }
 
   /** Forgets an entry (deleted). */
@@ -50,16 +68,16 @@ export class AttributeCache {
     const hit = this.#byId.get(id);
     if (!hit) return;
     this.#byId.delete(id);
-    this.#chars -= hit.text.length;
+    this.#size -= hit.stored.length;
   }
 
-  #remember(id: number, item: { text: string; attributes: StoredAttributes }): void {
+  #remember(id: number, item: { stored: StoredForm; attributes: StoredAttributes }): void {
     this.#byId.set(id, item);
-    this.#chars += item.text.length;
-    while (this.#chars > this.#maxChars && this.#byId.size > 0) {
+    this.#size += item.stored.length;
+    while (this.#size > this.#maxSize && this.#byId.size > 0) {
       const [oldest, old] = this.#byId.entries().next().value!;
       this.#byId.delete(oldest);
-      this.#chars -= old.text.length;
+      this.#size -= old.stored.length;
     }
   }
 }

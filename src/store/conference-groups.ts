@@ -2,6 +2,7 @@
  * The multicast groups of stored conferences (schema/005-conference-groups.sql), so that clash
  * detection looks conferences up by group instead of reading every one that overlaps in time.
  */
+import type { StoredForm } from './attribute-cache.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import type { Span } from './entries.js';
 
@@ -40,7 +41,6 @@ export class ConferenceGroups {
   readonly #classes;
   readonly #overlapping;
   readonly #pending;
-  readonly #conferences;
   readonly #done;
 
   constructor(db: SqliteDatabase) {
@@ -70,10 +70,6 @@ export class ConferenceGroups {
       .pluck();
     this.#pending = db.prepare("SELECT 1 FROM pending_backfills WHERE name = 'conference_groups'");
     this.#done = db.prepare("DELETE FROM pending_backfills WHERE name = 'conference_groups'");
-    this.#conferences = db.prepare<[number, number], { id: number; attributes: string }>(
-      `SELECT e.id, e.attributes FROM entry_index AS i JOIN entries AS e ON e.id = i.entry_id
-       WHERE i.attr = 'objectclass' AND i.value = 'rtconference' AND i.entry_id > ? ORDER BY i.entry_id LIMIT ?`,
-    );
   }
 
   /** Replaces the groups of entry `id` (none: removes them). */
@@ -101,15 +97,20 @@ export class ConferenceGroups {
 
   /**
    * Fills the table for a database written before it existed (migration 005 leaves a row in
-   * pending_backfills); a no-op once done. `groupsOf` parses an entry's attributes.
+   * pending_backfills); a no-op once done. `groupsOf` gets each conference's id and stored
+   * attributes, read by the SQL expression `storedSql` (the entry store's).
    */
-  backfill(groupsOf: (attributes: Record<string, string[]>) => readonly GroupRange[]): void {
+  backfill(groupsOf: (id: number, stored: StoredForm) => readonly GroupRange[], storedSql: string): void {
     if (!this.#pending.get()) return;
+    const conferences = this.#db.prepare<[number, number], { id: number; stored: StoredForm }>(
+      `SELECT id, ${storedSql} AS stored FROM entries
+       WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference') AND id > ? ORDER BY id LIMIT ?`,
+    );
     writeTransaction(this.#db, () => {
       if (!this.#pending.get()) return; // another process did it meanwhile
       for (let after = 0; ; ) {
-        const rows = this.#conferences.all(after, BACKFILL_BATCH);
-        for (const row of rows) this.put(row.id, groupsOf(JSON.parse(row.attributes) as Record<string, string[]>));
+        const rows = conferences.all(after, BACKFILL_BATCH);
+        for (const row of rows) this.put(row.id, groupsOf(row.id, row.stored));
         if (rows.length < BACKFILL_BATCH) break;
         after = rows.at(-1)!.id;
       }

@@ -4,7 +4,7 @@
 import type Database from 'better-sqlite3';
 import { ConferenceGroups, type GroupRange } from './conference-groups.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
-import { AttributeCache, type StoredAttributes } from './attribute-cache.js';
+import { AttributeCache, type AttributeDecoder, type StoredAttributes, type StoredForm } from './attribute-cache.js';
 import { compileIndexQuery, type IndexQuery } from './index-query.js';
 
 /** An entry as stored. Attribute names are canonical; values are as the client sent them. */
@@ -26,8 +26,9 @@ export interface StoredEntry {
   endsAt: number | null;
   /**
    * The user attributes as a search result carries them, encoded by the protocol layer
-   * when the entry was written (opaque here). Only a scan of the encoding reads it (see
-   * {@link ScanRequest.read}); null otherwise, and when none is stored.
+   * when the entry was written (opaque here, read back by the store's decoder). A scan of
+   * the encoding reads it (see {@link ScanRequest.read}), and so does every read of an entry
+   * stored without its JSON; null otherwise, and when none is stored.
    */
   encoded: Buffer | null;
 }
@@ -71,8 +72,8 @@ export interface ScanRequest {
    */
   liveBase?: string | undefined;
   /**
-   * Which of the two large columns to read: the attributes (JSON, for a filter to evaluate),
-   * the default, or the stored encoding (a search the index answers, sending the bytes).
+   * Which of the two large columns to read: the attributes (the default; from the encoding
+   * where that is their only copy), or the stored encoding (a search that sends the bytes).
    * Converting a column of 1.5 KB costs 2 to 3 µs a row, the bulk of reading one; the other
    * comes from a query by id if asked for (attributes) or is null (encoded).
    */
@@ -89,19 +90,31 @@ const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', '
 const columnLists = new Map<string, string>();
 
 /**
- * The column list of {@link COLUMNS} reading one of the two large columns (the other is read
- * as NULL), qualified by a table alias when given. Kept once built: every search asks for one.
+ * The column list of {@link COLUMNS} reading one of the two large columns, qualified by a
+ * table alias when given: the encoding reads the attributes as NULL; the attributes read the
+ * encoding only where it is what holds them (the JSON is '': {@link storedAttributesSql}).
+ * Kept once built: every search asks for one.
  */
 const columns = (only: ScanColumn, alias?: string): string => {
   const key = `${alias ?? ''}/${only}`;
   let list = columnLists.get(key);
   if (list === undefined) {
-    const skipped = only === 'attributes' ? 'encoded' : 'attributes';
-    list = COLUMNS.map((c) => (c === skipped ? `NULL AS ${c}` : alias ? `${alias}.${c}` : c)).join(', ');
+    const column = (c: string): string => (alias ? `${alias}.${c}` : c);
+    list = COLUMNS.map((c) => {
+      if (only === 'encoded' && c === 'attributes') return 'NULL AS attributes';
+      if (only === 'attributes' && c === 'encoded') return `CASE ${column('attributes')} WHEN '' THEN ${column('encoded')} END AS encoded`;
+      return column(c);
+    }).join(', ');
     columnLists.set(key, list);
   }
   return list;
 };
+
+/**
+ * An entry's attributes as stored: the JSON, or the encoding when the JSON is '' (written so
+ * by a store with a decoder, to keep each entry's attributes once; see {@link EntryStore}).
+ */
+const storedAttributesSql = "CASE attributes WHEN '' THEN encoded ELSE attributes END";
 
 /**
  * A row as an array (better-sqlite3's raw mode): building an object with thirteen keys for
@@ -126,13 +139,13 @@ type Row = [
 
 /**
  * An entry from its row. A row read without its attributes (a scan of the stored encoding:
- * a search the index answers never needs them) fetches them by id when they are first read;
+ * a search that sends it never needs them) fetches them by id when they are first read;
  * an entry deleted meanwhile has none. An own enumerable accessor, so spreading the entry
  * copies the attributes.
  */
-function fromRow(r: Row, cache: AttributeCache, byId?: (id: number) => string | undefined): StoredEntry {
+function fromRow(r: Row, cache: AttributeCache, byId?: (id: number) => StoredForm | undefined): StoredEntry {
   const text = r[5];
-  if (text !== null) return entryOf(r, cache.get(r[0], text));
+  if (text !== null) return entryOf(r, cache.get(r[0], text === '' ? r[13]! : text));
   let attributes: StoredAttributes | undefined;
   const entry = entryOf(r, NO_ATTRIBUTES);
   Object.defineProperty(entry, 'attributes', {
@@ -208,13 +221,23 @@ export class EntryStore {
   readonly #descendants;
   readonly #attributesById;
   readonly #isLive;
-  readonly #cache = new AttributeCache();
+  readonly #cache: AttributeCache;
+  /** Whether entries with an encoding are stored without their JSON (the store can read the encoding). */
+  readonly #encodingOnly: boolean;
   readonly #groups: ConferenceGroups;
   /** Scan statements by SQL text: a search shape is prepared once, not per query. */
   readonly #scans = new Map<string, Database.Statement<Array<string | number>>>();
 
-  constructor(db: SqliteDatabase) {
+  /**
+   * `decode` reads attributes back from an entry's encoding: given it, an entry written with
+   * an encoding is stored without its JSON, so each entry holds its attributes once (the two
+   * copies doubled the rows: 3.7 GB at 1,000,000 conferences, most of it read from disk).
+   * Without it, the JSON is always stored. Either store reads both kinds of row.
+   */
+  constructor(db: SqliteDatabase, decode?: AttributeDecoder) {
     this.#db = db;
+    this.#cache = new AttributeCache(undefined, decode);
+    this.#encodingOnly = decode !== undefined;
     this.#get = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE ndn = ?`).raw(true);
     this.#insert = db.prepare(
       `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded)
@@ -232,7 +255,7 @@ export class EntryStore {
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
     this.#nextDeadline = db.prepare<[], { at: number | null }>(NEXT_DEADLINE_SQL);
     this.#due = db.prepare<[number, number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE expires_at <= ? UNION SELECT ${columns('attributes')} FROM entries WHERE ends_at <= ?`).raw(true);
-    this.#attributesById = db.prepare<[number], string>('SELECT attributes FROM entries WHERE id = ?').pluck(true);
+    this.#attributesById = db.prepare<[number], StoredForm>(`SELECT ${storedAttributesSql} FROM entries WHERE id = ?`).pluck(true);
     this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
     this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE path > ? AND path < ?`).raw(true);
     this.#groups = new ConferenceGroups(db);
@@ -266,16 +289,21 @@ export class EntryStore {
 
   /** Inserts an entry with its index rows (and a conference's time span and multicast groups); returns its id. */
   insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): number {
-    const id = Number(this.#insert.run({ ...entry, attributes: JSON.stringify(entry.attributes), encoded: entry.encoded }).lastInsertRowid);
+    const id = Number(this.#insert.run({ ...entry, attributes: this.#json(entry), encoded: entry.encoded }).lastInsertRowid);
     for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
     if (span) this.#putSpan.run(id, span[0], span[1]);
     if (groups.length > 0) this.#groups.put(id, groups);
     return id;
   }
 
+  /** The JSON column of an entry: '' when its encoding holds the attributes (see the constructor). */
+  #json(entry: Pick<StoredEntry, 'attributes' | 'encoded'>): string {
+    return this.#encodingOnly && entry.encoded !== null ? '' : JSON.stringify(entry.attributes);
+  }
+
   /** Replaces an entry's attributes, index rows, time span and multicast groups. */
   update(entry: StoredEntry, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): void {
-    this.#update.run({ id: entry.id, attributes: JSON.stringify(entry.attributes), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded });
+    this.#update.run({ id: entry.id, attributes: this.#json(entry), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded });
     this.#deleteIndex.run(entry.id);
     for (const row of index) this.#insertIndex.run(entry.id, row.attr, row.value);
     if (span) this.#putSpan.run(entry.id, span[0], span[1]);
@@ -287,21 +315,24 @@ export class EntryStore {
    * Fills the span table for entries stored before it existed (a database from before
    * migration 004); a no-op once any span is there or when no entry has a start time.
    */
-  backfillSpans(spanOf: (attributes: Record<string, string[]>) => Span | undefined): void {
+  backfillSpans(spanOf: (attributes: StoredAttributes) => Span | undefined): void {
     if (this.#db.prepare('SELECT 1 FROM conference_spans LIMIT 1').get()) return;
     if (!this.#db.prepare("SELECT 1 FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference' LIMIT 1").get()) return;
     this.transaction(() => {
-      for (const row of this.#db.prepare<[], { id: number; attributes: string }>("SELECT id, attributes FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference')").all()) {
-        const span = spanOf(JSON.parse(row.attributes) as Record<string, string[]>);
+      for (const row of this.#db.prepare<[], { id: number; stored: StoredForm }>(`SELECT id, ${storedAttributesSql} AS stored FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference')`).all()) {
+        const span = spanOf(this.#read(row.id, row.stored));
         if (span) this.#putSpan.run(row.id, span[0], span[1]);
       }
     });
   }
 
   /** Fills the multicast groups table for a database from before migration 005; a no-op once done. */
-  backfillGroups(groupsOf: (attributes: Record<string, string[]>) => readonly GroupRange[]): void {
-    this.#groups.backfill(groupsOf);
+  backfillGroups(groupsOf: (attributes: StoredAttributes) => readonly GroupRange[]): void {
+    this.#groups.backfill((id, stored) => groupsOf(this.#read(id, stored)), storedAttributesSql);
   }
+
+  /** The attributes of an entry from what its row stores (JSON or encoding), parsed once while unchanged. */
+  readonly #read = (id: number, stored: StoredForm): StoredAttributes => this.#cache.get(id, stored);
 
   /**
    * Live entries, in id order, holding an address of one of `groups` with a time span
@@ -384,8 +415,8 @@ export class EntryStore {
     }
   }
 
-  /** The attributes text of an entry by id, for a row read without it. */
-  readonly #fetchAttributes = (id: number): string | undefined => this.#attributesById.get(id);
+  /** The stored attributes of an entry by id, for a row read without them. */
+  readonly #fetchAttributes = (id: number): StoredForm | undefined => this.#attributesById.get(id);
 
   /** The prepared statement of a scan's SQL, reading rows. */
   #rows(sql: string): Database.Statement<Array<string | number>, Row> {

@@ -114,8 +114,9 @@ describe('clash detection by multicast group', () => {
 describe('group overlap', () => {
   let db: SqliteDatabase;
   let directory: Directory;
+  let entries: EntryStore;
   beforeEach(() => {
-    ({ db, directory } = openDirectory({ db: ':memory:', suffix: 'o=Intranet', ilsOpen: false, version: 'test' }));
+    ({ db, directory, entries } = openDirectory({ db: ':memory:', suffix: 'o=Intranet', ilsOpen: false, version: 'test' }));
   });
   afterEach(() => db.close());
 
@@ -153,7 +154,7 @@ describe('group overlap', () => {
     directory.delete(admin, dnOf('deleted'));
     expect(rows(deleted.id)).toBe(0);
     // Its TTL lapses long before its end: the expiry sweep deletes it.
-    const gone = new EntryStore(db).deleteDue(Date.now() + 86_400_000).map((e) => e.dn);
+    const gone = entries.deleteDue(Date.now() + 86_400_000).map((e) => e.dn);
     expect(gone).toContain(dnOf('expiring'));
     expect(rows(expiring.id)).toBe(0);
     expect(db.prepare('SELECT count(*) AS n FROM conference_groups').get()).toEqual({ n: 0 });
@@ -173,6 +174,9 @@ describe('a database from before the group table', () => {
     addConference(first.directory, 'unicast', ['IP4 192.0.2.1'], [1, 2]);
     const written = first.db.prepare('SELECT * FROM conference_groups ORDER BY entry_id, lo').all();
     expect(written).toHaveLength(3);
+    // An older server stored every entry's attributes as JSON.
+    const setJson = first.db.prepare('UPDATE entries SET attributes = ? WHERE ndn = ?');
+    for (const ndn of first.db.prepare('SELECT ndn FROM entries').pluck().all() as string[]) setJson.run(JSON.stringify(first.entries.get(ndn)!.attributes), ndn);
     first.db.close();
 
     // Undo migration 005 and those after it (they run again), as a database written by an

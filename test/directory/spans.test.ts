@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDirectory } from '../../src/server/rendezvous.js';
-import { EntryStore } from '../../src/store/entries.js';
 import { sdp } from '../sdp/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rendezvous-spans-'));
@@ -46,7 +45,7 @@ describe('conference spans', () => {
     const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };
     const now = Math.floor(Date.now() / 1000);
     const ntp = (unix: number): number => unix + 2_208_988_800;
-    const { directory, db: handle } = openDirectory({ db, suffix: 'o=Intranet', ilsOpen: false, version: 't' });
+    const { directory, db: handle, entries: store } = openDirectory({ db, suffix: 'o=Intranet', ilsOpen: false, version: 't' });
     const add = (uid: string, t: string): void => {
       directory.add(admin, `uid=${uid},ou=dynamic,o=Intranet`, [
         { type: 'objectClass', values: [Buffer.from('rtConference')] },
@@ -56,7 +55,6 @@ describe('conference spans', () => {
     add('bounded', `t=${ntp(now + 3600)} ${ntp(now + 7200)}`);
     add('permanent', 't=0 0');
     add('unbounded-x', `t=${ntp(now + 3600)} 0`);
-    const store = new EntryStore(handle);
     const candidates = [...store.scan({ scope: 'sub', baseNdn: '', basePath: '', index: { op: 'span', from: now + 3000, to: now + 4000 }, now: Date.now() })].map((e) => e.attributes.uid?.[0]);
     handle.close();
     expect(candidates).toEqual(['bounded']);

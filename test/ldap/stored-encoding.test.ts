@@ -1,13 +1,13 @@
 /**
- * Entries are stored with their user attributes already encoded as a search result carries
- * them (schema/007), and a lookup by one indexed equality term is answered by the index alone
- * (no filter evaluation). Through the wire with ldapsearch: a search for all user attributes
- * (stored bytes) returns exactly what the same search naming every attribute returns (encoded
- * at search time); a modify rewrites the stored bytes; an entry stored without them (written
- * before the migration) is still served whole; the bytes in the database decode to the entry.
- * Searches for all user attributes evaluate their filter on the stored bytes: they find what
- * the same filter finds on the attributes, and an entry with an empty value (which a result
- * leaves out) is stored without them, so filters still see that value.
+ * Entries are stored with their user attributes encoded as a search result carries them
+ * (schema/007), and only so (no JSON beside), and a lookup by one indexed equality term is
+ * answered by the index alone (no filter evaluation). Through the wire with ldapsearch: a
+ * search for all user attributes (stored bytes) returns exactly what the same search naming
+ * every attribute returns (encoded at search time); a modify rewrites the stored bytes; an
+ * entry stored without them (written before the migration) is still served whole; the bytes
+ * in the database decode to the entry. Searches for all user attributes evaluate their filter
+ * on the stored bytes: they find what the same filter finds on the attributes, and an entry
+ * with an empty value (which a result leaves out) is stored as JSON, so filters see that value.
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -41,7 +41,7 @@ async function find(filter: string, attrs: string[] = []): Promise<LdifEntry[]> 
 const text = (e: LdifEntry): string[] => e.lines.map((l) => `${l.name.toLowerCase()}: ${l.value.toString('base64')}`).sort();
 
 /** Changes one entry's row in the database, then restarts the server so nothing of it stays in memory. */
-async function changeRow(sql: string, ...params: string[]): Promise<void> {
+async function changeRow(sql: string, ...params: Array<string | null>): Promise<void> {
   const db = new Database(server.dbPath);
   try {
     expect(db.prepare(sql).run(...params).changes).toBe(1);
@@ -49,6 +49,20 @@ async function changeRow(sql: string, ...params: string[]): Promise<void> {
     db.close();
   }
   await server.restart();
+}
+
+/** The JSON an entry was stored as before its encoding was its only copy (binary values as latin1). */
+const jsonOf = (stored: Map<string, readonly Buffer[]>): string =>
+  JSON.stringify(Object.fromEntries([...stored].map(([key, values]) => [key, values.map((v) => v.toString(key === 'ntsecuritydescriptor' ? 'latin1' : 'utf8'))])));
+
+/** The JSON column of an entry: '' when its encoding is its only copy. */
+function storedJson(uid: string): string | undefined {
+  const db = new Database(server.dbPath, { readonly: true });
+  try {
+    return (db.prepare('SELECT attributes FROM entries WHERE ndn = ?').get(`uid=${uid.toLowerCase()},ou=dynamic,o=intranet`) as { attributes: string } | undefined)?.attributes;
+  } finally {
+    db.close();
+  }
 }
 
 /** The stored encoding of an entry, decoded: attribute name to values. */
@@ -78,9 +92,10 @@ describe('stored encodings', () => {
     }
   });
 
-  it('stores the user attributes of each entry, encoded, with the entry', async () => {
+  it('stores the user attributes of each entry, encoded, with the entry, and only so', async () => {
     const stored = storedAttributes('Stored One');
     expect(stored).not.toBeNull();
+    expect(storedJson('Stored One')).toBe('');
     const [entry] = await find('(uid=Stored One)');
     expect([...stored!.keys()].sort()).toEqual(entry!.lowerNames());
     expect(stored!.get('ntsecuritydescriptor')).toEqual([ALL_BYTES]);
@@ -104,7 +119,7 @@ describe('stored encodings', () => {
 
   it('an entry stored without an encoding (before migration 007) is served whole, encoded at search time', async () => {
     const [before] = await find('(uid=Stored One)');
-    await changeRow('UPDATE entries SET encoded = NULL WHERE ndn = ?', 'uid=stored one,ou=dynamic,o=intranet');
+    await changeRow('UPDATE entries SET attributes = ?, encoded = NULL WHERE ndn = ?', jsonOf(storedAttributes('Stored One')!), 'uid=stored one,ou=dynamic,o=intranet');
     expect(storedAttributes('Stored One')).toBeNull();
     const [after] = await find('(uid=Stored One)');
     expect(text(after!)).toEqual(text(before!));
@@ -145,8 +160,11 @@ describe('stored encodings', () => {
   });
 
   it('a search for all user attributes reads the stored encoding, not the attributes', async () => {
-    // Make the two copies disagree: only the search that reads the encoding still finds it.
-    await changeRow(`UPDATE entries SET attributes = json_set(attributes, '$.attendees', json_array('someone else')) WHERE ndn = ?`, 'uid=stored extra,ou=dynamic,o=intranet');
+    // A row with both copies (as written before the encoding was the only one), made to
+    // disagree: only the search that reads the encoding finds the encoded attendee.
+    const stored = storedAttributes('Stored Extra')!;
+    stored.set('attendees', [Buffer.from('someone else')]);
+    await changeRow('UPDATE entries SET attributes = ? WHERE ndn = ?', jsonOf(stored), 'uid=stored extra,ou=dynamic,o=intranet');
     const uids = (entries: LdifEntry[]): string[] => entries.map((e) => e.get('uid')![0]!);
     expect(uids(await find('(&(uid=stored extra)(attendees=*ngstr*))'))).toEqual(['Stored Extra']);
     expect(uids(await find('(&(uid=stored extra)(attendees=*ngstr*))', ['uid']))).toEqual([]);
@@ -160,7 +178,9 @@ describe('stored encodings', () => {
     expect(r.code, explain(r)).toBe(LDAP.success);
     const db = new Database(server.dbPath, { readonly: true });
     try {
-      expect(db.prepare('SELECT encoded FROM entries WHERE ndn = ?').get(dn.toLowerCase())).toEqual({ encoded: null });
+      const row = db.prepare('SELECT attributes, encoded FROM entries WHERE ndn = ?').get(dn.toLowerCase()) as { attributes: string; encoded: Buffer | null };
+      expect(row.encoded).toBeNull();
+      expect(JSON.parse(row.attributes)).toMatchObject({ guid: [''], mimetype: ['text/iuls'] });
     } finally {
       db.close();
     }

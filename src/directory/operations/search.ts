@@ -3,7 +3,7 @@
  * is evaluated on each candidate, and entries are produced one at a time so the protocol
  * layer can stream them with back-pressure and stop at its limits.
  */
-import type { Scope, StoredEntry } from '../../store/entries.js';
+import type { ScanColumn, Scope, StoredEntry } from '../../store/entries.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../sttl.js';
@@ -45,10 +45,10 @@ function mapTarget(ctx: DirectoryContext, attributes: Record<string, string[]>):
 
 /**
  * A stored entry to evaluate a filter on: its attributes, or when the scan read its stored
- * encoding instead, the values read from that.
+ * encoding instead of them, the values read from that.
  */
-function storedTarget(ctx: DirectoryContext, entry: StoredEntry, name: () => Name): EvaluationTarget {
-  const encoded = entry.encoded;
+function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColumn, name: () => Name): EvaluationTarget {
+  const encoded = read === 'encoded' ? entry.encoded : null;
   return {
     values: encoded === null ? (attr) => valuesOf(ctx, entry, attr) : (attr) => encodedValuesOf(ctx, entry, encoded, attr),
     dnValues: () => name().dn.flat(),
@@ -93,7 +93,7 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
   // parsed or kept. A lookup the index answers exactly skips the evaluation too. Other
   // selections read the attributes, to select from.
   const exact = ctx.evaluator.exact(request.filter);
-  const read = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
+  const read: ScanColumn = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   // The store checks the base in the same query (it is not read); a scan that finds nothing
   // tells whether the base was missing, which is then reported before any result.
   const scan = ctx.entries.scan({
@@ -111,7 +111,7 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     const entry = next.value;
     if (!exact) {
       let name: Name | undefined;
-      const target = storedTarget(ctx, entry, () => (name ??= ctx.names.parse(entry.dn)));
+      const target = storedTarget(ctx, entry, read, () => (name ??= ctx.names.parse(entry.dn)));
       if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
     }
     // Read without its attributes, stored without an encoding (before migration 007, or with
