@@ -134,11 +134,13 @@ export function encodedValuesOf(ctx: DirectoryContext, entry: StoredEntry, encod
 
 /**
  * An entry's user attributes read back from its stored encoding, keyed like stored attributes:
- * how the store reads an entry kept without its JSON (the store's decoder).
+ * how the store reads an entry kept without its JSON (the store's decoder). The encoding
+ * names each attribute as {@link selectAttributes} does, by its primary name, whose lower
+ * case is its key; the schema is asked only which values are bytes.
  */
 export function attributesOfEncoding(schema: SchemaAccess, codec: AttributeCodec, encoded: Buffer): Record<string, string[]> {
   const out: Record<string, string[]> = {};
-  for (const a of codec.read(encoded, (name) => schema.attribute(name)?.binary ?? false)) out[schema.attribute(a.name)?.key ?? a.name.toLowerCase()] = a.values;
+  for (const a of codec.read(encoded, (name) => schema.attribute(name)?.binary ?? false)) out[a.name.toLowerCase()] = a.values;
   return out;
 }
 
