@@ -199,6 +199,21 @@ describe('filters', () => {
     await expectDns(inDynamic(`(startTime=${generalizedTime(WEEKLY_SYNC.start).replace(/Z$/, '.0Z')})`), conf(WEEKLY_SYNC));
   });
 
+  it('a generalizedTime assertion that is no valid time is Undefined: no entries, under NOT too, whatever is read', async () => {
+    // Shaped like the directory's own times (read from their digits), but month 13, 30 February,
+    // hour 24, minute 60; and a 29 February outside a leap year. All before every conference,
+    // so taken for times they would match (stopTime>=) and (!(startTime<=)) everywhere.
+    for (const bad of ['20001301000000Z', '20000230000000Z', '20000101240000Z', '20000101006000Z', '19990229000000Z']) {
+      for (const attrs of [['1.1'], []]) {
+        await expectDns(inDynamic(`(stopTime>=${bad})`, { attrs }), []);
+        await expectDns(inDynamic(`(!(startTime<=${bad}))`, { attrs }), []);
+        await expectDns(inDynamic(`(&(objectClass=rtConference)(startTime<=${bad})(stopTime>=${bad}))`, { attrs }), []);
+      }
+    }
+    // A leap day is a time: every conference here stops after 29 February 2000.
+    await expectDns(inDynamic('(stopTime>=20000229000000Z)', { attrs: [] }), ALL_CONFERENCES);
+  });
+
   it('integer ordering is numeric: (ipAddress<=900000000) and (advertisingScope>=3)', async () => {
     // As strings "1613317642" <= "900000000"; as numbers it is not.
     await expectDns(inDynamic('(ipAddress<=900000000)'), [personDn(ALICE_PERSON.cn)]);
