@@ -72,10 +72,9 @@ export interface ScanRequest {
    */
   liveBase?: string | undefined;
   /**
-   * Which of the two large columns to read: the attributes (the default; from the encoding
-   * where that is their only copy), or the stored encoding (a search that sends the bytes).
-   * Converting a column of 1.5 KB costs 2 to 3 µs a row, the bulk of reading one; the other
-   * comes from a query by id if asked for (attributes) or is null (encoded).
+   * What to read of each row: the whole row with the attributes (the default; from the
+   * encoding where that is their only copy), or the DN and the stored encoding (a search
+   * that sends the bytes), the rest of the row coming from a query by id if asked for.
    */
   read?: ScanColumn;
 }
@@ -86,13 +85,20 @@ export type ScanColumn = 'attributes' | 'encoded';
 /** The columns of an entry row, in the order every row statement selects them. */
 const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded'] as const;
 
+/**
+ * What a scan of the encoding reads of a row ({@link EncodedRow}): a search that sends the
+ * bytes needs no more, and each further text column cost a string per row to make and
+ * collect (the rest is read by id if a filter asks for it: {@link EncodedEntry}).
+ */
+const ENCODED_COLUMNS = ['id', 'dn', 'expires_at', 'ends_at', 'encoded'] as const;
+
 /** Column lists by alias and large column, built once. */
 const columnLists = new Map<string, string>();
 
 /**
- * The column list of {@link COLUMNS} reading one of the two large columns, qualified by a
- * table alias when given: the encoding reads the attributes as NULL; the attributes read the
- * encoding only where it is what holds them (the JSON is '': {@link storedAttributesSql}).
+ * The column list a scan reads, qualified by a table alias when given: the row of
+ * {@link COLUMNS} with the attributes (read from the encoding only where it is what holds
+ * them: the JSON is '', {@link storedAttributesSql}), or the {@link ENCODED_COLUMNS}.
  * Kept once built: every search asks for one.
  */
 const columns = (only: ScanColumn, alias?: string): string => {
@@ -100,11 +106,10 @@ const columns = (only: ScanColumn, alias?: string): string => {
   let list = columnLists.get(key);
   if (list === undefined) {
     const column = (c: string): string => (alias ? `${alias}.${c}` : c);
-    list = COLUMNS.map((c) => {
-      if (only === 'encoded' && c === 'attributes') return 'NULL AS attributes';
-      if (only === 'attributes' && c === 'encoded') return `CASE ${column('attributes')} WHEN '' THEN ${column('encoded')} END AS encoded`;
-      return column(c);
-    }).join(', ');
+    list =
+      only === 'encoded'
+        ? ENCODED_COLUMNS.map(column).join(', ')
+        : COLUMNS.map((c) => (c === 'encoded' ? `CASE ${column('attributes')} WHEN '' THEN ${column('encoded')} END AS encoded` : column(c))).join(', ');
     columnLists.set(key, list);
   }
   return list;
@@ -126,7 +131,7 @@ type Row = [
   ndn: string,
   parent: string,
   path: string,
-  attributes: string | null,
+  attributes: string,
   creator: string,
   modifier: string,
   createdAt: number,
@@ -143,26 +148,72 @@ type Row = [
  * an entry deleted meanwhile has none. An own enumerable accessor, so spreading the entry
  * copies the attributes.
  */
-function fromRow(r: Row, cache: AttributeCache, byId?: (id: number) => StoredForm | undefined): StoredEntry {
-  const text = r[5];
-  if (text !== null) return entryOf(r, cache.get(r[0], text === '' ? r[13]! : text));
-  let attributes: StoredAttributes | undefined;
-  const entry = entryOf(r, NO_ATTRIBUTES);
-  Object.defineProperty(entry, 'attributes', {
-    enumerable: true,
-    get: (): StoredAttributes => {
-      if (attributes === undefined) {
-        const fetched = byId?.(r[0]);
-        attributes = fetched === undefined ? NO_ATTRIBUTES : cache.get(r[0], fetched);
-      }
-      return attributes;
-    },
-    set: (value: StoredAttributes) => {
-      attributes = value;
-    },
-  });
-  return entry;
+function fromRow(r: Row, cache: AttributeCache): StoredEntry {
+  return entryOf(r, cache.get(r[0], r[5] === '' ? r[13]! : r[5]));
 }
+
+/** A row as a scan of the encoding reads it ({@link ENCODED_COLUMNS}). */
+type EncodedRow = [id: number, dn: string, expiresAt: number | null, endsAt: number | null, encoded: Buffer | null];
+
+/**
+ * An entry read for its encoding. The rest of its row (the attributes, the operational
+ * columns) is read by id when first asked for: a filter on createTimestamp, or an entry kept
+ * without an encoding. An entry deleted since the scan read it has no attributes and empty
+ * operational columns.
+ */
+class EncodedEntry implements StoredEntry {
+  readonly id: number;
+  readonly dn: string;
+  expiresAt: number | null;
+  endsAt: number | null;
+  readonly encoded: Buffer | null;
+  readonly #read: (id: number) => StoredEntry | undefined;
+  #rest: StoredEntry | undefined;
+  #attributes: StoredAttributes | undefined;
+
+  constructor(row: EncodedRow, read: (id: number) => StoredEntry | undefined) {
+    [this.id, this.dn, this.expiresAt, this.endsAt, this.encoded] = row;
+    this.#read = read;
+  }
+
+  #full(): StoredEntry {
+    return (this.#rest ??= this.#read(this.id) ?? { ...GONE, id: this.id, dn: this.dn, expiresAt: this.expiresAt, endsAt: this.endsAt });
+  }
+
+  get ndn(): string {
+    return this.#full().ndn;
+  }
+  get parent(): string {
+    return this.#full().parent;
+  }
+  get path(): string {
+    return this.#full().path;
+  }
+  get creator(): string {
+    return this.#full().creator;
+  }
+  get modifier(): string {
+    return this.#full().modifier;
+  }
+  get createdAt(): number {
+    return this.#full().createdAt;
+  }
+  get modifiedAt(): number {
+    return this.#full().modifiedAt;
+  }
+  get uuid(): string {
+    return this.#full().uuid;
+  }
+  get attributes(): StoredAttributes {
+    return (this.#attributes ??= this.#full().attributes);
+  }
+  set attributes(value: StoredAttributes) {
+    this.#attributes = value;
+  }
+}
+
+/** What an entry deleted before the rest of its row was read has: nothing. */
+const GONE: Omit<StoredEntry, 'id' | 'dn' | 'expiresAt' | 'endsAt'> = { ndn: '', parent: '', path: '', attributes: Object.freeze({}), creator: '', modifier: '', createdAt: 0, modifiedAt: 0, uuid: '', encoded: null };
 
 /** The entry of a row, with these attributes. */
 const entryOf = (r: Row, attributes: StoredAttributes): StoredEntry => ({
@@ -181,9 +232,6 @@ const entryOf = (r: Row, attributes: StoredAttributes): StoredEntry => ({
   endsAt: r[12],
   encoded: r[13],
 });
-
-/** The attributes of an entry gone before they were read. */
-const NO_ATTRIBUTES: StoredAttributes = Object.freeze({});
 
 /**
  * The earliest deadline. The aggregate min skips NULLs (the two-argument scalar min would
@@ -219,7 +267,7 @@ export class EntryStore {
   readonly #nextDeadline;
   readonly #due;
   readonly #descendants;
-  readonly #attributesById;
+  readonly #byId;
   readonly #isLive;
   readonly #cache: AttributeCache;
   /** Whether entries with an encoding are stored without their JSON (the store can read the encoding). */
@@ -255,7 +303,7 @@ export class EntryStore {
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
     this.#nextDeadline = db.prepare<[], { at: number | null }>(NEXT_DEADLINE_SQL);
     this.#due = db.prepare<[number, number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE expires_at <= ? UNION SELECT ${columns('attributes')} FROM entries WHERE ends_at <= ?`).raw(true);
-    this.#attributesById = db.prepare<[number], StoredForm>(`SELECT ${storedAttributesSql} FROM entries WHERE id = ?`).pluck(true);
+    this.#byId = db.prepare<[number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE id = ?`).raw(true);
     this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
     this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE path > ? AND path < ?`).raw(true);
     this.#groups = new ConferenceGroups(db);
@@ -388,9 +436,12 @@ export class EntryStore {
   *scan(request: ScanRequest): Generator<StoredEntry, boolean> {
     // Most searches match a handful of entries: one query, with the index subquery (and the
     // base check) in it.
-    const entry = (row: Row): StoredEntry => fromRow(row, this.#cache, this.#fetchAttributes);
+    const entry =
+      request.read === 'encoded'
+        ? (row: Row | EncodedRow): StoredEntry => new EncodedEntry(row as EncodedRow, this.#readById)
+        : (row: Row | EncodedRow): StoredEntry => fromRow(row as Row, this.#cache);
     const first = scanSql(request, SCAN_BATCH);
-    const rows = this.#rows(first.sql).all(...first.params);
+    const rows = this.#rows<Row | EncodedRow>(first.sql).all(...first.params);
     if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
     for (const row of rows) yield entry(row);
     if (rows.length < SCAN_BATCH) return true;
@@ -401,26 +452,29 @@ export class EntryStore {
       const { sql, params } = scanSql({ ...request, afterId }, undefined, 'ids');
       const ids = this.#ids(sql).all(...params);
       for (let i = 0; i < ids.length; i += SCAN_BATCH) {
-        for (const row of this.#rows(byIdsSql(request.read ?? 'attributes')).all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield entry(row);
+        for (const row of this.#rows<Row | EncodedRow>(byIdsSql(request.read ?? 'attributes')).all(JSON.stringify(ids.slice(i, i + SCAN_BATCH)), request.now, request.now)) yield entry(row);
       }
       return true;
     }
     // Without an index query, each batch continues from the last id through the primary key.
     for (let after = afterId; ; ) {
       const { sql, params } = scanSql({ ...request, afterId: after }, SCAN_BATCH);
-      const batch = this.#rows(sql).all(...params);
+      const batch = this.#rows<Row | EncodedRow>(sql).all(...params);
       for (const row of batch) yield entry(row);
       if (batch.length < SCAN_BATCH) return true;
       after = batch.at(-1)![0];
     }
   }
 
-  /** The stored attributes of an entry by id, for a row read without them. */
-  readonly #fetchAttributes = (id: number): StoredForm | undefined => this.#attributesById.get(id);
+  /** The whole row of an entry by id, for an entry a scan read only for its encoding. */
+  readonly #readById = (id: number): StoredEntry | undefined => {
+    const row = this.#byId.get(id);
+    return row ? fromRow(row, this.#cache) : undefined;
+  };
 
-  /** The prepared statement of a scan's SQL, reading rows. */
-  #rows(sql: string): Database.Statement<Array<string | number>, Row> {
-    return this.#scanStatement(sql, (statement) => statement.raw(true)) as Database.Statement<Array<string | number>, Row>;
+  /** The prepared statement of a scan's SQL, reading rows (of either column list: {@link columns}). */
+  #rows<R extends Row | EncodedRow = Row>(sql: string): Database.Statement<Array<string | number>, R> {
+    return this.#scanStatement(sql, (statement) => statement.raw(true)) as Database.Statement<Array<string | number>, R>;
   }
 
   /** The prepared statement of a scan's SQL, reading ids. */

@@ -74,6 +74,23 @@ describe('a store with a decoder', () => {
     expect(store.get('cn=e1,o=x')!.attributes.cn).toEqual(['json']);
   });
 
+  it('gives an entry scanned for its encoding the rest of its row when asked, and nothing once it is gone', () => {
+    store.insert({ ...entry(1, 'one', true), creator: 'cn=admin', modifier: 'cn=other', createdAt: 5, modifiedAt: 6, expiresAt: 1000, endsAt: 2000 }, []);
+    store.insert(entry(2, 'two', true), []);
+    const [e1, e2] = scan('encoded');
+    expect(e1!.encoded).toEqual(encode({ objectclass: ['person'], cn: ['one'] }));
+    expect([e1!.id, e1!.dn, e1!.expiresAt, e1!.endsAt]).toEqual([1, 'cn=e1,o=x', 1000, 2000]);
+    expect(decoded).toBe(0);
+    // Read by id on first use: the operational columns and the attributes.
+    expect([e1!.ndn, e1!.parent, e1!.path, e1!.creator, e1!.modifier, e1!.createdAt, e1!.modifiedAt, e1!.uuid]).toEqual(['cn=e1,o=x', 'o=x', 'o=x\u0001cn=e1', 'cn=admin', 'cn=other', 5, 6, 'u1']);
+    expect(e1!.attributes.cn).toEqual(['one']);
+    // Deleted after the scan read it, before the rest was asked for.
+    store.delete(e2!.id);
+    expect(e2!.dn).toBe('cn=e2,o=x');
+    expect(e2!.attributes).toEqual({});
+    expect([e2!.creator, e2!.uuid]).toEqual(['', '']);
+  });
+
   it('reads rows written with both copies (before this layout) from their JSON', () => {
     new EntryStore(db).insert(entry(1, 'both', true), []);
     expect(store.get('cn=e1,o=x')!.attributes.cn).toEqual(['both']);
