@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { DataSet } from './data.js';
 import { Histogram } from './histogram.js';
 import { Op } from '../src/ldap/protocol.js';
-import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss } from './proc.js';
+import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss, samplePeakResident } from './proc.js';
 import type { Target, WorkloadName } from './workloads.js';
 
 /** What the parent tells a load process. */
@@ -50,6 +50,8 @@ export interface Measurement {
   errors: Record<string, number>;
   serverCpuPercent: number;
   serverPeakRssMiB: number;
+  /** Peak memory of the server's processes together, shared pages once, sampled ({@link samplePeakResident}). */
+  serverPeakTogetherMiB: number;
   clientCpuPercent: number;
   /** Machine busy time not used by the server or the load generator: other processes. */
   otherCpuPercent: number;
@@ -143,10 +145,12 @@ export async function measure(spec: CellSpec): Promise<Measurement> {
 
     await delayUntil(windowStart);
     resetPeakRss(spec.serverPid);
+    const together = samplePeakResident(spec.serverPid);
     const first = sample(spec.serverPid, workers);
     await delayUntil(windowEnd);
     const last = sample(spec.serverPid, workers);
     const peak = peakRssMiB(spec.serverPid);
+    const peakTogether = together.stop();
 
     const histogram = new Histogram();
     let operations = 0;
@@ -182,6 +186,7 @@ export async function measure(spec: CellSpec): Promise<Measurement> {
       errors,
       serverCpuPercent: percent(server),
       serverPeakRssMiB: peak,
+      serverPeakTogetherMiB: peakTogether,
       clientCpuPercent: percent(clients),
       otherCpuPercent: Math.max(0, percent(last.machine - first.machine - server - clients)),
     };

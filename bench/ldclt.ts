@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss } from './proc.js';
+import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss, samplePeakResident } from './proc.js';
 import type { Measurement } from './harness.js';
 
 const TOOLS = fileURLToPath(new URL('../tools/', import.meta.url));
@@ -79,6 +79,7 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
   let last = first;
   const snapshot = (): typeof first => ({ server: cpuSeconds(cell.serverPid), client: cpuSeconds(child.pid ?? -1), machine: machineCpuSeconds().busy, at: performance.now() });
   let peak = Number.NaN;
+  let together: ReturnType<typeof samplePeakResident> | undefined;
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), (cell.samples + 4) * 10_000);
     const onLine = (line: string): void => {
@@ -88,6 +89,7 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
       if (!first) {
         first = snapshot();
         resetPeakRss(cell.serverPid);
+        together = samplePeakResident(cell.serverPid);
         return;
       }
       rates.push(Number(match[1]));
@@ -109,6 +111,7 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      const peakTogether = together?.stop() ?? Number.NaN;
       if (!first || !last || last === first || rates.length === 0) {
         reject(new Error(`ldclt (exit ${code ?? signal}) gave no measured sample: ${output.trim().split('\n').slice(-3).join(' | ') || 'no output'}`));
         return;
@@ -126,6 +129,7 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
         errors: {},
         serverCpuPercent: percent(server),
         serverPeakRssMiB: peak,
+        serverPeakTogetherMiB: peakTogether,
         clientCpuPercent: percent(client),
         otherCpuPercent: Math.max(0, percent(last.machine - first.machine - server - client)),
         ldcltErrors: noErrors ? undefined : (output.split('\n').filter((l) => /error/i.test(l)).slice(0, 3).join(' | ') || 'see ldclt output'),

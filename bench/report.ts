@@ -72,17 +72,17 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').replace
 
 function table(cells: readonly Cell[], latencies: boolean): string[] {
   const head = latencies
-    ? ['| conns | server | ops/s | p50 ms | p99 ms | server CPU % | peak RSS MiB | entries/op | client CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
-    : ['| conns | server | ops/s | server CPU % | peak RSS MiB | ldclt CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---|'];
+    ? ['| conns | server | ops/s | p50 ms | p99 ms | server CPU % | peak RSS MiB | peak together MiB | entries/op | client CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+    : ['| conns | server | ops/s | server CPU % | peak RSS MiB | peak together MiB | ldclt CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---|'];
   const rows = cells.map((c) => {
     const m = c.result;
     const slapd = cells.find((o) => o.target === 'slapd' && o.connections === c.connections)?.result;
     const r = c.target === 'rendezvous' ? ratio(m?.opsPerSecond, slapd?.opsPerSecond) : '';
-    if (!m) return `| ${c.connections} | ${NAMES[c.target]} | failed | ${latencies ? '| | | | | | | | |' : '| | | | |'} ${oneLine(c.note ?? '')} |`;
+    if (!m) return `| ${c.connections} | ${NAMES[c.target]} | failed | ${latencies ? '| | | | | | | | | |' : '| | | | | |'} ${oneLine(c.note ?? '')} |`;
     const note = oneLine([perRequest(m), errors(m), c.note].filter(Boolean).join('; '));
     return latencies
-      ? `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${c.workload === 'addDelete' || c.workload === 'refresh' ? '' : m.entriesPerOp.toFixed(1)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`
-      : `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`;
+      ? `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${int(m.serverPeakTogetherMiB)} | ${c.workload === 'addDelete' || c.workload === 'refresh' ? '' : m.entriesPerOp.toFixed(1)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`
+      : `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${int(m.serverPeakTogetherMiB)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`;
   });
   return [...head, ...rows];
 }
@@ -152,7 +152,7 @@ export function renderReport(r: RunReport): string {
   if (r.cells.some((c) => c.client === 'harness')) lines.push('### Workloads (Node harness)', '');
   if (r.cells.some((c) => c.client === 'harness')) {
     lines.push(
-      `Closed loop, one operation outstanding per connection, requests pre-encoded; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per cell, at most ${o.processes} load processes. Latency is per operation, client side. *ours/slapd* is the ratio of ops/s measured in the same run. Peak RSS is the server's high-water mark during the window.`,
+      `Closed loop, one operation outstanding per connection, requests pre-encoded; ${o.warmupMs / 1000} s warm-up then ${o.durationMs / 1000} s measured per cell, at most ${o.processes} load processes. Latency is per operation, client side. *ours/slapd* is the ratio of ops/s measured in the same run. Peak RSS is the server's high-water mark during the window, summed over its processes, which counts the pages they share (Node's own code, about 45 MiB a process) once per process; *peak together* counts those once: the processes' private pages plus the file and shared pages of the one mapping the most, the peak of samples every 250 ms.`,
       '',
     );
   }
