@@ -59,32 +59,30 @@ function processCpuSeconds(pid: number): number {
   }
 }
 
-/** A value in kB from /proc/<pid>/status (VmHWM: peak resident set, VmRSS: current), in MiB. */
-function statusMiB(pid: number, field: 'VmHWM' | 'VmRSS'): number {
+/** What /proc/<pid>/status says in kB (VmHWM: peak resident set, VmRSS: current; RssAnon...: by kind). */
+type StatusField = 'VmHWM' | 'VmRSS' | 'RssAnon' | 'RssFile' | 'RssShmem';
+
+/** These fields of /proc/<pid>/status in kB, NaN for one it lacks; undefined once the process is gone. */
+function statusKb<F extends StatusField>(pid: number, fields: readonly F[]): Record<F, number> | undefined {
+  let status: string;
   try {
-    const match = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : Number.NaN;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return Number.NaN;
+    return undefined;
   }
+  const values = {} as Record<F, number>;
+  for (const field of fields) values[field] = Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? Number.NaN);
+  return values;
 }
+
+/** One field of /proc/<pid>/status in MiB; NaN when it is missing or the process gone. */
+const statusMiB = (pid: number, field: 'VmHWM' | 'VmRSS'): number => (statusKb(pid, [field])?.[field] ?? Number.NaN) / 1024;
 
 /** Summed over the process and its descendants: the peak is an upper bound of their peak together. */
 const treeMiB = (pid: number, field: 'VmHWM' | 'VmRSS'): number => processTree(pid).reduce((sum, p) => sum + statusMiB(p, field), 0);
 
 export const peakRssMiB = (pid: number): number => treeMiB(pid, 'VmHWM');
 export const rssMiB = (pid: number): number => treeMiB(pid, 'VmRSS');
-
-/** Resident kB of one process by kind (/proc/<pid>/status); undefined once it is gone. */
-function residentKinds(pid: number): { anon: number; file: number; shmem: number } | undefined {
-  try {
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? 0);
-    return { anon: kb('RssAnon'), file: kb('RssFile'), shmem: kb('RssShmem') };
-  } catch {
-    return undefined;
-  }
-}
 
 /**
  * The peak, over samples taken every `intervalMs` until stopped, of the memory a process and
@@ -100,10 +98,11 @@ export function samplePeakResident(pid: number, intervalMs = 250): { stop(): num
     let anon = 0;
     let shared = 0;
     for (const p of processTree(pid)) {
-      const kinds = residentKinds(p);
-      if (!kinds) continue;
-      anon += kinds.anon;
-      shared = Math.max(shared, kinds.file + kinds.shmem);
+      const kb = statusKb(p, ['RssAnon', 'RssFile', 'RssShmem']);
+      if (!kb) continue;
+      // A kernel without one of these fields counts it as nothing.
+      anon += kb.RssAnon || 0;
+      shared = Math.max(shared, (kb.RssFile || 0) + (kb.RssShmem || 0));
     }
     const mib = (anon + shared) / 1024;
     if (!(mib <= peak)) peak = mib;

@@ -142,12 +142,7 @@ type Row = [
   encoded: Buffer | null,
 ];
 
-/**
- * An entry from its row. A row read without its attributes (a scan of the stored encoding:
- * a search that sends it never needs them) fetches them by id when they are first read;
- * an entry deleted meanwhile has none. An own enumerable accessor, so spreading the entry
- * copies the attributes.
- */
+/** An entry from its whole row, its attributes parsed (or found in the cache) from what the row stores. */
 function fromRow(r: Row, cache: AttributeCache): StoredEntry {
   return entryOf(r, cache.get(r[0], r[5] === '' ? r[13]! : r[5]));
 }
@@ -159,7 +154,9 @@ type EncodedRow = [id: number, dn: string, expiresAt: number | null, endsAt: num
  * An entry read for its encoding. The rest of its row (the attributes, the operational
  * columns) is read by id when first asked for: a filter on createTimestamp, or an entry kept
  * without an encoding. An entry deleted since the scan read it has no attributes and empty
- * operational columns.
+ * operational columns. Those fields are accessors of the class, so a spread (`{ ...entry }`)
+ * copies only id, dn, the deadlines and the encoding: a write reads the entry with
+ * {@link EntryStore.get} instead, as every write does.
  */
 class EncodedEntry implements StoredEntry {
   readonly id: number;
