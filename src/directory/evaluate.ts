@@ -26,12 +26,19 @@ export const STTL_KEY = 'sttl';
 const UNINDEXED = new Set(['conferenceblob']);
 
 /**
+ * A conference's times, which the span table behind time-window searches holds (its R*Tree
+ * answers ranges on either edge): rows of them in entry_index too would cost every add two
+ * more random index pages to write, and sync, for nothing.
+ */
+const SPAN_EDGES: Readonly<Record<string, 'start' | 'stop'>> = { starttime: 'start', stoptime: 'stop' };
+
+/**
  * Whether entry_index holds this attribute's values. Operational attributes are computed
  * from the entry's row (createTimestamp, structuralObjectClass...), never stored, so the
  * index has none of their values: a filter on them is evaluated, not looked up.
  */
 export function isIndexed(attr: AttributeInfo): boolean {
-  return hasEquality(attr.rules) && !attr.binary && !attr.operational && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY;
+  return hasEquality(attr.rules) && !attr.binary && !attr.operational && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY && !(attr.key in SPAN_EDGES);
 }
 
 const RULES_BY_NAME: Readonly<Record<string, MatchingRules>> = {
@@ -183,6 +190,23 @@ export class FilterEvaluator {
   }
 
   /**
+   * A term on a conference's start or stop time as a query of the span table: the times of
+   * the assertion's second, or from or up to it. An assertion that is no time matches
+   * nothing, as an impossible index value says; one the span table cannot place (not a
+   * calendar time, though the matching rule takes it) is left to evaluation.
+   */
+  #timeEdge(attr: AttributeInfo, value: string, type: 'eq' | 'ge' | 'le'): IndexQuery | undefined {
+    if (this.assertion(attr, value) === undefined) return type === 'eq' ? { op: 'eq', attr: attr.key, value: '\u0000' } : undefined;
+    const date = parseGeneralizedTime(value.trim());
+    if (!date) return undefined;
+    const seconds = date.getTime() / 1000;
+    const edge = SPAN_EDGES[attr.key]!;
+    if (type === 'ge') return { op: 'time', edge, from: Math.floor(seconds) };
+    if (type === 'le') return { op: 'time', edge, to: Math.ceil(seconds) };
+    return { op: 'time', edge, from: Math.floor(seconds), to: Math.ceil(seconds) };
+  }
+
+  /**
    * Whether the index answers the filter exactly, so that evaluating it on what the index
    * admits would only repeat the index: one equality term on an indexed attribute (ILS
    * looks conferences and people up by uid or cn). Its index rows hold the same normal form
@@ -221,6 +245,7 @@ export class FilterEvaluator {
       case 'equality':
       case 'approx': {
         const attr = this.#schema.attribute(filter.attribute);
+        if (attr?.key !== undefined && attr.key in SPAN_EDGES) return this.#timeEdge(attr, filter.value, 'eq');
         if (!attr || !isIndexed(attr)) return undefined;
         const value = this.assertion(attr, filter.value);
         // An assertion that cannot be normalised matches nothing: an impossible index value says so.
@@ -229,6 +254,7 @@ export class FilterEvaluator {
       case 'ge':
       case 'le': {
         const attr = this.#schema.attribute(filter.attribute);
+        if (attr?.key !== undefined && attr.key in SPAN_EDGES) return this.#timeEdge(attr, filter.value, filter.type);
         if (!attr || !isIndexed(attr) || !isOrdered(attr.rules)) return undefined;
         const bound = normalize(attr.rules, filter.value, this.#normalizeDn);
         if (bound === undefined) return undefined;
@@ -245,6 +271,8 @@ export class FilterEvaluator {
       }
       case 'present': {
         const attr = this.#schema.attribute(filter.attribute);
+        const edge = attr === undefined ? undefined : SPAN_EDGES[attr.key];
+        if (edge) return { op: 'time', edge };
         if (!attr || !isIndexed(attr) || attr.key === 'objectclass') return undefined;
         return { op: 'present', attr: attr.key };
       }

@@ -3,7 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { parseFilter } from '../../src/directory/filter.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
+import { toGeneralizedTime } from '../../src/sdp/time.js';
 import { sdp } from '../sdp/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rendezvous-spans-'));
@@ -58,5 +60,41 @@ describe('conference spans', () => {
     const candidates = [...store.scan({ scope: 'sub', baseNdn: '', basePath: '', index: { op: 'span', from: now + 3000, to: now + 4000 }, now: Date.now() })].map((e) => e.attributes.uid?.[0]);
     handle.close();
     expect(candidates).toEqual(['bounded']);
+  });
+
+  it('answers start- and stop-time terms exactly at every second, though the R*Tree rounds to 32-bit floats', () => {
+    // Times one second apart on each side of float32 steps (128 s apart here): a bound that the
+    // R*Tree's rounding put on the wrong side would lose a conference.
+    const db = join(dir, 'edges.db');
+    const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };
+    const { directory, db: handle } = openDirectory({ db, suffix: 'o=Intranet', ilsOpen: false, version: 't' });
+    const step = 1_900_000_000 - (1_900_000_000 % 128);
+    const starts = [step - 129, step - 128, step - 127, step - 1, step, step + 1, step + 63, step + 64, step + 65, step + 127];
+    const stopOf = (start: number): number => start + 1000 + (start % 7);
+    starts.forEach((start, i) => {
+      directory.add(admin, `uid=c${i},ou=dynamic,o=Intranet`, [
+        { type: 'objectClass', values: [Buffer.from('rtConference')] },
+        { type: 'conferenceBlob', values: [Buffer.from(sdp('v=0', 'o=- 1 1 IN IP4 h.example', `s=c${i}`, `c=IN IP4 239.255.3.${i}/1`, `t=${start + 2_208_988_800} ${stopOf(start) + 2_208_988_800}`))] },
+      ]);
+    });
+    const found = (filter: string): string[] =>
+      [...directory.search(admin, { base: 'ou=dynamic,o=Intranet', scope: 'one', filter: parseFilter(filter), attributes: ['uid'], typesOnly: false })]
+        .map((r) => r.view.attributes.find((a) => a.name === 'uid')!.values[0]!)
+        .sort();
+    const expected = (keep: (start: number, stop: number) => boolean): string[] =>
+      starts.flatMap((start, i) => (keep(start, stopOf(start)) ? [`c${i}`] : [])).sort();
+    const gt = (seconds: number): string => toGeneralizedTime(new Date(seconds * 1000));
+    for (const t of [...starts, ...starts.map(stopOf)].flatMap((x) => [x - 1, x, x + 1])) {
+      expect(found(`(startTime>=${gt(t)})`), `startTime>=${t}`).toEqual(expected((start) => start >= t));
+      expect(found(`(startTime<=${gt(t)})`), `startTime<=${t}`).toEqual(expected((start) => start <= t));
+      expect(found(`(startTime=${gt(t)})`), `startTime=${t}`).toEqual(expected((start) => start === t));
+      expect(found(`(stopTime>=${gt(t)})`), `stopTime>=${t}`).toEqual(expected((_, stop) => stop >= t));
+      expect(found(`(stopTime<=${gt(t)})`), `stopTime<=${t}`).toEqual(expected((_, stop) => stop <= t));
+      expect(found(`(stopTime=${gt(t)})`), `stopTime=${t}`).toEqual(expected((_, stop) => stop === t));
+    }
+    expect(found('(startTime=*)')).toHaveLength(starts.length);
+    // The span table holds the times; entry_index keeps no rows of them.
+    expect(handle.prepare("SELECT count(*) FROM entry_index WHERE attr IN ('starttime', 'stoptime')").pluck().get()).toBe(0);
+    handle.close();
   });
 });
