@@ -55,15 +55,36 @@ export interface Clash {
   end: number;
 }
 
-/** The last blob read: a write reads its blob twice, to check clashes and to store its groups. */
-let lastRead: { blob: string; read: ReturnType<typeof parseBlob> } | undefined;
+/** What clash detection reads of a conference blob: its groups and the leases it says it books. */
+export interface BlobMulticast {
+  readonly groups: readonly Group[];
+  readonly leases: ReadonlySet<string>;
+}
 
-function readBlob(blob: string): ReturnType<typeof parseBlob> {
+/** The last blob read: a write reads its blob twice, to check clashes and to store its groups. */
+let lastRead: { blob: string; read: BlobMulticast } | undefined;
+
+function readBlob(blob: string): BlobMulticast {
   if (lastRead?.blob !== blob) lastRead = { blob, read: parseBlob(blob) };
   return lastRead.read;
 }
 
-function parseBlob(blob: string): { readonly groups: readonly Group[]; readonly leases: ReadonlySet<string> } {
+/**
+ * What the blob of these attributes says of multicast, read where an add is prepared; the
+ * process that writes it takes this instead of parsing the blob again ({@link knownMulticast}).
+ */
+export function multicastOf(attributes: Readonly<Record<string, readonly string[]>>): BlobMulticast | undefined {
+  const blob = attributes[BLOB_KEY]?.[0];
+  return blob === undefined ? undefined : readBlob(blob);
+}
+
+/** Takes what another process read of a blob ({@link multicastOf}) as this blob's reading. */
+export function knownMulticast(attributes: Readonly<Record<string, readonly string[]>>, read: BlobMulticast | undefined): void {
+  const blob = attributes[BLOB_KEY]?.[0];
+  if (blob !== undefined && read !== undefined) lastRead = { blob, read };
+}
+
+function parseBlob(blob: string): BlobMulticast {
   const { description } = parseSdp(blob, { mode: 'lenient' });
   const groups = summarize(description).groups.flatMap((g) => {
     const a = parseAddress(g.address);
@@ -145,15 +166,16 @@ const when = (ms: number): string => (Number.isFinite(ms) ? toGeneralizedTime(ne
 
 /**
  * Flags or refuses the clashes of an entry about to be written (after its derived attributes
- * were completed).
+ * were completed). Returns whether that changed the attributes (a flag added or removed).
  *
  * @throws {@link DirectoryError} constraintViolation naming the holder, with `refuseClashes`.
  */
-export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes: Record<string, string[]>): void {
+export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes: Record<string, string[]>): boolean {
   const flag = ctx.schema.attribute(CLASH_ATTRIBUTE);
+  const flagged = flag !== undefined && attributes[flag.key] !== undefined;
   if (flag) delete attributes[flag.key];
   const clashes = findClashes(ctx, selfNdn, attributes);
-  if (clashes.length === 0) return;
+  if (clashes.length === 0) return flagged;
   if (ctx.options.refuseClashes) {
     const c = clashes[0]!;
     throw new DirectoryError(
@@ -162,4 +184,5 @@ export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes:
     );
   }
   if (flag) attributes[flag.key] = [...new Set(clashes.map((c) => `${c.group} ${c.holder}`))];
+  return flag !== undefined;
 }

@@ -101,6 +101,10 @@ export function reviveWrite(request: WriteRequest): WriteRequest {
       return { ...request, attributes: request.attributes.map(buffers) };
     case 'modify':
       return { ...request, changes: request.changes.map((c) => ({ operation: c.operation, modification: buffers(c.modification) })) };
+    case 'prepared': {
+      const { forms } = request.add;
+      return { ...request, add: { ...request.add, forms: { ...forms, encoded: forms.encoded === null ? null : buffer(forms.encoded) } } };
+    }
     default:
       return request;
   }

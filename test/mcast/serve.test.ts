@@ -180,6 +180,10 @@ describe('clash detection over LDAP', () => {
     expect(r.entries[0]?.get('multicastClash')).toEqual([`239.255.42.1 ${conferenceDn('Sync')}`]);
     const sync = await ldapsearch(flagging.url, { base: conferenceDn('Sync'), scope: 'base', filter: '(multicastClash=*)', attrs: ['1.1'] });
     expect(sync.entries).toHaveLength(0);
+    // A search for all user attributes reads what was stored of the attributes: the flag
+    // must be in it, though the worker that prepared the add worked it out without the flag.
+    const all = await ldapsearch(flagging.url, { base: conferenceDn('Overlap'), scope: 'base', filter: '(multicastClash=*)' });
+    expect(all.entries.map((e) => e.dn.toLowerCase())).toEqual([conferenceDn('Overlap').toLowerCase()]);
   });
 
   it('refuses a client writing multicastClash itself', async () => {

@@ -3,12 +3,13 @@
  * filled in when clients leave them out, and application containers appear on first use.
  */
 import { randomUUID } from 'node:crypto';
-import type { StoredEntry } from '../../store/entries.js';
+import type { GroupRange } from '../../store/conference-groups.js';
+import type { IndexRow, Span, StoredEntry } from '../../store/entries.js';
 import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
-import { checkClashes, groupsOf } from '../clashes.js';
+import { checkClashes, groupsOf, knownMulticast, multicastOf, type BlobMulticast } from '../clashes.js';
 import { completeEntry, encodedOf, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../names.js';
@@ -16,8 +17,23 @@ import { formatDn } from '../dn.js';
 
 const DYNAMIC_OBJECT = 'dynamicobject';
 
-/** Inserts an entry whose attributes are complete and checked. */
-function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: Record<string, string[]>, owner: string, expiresAt: number | null): StoredEntry {
+/**
+ * What the store keeps of an entry's attributes besides them: their encoding, index rows,
+ * time span and multicast groups. Pure work on the attributes, done where an add is prepared.
+ */
+export interface StoredForms {
+  readonly encoded: Buffer | null;
+  readonly index: readonly IndexRow[];
+  readonly span: Span | undefined;
+  readonly groups: readonly GroupRange[];
+}
+
+function storedForms(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): StoredForms {
+  return { encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes), span: spanOf(attributes), groups: groupsOf(attributes) };
+}
+
+/** Inserts an entry whose attributes are complete and checked (`forms`: theirs, when worked out already). */
+function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: Record<string, string[]>, owner: string, expiresAt: number | null, forms = storedForms(ctx, attributes)): StoredEntry {
   const now = ctx.now();
   const entry: Omit<StoredEntry, 'id'> = {
     dn: dnText,
@@ -32,9 +48,9 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     uuid: randomUUID(),
     expiresAt,
     endsAt: endsAtOf(ctx, attributes),
-    encoded: encodedOf(ctx, attributes),
+    encoded: forms.encoded,
   };
-  const id = ctx.entries.insert(entry, indexRows(ctx, attributes), spanOf(attributes), groupsOf(attributes));
+  const id = ctx.entries.insert(entry, forms.index, forms.span, forms.groups);
   return { ...entry, id };
 }
 
@@ -66,6 +82,12 @@ export interface PreparedAdd {
   readonly dynamic: boolean;
   /** Who will own the entry (the creator an ILS client's later changes are checked against). */
   readonly owner: string;
+  /**
+   * The attributes' stored forms and what their blob says of multicast, worked out with them:
+   * the writing process, which every worker's writes queue on, need not redo it.
+   */
+  readonly forms: StoredForms;
+  readonly multicast: BlobMulticast | undefined;
 }
 
 /** Checks an add as far as the database is not needed (see {@link PreparedAdd}). */
@@ -104,7 +126,14 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
   if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
 
   completeEntry(ctx, attributes);
-  return { name, attributes, dynamic: classes.some((c) => c.key === DYNAMIC_OBJECT), owner: ownerOf(identity) };
+  return {
+    name,
+    attributes,
+    dynamic: classes.some((c) => c.key === DYNAMIC_OBJECT),
+    owner: ownerOf(identity),
+    forms: storedForms(ctx, attributes),
+    multicast: multicastOf(attributes),
+  };
 }
 
 /**
@@ -113,7 +142,9 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
  */
 export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredEntry {
   const { name, attributes, dynamic, owner } = prepared;
-  checkClashes(ctx, name.ndn, attributes);
+  knownMulticast(attributes, prepared.multicast);
+  // A clash flagged changes the attributes, and so what is stored of them.
+  const forms = checkClashes(ctx, name.ndn, attributes) ? undefined : prepared.forms;
   const entry = ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
     if (existing && isLive(ctx, existing)) {
@@ -129,7 +160,7 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
       throw new DirectoryError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
     }
     const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
-    return insert(ctx, name, name.text, attributes, owner, expiresAt);
+    return insert(ctx, name, name.text, attributes, owner, expiresAt, forms);
   });
   ctx.events.emit('added', entry);
   return entry;
