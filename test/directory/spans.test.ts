@@ -74,7 +74,7 @@ describe('conference spans', () => {
     starts.forEach((start, i) => {
       directory.add(admin, `uid=c${i},ou=dynamic,o=Intranet`, [
         { type: 'objectClass', values: [Buffer.from('rtConference')] },
-        { type: 'conferenceBlob', values: [Buffer.from(sdp('v=0', 'o=- 1 1 IN IP4 h.example', `s=c${i}`, `c=IN IP4 239.255.3.${i}/1`, `t=${start + 2_208_988_800} ${stopOf(start) + 2_208_988_800}`))] },
+        { type: 'conferenceBlob', values: [Buffer.from(sdp('v=0', 'o=- 1 1 IN IP4 h.example', `s=c${i}`, `i=Weekly review ${i}`, `c=IN IP4 239.255.3.${i}/1`, `t=${start + 2_208_988_800} ${stopOf(start) + 2_208_988_800}`))] },
       ]);
     });
     const found = (filter: string): string[] =>
@@ -93,8 +93,9 @@ describe('conference spans', () => {
       expect(found(`(stopTime=${gt(t)})`), `stopTime=${t}`).toEqual(expected((_, stop) => stop === t));
     }
     expect(found('(startTime=*)')).toHaveLength(starts.length);
-    // The span table holds the times; entry_index keeps no rows of them.
-    expect(handle.prepare("SELECT count(*) FROM entry_index WHERE attr IN ('starttime', 'stoptime')").pluck().get()).toBe(0);
+    // The span table holds the times; entry_index keeps no rows of them (nor of descriptions).
+    expect(handle.prepare("SELECT count(*) FROM entry_index WHERE attr IN ('starttime', 'stoptime', 'generaldescription')").pluck().get()).toBe(0);
+    expect(handle.prepare("SELECT count(*) FROM entry_index WHERE attr = 'uid'").pluck().get()).toBe(starts.length);
     handle.close();
   });
 });

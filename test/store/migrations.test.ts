@@ -60,13 +60,13 @@ describe('migrations 006 and 007', () => {
 });
 
 describe('migration 008', () => {
-  it("removes entry_index rows of conferences' start and stop times, which the span table answers, and keeps the rest", () => {
+  it("removes entry_index rows of conferences' start and stop times, which the span table answers, and of their descriptions; keeps the rest", () => {
     const path = join(dir, 'v7.db');
     databaseAt(path, 7);
     const old = new Database(path);
     old.prepare("INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid) VALUES ('uid=c,o=x', 'uid=c,o=x', 'o=x', 'o=x\u0001uid=c', '{}', '', '', 0, 0, 'u')").run();
     const row = old.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (1, ?, ?)');
-    for (const [attr, value] of [['uid', 'c'], ['starttime', '20261201000000Z'], ['stoptime', '20261201010000Z']]) row.run(attr, value);
+    for (const [attr, value] of [['uid', 'c'], ['starttime', '20261201000000Z'], ['stoptime', '20261201010000Z'], ['generaldescription', 'weekly sync']]) row.run(attr, value);
     old.close();
     const db = openDatabase(path);
     try {

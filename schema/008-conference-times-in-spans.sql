@@ -1,5 +1,0 @@
--- A conference's startTime and stopTime are answered by the span table's R*Tree, which takes
--- ranges on either edge (src/store/index-query.ts); entry_index keeps no rows of them any
--- more, rows that cost every add two more random index pages to write. Remove those written
--- before.
-DELETE FROM entry_index WHERE attr IN ('starttime', 'stoptime');
