@@ -69,18 +69,21 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
 export { OPEN_END };
 
 /**
- * The time span a conference holds, for the R*Tree behind time-window searches and clash
- * detection: from its startTime to its stopTime (or open-ended); a permanent session (a blob
- * without times) holds all time. Entries without a conference blob have none.
+ * The time span a conference holds, for the R*Tree behind time-window searches, filters on
+ * either time, and clash detection: from its startTime to its stopTime, each end open when
+ * that time is missing (a permanent session, a blob without times, holds all time). An open
+ * end is how the span table tells a missing time. Entries without a conference blob have none.
  */
 export function spanOf(attributes: Readonly<Record<string, readonly string[]>>): Span | undefined {
   if (!attributes.conferenceblob?.length) return undefined;
-  const start = attributes.starttime?.[0];
-  const startDate = start === undefined ? undefined : parseGeneralizedTime(start);
-  if (!startDate) return [-OPEN_END, OPEN_END];
-  const stop = attributes.stoptime?.[0];
-  const stopDate = stop === undefined ? undefined : parseGeneralizedTime(stop);
-  return [Math.floor(startDate.getTime() / 1000), stopDate ? Math.ceil(stopDate.getTime() / 1000) : OPEN_END];
+  const seconds = (key: 'starttime' | 'stoptime'): number | undefined => {
+    const text = attributes[key]?.[0];
+    const date = text === undefined ? undefined : parseGeneralizedTime(text);
+    return date ? date.getTime() / 1000 : undefined;
+  };
+  const start = seconds('starttime');
+  const stop = seconds('stoptime');
+  return [start === undefined ? -OPEN_END : Math.floor(start), stop === undefined ? OPEN_END : Math.ceil(stop)];
 }
 
 /**

@@ -35,7 +35,10 @@ const UNINDEXED = new Set(['conferenceblob', 'generaldescription']);
  * answers ranges on either edge): rows of them in entry_index too would cost every add two
  * more random index pages to write, and sync, for nothing.
  */
-const SPAN_EDGES: Readonly<Record<string, 'start' | 'stop'>> = { starttime: 'start', stoptime: 'stop' };
+const SPAN_EDGES: ReadonlyMap<string, 'start' | 'stop'> = new Map([
+  ['starttime', 'start'],
+  ['stoptime', 'stop'],
+]);
 
 /**
  * Whether entry_index holds this attribute's values. Operational attributes are computed
@@ -43,7 +46,7 @@ const SPAN_EDGES: Readonly<Record<string, 'start' | 'stop'>> = { starttime: 'sta
  * index has none of their values: a filter on them is evaluated, not looked up.
  */
 export function isIndexed(attr: AttributeInfo): boolean {
-  return hasEquality(attr.rules) && !attr.binary && !attr.operational && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY && !(attr.key in SPAN_EDGES);
+  return hasEquality(attr.rules) && !attr.binary && !attr.operational && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY && !SPAN_EDGES.has(attr.key);
 }
 
 const RULES_BY_NAME: Readonly<Record<string, MatchingRules>> = {
@@ -200,12 +203,11 @@ export class FilterEvaluator {
    * nothing, as an impossible index value says; one the span table cannot place (not a
    * calendar time, though the matching rule takes it) is left to evaluation.
    */
-  #timeEdge(attr: AttributeInfo, value: string, type: 'eq' | 'ge' | 'le'): IndexQuery | undefined {
+  #timeEdge(attr: AttributeInfo, edge: 'start' | 'stop', value: string, type: 'eq' | 'ge' | 'le'): IndexQuery | undefined {
     if (this.assertion(attr, value) === undefined) return type === 'eq' ? { op: 'eq', attr: attr.key, value: '\u0000' } : undefined;
     const date = parseGeneralizedTime(value.trim());
     if (!date) return undefined;
     const seconds = date.getTime() / 1000;
-    const edge = SPAN_EDGES[attr.key]!;
     if (type === 'ge') return { op: 'time', edge, from: Math.floor(seconds) };
     if (type === 'le') return { op: 'time', edge, to: Math.ceil(seconds) };
     return { op: 'time', edge, from: Math.floor(seconds), to: Math.ceil(seconds) };
@@ -250,7 +252,8 @@ export class FilterEvaluator {
       case 'equality':
       case 'approx': {
         const attr = this.#schema.attribute(filter.attribute);
-        if (attr?.key !== undefined && attr.key in SPAN_EDGES) return this.#timeEdge(attr, filter.value, 'eq');
+        const edge = attr && SPAN_EDGES.get(attr.key);
+        if (attr && edge) return this.#timeEdge(attr, edge, filter.value, 'eq');
         if (!attr || !isIndexed(attr)) return undefined;
         const value = this.assertion(attr, filter.value);
         // An assertion that cannot be normalised matches nothing: an impossible index value says so.
@@ -259,7 +262,8 @@ export class FilterEvaluator {
       case 'ge':
       case 'le': {
         const attr = this.#schema.attribute(filter.attribute);
-        if (attr?.key !== undefined && attr.key in SPAN_EDGES) return this.#timeEdge(attr, filter.value, filter.type);
+        const edge = attr && SPAN_EDGES.get(attr.key);
+        if (attr && edge) return this.#timeEdge(attr, edge, filter.value, filter.type);
         if (!attr || !isIndexed(attr) || !isOrdered(attr.rules)) return undefined;
         const bound = normalize(attr.rules, filter.value, this.#normalizeDn);
         if (bound === undefined) return undefined;
@@ -276,7 +280,7 @@ export class FilterEvaluator {
       }
       case 'present': {
         const attr = this.#schema.attribute(filter.attribute);
-        const edge = attr === undefined ? undefined : SPAN_EDGES[attr.key];
+        const edge = attr && SPAN_EDGES.get(attr.key);
         if (edge) return { op: 'time', edge };
         if (!attr || !isIndexed(attr) || attr.key === 'objectclass') return undefined;
         return { op: 'present', attr: attr.key };
