@@ -4,7 +4,7 @@
  */
 import { OPEN_END } from '../store/index-query.js';
 import { isLiveAt, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
-import { parseGeneralizedTime } from '../sdp/time.js';
+import { generalizedTimeSeconds, parseGeneralizedTime } from '../sdp/time.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
 import type { DirectoryContext } from './context.js';
 import { checkEntry } from './entry-check.js';
@@ -78,8 +78,7 @@ export function spanOf(attributes: Readonly<Record<string, readonly string[]>>):
   if (!attributes.conferenceblob?.length) return undefined;
   const seconds = (key: 'starttime' | 'stoptime'): number | undefined => {
     const text = attributes[key]?.[0];
-    const date = text === undefined ? undefined : parseGeneralizedTime(text);
-    return date ? date.getTime() / 1000 : undefined;
+    return text === undefined ? undefined : generalizedTimeSeconds(text);
   };
   const start = seconds('starttime');
   const stop = seconds('stoptime');

@@ -3,7 +3,7 @@
  * turns the indexable part of a filter into an index query for the store.
  */
 import type { IndexQuery } from '../store/index-query.js';
-import { parseGeneralizedTime } from '../sdp/time.js';
+import { generalizedTimeSeconds } from '../sdp/time.js';
 import type { Filter } from './filter.js';
 import { hasEquality, isOrdered, matchesSubstrings, normalize, substringForm, type MatchingRules } from './matching.js';
 import type { AttributeInfo, SchemaAccess } from './schema-access.js';
@@ -206,16 +206,16 @@ export class FilterEvaluator {
    * overlaps [T0, T1], one R*Tree query.
    */
   #timeWindow(terms: readonly Filter[]): { terms: Filter[]; query: IndexQuery } | undefined {
-    const bound = (type: 'le' | 'ge', key: string): { term: Filter; seconds: number } | undefined => {
+    const bound = (type: 'le' | 'ge', edge: 'start' | 'stop'): { term: Filter; seconds: number } | undefined => {
       for (const term of terms) {
-        if (term.type !== type || this.#schema.attribute(term.attribute)?.key !== key) continue;
-        const date = parseGeneralizedTime(term.value.trim());
-        if (date) return { term, seconds: date.getTime() / 1000 };
+        if (term.type !== type || SPAN_EDGES.get(this.#schema.attribute(term.attribute)?.key ?? '') !== edge) continue;
+        const seconds = generalizedTimeSeconds(term.value);
+        if (seconds !== undefined) return { term, seconds };
       }
       return undefined;
     };
-    const start = bound('le', 'starttime');
-    const stop = bound('ge', 'stoptime');
+    const start = bound('le', 'start');
+    const stop = bound('ge', 'stop');
     if (!start || !stop) return undefined;
     return { terms: [start.term, stop.term], query: { op: 'span', from: Math.floor(stop.seconds), to: Math.ceil(start.seconds) } };
   }
@@ -228,9 +228,8 @@ export class FilterEvaluator {
    */
   #timeEdge(attr: AttributeInfo, edge: 'start' | 'stop', value: string, type: 'eq' | 'ge' | 'le'): IndexQuery | undefined {
     if (this.assertion(attr, value) === undefined) return type === 'eq' ? { op: 'eq', attr: attr.key, value: '\u0000' } : undefined;
-    const date = parseGeneralizedTime(value.trim());
-    if (!date) return undefined;
-    const seconds = date.getTime() / 1000;
+    const seconds = generalizedTimeSeconds(value);
+    if (seconds === undefined) return undefined;
     if (type === 'ge') return { op: 'time', edge, from: Math.floor(seconds) };
     if (type === 'le') return { op: 'time', edge, to: Math.ceil(seconds) };
     return { op: 'time', edge, from: Math.floor(seconds), to: Math.ceil(seconds) };

@@ -90,6 +90,16 @@ export function parseGeneralizedTime(text: string): Date | undefined {
   return new Date(utc.getTime() + fractionMs - offsetMinutes * 60_000);
 }
 
+/**
+ * Seconds since the Unix epoch of a generalizedTime (surrounding spaces ignored, as filter
+ * assertions may carry them), or undefined when the text is none: the unit of the span table
+ * behind time-window searches.
+ */
+export function generalizedTimeSeconds(text: string): number | undefined {
+  const date = parseGeneralizedTime(text.trim());
+  return date ? date.getTime() / 1000 : undefined;
+}
+
 const UNIT_SECONDS: Readonly<Record<TimeUnit, number>> = { d: 86400, h: 3600, m: 60, s: 1 };
 
 /**
