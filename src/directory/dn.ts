@@ -20,6 +20,17 @@ export type Dn = Rdn[];
 
 const HEX = /^[0-9a-fA-F]{2}$/;
 
+/**
+ * Escaped bytes of a value as text. Only escapes can spell bytes that are not UTF-8 (a
+ * character written as itself is whole), so they alone are checked.
+ */
+function utf8(text: string, bytes: number[]): string {
+  const decoded = Buffer.from(bytes);
+  const value = decoded.toString('utf8');
+  if (!Buffer.from(value, 'utf8').equals(decoded)) throw invalid(text, 'value is not valid UTF-8');
+  return value;
+}
+
 function invalid(text: string, why: string): DirectoryError {
   return new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN '${text}': ${why}`);
 }
@@ -54,37 +65,49 @@ export function parseDn(text: string): Dn {
       value = m[0];
       i += m[0].length;
     } else {
-      const bytes: number[] = [];
+      // The value as text: runs of characters as they are, and escaped bytes (\C3\A9) decoded
+      // together when the run after them starts. A Buffer per character was most of what a
+      // write allocated to read its DN.
+      let escaped: number[] | undefined;
+      let from = i;
       let trailingSpaces = 0;
-      const pushText = (s: string): void => {
-        for (const b of Buffer.from(s, 'utf8')) bytes.push(b);
+      const flush = (): void => {
+        if (escaped === undefined) return;
+        value += utf8(text, escaped);
+        escaped = undefined;
+      };
+      const plain = (to: number): void => {
+        if (to === from) return;
+        flush();
+        value += text.slice(from, to);
       };
       while (i < n && text[i] !== ',' && text[i] !== '+' && text[i] !== ';') {
         const c = text[i]!;
         if (c === '\\') {
+          plain(i);
           const next = text.slice(i + 1, i + 3);
           if (HEX.test(next)) {
-            bytes.push(Number.parseInt(next, 16));
+            (escaped ??= []).push(Number.parseInt(next, 16));
             i += 3;
           } else if (i + 1 < n && ' "#+,;<=>\\'.includes(text[i + 1]!)) {
-            pushText(text[i + 1]!);
+            flush();
+            value += text[i + 1]!;
             i += 2;
           } else {
             throw invalid(text, `bad escape at position ${i + 1}`);
           }
+          from = i;
           trailingSpaces = 0;
           continue;
         }
         if (c === '"' || c === '<' || c === '>' || c === '\0') throw invalid(text, `character '${c === '\0' ? 'NUL' : c}' must be escaped`);
-        pushText(c);
         trailingSpaces = c === ' ' ? trailingSpaces + 1 : 0;
-        i += c.length;
+        i += 1;
       }
+      plain(i);
+      flush();
       // Unescaped trailing spaces are not part of the value.
-      const kept = bytes.slice(0, bytes.length - trailingSpaces);
-      const decoded = Buffer.from(kept);
-      value = decoded.toString('utf8');
-      if (!Buffer.from(value, 'utf8').equals(decoded)) throw invalid(text, 'value is not valid UTF-8');
+      value = value.slice(0, value.length - trailingSpaces);
     }
     rdn.push({ type, value });
     while (text[i] === ' ') i += 1;

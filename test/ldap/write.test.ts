@@ -233,6 +233,21 @@ describe('add', () => {
     expect(r.code, explain(r)).toBe(LDAP.invalidDNSyntax);
   });
 
+  it('an RDN value with a character outside the BMP (an emoji) names the entry as written', async () => {
+    const c = spec('Launch 🚀 Review');
+    await addConference(c);
+    const e = await read(conferenceDn(c.uid), ['uid']);
+    expect(e?.dn).toBe(conferenceDn(c.uid));
+    expect(e?.get('uid')).toEqual([c.uid]);
+    // The same entry, its DN hex-escaped (F0 9F 9A 80 is U+1F680 in UTF-8).
+    expect((await read(`uid=Launch \\F0\\9F\\9A\\80 Review,${DYNAMIC}`, ['uid']))?.get('uid')).toEqual([c.uid]);
+  });
+
+  it('an escaped RDN value that is not UTF-8 (uid=\\FF) is invalidDNSyntax (34)', async () => {
+    const r = await ldapadd(server.url, ldifEntry(`uid=\\FF,${DYNAMIC}`, { objectClass: 'rtConference', uid: 'x' }), alice);
+    expectRefused(r, LDAP.invalidDNSyntax, /UTF-8/);
+  });
+
   it('an unknown critical control refuses the add (12) and writes nothing', async () => {
     const c = spec('Critical Control Add');
     const r = await ldapadd(server.url, conferenceLdif(c), { ...alice, controls: ['!1.2.3.4'] });
