@@ -28,12 +28,12 @@ export function checkAdd(ctx: DirectoryContext, identity: Identity, name: Name):
 }
 
 /** Whether the identity may change (modify, delete, refresh) the entry. */
-export function mayChange(identity: Identity, entry: StoredEntry): boolean {
+export function mayChange(identity: Identity, entry: Pick<StoredEntry, 'creator'>): boolean {
   return identity.admin || entry.creator === ownerOf(identity);
 }
 
 /** Refuses a change (modify, delete, refresh) of an entry the identity does not own. */
-export function checkOwner(identity: Identity, entry: StoredEntry, action: string): void {
+export function checkOwner(identity: Identity, entry: Pick<StoredEntry, 'creator'>, action: string): void {
   if (mayChange(identity, entry)) return;
   throw new DirectoryError(
     ResultCode.insufficientAccessRights,

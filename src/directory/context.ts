@@ -4,7 +4,7 @@
 import { EventEmitter } from 'node:events';
 import type { AccountStore } from '../store/accounts.js';
 import type { MulticastLeaseLookup } from './clashes.js';
-import type { EntryStore, StoredEntry } from '../store/entries.js';
+import type { EntryHead, EntryStore, StoredEntry } from '../store/entries.js';
 import type { FilterEvaluator } from './evaluate.js';
 import type { Names } from './names.js';
 import type { SchemaAccess } from './schema-access.js';
@@ -58,7 +58,8 @@ export interface DirectoryOptions {
 /** Change events other parts subscribe to. */
 export interface DirectoryEvents {
   added: [entry: StoredEntry];
-  modified: [entry: StoredEntry, previous: StoredEntry];
+  /** A refresh reads and reports only the entry's head (no attributes). */
+  modified: [entry: EntryHead, previous: EntryHead];
   deleted: [entry: StoredEntry];
   /** Removed because its TTL lapsed or its conference ended; not by a client. */
   expired: [entry: StoredEntry];

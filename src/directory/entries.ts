@@ -3,7 +3,7 @@
  * attributes, and the index rows the store keeps.
  */
 import { OPEN_END } from '../store/index-query.js';
-import { isLiveAt, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
+import { isLiveAt, type EntryHead, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
 import { generalizedTimeSeconds, parseGeneralizedTime } from '../sdp/time.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
 import type { DirectoryContext } from './context.js';
@@ -15,7 +15,7 @@ import type { Name } from './names.js';
 import { ALL_USER_ATTRIBUTES, selectAttributes } from './entry-view.js';
 
 /** Whether an entry is visible now (not expired). */
-export const isLive = (ctx: DirectoryContext, entry: StoredEntry): boolean => isLiveAt(entry, ctx.now());
+export const isLive = (ctx: DirectoryContext, entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>): boolean => isLiveAt(entry, ctx.now());
 
 /** When a bounded conference is to be removed: its SDP stop time plus the grace period. */
 export function endsAtOf(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): number | null {
@@ -43,9 +43,17 @@ export function matchedDn(ctx: DirectoryContext, name: Name): string {
 
 /** The live entry at `name`, or noSuchObject with the matched DN. */
 export function requireLive(ctx: DirectoryContext, name: Name, dnText: string): StoredEntry {
-  const entry = findLive(ctx, name);
-  if (!entry) throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${dnText}`, matchedDn(ctx, name));
-  return entry;
+  return live(ctx, name, dnText, ctx.entries.get(name.ndn));
+}
+
+/** The head of the live entry at `name` (its attributes not read: {@link EntryHead}), or noSuchObject. */
+export function requireLiveHead(ctx: DirectoryContext, name: Name, dnText: string): EntryHead {
+  return live(ctx, name, dnText, ctx.entries.head(name.ndn));
+}
+
+function live<E extends EntryHead>(ctx: DirectoryContext, name: Name, dnText: string, entry: E | undefined): E {
+  if (entry && isLive(ctx, entry)) return entry;
+  throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${dnText}`, matchedDn(ctx, name));
 }
 
 /**

@@ -75,20 +75,31 @@ export class Names {
    */
   parse(text: string): Name {
     let name = this.#parsed.get(text);
-    if (!name) {
-      // Clients repeat the same few bases and DNs; a full cache starts over (no LRU upkeep).
+    if (name) return name;
+    name = this.#parse(text);
+    for (const rdn of name.dn) for (const ava of rdn) Object.freeze(ava);
+    for (const rdn of name.dn) Object.freeze(rdn);
+    Object.freeze(name.dn);
+    Object.freeze(name);
+    // Clients repeat the same few bases and DNs, and name most entries they write once: a
+    // name is kept the second time it is asked for. Kept the first time, the DN of every
+    // write lived long enough to become old-generation garbage in the writing process (most
+    // of what it held between collections under refresh). A full set starts over (no LRU upkeep).
+    if (this.#seen.has(text)) {
       if (this.#parsed.size >= PARSED_CACHE_SIZE) this.#parsed.clear();
-      name = this.#parse(text);
-      for (const rdn of name.dn) for (const ava of rdn) Object.freeze(ava);
-      for (const rdn of name.dn) Object.freeze(rdn);
-      Object.freeze(name.dn);
-      this.#parsed.set(text, Object.freeze(name));
+      this.#parsed.set(text, name);
+    } else {
+      if (this.#seen.size >= PARSED_CACHE_SIZE) this.#seen.clear();
+      this.#seen.add(text);
     }
     return name;
   }
 
   /** Names parsed before, by their text; frozen, as they are shared. */
   readonly #parsed = new Map<string, Name>();
+
+  /** Texts asked for once (and not kept yet). */
+  readonly #seen = new Set<string>();
 
   #parse(text: string): Name {
     const written = parseDn(text);

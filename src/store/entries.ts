@@ -33,6 +33,14 @@ export interface StoredEntry {
   encoded: Buffer | null;
 }
 
+/**
+ * What a refresh reads of an entry: who owns it and when it lapses, not its attributes.
+ * Under a stream of refreshes the one writing process decoded and cached every entry it
+ * refreshed, old-generation garbage once evicted (measured: 48 MiB of its peak under
+ * refresh x64 at 1,000,000 entries).
+ */
+export type EntryHead = Pick<StoredEntry, 'id' | 'dn' | 'creator' | 'expiresAt' | 'endsAt'>;
+
 /** Whether an entry is visible at `now` (ms): neither its TTL nor its conference has run out. */
 export function isLiveAt(entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>, now: number): boolean {
   return (entry.expiresAt === null || entry.expiresAt > now) && (entry.endsAt === null || entry.endsAt > now);
@@ -252,6 +260,7 @@ const PATH_END = '\u0002';
 export class EntryStore {
   readonly #db: SqliteDatabase;
   readonly #get;
+  readonly #head;
   readonly #insert;
   readonly #update;
   readonly #delete;
@@ -284,6 +293,7 @@ export class EntryStore {
     this.#cache = new AttributeCache(undefined, decode);
     this.#encodingOnly = decode !== undefined;
     this.#get = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE ndn = ?`).raw(true);
+    this.#head = db.prepare<[string], EntryHead>('SELECT id, dn, creator, expires_at AS expiresAt, ends_at AS endsAt FROM entries WHERE ndn = ?');
     this.#insert = db.prepare(
       `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded)
        VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded)`,
@@ -320,6 +330,11 @@ export class EntryStore {
   get(ndn: string): StoredEntry | undefined {
     const row = this.#get.get(ndn);
     return row ? fromRow(row, this.#cache) : undefined;
+  }
+
+  /** The head of the entry with this normalised DN, expired or not: {@link EntryHead}. */
+  head(ndn: string): EntryHead | undefined {
+    return this.#head.get(ndn);
   }
 
   /** Whether a live entry has this normalised DN (without reading it). */

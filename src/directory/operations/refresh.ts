@@ -3,7 +3,7 @@
  */
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { requireLive } from '../entries.js';
+import { requireLiveHead } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import { grantTtl } from './modify.js';
 
@@ -11,7 +11,7 @@ import { grantTtl } from './modify.js';
 export function refresh(ctx: DirectoryContext, identity: Identity, dnText: string, requestedTtl: number): number {
   const name = ctx.names.parse(dnText);
   return ctx.entries.transaction(() => {
-    const entry = requireLive(ctx, name, dnText);
+    const entry = requireLiveHead(ctx, name, dnText);
     if (entry.expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
     checkOwner(identity, entry, 'refresh');
     const ttl = grantTtl(ctx, requestedTtl);
