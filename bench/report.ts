@@ -105,7 +105,7 @@ export function renderReport(r: RunReport): string {
   lines.push('| | |', '|---|---|');
   lines.push(`| CPU | ${m.cpus} × ${m.cpuModel} |`);
   lines.push(`| memory | ${m.memoryGiB.toFixed(1)} GiB |`);
-  lines.push(`| kernel | Linux ${m.kernel} |`);
+  lines.push(`| kernel | Linux ${m.kernel}${m.pageOut ? `; ${m.pageOut}` : ''} |`);
   lines.push(`| Node.js | ${m.node} |`);
   lines.push(`| slapd | ${m.slapd} (back_mdb, dds) |`);
   lines.push(`| ldclt | ${oneLine(r.ldclt)} |`);

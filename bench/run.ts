@@ -181,11 +181,12 @@ async function main(options: BenchOptions): Promise<void> {
   report.rssAfterStartMiB = rssMiB(rendezvous.pid);
   log(`startup: ${report.startupMs.map((t) => Math.round(t)).join(', ')} ms, RSS ${Math.round(report.rssAfterStartMiB)} MiB`);
 
-  // Every cell then measures servers whose data is in the OS cache, both alike.
-  const warmed = await warmPageCache([dbPath, `${dbPath}-wal`, ...(slapd ? [slapd.dir] : [])]);
-  report.notes.push(
-    `Before the cells, every database file (Rendezvous's SQLite file${slapd ? ", slapd's data directory" : ''}) was read once into the OS page cache (${(warmed.bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB in ${warmed.seconds.toFixed(1)} s): the cells measure servers with their data cached, not what the load left in the cache.`,
-  );
+  // Every cell then measures servers whose data is in the OS cache, both alike. Read again
+  // before each cell: a kernel that pages out what was not touched for a while (DAMON,
+  // machine table) had evicted the file by the later cells, which then read the disk.
+  const cachePaths = [dbPath, `${dbPath}-wal`, ...(slapd ? [slapd.dir] : [])];
+  const warmed = await warmPageCache(cachePaths);
+  let rewarmSeconds = 0;
   log(`cache: read ${(warmed.bytes / 2 ** 20).toFixed(0)} MiB of database files in ${warmed.seconds.toFixed(1)} s`);
 
   const servers = (): Server[] => [
@@ -208,6 +209,7 @@ async function main(options: BenchOptions): Promise<void> {
   const cell = async (client: Cell['client'], workload: WorkloadName, connections: number, server: Server, run: () => Promise<Cell['result']>): Promise<void> => {
     const entry: Cell = { client, workload, connections, target: server.target, result: undefined };
     try {
+      rewarmSeconds += (await warmPageCache(cachePaths)).seconds;
       entry.result = await run();
       const m = entry.result!;
       const latency = Number.isFinite(m.p50Ms) ? ` p50 ${m.p50Ms.toFixed(2)} ms p99 ${m.p99Ms.toFixed(2)} ms` : '';
@@ -286,6 +288,9 @@ async function main(options: BenchOptions): Promise<void> {
     log(`profile ${workload}: ${summary.top.slice(0, 3).map((f) => `${f.name} ${f.percent.toFixed(1)}%`).join('; ')}`);
   }
 
+  report.notes.unshift(
+    `Before the cells, every database file (Rendezvous's SQLite file${slapd ? ", slapd's data directory" : ''}) was read into the OS page cache (${(warmed.bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB in ${warmed.seconds.toFixed(1)} s), and read through again before each cell (${rewarmSeconds.toFixed(1)} s in all): the cells measure servers with their data cached, not what the load or the kernel's page-out left in the cache.`,
+  );
   report.loadAfter = loadavg();
   await cleanUp();
   const section = renderReport(report);
