@@ -146,7 +146,7 @@ export function renderReport(r: RunReport): string {
   }
   lines.push('### Startup of Rendezvous on the loaded database', '');
   lines.push(
-    `Database of ${int(ours?.entries ?? Number.NaN)} entries${r.databaseMiB === undefined ? '' : ` (${int(r.databaseMiB)} MiB on disk)`}. From spawning \`node bin/rendezvous serve\` to its \`listening on\` line: ${r.startupMs.map((t) => `${Math.round(t)} ms`).join(', ')} (${r.startupMs.length} restarts); RSS right after: ${int(r.rssAfterStartMiB)} MiB.`,
+    `Database of ${int(ours?.entries ?? Number.NaN)} entries${r.databaseMiB === undefined ? '' : ` (${int(r.databaseMiB)} MiB on disk)`}. From spawning \`bin/rendezvous serve\` (the node flags of its first line) to its \`listening on\` line: ${r.startupMs.map((t) => `${Math.round(t)} ms`).join(', ')} (${r.startupMs.length} restarts); RSS right after: ${int(r.rssAfterStartMiB)} MiB.`,
     '',
   );
   if (r.cells.some((c) => c.client === 'harness')) lines.push('### Workloads (Node harness)', '');

@@ -12,6 +12,7 @@
  * needs slapd stopped, so it is then restarted here on the same configuration and port.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
@@ -68,10 +69,20 @@ export async function createAdmin(bin: string, dir: string, dbPath: string): Pro
   return { dn: `cn=${ADMIN.name},ou=accounts,o=Intranet`, password: ADMIN.password };
 }
 
+/**
+ * The node flags on the executable's `#!/usr/bin/env -S node ...` line: what a person who runs
+ * `bin/rendezvous` gets, given here to the benchmark's own node so that extra flags can follow.
+ */
+function launchFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0]!;
+  const match = /^#!\S*env\s+-S\s+node\s+(.*)$/.exec(first);
+  return match ? match[1]!.trim().split(/\s+/) : [];
+}
+
 /** Starts `rendezvous serve` (`bin`) on the database; `nodeFlags` go before the script (e.g. --cpu-prof). */
 export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly string[] = [], port = 0, serveFlags: readonly string[] = []): Promise<RendezvousProcess> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeFlags, bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS, ...serveFlags], {
+  const child = spawn(process.execPath, [...launchFlags(bin), ...nodeFlags, bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS, ...serveFlags], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

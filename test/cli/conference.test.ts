@@ -176,7 +176,7 @@ describe('users', () => {
 describe('--keep-alive', () => {
   /** Starts a keep-alive publish; resolves once it says it is keeping the entry alive. */
   function keepAlivePublish(name: string, extra: string[] = []): Promise<{ stop: () => Promise<{ code: number | null; stderr: string }> }> {
-    const child = spawn(process.execPath, [BIN, 'publish', '--name', name, '--keep-alive', '--url', server.url, '--bind-dn', ALICE, ...extra], {
+    const child = spawn(BIN, ['publish', '--name', name, '--keep-alive', '--url', server.url, '--bind-dn', ALICE, ...extra], {
       env: { ...process.env, TZ: 'UTC', RENDEZVOUS_PASSWORD: 'alice-pw' },
     });
     let stderr = '';

@@ -15,7 +15,7 @@ export interface CliResult {
 /** Runs the CLI with arguments and optional standard input; resolves when it exits. */
 export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, TZ: 'UTC', ...options.env } });
+    const child = spawn(BIN, args, { env: { ...process.env, TZ: 'UTC', ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -187,7 +187,7 @@ class ServerProcess implements TestServer {
 
   async start(): Promise<void> {
     const args = this.args();
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(BIN, args, {
       env: { ...process.env, TZ: 'UTC', ...this.options.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

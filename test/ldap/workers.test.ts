@@ -69,6 +69,17 @@ describe('two workers', () => {
     expect(server.logs()).toMatch(/listening on ldap:\/\/127\.0\.0\.1:\d+ \(.*2 worker processes\)/);
   });
 
+  it('sizes each process young generation: 4 MB semi-spaces for the writer, 2 MB for the workers', () => {
+    // The executable's first line gives the primary its flag (the test server is started by
+    // running bin/rendezvous itself); the workers get theirs from the primary. V8 takes the last.
+    const semiSpace = (pid: number): string | undefined =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((a) => a.startsWith('--max-semi-space-size=')).at(-1);
+    expect(semiSpace(server.pid)).toBe('--max-semi-space-size=4');
+    const workers = childrenOf(server.pid);
+    expect(workers).toHaveLength(2);
+    for (const pid of workers) expect(semiSpace(pid)).toBe('--max-semi-space-size=2');
+  });
+
   it('a write on any connection is read on every other one at once', async () => {
     // Connections are dealt to the workers in turn: four of them cover both, twice.
     const clients = await Promise.all([0, 1, 2, 3].map(async () => {
