@@ -71,17 +71,11 @@ function readBlob(blob: string): BlobMulticast {
 
 /**
  * What the blob of these attributes says of multicast, read where an add is prepared; the
- * process that writes it takes this instead of parsing the blob again ({@link knownMulticast}).
+ * process that writes it passes this to {@link checkClashes} instead of parsing the blob again.
  */
 export function multicastOf(attributes: Readonly<Record<string, readonly string[]>>): BlobMulticast | undefined {
   const blob = attributes[BLOB_KEY]?.[0];
   return blob === undefined ? undefined : readBlob(blob);
-}
-
-/** Takes what another process read of a blob ({@link multicastOf}) as this blob's reading. */
-export function knownMulticast(attributes: Readonly<Record<string, readonly string[]>>, read: BlobMulticast | undefined): void {
-  const blob = attributes[BLOB_KEY]?.[0];
-  if (blob !== undefined && read !== undefined) lastRead = { blob, read };
 }
 
 function parseBlob(blob: string): BlobMulticast {
@@ -95,10 +89,11 @@ function parseBlob(blob: string): BlobMulticast {
   return { groups, leases };
 }
 
-function usageOf(attributes: Readonly<Record<string, readonly string[]>>): Usage | undefined {
+/** What a conference holds; `read` is its blob's reading when the caller has it ({@link multicastOf}). */
+function usageOf(attributes: Readonly<Record<string, readonly string[]>>, read?: BlobMulticast): Usage | undefined {
   const blob = attributes[BLOB_KEY]?.[0];
   if (blob === undefined) return undefined;
-  const { groups, leases } = readBlob(blob);
+  const { groups, leases } = read ?? readBlob(blob);
   if (groups.length === 0) return undefined;
   const start = attributes.starttime?.[0];
   const stop = attributes.stoptime?.[0];
@@ -130,9 +125,12 @@ export function groupsOf(attributes: Readonly<Record<string, readonly string[]>>
   return blob === undefined ? [] : readBlob(blob).groups;
 }
 
-/** The other live conferences and leases that hold a group of these attributes at an overlapping time. */
-export function findClashes(ctx: DirectoryContext, selfNdn: string, attributes: Readonly<Record<string, readonly string[]>>): Clash[] {
-  const mine = usageOf(attributes);
+/**
+ * The other live conferences and leases that hold a group of these attributes at an
+ * overlapping time; `read` is what {@link multicastOf} read of their blob, when known.
+ */
+export function findClashes(ctx: DirectoryContext, selfNdn: string, attributes: Readonly<Record<string, readonly string[]>>, read?: BlobMulticast): Clash[] {
+  const mine = usageOf(attributes, read);
   const span = spanOf(attributes); // defined with a blob, as mine is
   if (!mine || !span) return [];
   const clashes: Clash[] = [];
@@ -167,14 +165,15 @@ const when = (ms: number): string => (Number.isFinite(ms) ? toGeneralizedTime(ne
 /**
  * Flags or refuses the clashes of an entry about to be written (after its derived attributes
  * were completed). Returns whether that changed the attributes (a flag added or removed).
+ * `read` is what {@link multicastOf} read of the blob where the add was prepared, if elsewhere.
  *
  * @throws {@link DirectoryError} constraintViolation naming the holder, with `refuseClashes`.
  */
-export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes: Record<string, string[]>): boolean {
+export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes: Record<string, string[]>, read?: BlobMulticast): boolean {
   const flag = ctx.schema.attribute(CLASH_ATTRIBUTE);
   const flagged = flag !== undefined && attributes[flag.key] !== undefined;
   if (flag) delete attributes[flag.key];
-  const clashes = findClashes(ctx, selfNdn, attributes);
+  const clashes = findClashes(ctx, selfNdn, attributes, read);
   if (clashes.length === 0) return flagged;
   if (ctx.options.refuseClashes) {
     const c = clashes[0]!;

@@ -9,7 +9,7 @@ import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../entry-check.js';
-import { checkClashes, groupsOf, knownMulticast, multicastOf, type BlobMulticast } from '../clashes.js';
+import { checkClashes, groupsOf, multicastOf, type BlobMulticast } from '../clashes.js';
 import { completeEntry, encodedOf, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from '../entries.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../names.js';
@@ -142,9 +142,8 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
  */
 export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredEntry {
   const { name, attributes, dynamic, owner } = prepared;
-  knownMulticast(attributes, prepared.multicast);
   // A clash flagged changes the attributes, and so what is stored of them.
-  const forms = checkClashes(ctx, name.ndn, attributes) ? undefined : prepared.forms;
+  const forms = checkClashes(ctx, name.ndn, attributes, prepared.multicast) ? undefined : prepared.forms;
   const entry = ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
     if (existing && isLive(ctx, existing)) {
