@@ -142,8 +142,9 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
  */
 export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredEntry {
   const { name, attributes, dynamic, owner } = prepared;
-  // A clash flagged changes the attributes, and so what is stored of them.
-  const forms = checkClashes(ctx, name.ndn, attributes, prepared.multicast) ? undefined : prepared.forms;
+  // A clash flag added or removed changes the attributes, and so their encoding and index
+  // rows; the span and groups come from the times and the blob, which it leaves alone.
+  const forms = checkClashes(ctx, name.ndn, attributes, prepared.multicast) ? { ...prepared.forms, encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes) } : prepared.forms;
   const entry = ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
     if (existing && isLive(ctx, existing)) {
