@@ -3,7 +3,8 @@
  * detection looks conferences up by group instead of reading every one that overlaps in time.
  */
 import type { StoredForm } from './attribute-cache.js';
-import { writeTransaction, type SqliteDatabase } from './database.js';
+import { backfillConferences } from './backfill.js';
+import type { SqliteDatabase } from './database.js';
 import type { Span } from './entries.js';
 
 /** A multicast group: the consecutive addresses `lo`..`hi` of a family, as numbers. */
@@ -15,9 +16,6 @@ export interface GroupRange {
 
 /** The `family` column. */
 const FAMILY: Readonly<Record<GroupRange['family'], number>> = { ipv4: 4, ipv6: 6 };
-
-/** Rows of entries read per query of a backfill, so no cursor stays open while writing. */
-const BACKFILL_BATCH = 500;
 
 /** An address as the table stores it: fixed-width hex, whose text order is numeric order. */
 const hex = (value: bigint): string => value.toString(16).padStart(32, '0');
@@ -40,8 +38,6 @@ export class ConferenceGroups {
   readonly #insert;
   readonly #classes;
   readonly #overlapping;
-  readonly #pending;
-  readonly #done;
 
   constructor(db: SqliteDatabase) {
     this.#db = db;
@@ -68,8 +64,6 @@ export class ConferenceGroups {
            AND EXISTS (SELECT 1 FROM conference_spans AS s WHERE s.id = g.entry_id AND s.lo <= @spanHi AND s.hi >= @spanLo)`,
       )
       .pluck();
-    this.#pending = db.prepare("SELECT 1 FROM pending_backfills WHERE name = 'conference_groups'");
-    this.#done = db.prepare("DELETE FROM pending_backfills WHERE name = 'conference_groups'");
   }
 
   /** Replaces the groups of entry `id` (none: removes them). */
@@ -101,21 +95,7 @@ export class ConferenceGroups {
    * attributes, read by the SQL expression `storedSql` (the entry store's).
    */
   backfill(groupsOf: (id: number, stored: StoredForm) => readonly GroupRange[], storedSql: string): void {
-    if (!this.#pending.get()) return;
-    const conferences = this.#db.prepare<[number, number], { id: number; stored: StoredForm }>(
-      `SELECT id, ${storedSql} AS stored FROM entries
-       WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference') AND id > ? ORDER BY id LIMIT ?`,
-    );
-    writeTransaction(this.#db, () => {
-      if (!this.#pending.get()) return; // another process did it meanwhile
-      for (let after = 0; ; ) {
-        const rows = conferences.all(after, BACKFILL_BATCH);
-        for (const row of rows) this.put(row.id, groupsOf(row.id, row.stored));
-        if (rows.length < BACKFILL_BATCH) break;
-        after = rows.at(-1)!.id;
-      }
-      this.#done.run();
-    });
+    backfillConferences(this.#db, 'conference_groups', storedSql, (id, stored) => this.put(id, groupsOf(id, stored)));
   }
 
   /** SQLite's plans for the lookup of one group, so tests can prove it uses the index. */
