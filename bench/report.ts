@@ -6,6 +6,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Measurement } from './harness.js';
 import { projectLoadSeconds, type LoadResult } from './loader.js';
+import type { HostSpeed } from './host-speed.js';
 import type { Machine } from './machine.js';
 import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
@@ -27,6 +28,8 @@ export interface RunReport {
   options: BenchOptions;
   machine: Machine;
   loadAfter: number[];
+  /** The host's speed at the start and at the end of the run. */
+  hostSpeed: HostSpeed[];
   set: DataSet;
   timeRange: { from: number; to: number };
   load: LoadResult[];
@@ -111,6 +114,10 @@ export function renderReport(r: RunReport): string {
   lines.push(`| ldclt | ${oneLine(r.ldclt)} |`);
   lines.push(`| Rendezvous | ${m.revision}, built into the run's own directory at its start; ${o.workers === undefined ? `\`serve\` default of one worker process per core (${m.cpus})` : `\`serve --workers ${o.workers}\``} |`);
   lines.push(`| load average (1/5/15 min) | ${m.loadBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')} after |`);
+  if (r.hostSpeed.length > 0) {
+    const at = (f: (h: HostSpeed) => string): string => r.hostSpeed.map(f).join(' at the start, ') + (r.hostSpeed.length > 1 ? ' at the end' : ' at the start');
+    lines.push(`| host speed (bench/host-speed.ts; lower is faster) | 4 KiB \`pread\` from the page cache: ${at((h) => `${h.preadUs.toFixed(2)} µs`)}; fixed JavaScript work: ${at((h) => `${h.jsMs.toFixed(0)} ms`)} |`);
+  }
   lines.push('');
   lines.push(
     'Client, servers and whatever else runs share the same cores. *client CPU* is the load generator, *other CPU* the rest of the machine during the window (other processes, kernel, steal); a large *other* means the cell was disturbed.',

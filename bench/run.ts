@@ -17,6 +17,7 @@ import { measure } from './harness.js';
 import { findLdclt, measureLdclt } from './ldclt.js';
 import { BASE_ENTRIES, writeLdif } from './ldif.js';
 import { load, projectLoadSeconds, type LoadTarget } from './loader.js';
+import { probeHostSpeed } from './host-speed.js';
 import { describeMachine } from './machine.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { warmPageCache } from './page-cache.js';
@@ -89,6 +90,7 @@ async function main(options: BenchOptions): Promise<void> {
     options,
     machine,
     loadAfter: [],
+    hostSpeed: [],
     set,
     timeRange: timeRange(set),
     load: [],
@@ -106,6 +108,9 @@ async function main(options: BenchOptions): Promise<void> {
     if (options.keep) log(`kept ${dir}`);
     else await rm(dir, { recursive: true, force: true });
   });
+
+  report.hostSpeed.push(probeHostSpeed(dir));
+  log(`host: 4 KiB pread ${report.hostSpeed[0]!.preadUs.toFixed(2)} µs, fixed JS work ${report.hostSpeed[0]!.jsMs.toFixed(0)} ms`);
 
   // Servers. Rendezvous from a build of this moment's working tree, used for the whole run.
   const serverDir = join(dir, 'server');
@@ -292,6 +297,7 @@ async function main(options: BenchOptions): Promise<void> {
     `Before the cells, every database file (Rendezvous's SQLite file${slapd ? ", slapd's data directory" : ''}) was read into the OS page cache (${(warmed.bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB in ${warmed.seconds.toFixed(1)} s), and read through again before each cell (${rewarmSeconds.toFixed(1)} s in all): the cells measure servers with their data cached, not what the load or the kernel's page-out left in the cache.`,
   );
   report.loadAfter = loadavg();
+  report.hostSpeed.push(probeHostSpeed(dir));
   await cleanUp();
   const section = renderReport(report);
   process.stdout.write(`${section}\n`);
