@@ -58,7 +58,16 @@ export interface RendezvousProcess {
   /** SIGTERM and wait (a clean stop, so that a --cpu-prof profile gets written). */
   stop(): Promise<void>;
   logs(): string;
+  /**
+   * Resolves at the server's next report that its time-clustered copy of the conferences is
+   * up to date (it fills the copy while writes pause, so after a load), so that no cell is
+   * measured while the writing process copies.
+   */
+  nextCopyReport(): Promise<void>;
 }
+
+/** The server's line once its time-clustered copy is up to date (src/server/rendezvous.ts). */
+const COPY_DONE = /time-clustered copy of the conferences up to date/;
 
 /** Creates the administrator account in a new database (`rendezvous account add --admin`). */
 export async function createAdmin(bin: string, dir: string, dbPath: string): Promise<{ dn: string; password: string }> {
@@ -86,6 +95,8 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
+  let partialLine = '';
+  const copyWaiters: Array<() => void> = [];
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Safety net: never leave a server behind if the benchmark itself dies.
   process.once('exit', () => child.kill('SIGKILL'));
@@ -102,6 +113,9 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
     child.stderr!.setEncoding('utf8').on('data', (text: string) => {
       // Keep draining stderr for the whole run (a full pipe would stall the server); keep the tail.
       log = (log + text).slice(-64 * 1024);
+      const lines = (partialLine + text).split('\n');
+      partialLine = lines.pop()!;
+      if (lines.some((line) => COPY_DONE.test(line))) for (const wake of copyWaiters.splice(0)) wake();
       const match = listening ? null : LISTENING.exec(log);
       if (!match) return;
       listening = true;
@@ -112,6 +126,7 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
         pid: child.pid!,
         startupMs: performance.now() - started,
         logs: () => log,
+        nextCopyReport: () => new Promise<void>((wake) => copyWaiters.push(wake)),
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);

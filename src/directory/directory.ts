@@ -21,6 +21,7 @@ import type { SchemaAccess } from './schema-access.js';
 import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import { ExpiryScheduler } from './expiry.js';
+import { WindowCopier, type CopyProgress } from './window-copy.js';
 import { spanOf } from './entries.js';
 import { groupsOf } from './clashes.js';
 import type { StoredEntry } from '../store/entries.js';
@@ -49,6 +50,7 @@ export class Directory {
   readonly #schemaTime: Date;
   readonly #expiry: ExpiryScheduler;
   readonly #writes: WriteBatch;
+  #copier: WindowCopier | undefined;
   #features: ProtocolFeatures = { controls: [], saslMechanisms: [], extensions: [], features: [] };
 
   constructor(parts: DirectoryParts) {
@@ -109,9 +111,19 @@ export class Directory {
     this.#expiry.notice(at);
   }
 
-  /** Stops the expiry timer. */
+  /**
+   * Starts filling the time-clustered copy of the conferences while writes pause (the one
+   * writing process only); `onUpToDate` hears each time it caught up after copying.
+   */
+  startWindowCopy(onUpToDate: (progress: CopyProgress) => void = () => undefined): void {
+    this.#copier ??= new WindowCopier(this.#ctx.entries, this.#writes, onUpToDate);
+    this.#copier.start();
+  }
+
+  /** Stops the expiry timer and the copier. */
   close(): void {
     this.#expiry.stop();
+    this.#copier?.stop();
   }
 
   /** Declares what the protocol layer implements, for the root DSE. */

@@ -136,6 +136,16 @@ export function announce(options: ServerOptions, ports: { port: number; tlsPort:
 }
 
 /** Starts the server, in this process or with worker processes (`workers`). */
+/**
+ * The background work of the process that writes: expiry, and (unless read-only) filling the
+ * time-clustered copy of the conferences while writes pause.
+ */
+export function startBackground(directory: Directory, options: Pick<ServerOptions, 'readOnly'>, log: Logger): void {
+  directory.startExpiry();
+  if (options.readOnly) return;
+  directory.startWindowCopy((p) => log.info(`time-clustered copy of the conferences up to date (${p.entries} entries read in ${(p.ms / 1000).toFixed(1)} s)`));
+}
+
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
   if ((options.workers ?? 1) > 1) {
     // Loaded only here: the primary's module imports this one.
@@ -143,7 +153,7 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
     return startWorkers(options, log);
   }
   const { db, directory, allocator } = openDirectory(options);
-  directory.startExpiry();
+  startBackground(directory, options, log);
   let ldap: LdapServer;
   let madcap: MadcapServer | undefined;
   try {

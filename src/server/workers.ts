@@ -17,7 +17,7 @@ import { LocalAdmission } from '../ldap/admission.js';
 import type { Logger } from '../ldap/log.js';
 import { DEFAULT_LIMITS } from '../ldap/server.js';
 import type { MadcapServer } from '../mcast/server.js';
-import { announce, closeCore, openDirectory, running, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';
+import { announce, closeCore, openDirectory, running, startBackground, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';
 import { describeFailure, LocalWriter, reviveWrite } from '../directory/writes.js';
 import type { PrimaryMessage, WorkerMessage, WriteOutcome } from './worker-messages.js';
 
@@ -59,7 +59,7 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
   const count = options.workers ?? 1;
   // The primary migrates the database and creates the tree before any worker opens it.
   const { db, directory, allocator } = openDirectory(options);
-  directory.startExpiry();
+  startBackground(directory, options, log);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const admission = new LocalAdmission(limits);
   const writer = new LocalWriter(directory);

@@ -3,6 +3,7 @@
  */
 import type Database from 'better-sqlite3';
 import { ConferenceGroups, type GroupRange } from './conference-groups.js';
+import { ConferenceWindows, WATERMARK_SQL, windowRowsSql } from './conference-windows.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import { AttributeCache, type AttributeDecoder, type StoredAttributes, type StoredForm } from './attribute-cache.js';
 import { compileIndexQuery, type IndexQuery } from './index-query.js';
@@ -274,11 +275,13 @@ export class EntryStore {
   readonly #due;
   readonly #descendants;
   readonly #byId;
+  readonly #after;
   readonly #isLive;
   readonly #cache: AttributeCache;
   /** Whether entries with an encoding are stored without their JSON (the store can read the encoding). */
   readonly #encodingOnly: boolean;
   readonly #groups: ConferenceGroups;
+  readonly #windows: ConferenceWindows;
   /** Scan statements by SQL text: a search shape is prepared once, not per query. */
   readonly #scans = new Map<string, Database.Statement<Array<string | number>>>();
 
@@ -311,9 +314,11 @@ export class EntryStore {
     this.#nextDeadline = db.prepare<[], { at: number | null }>(NEXT_DEADLINE_SQL);
     this.#due = db.prepare<[number, number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE expires_at <= ? UNION SELECT ${columns('attributes')} FROM entries WHERE ends_at <= ?`).raw(true);
     this.#byId = db.prepare<[number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE id = ?`).raw(true);
+    this.#after = db.prepare<[number, number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE id > ? ORDER BY id LIMIT ?`).raw(true);
     this.#isLive = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE ndn = ? AND ${LIVE}`);
     this.#descendants = db.prepare<[string, string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE path > ? AND path < ?`).raw(true);
     this.#groups = new ConferenceGroups(db);
+    this.#windows = new ConferenceWindows(db);
   }
 
   /** Whether a transaction is open on the database. */
@@ -353,6 +358,9 @@ export class EntryStore {
     for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
     if (span) this.#putSpan.run(id, span[0], span[1]);
     if (groups.length > 0) this.#groups.put(id, groups);
+    // Above the watermark the copier copies it; at or below (an id reused after the highest
+    // entries were deleted), it is copied now.
+    if (id <= this.#windows.upto()) this.#windows.add(id, span, entry);
     return id;
   }
 
@@ -369,6 +377,7 @@ export class EntryStore {
     if (span) this.#putSpan.run(entry.id, span[0], span[1]);
     else this.#deleteSpan.run(entry.id);
     this.#groups.put(entry.id, groups);
+    if (entry.id <= this.#windows.upto()) this.#windows.put(entry.id, span, entry);
   }
 
   /**
@@ -391,6 +400,24 @@ export class EntryStore {
     this.#groups.backfill((id, stored) => groupsOf(this.#read(id, stored)), storedAttributesSql);
   }
 
+  /**
+   * Copies the next entries above the watermark into the time-clustered table (the bounded
+   * conferences among them), at most `limit`, in one write transaction, and moves the
+   * watermark past them. Returns how many entries it read: fewer than `limit` once the copy
+   * is up to date.
+   */
+  copyWindows(limit: number, spanOf: (attributes: StoredAttributes) => Span | undefined): number {
+    return this.transaction(() => {
+      const rows = this.#after.all(this.#windows.upto(), limit);
+      for (const row of rows) {
+        const entry = fromRow(row, this.#cache);
+        this.#windows.add(entry.id, spanOf(entry.attributes), entry);
+      }
+      if (rows.length > 0) this.#windows.setUpto(rows.at(-1)![0]);
+      return rows.length;
+    });
+  }
+
   /** The attributes of an entry from what its row stores (JSON or encoding), parsed once while unchanged. */
   readonly #read = (id: number, stored: StoredForm): StoredAttributes => this.#cache.get(id, stored);
 
@@ -409,6 +436,7 @@ export class EntryStore {
   /** Sets when an entry expires (a refresh: attributes and index unchanged). */
   setExpiry(id: number, expiresAt: number): void {
     this.#setExpiry.run(expiresAt, id);
+    if (id <= this.#windows.upto()) this.#windows.setExpiry(id, expiresAt);
   }
 
   /** The earliest moment any entry expires or ends (ms), if any does. */
@@ -452,6 +480,19 @@ export class EntryStore {
       request.read === 'encoded'
         ? (row: Row | EncodedRow): StoredEntry => new EncodedEntry(row as EncodedRow, this.#readById)
         : (row: Row | EncodedRow): StoredEntry => fromRow(row as Row, this.#cache);
+    if (windowed(request)) {
+      // Unordered (sorting the rows with their encodings cost a third of the query), one more
+      // than a batch: a window that fits is sorted here; a larger one, rare, takes the
+      // ordered path below from the start.
+      const { sql, params } = windowSql(request, SCAN_BATCH + 1);
+      const rows = this.#rows<EncodedRow>(sql).all(...params);
+      if (rows.length <= SCAN_BATCH) {
+        if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
+        rows.sort((a, b) => a[0] - b[0]);
+        for (const row of rows) yield entry(row);
+        return true;
+      }
+    }
     const first = scanSql(request, SCAN_BATCH);
     const rows = this.#rows<Row | EncodedRow>(first.sql).all(...first.params);
     if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
@@ -506,13 +547,67 @@ export class EntryStore {
 
   /** SQLite's plan for a scan, so tests can prove a search uses the indexes. */
   explain(request: ScanRequest): string[] {
-    const { sql, params } = scanSql(request);
+    const { sql, params } = windowed(request) ? windowSql(request) : scanSql(request);
     return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail);
   }
 }
 
 /** Live rows among the ids of a JSON array (still checked at read time), reading one large column. */
 const byIdsSql = (read: ScanColumn): string => `SELECT ${columns(read)} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`;
+
+/** Whether a scan is a time window read for its encodings, which {@link windowSql} answers. */
+const windowed = (request: ScanRequest): request is ScanRequest & { index: { op: 'span' } } =>
+  request.index?.op === 'span' && request.read === 'encoded' && request.scope !== 'base';
+
+/**
+ * The SQL of a time window read for its encodings, in no order (at most `limit` rows): from
+ * the time-clustered copy up to its watermark and from `entries` through the span index above
+ * it, in one statement (one snapshot).
+ */
+function windowSql(request: ScanRequest & { index: { op: 'span' } }, limit?: number): { sql: string; params: Array<string | number> } {
+  const q = request.index;
+  const params: Array<string | number> = [];
+  const part = (source: string, live: string, column: (name: 'ndn' | 'parent' | 'path') => string, where: string, whereParams: Array<string | number>): string => {
+    // Unary +: the scope is checked on the rows read, never by an (automatic) index.
+    const scope = scopeSql(request, column);
+    let sql = `SELECT ${source} WHERE ${where} AND ${scope.sql} AND ${live}`;
+    params.push(...whereParams, ...scope.params, request.now, request.now);
+    if (request.afterId !== undefined) {
+      sql += ' AND id > ?';
+      params.push(request.afterId);
+    }
+    return sql;
+  };
+  const spans = compileIndexQuery(q);
+  params.push(q.from, q.to);
+  const copied = part(`${columns('encoded', 'w')} FROM ${windowRowsSql('w')}`, WINDOW_LIVE, (c) => `+w.${c}`, 'w.stop >= ?', [q.from]);
+  // Above the watermark, entries are walked by id from it (few, once the copy is up to date)
+  // and checked against the span index; driven by the span index instead, SQLite read every
+  // row of the window from `entries`, copied or not.
+  const above = part(`${columns('encoded')} FROM entries`, LIVE, (c) => `+${c}`, `id > ${WATERMARK_SQL} AND +id IN (${spans.sql})`, spans.params);
+  let sql = `SELECT * FROM (${copied} UNION ALL ${above})`;
+  if (request.liveBase !== undefined) {
+    sql += ` WHERE EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
+    params.push(request.liveBase, request.now, request.now);
+  }
+  return { sql: limit === undefined ? sql : `${sql} LIMIT ${limit}`, params };
+}
+
+/** {@link LIVE} on the rows of conference_windows, aliased `w`. */
+const WINDOW_LIVE = LIVE.replaceAll(/(expires_at|ends_at)/g, 'w.$1');
+
+/** The condition of a scan's scope on a row's columns (named by `column`). */
+function scopeSql(request: ScanRequest, column: (name: 'ndn' | 'parent' | 'path') => string): { sql: string; params: string[] } {
+  switch (request.scope) {
+    case 'base':
+      return { sql: `${column('ndn')} = ?`, params: [request.baseNdn] };
+    case 'one':
+      return { sql: `${column('parent')} = ?`, params: [request.baseNdn] };
+    case 'sub':
+      if (request.basePath === '') return { sql: '1', params: [] };
+      return { sql: `(${column('path')} = ? OR (${column('path')} > ? AND ${column('path')} < ?))`, params: [request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END] };
+  }
+}
 
 /**
  * The SQL of a scan, reading rows or only ids. An equality index query (the commonest
@@ -534,24 +629,9 @@ function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'r
     where = 'i.attr = ? AND i.value = ? AND ';
     params.push(join.attr, join.value);
   }
-  switch (request.scope) {
-    case 'base':
-      where += 'ndn = ?';
-      params.push(request.baseNdn);
-      break;
-    case 'one':
-      where += `${scoped}parent = ?`;
-      params.push(request.baseNdn);
-      break;
-    case 'sub':
-      if (request.basePath === '') {
-        where += '1';
-      } else {
-        where += `(${scoped}path = ? OR (${scoped}path > ? AND ${scoped}path < ?))`;
-        params.push(request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END);
-      }
-      break;
-  }
+  const scope = scopeSql(request, (c) => (c === 'ndn' ? c : `${scoped}${c}`));
+  where += scope.sql;
+  params.push(...scope.params);
   where += ` AND ${LIVE}`;
   params.push(request.now, request.now);
   if (request.afterId !== undefined) {

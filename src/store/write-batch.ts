@@ -19,6 +19,8 @@ export class WriteBatch {
   readonly #inTransaction: () => boolean;
   #queue: Pending[] = [];
   #scheduled = false;
+  /** When the last write arrived (ms, `performance.now()`), so background work can wait for a pause. */
+  #lastArrival = Number.NEGATIVE_INFINITY;
 
   /**
    * @param transaction runs a function in a write transaction, as a savepoint when nested
@@ -37,6 +39,7 @@ export class WriteBatch {
    * commit's error (nothing of the batch written).
    */
   run<T>(fn: () => T): Promise<T> {
+    this.#lastArrival = performance.now();
     return new Promise<T>((resolve, reject) => {
       this.#queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
       if (!this.#scheduled) {
@@ -45,6 +48,11 @@ export class WriteBatch {
         setImmediate(() => this.#flush());
       }
     });
+  }
+
+  /** Milliseconds since the last write arrived (Infinity if none has). */
+  get quietMs(): number {
+    return performance.now() - this.#lastArrival;
   }
 
   #flush(): void {
