@@ -113,10 +113,11 @@ export class Directory {
 
   /**
    * Starts filling the time-clustered copy of the conferences while writes pause (the one
-   * writing process only); `onUpToDate` hears each time it caught up after copying.
+   * writing process only); `onUpToDate` hears each time it caught up after copying, `onError`
+   * a copy that failed (tried again later).
    */
-  startWindowCopy(onUpToDate: (progress: CopyProgress) => void = () => undefined): void {
-    this.#copier ??= new WindowCopier(this.#ctx.entries, this.#writes, onUpToDate);
+  startWindowCopy(onUpToDate: (progress: CopyProgress) => void = () => undefined, onError: (error: Error) => void = () => undefined): void {
+    this.#copier ??= new WindowCopier(this.#ctx.entries, this.#writes, onUpToDate, onError);
     this.#copier.start();
   }
 

@@ -15,6 +15,8 @@ const BATCH = 200;
 const QUIET_MS = 250;
 /** How often to look again once up to date, or while writes go on. */
 const IDLE_POLL_MS = 500;
+/** How long to wait after a copy failed (a full disk, a quota) before trying again. */
+const RETRY_MS = 60_000;
 
 /** What the copier reports once it has caught up (after starting, and after copying). */
 export interface CopyProgress {
@@ -26,14 +28,17 @@ export class WindowCopier {
   readonly #entries: EntryStore;
   readonly #writes: WriteBatch;
   readonly #onUpToDate: (progress: CopyProgress) => void;
+  readonly #onError: (error: Error) => void;
   #timer: NodeJS.Timeout | undefined;
   /** Entries read since the copy was last up to date, and since when. */
   #run: { entries: number; started: number } | undefined;
 
-  constructor(entries: EntryStore, writes: WriteBatch, onUpToDate: (progress: CopyProgress) => void) {
+  /** `onError` hears a copy that failed (its transaction undone; tried again a minute later). */
+  constructor(entries: EntryStore, writes: WriteBatch, onUpToDate: (progress: CopyProgress) => void, onError: (error: Error) => void) {
     this.#entries = entries;
     this.#writes = writes;
     this.#onUpToDate = onUpToDate;
+    this.#onError = onError;
   }
 
   /** Starts; the first time the copy is up to date is reported even if nothing was copied. */
@@ -55,7 +60,14 @@ export class WindowCopier {
 
   #step(): void {
     if (this.#writes.quietMs < QUIET_MS) return this.#schedule(IDLE_POLL_MS);
-    const read = this.#entries.copyWindows(BATCH, spanOf);
+    let read: number;
+    try {
+      read = this.#entries.copyWindows(BATCH, spanOf);
+    } catch (error) {
+      // A timer's exception would end the process: searches do without the rest of the copy.
+      this.#onError(error as Error);
+      return this.#schedule(RETRY_MS);
+    }
     if (read > 0) this.#run ??= { entries: 0, started: performance.now() };
     if (this.#run) this.#run.entries += read;
     if (read === BATCH) return this.#schedule(0);

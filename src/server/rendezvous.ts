@@ -143,7 +143,10 @@ export function announce(options: ServerOptions, ports: { port: number; tlsPort:
 export function startBackground(directory: Directory, options: Pick<ServerOptions, 'readOnly'>, log: Logger): void {
   directory.startExpiry();
   if (options.readOnly) return;
-  directory.startWindowCopy((p) => log.info(`time-clustered copy of the conferences up to date (${p.entries} entries read in ${(p.ms / 1000).toFixed(1)} s)`));
+  directory.startWindowCopy(
+    (p) => log.info(`time-clustered copy of the conferences up to date (${p.entries} entries read in ${(p.ms / 1000).toFixed(1)} s)`),
+    (error) => log.warn(`time-clustered copy of the conferences: ${error.message}; time-window searches read the rest from the entries; trying again in a minute`),
+  );
 }
 
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {

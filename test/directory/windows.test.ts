@@ -207,6 +207,16 @@ describe('time-window searches, more', () => {
     expect(db.prepare('SELECT count(*) FROM conference_windows WHERE dn = ?').pluck().get(dnOf('b'))).toBe(0);
   });
 
+  it('has a copier that reports a failed copy and goes on, searches answering from the entries', async () => {
+    addConference(directory, 'a', { start: T + HOUR, stop: T + 2 * HOUR });
+    db.pragma('query_only = ON');
+    const failed = new Promise<Error>((resolve) => directory.startWindowCopy(undefined, resolve));
+    expect((await failed).message).toMatch(/readonly/i);
+    expect(db.prepare('SELECT upto FROM conference_windows_copied').pluck().get()).toBe(0);
+    expect(found(directory, windowFilter(T, T + DAY))).toEqual(['a']);
+    db.pragma('query_only = OFF');
+  });
+
   it('is filled by the copier while writes pause, and an entry below the watermark is copied when written', async () => {
     for (const [uid, start] of [['a', T + HOUR], ['b', T + DAY]] as const) addConference(directory, uid, { start, stop: start + HOUR });
     addConference(directory, 'permanent', { start: 0, stop: 0 });
