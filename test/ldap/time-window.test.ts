@@ -1,7 +1,8 @@
 /**
  * The time-window search (&(startTime<=T1)(stopTime>=T0)) runs on an R*Tree of conference
- * spans: its answers must be exactly those of the filter, whatever the spans, and follow
- * modifies, deletes and restarts.
+ * spans, and, for all user attributes, on the time-clustered copy the server fills while writes
+ * pause: its answers must be exactly those of the filter, whatever the spans and the path, and
+ * follow modifies, deletes and restarts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, ldapadd, ldapdelete, ldapmodify, ldapsearch, ldifAdd, ldifModify } from '../helpers/ldap-tools.js';
@@ -42,8 +43,9 @@ describe('time-window searches', () => {
   });
   afterAll(() => server.stop());
 
-  const window = async (from: number, to: number): Promise<string[]> => {
-    const r = await ldapsearch(server.url, { base: DYNAMIC, scope: 'one', filter: `(&(objectClass=rtConference)(startTime<=${gt(base + to * HOUR)})(stopTime>=${gt(base + from * HOUR)}))`, attrs: ['uid'] });
+  /** The uids a window finds, asking for uid only (the R*Tree path) or, with `all`, for all user attributes (the copy). */
+  const window = async (from: number, to: number, all = false): Promise<string[]> => {
+    const r = await ldapsearch(server.url, { base: DYNAMIC, scope: 'one', filter: `(&(objectClass=rtConference)(startTime<=${gt(base + to * HOUR)})(stopTime>=${gt(base + from * HOUR)}))`, attrs: all ? [] : ['uid'] });
     expect(r.code, explain(r)).toBe(0);
     return r.entries.map((e) => e.one('uid')).sort();
   };
@@ -71,13 +73,35 @@ describe('time-window searches', () => {
     }
   });
 
+  it('answers the same from the time-clustered copy, read for all user attributes, once the server filled it', async () => {
+    // The server logs each time the copy is up to date after copying: here, the adds above.
+    const deadline = Date.now() + 20_000;
+    while (!/time-clustered copy of the conferences up to date \([1-9]\d* entries/.test(server.logs())) {
+      expect(Date.now(), `no copy reported up to date:\n${server.logs()}`).toBeLessThan(deadline);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    for (const [from, to] of [
+      [0.25, 0.75],
+      [1, 1],
+      [3.5, 4.5],
+      [5.5, 200],
+      [-20, -11],
+      [101, 102],
+      [-1, 0],
+    ] as const) {
+      expect(await window(from, to, true), `window ${from}..${to} h, all attributes`).toEqual(expected(from, to));
+    }
+  });
+
   it('follows a modify that moves a conference, and a delete', async () => {
     const moved = await ldapmodify(server.url, ldifModify(`uid=later,${DYNAMIC}`, [{ op: 'replace', attr: 'conferenceBlob', values: [Buffer.from(blob('later', 200, 201))] }]), { auth: alice });
     expect(moved.code, explain(moved)).toBe(0);
-    expect(await window(5, 6)).not.toContain('later');
-    expect(await window(200.5, 200.5)).toEqual(['later']);
+    for (const all of [false, true]) {
+      expect(await window(5, 6, all)).not.toContain('later');
+      expect(await window(200.5, 200.5, all)).toEqual(['later']);
+    }
     expect((await ldapdelete(server.url, `uid=overlapping,${DYNAMIC}`, { auth: alice })).code).toBe(0);
-    expect(await window(2.5, 2.5)).toEqual(['long', 'repeated']);
+    for (const all of [false, true]) expect(await window(2.5, 2.5, all)).toEqual(['long', 'repeated']);
   });
 
   it('finds unbounded conferences when the filter asks for them', async () => {
@@ -87,7 +111,9 @@ describe('time-window searches', () => {
 
   it('gives the same answers after a restart', async () => {
     const before = await window(-100, 300);
+    expect(await window(-100, 300, true)).toEqual(before);
     await server.restart();
     expect(await window(-100, 300)).toEqual(before);
+    expect(await window(-100, 300, true)).toEqual(before);
   });
 });
