@@ -171,14 +171,14 @@ async function main(options: BenchOptions): Promise<void> {
     log(`load: slapadd ${seconds.toFixed(1)} s (LDIF ${ldifSeconds.toFixed(1)} s)`);
   }
 
-  // Loading leaves gigabytes of dirty pages at 1,000,000 entries (both databases, the LDIF):
-  // measured while the kernel writes them back, the first cells read the disk in competition
-  // with that writeback. Flush them first, so every cell starts from a quiet disk.
-  const syncStarted = performance.now();
   // No cell (nor the size on disk) is measured before Rendezvous's copy is up to date.
   const copyTimeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30 * 60_000).unref());
   if (await Promise.race([copyReported.then(() => true), copyTimeout])) report.copySeconds = (performance.now() - loadEnded) / 1000;
   log(`load: time-clustered copy ${report.copySeconds === undefined ? 'not reported up to date within 30 minutes' : `up to date ${report.copySeconds.toFixed(1)} s after the load`}`);
+  // Loading leaves gigabytes of dirty pages at 1,000,000 entries (both databases, the LDIF):
+  // measured while the kernel writes them back, the first cells read the disk in competition
+  // with that writeback. Flush them first, so every cell starts from a quiet disk.
+  const syncStarted = performance.now();
   const synced = await run('sync', [], undefined, 600_000);
   report.syncSeconds = synced.code === 0 ? (performance.now() - syncStarted) / 1000 : undefined;
   log(`load: sync ${synced.code === 0 ? `${report.syncSeconds!.toFixed(1)} s` : `failed: ${synced.stderr.trim()}`}`);

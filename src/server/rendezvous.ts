@@ -135,7 +135,6 @@ export function announce(options: ServerOptions, ports: { port: number; tlsPort:
   return url;
 }
 
-/** Starts the server, in this process or with worker processes (`workers`). */
 /**
  * The background work of the process that writes: expiry, and (unless read-only) filling the
  * time-clustered copy of the conferences while writes pause.
@@ -149,6 +148,7 @@ export function startBackground(directory: Directory, options: Pick<ServerOption
   );
 }
 
+/** Starts the server, in this process or with worker processes (`workers`). */
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
   if ((options.workers ?? 1) > 1) {
     // Loaded only here: the primary's module imports this one.
