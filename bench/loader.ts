@@ -32,6 +32,8 @@ export interface LoadResult {
   errors: Record<string, number>;
   /** Add rate of each chunk, by entries already loaded: shows whether adds slow down as the directory grows. */
   curve: Array<{ loaded: number; kind: 'conferences' | 'people'; addsPerSecond: number }>;
+  /** performance.now() when this target's last add was answered (targets load in turns, chunk by chunk). */
+  endedAt: number;
 }
 
 /**
@@ -97,7 +99,7 @@ export async function load(set: DataSet, targets: readonly LoadTarget[], connect
         const { code } = await c.request(bindOp(t.bind.dn, t.bind.password));
         if (code !== 0) throw new Error(`${t.target}: bind as ${t.bind.dn} failed with result code ${code}`);
       }
-      const state = { t, connections, seconds: 0, histogram: new Histogram(), errors: {} as Record<string, number>, curve: [] as LoadResult['curve'] };
+      const state = { t, connections, seconds: 0, histogram: new Histogram(), errors: {} as Record<string, number>, curve: [] as LoadResult['curve'], endedAt: 0 };
       if (t.prelude) await addAll(connections.slice(0, 1), t.prelude.map((e) => addOp(e.dn, e.attributes)), new Histogram(), state.errors);
       return state;
     }),
@@ -114,6 +116,7 @@ export async function load(set: DataSet, targets: readonly LoadTarget[], connect
         await addAll(state.connections, ops, state.histogram, state.errors);
         const seconds = (performance.now() - started) / 1000;
         state.seconds += seconds;
+        state.endedAt = performance.now();
         state.curve.push({ loaded: from, kind: from < set.conferences ? 'conferences' : 'people', addsPerSecond: ops.length / seconds });
       }
       loaded = to;
@@ -131,5 +134,6 @@ export async function load(set: DataSet, targets: readonly LoadTarget[], connect
     p99Ms: s.histogram.quantile(0.99) / 1000,
     errors: s.errors,
     curve: s.curve,
+    endedAt: s.endedAt,
   }));
 }

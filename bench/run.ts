@@ -153,10 +153,11 @@ async function main(options: BenchOptions): Promise<void> {
     return true;
   });
   for (const l of report.load) log(`load: ${l.target} ${Math.round(l.addsPerSecond)} adds/s (p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms)`);
-  // Rendezvous fills its time-clustered copy of the conferences once the writes pause, from
-  // now (the server reports when it is up to date); waited for below.
-  const loadEnded = performance.now();
-  const copyReported = rendezvous.nextCopyReport();
+  // Rendezvous fills its time-clustered copy of the conferences once its writes pause, from
+  // the end of its load (the server reports when it is up to date; the loads take turns, so
+  // it may be up to date before slapd's load ends); waited for below.
+  const loadEnded = report.load.find((l) => l.target === 'rendezvous')?.endedAt ?? performance.now();
+  const copyReported = rendezvous.copyReportSince(loadEnded);
   const complete = report.load.every((l) => l.entries === set.conferences + set.people);
   if (complete && slapd && options.slapdLoad === 'slapadd') {
     const ldif = join(dir, 'data.ldif');

@@ -63,7 +63,8 @@ export interface RendezvousProcess {
    * up to date (it fills the copy while writes pause, so after a load), so that no cell is
    * measured while the writing process copies.
    */
-  nextCopyReport(): Promise<void>;
+  /** Resolves on the first report that the time-clustered copy is up to date made at or after `since` (performance.now()). */
+  copyReportSince(since: number): Promise<void>;
 }
 
 /** The server's line once its time-clustered copy is up to date (src/server/rendezvous.ts). */
@@ -97,6 +98,7 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
   let log = '';
   let partialLine = '';
   const copyWaiters: Array<() => void> = [];
+  let lastCopyReport = -Infinity;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Safety net: never leave a server behind if the benchmark itself dies.
   process.once('exit', () => child.kill('SIGKILL'));
@@ -115,7 +117,10 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
       log = (log + text).slice(-64 * 1024);
       const lines = (partialLine + text).split('\n');
       partialLine = lines.pop()!;
-      if (lines.some((line) => COPY_DONE.test(line))) for (const wake of copyWaiters.splice(0)) wake();
+      if (lines.some((line) => COPY_DONE.test(line))) {
+        lastCopyReport = performance.now();
+        for (const wake of copyWaiters.splice(0)) wake();
+      }
       const match = listening ? null : LISTENING.exec(log);
       if (!match) return;
       listening = true;
@@ -126,7 +131,7 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
         pid: child.pid!,
         startupMs: performance.now() - started,
         logs: () => log,
-        nextCopyReport: () => new Promise<void>((wake) => copyWaiters.push(wake)),
+        copyReportSince: (since) => (lastCopyReport >= since ? Promise.resolve() : new Promise<void>((wake) => copyWaiters.push(wake))),
         stop: async () => {
           if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
           const timeout = setTimeout(() => child.kill('SIGKILL'), 30_000);
