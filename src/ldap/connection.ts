@@ -11,6 +11,7 @@ import type { Writer } from '../directory/writes.js';
 import { DirectoryError, ResultCode } from '../directory/errors.js';
 import type { Admission } from './admission.js';
 import { BerError, pduLength } from './ber.js';
+import type { BusyPoller } from './busy-poll.js';
 import { pagedRequest, pagedResponseValue, PAGED_RESULTS_OID, unsupportedCritical } from './controls.js';
 import { decodeRefreshRequest, encodeRefreshResponse, REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
 import type { Logger } from './log.js';
@@ -55,6 +56,8 @@ export interface ConnectionServices {
   admission: Admission;
   /** Where add, modify, delete and refresh go (this process's directory, or the primary's). */
   writer: Writer;
+  /** Told when the connection has answered everything it was sent. */
+  poller: BusyPoller;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -235,7 +238,10 @@ export class Connection {
       }
     } finally {
       this.#busy = false;
-      if (this.#queue.length === 0) this.#idle?.();
+      if (this.#queue.length === 0) {
+        this.#idle?.();
+        if (!this.#closed) this.#services.poller.idle(this);
+      }
     }
   }
 

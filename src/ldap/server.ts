@@ -11,6 +11,7 @@ import type { Directory } from '../directory/directory.js';
 import { LocalWriter, type Writer } from '../directory/writes.js';
 import { ResultCode } from '../directory/errors.js';
 import { LocalAdmission, type Admission } from './admission.js';
+import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
 import { Connection, type ConnectionLimits } from './connection.js';
 import { REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
@@ -46,6 +47,12 @@ export interface LdapServerOptions {
   admission?: Admission;
   /** Where writes go; by default this process's directory. Worker processes pass the primary's. */
   writer?: Writer;
+  /**
+   * Microseconds the process keeps polling for a lone client's next request after answering
+   * it, instead of sleeping ({@link BusyPoller}); 0 turns it off. Default
+   * {@link DEFAULT_BUSY_POLL_MICROS}.
+   */
+  busyPollMicros?: number | undefined;
 }
 
 /**
@@ -120,7 +127,8 @@ export class LdapServer {
     const connections = new Set<Connection>();
     const admission = options.admission ?? new LocalAdmission(limits);
     const writer = options.writer ?? new LocalWriter(directory);
-    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer };
+    const poller = new BusyPoller(options.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
+    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller };
     const router = (secure: boolean) => (socket: Socket): void => {
       const address = socket.remoteAddress ?? '';
       // Until a Connection owns the socket, its errors concern nobody.

@@ -53,6 +53,8 @@ export interface ServerOptions {
    * listening sockets and the database (src/server/workers.ts).
    */
   workers?: number;
+  /** Microseconds to keep polling for a lone client's next request (LdapServerOptions.busyPollMicros). */
+  busyPollMicros?: number;
   version: string;
 }
 
@@ -122,6 +124,7 @@ export function listenerOptions(options: ServerOptions): LdapServerOptions {
     tls: options.tls,
     requireTlsForBind: options.requireTlsForBind === true,
     limits: options.limits ?? {},
+    busyPollMicros: options.busyPollMicros,
   };
 }
 

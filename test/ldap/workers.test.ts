@@ -5,31 +5,17 @@
  * hardening.test.ts), expiry by the primary, a killed worker replaced without disturbing the
  * others, and clean stops.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ldapadd, ldapsearch, ldifEntry } from '../helpers/ldap-tools.js';
 import { decodeMessages, RawConnection, simpleBindRequest, searchRequest } from '../helpers/raw-ldap.js';
+import { childrenOf } from '../helpers/proc.js';
 import { accountDn, startServer, type TestServer } from '../helpers/server.js';
 import { ALICE, bindAs, conferenceBlob, SUFFIX, WEEKLY_SYNC } from './fixtures/directory.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Child processes of `pid`, from /proc. */
-function childrenOf(pid: number): number[] {
-  const children: number[] = [];
-  for (const name of readdirSync('/proc')) {
-    if (!/^\d+$/.test(name)) continue;
-    try {
-      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) children.push(Number(name));
-    } catch {
-      // gone meanwhile
-    }
-  }
-  return children;
-}
 
 const alive = (pid: number): boolean => {
   try {
