@@ -5,8 +5,10 @@
  * Between the two, a process that goes back to sleep in epoll has to be woken for the next
  * request, and on a virtual machine whose idle CPUs halt (no guest halt polling) that wake-up
  * is an inter-processor interrupt to a halted virtual CPU: tens of microseconds, as much as
- * the search itself. Measured with ldclt and one connection on the benchmark's 2-core
- * machine: about 6,000 searches/s sleeping, 9,000–12,000 polling (bench/RESULTS.md).
+ * the search itself (ldclt, one connection, the benchmark's 2-core machine: twice the
+ * searches a second with the client and the worker pinned to one CPU as on two; with polling,
+ * equality searches at one connection went from below slapd's rate to above it; the
+ * measurements are in bench/RESULTS.md).
  *
  * So after a connection's queue empties, the event loop keeps polling (a chain of
  * `setImmediate`, under which libuv polls with a zero timeout) for a short window, and picks
