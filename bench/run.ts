@@ -21,7 +21,7 @@ import { probeHostSpeed } from './host-speed.js';
 import { describeMachine } from './machine.js';
 import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { warmPageCache } from './page-cache.js';
-import { rssMiB } from './proc.js';
+import { cpuSeconds, machineCpuSeconds, rssMiB } from './proc.js';
 import { summarizeProfile } from './profile.js';
 import { duration, renderReport, updateResults, type Cell, type RunReport } from './report.js';
 import { buildServer, createAdmin, REPO, slapaddAndRestart, startBenchSlapd, startRendezvous, type RendezvousProcess } from './servers.js';
@@ -220,6 +220,12 @@ async function main(options: BenchOptions): Promise<void> {
     );
   }
 
+  // A server loaded over LDAP may go on working after its load (seen at 10,000: the first
+  // cell lost 16-42% of the machine to other processes): wait until the machine is quiet.
+  const quiet = await waitForQuiet(servers());
+  log(`quiet: ${quiet.note}`);
+  if (quiet.seconds >= 1) report.notes.push(`Before the first cell the machine was busy after the load for ${quiet.seconds.toFixed(0)} s; the cells waited until it was quiet. ${quiet.note}`);
+
   const cell = async (client: Cell['client'], workload: WorkloadName, connections: number, server: Server, run: () => Promise<Cell['result']>): Promise<void> => {
     const entry: Cell = { client, workload, connections, target: server.target, result: undefined };
     try {
@@ -332,5 +338,27 @@ if (options === 'help') {
     log(`bench: ${(error as Error).stack ?? String(error)}`);
     await cleanUp();
     process.exitCode = 1;
+  }
+}
+
+/**
+ * Waits (up to two minutes) until the machine's CPU is less than 10% busy over a second; says
+ * how long that took and how much of the busy time was each server's.
+ */
+async function waitForQuiet(servers: readonly Server[]): Promise<{ seconds: number; note: string }> {
+  const started = performance.now();
+  const startCpu = servers.map((s) => cpuSeconds(s.pid));
+  const startMachine = machineCpuSeconds();
+  for (let last = machineCpuSeconds(); ; ) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = machineCpuSeconds();
+    const busy = (now.busy - last.busy) / Math.max(1e-9, now.total - last.total);
+    last = now;
+    const seconds = (performance.now() - started) / 1000;
+    if (busy < 0.1 || seconds > 120) {
+      const machineBusy = now.busy - startMachine.busy;
+      const shares = servers.map((s, i) => `${s.target} ${(cpuSeconds(s.pid) - startCpu[i]!).toFixed(1)} s`).join(', ');
+      return { seconds: Math.max(0, seconds - 1), note: `${busy < 0.1 ? 'quiet' : 'still busy after two minutes'} (${Math.round(busy * 100)}% busy over the last second); CPU used while waiting: ${machineBusy.toFixed(1)} s in all, ${shares}.` };
+    }
   }
 }
