@@ -114,9 +114,9 @@ export async function load(set: DataSet, targets: readonly LoadTarget[], connect
         const ops = chunk.map((e) => addOp(e.dn, state.t.target === 'slapd' ? [...e.attributes, ...e.derived] : e.attributes));
         const started = performance.now();
         await addAll(state.connections, ops, state.histogram, state.errors);
-        const seconds = (performance.now() - started) / 1000;
-        state.seconds += seconds;
         state.endedAt = performance.now();
+        const seconds = (state.endedAt - started) / 1000;
+        state.seconds += seconds;
         state.curve.push({ loaded: from, kind: from < set.conferences ? 'conferences' : 'people', addsPerSecond: ops.length / seconds });
       }
       loaded = to;

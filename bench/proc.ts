@@ -21,11 +21,8 @@ function hz(): number {
   return ticksPerSecond;
 }
 
-/**
- * The process and its descendants (the worker processes of `rendezvous serve --workers N`),
- * from the parent ids in /proc/<pid>/stat.
- */
-export function processTree(pid: number): number[] {
+/** Each process's parent, from /proc/<pid>/stat. */
+function parentIds(): Map<number, number> {
   const parentOf = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -36,6 +33,20 @@ export function processTree(pid: number): number[] {
       // gone meanwhile
     }
   }
+  return parentOf;
+}
+
+/** The child processes of `pid` (the worker processes of `rendezvous serve --workers N`). */
+export function childrenOf(pid: number): number[] {
+  return [...parentIds()].filter(([, parent]) => parent === pid).map(([child]) => child);
+}
+
+/**
+ * The process and its descendants (the worker processes of `rendezvous serve --workers N`),
+ * from the parent ids in /proc/<pid>/stat.
+ */
+export function processTree(pid: number): number[] {
+  const parentOf = parentIds();
   const tree = [pid];
   for (let i = 0; i < tree.length; i += 1) for (const [child, parent] of parentOf) if (parent === tree[i]) tree.push(child);
   return tree;

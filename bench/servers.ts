@@ -59,11 +59,10 @@ export interface RendezvousProcess {
   stop(): Promise<void>;
   logs(): string;
   /**
-   * Resolves at the server's next report that its time-clustered copy of the conferences is
-   * up to date (it fills the copy while writes pause, so after a load), so that no cell is
-   * measured while the writing process copies.
+   * Resolves at the server's first report, made at or after `since` (performance.now()), that
+   * its time-clustered copy of the conferences is up to date (it fills the copy while writes
+   * pause, so after a load), so that no cell is measured while the writing process copies.
    */
-  /** Resolves on the first report that the time-clustered copy is up to date made at or after `since` (performance.now()). */
   copyReportSince(since: number): Promise<void>;
 }
 

@@ -9,9 +9,9 @@ import { readFileSync } from 'node:fs';
 import Database from 'better-sqlite3';
 import { Attribute, Change, Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { childrenOf } from '../../bench/proc.js';
 import { ldapadd, ldapsearch, ldifEntry } from '../helpers/ldap-tools.js';
 import { decodeMessages, RawConnection, simpleBindRequest, searchRequest } from '../helpers/raw-ldap.js';
-import { childrenOf } from '../helpers/proc.js';
 import { accountDn, startServer, type TestServer } from '../helpers/server.js';
 import { ALICE, bindAs, conferenceBlob, SUFFIX, WEEKLY_SYNC } from './fixtures/directory.js';
 
