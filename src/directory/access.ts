@@ -6,7 +6,7 @@
 import type { StoredEntry } from '../store/entries.js';
 import type { DirectoryContext, Identity } from './context.js';
 import { DirectoryError, ResultCode } from './errors.js';
-import type { Name } from './names.js';
+import type { Name } from './model/names.js';
 
 /** The owner recorded on entries an identity creates. */
 export function ownerOf(identity: Identity): string {

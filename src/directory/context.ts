@@ -3,13 +3,13 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AccountStore } from '../store/accounts.js';
-import type { MulticastLeaseLookup } from './clashes.js';
+import type { MulticastLeaseLookup } from './conferences/clashes.js';
 import type { EntryHead, EntryStore, StoredEntry } from '../store/entries.js';
-import type { FilterEvaluator } from './evaluate.js';
-import type { Names } from './names.js';
-import type { SchemaAccess } from './schema-access.js';
-import type { TtlPolicy } from './ttl.js';
-import type { ViewAttribute } from './entry-view.js';
+import type { FilterEvaluator } from './model/evaluate.js';
+import type { Names } from './model/names.js';
+import type { SchemaAccess } from './schema/schema-access.js';
+import type { TtlPolicy } from './dynamic/ttl.js';
+import type { ViewAttribute } from './model/entry-view.js';
 
 /**
  * The protocol's encoding of a search result entry's attributes (src/ldap/protocol.ts), and

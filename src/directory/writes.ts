@@ -5,7 +5,7 @@
  * SQLite lock (its busy handler sleeps in milliseconds), and group commit gathers the
  * writes of all connections, not of one worker's.
  */
-import type { RawAttribute } from './attributes.js';
+import type { RawAttribute } from './model/attributes.js';
 import type { Identity } from './context.js';
 import type { Directory } from './directory.js';
 import { DirectoryError, type ResultCodeValue } from './errors.js';

@@ -5,9 +5,9 @@
  * drops the connection on SASL binds, malformed DNs, numeric-OID attribute lists and
  * modify-increment.
  */
-import type { RawAttribute } from '../directory/attributes.js';
+import type { RawAttribute } from '../directory/model/attributes.js';
 import { DirectoryError, ResultCode } from '../directory/errors.js';
-import type { Filter } from '../directory/filter.js';
+import type { Filter } from '../directory/model/filter.js';
 import { decodeFilter } from './filter-codec.js';
 import type { Change } from '../directory/operations/modify.js';
 import type { Scope } from '../store/entries.js';

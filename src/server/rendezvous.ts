@@ -5,13 +5,13 @@
 import { statSync } from 'node:fs';
 import type { AttributeCodec, DirectoryOptions } from '../directory/context.js';
 import { Directory } from '../directory/directory.js';
-import { schemaAccess } from '../directory/schema-access.js';
+import { schemaAccess } from '../directory/schema/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
-import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
+import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/dynamic/ttl.js';
 import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
 import { attributeList, attributeValues, readAttributeList } from '../ldap/protocol.js';
-import { attributesOfEncoding } from '../directory/entry-view.js';
+import { attributesOfEncoding } from '../directory/model/entry-view.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';

@@ -4,7 +4,7 @@
  * through a Date. Both roads must give the same key, and reject the same invalid times.
  */
 import { describe, expect, it } from 'vitest';
-import { normalize, timeKey } from '../../src/directory/matching.js';
+import { normalize, timeKey } from '../../src/directory/model/matching.js';
 import { parseGeneralizedTime } from '../../src/sdp/time.js';
 
 const RULES = { equality: 'generalizedTimeMatch', ordering: 'generalizedTimeOrderingMatch' };

@@ -11,12 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Directory } from '../../src/directory/directory.js';
-import { parseFilter } from '../../src/directory/filter.js';
+import { parseFilter } from '../../src/directory/model/filter.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import type { EntryStore } from '../../src/store/entries.js';
-import { spanOf } from '../../src/directory/entries.js';
+import { spanOf } from '../../src/directory/operations/write-steps.js';
 import { sdp } from '../sdp/helpers.js';
 
 const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };

@@ -6,14 +6,14 @@ import { randomUUID } from 'node:crypto';
 import type { GroupRange } from '../../store/conference-groups.js';
 import type { IndexRow, Span, StoredEntry } from '../../store/entries.js';
 import { checkAdd, ownerOf } from '../access.js';
-import { checkWritable, readAttributes, type RawAttribute } from '../attributes.js';
+import { checkWritable, readAttributes, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { resolveClasses } from '../entry-check.js';
-import { checkClashes, groupsOf, multicastOf, type BlobMulticast } from '../clashes.js';
-import { completeEntry, encodedOf, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from '../entries.js';
+import { resolveClasses } from '../schema/entry-rules.js';
+import { checkClashes, groupsOf, multicastOf, type BlobMulticast } from '../conferences/clashes.js';
+import { completeEntry, encodedOf, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from './write-steps.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import type { Name } from '../names.js';
-import { formatDn } from '../dn.js';
+import type { Name } from '../model/names.js';
+import { formatDn } from '../model/dn.js';
 
 const DYNAMIC_OBJECT = 'dynamicobject';
 

@@ -4,9 +4,9 @@
  */
 import type { DirectoryContext, Identity } from '../context.js';
 import { anonymous } from '../context.js';
-import { escapeDnValue, parseDn } from '../dn.js';
+import { escapeDnValue, parseDn } from '../model/dn.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { verifyPassword } from '../passwords.js';
+import { verifyPassword } from './passwords.js';
 
 /** LDAP protocol version of the bind request. */
 export type LdapVersion = 2 | 3;

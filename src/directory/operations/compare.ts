@@ -1,12 +1,12 @@
 /**
  * Compare (RFC 4511 §4.10).
  */
-import { resolveAttribute } from '../attributes.js';
+import { resolveAttribute } from '../model/attributes.js';
 import type { DirectoryContext } from '../context.js';
-import { requireLive } from '../entries.js';
-import { valuesOf } from '../entry-view.js';
+import { requireLive } from './write-steps.js';
+import { valuesOf } from '../model/entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { hasEquality } from '../matching.js';
+import { hasEquality } from '../model/matching.js';
 
 /** True when the entry holds the value (compareTrue), false otherwise (compareFalse). */
 export function compare(ctx: DirectoryContext, dnText: string, attributeDescription: string, value: Buffer): boolean {

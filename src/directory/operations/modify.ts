@@ -4,14 +4,14 @@
  */
 import type { StoredEntry } from '../../store/entries.js';
 import { checkOwner, ownerOf } from '../access.js';
-import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../attributes.js';
+import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { resolveClasses } from '../entry-check.js';
-import { checkClashes, groupsOf } from '../clashes.js';
-import { completeEntry, encodedOf, endsAtOf, indexRows, requireLive, spanOf } from '../entries.js';
+import { resolveClasses } from '../schema/entry-rules.js';
+import { checkClashes, groupsOf } from '../conferences/clashes.js';
+import { completeEntry, encodedOf, endsAtOf, indexRows, requireLive, spanOf } from './write-steps.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import type { AttributeInfo } from '../schema-access.js';
-import { RFC2589_MAX_TTL } from '../ttl.js';
+import type { AttributeInfo } from '../schema/schema-access.js';
+import { RFC2589_MAX_TTL } from '../dynamic/ttl.js';
 
 /** One change of a modify request. */
 export interface Change {

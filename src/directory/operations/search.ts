@@ -6,15 +6,15 @@
 import type { ScanColumn, Scope, StoredEntry } from '../../store/entries.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { sttlSeconds } from '../sttl.js';
+import { sttlSeconds } from '../dynamic/sttl.js';
 import { grantTtl } from './modify.js';
-import { matchedDn } from '../entries.js';
-import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../entry-view.js';
+import { matchedDn } from './write-steps.js';
+import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../model/entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import type { EvaluationTarget } from '../evaluate.js';
-import type { Filter } from '../filter.js';
-import type { Name } from '../names.js';
-import { SUBSCHEMA_DN } from '../special-entries.js';
+import type { EvaluationTarget } from '../model/evaluate.js';
+import type { Filter } from '../model/filter.js';
+import type { Name } from '../model/names.js';
+import { SUBSCHEMA_DN } from '../root-dse.js';
 
 /** A search request, decoded. */
 export interface SearchRequest {

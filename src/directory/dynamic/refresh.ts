@@ -3,9 +3,9 @@
  */
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { requireLiveHead } from '../entries.js';
+import { requireLiveHead } from '../operations/write-steps.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { grantTtl } from './modify.js';
+import { grantTtl } from '../operations/modify.js';
 
 /** Refreshes an entry; returns the TTL granted, in seconds. */
 export function refresh(ctx: DirectoryContext, identity: Identity, dnText: string, requestedTtl: number): number {

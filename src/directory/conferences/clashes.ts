@@ -4,15 +4,15 @@
  * written entry is flagged (the operational attribute `multicastClash`, when the schema
  * defines it) or, with `refuseClashes`, refused with constraintViolation naming the holder.
  */
-import { parseAddress } from '../mcast/address.js';
-import { LEASE_TAG_ATTRIBUTE, leaseTag } from '../mcast/lease-tag.js';
-import { parseGeneralizedTime, parseSdp, summarize, toGeneralizedTime } from '../sdp/index.js';
-import type { GroupRange } from '../store/conference-groups.js';
-import type { StoredEntry } from '../store/entries.js';
-import { BLOB_KEY } from './conference.js';
-import type { DirectoryContext } from './context.js';
-import { DirectoryError, ResultCode } from './errors.js';
-import { spanOf } from './entries.js';
+import { parseAddress } from '../../mcast/address.js';
+import { LEASE_TAG_ATTRIBUTE, leaseTag } from '../../mcast/lease-tag.js';
+import { parseGeneralizedTime, parseSdp, summarize, toGeneralizedTime } from '../../sdp/index.js';
+import type { GroupRange } from '../../store/conference-groups.js';
+import type { StoredEntry } from '../../store/entries.js';
+import { BLOB_KEY } from './derived.js';
+import type { DirectoryContext } from '../context.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import { spanOf } from '../operations/write-steps.js';
 
 /** A lease held outside the directory, as clash detection sees it. */
 export interface MulticastLeaseHolder {

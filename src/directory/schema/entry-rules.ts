@@ -1,8 +1,8 @@
 /**
  * Schema rules for a whole entry (RFC 4512 §2.4): object classes, MUST and MAY, single values.
  */
-import type { DirectoryContext } from './context.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import type { DirectoryContext } from '../context.js';
+import { DirectoryError, ResultCode } from '../errors.js';
 import type { ClassInfo } from './schema-access.js';
 
 /** The entry's object classes resolved, with exactly one structural chain. */

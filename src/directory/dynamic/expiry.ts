@@ -3,7 +3,7 @@
  * with the clock); this timer then deletes it from the database promptly, instead of in
  * slapd-style hourly sweeps, and reports it as an `expired` change event.
  */
-import type { DirectoryContext } from './context.js';
+import type { DirectoryContext } from '../context.js';
 
 /** How soon to retry deleting when the database refused. */
 const RETRY_MS = 5000;

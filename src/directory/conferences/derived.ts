@@ -2,12 +2,12 @@
  * Conferences: the attributes derived from the conference blob. They are projections of the
  * SDP and are never written directly, so they cannot disagree with it.
  */
-import { formatProblem, parseSdp, SCOPE_VALUE, summarize, toGeneralizedTime } from '../sdp/index.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import { formatProblem, parseSdp, SCOPE_VALUE, summarize, toGeneralizedTime } from '../../sdp/index.js';
+import { DirectoryError, ResultCode } from '../errors.js';
 
 /**
  * Keys of the attributes derived from `conferenceBlob` (multicastClash from its groups
- * against the other conferences and leases, src/directory/clashes.ts).
+ * against the other conferences and leases, clashes.ts).
  */
 export const DERIVED_KEYS: ReadonlySet<string> = new Set([
   'multicastclash',

@@ -2,7 +2,7 @@
  * LDAP search filters (RFC 4511 §4.5.1.7) as the directory sees them, independent of any
  * wire library, with a parser for the string form (RFC 4515).
  */
-import { DirectoryError, ResultCode } from './errors.js';
+import { DirectoryError, ResultCode } from '../errors.js';
 
 /** A search filter. Attribute names are as the client wrote them. */
 export type Filter =

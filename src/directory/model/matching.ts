@@ -3,7 +3,7 @@
  * and substring matching compare (RFC 4517 matching rules, RFC 4518 string preparation
  * simplified to case folding and space collapsing).
  */
-import { parseGeneralizedTime } from '../sdp/time.js';
+import { parseGeneralizedTime } from '../../sdp/time.js';
 
 /** What matching needs to know about an attribute type. */
 export interface MatchingRules {

@@ -2,17 +2,17 @@
  * Shared steps of the write operations: finding live entries, completing an entry's derived
  * attributes, and the index rows the store keeps.
  */
-import { OPEN_END } from '../store/index-query.js';
-import { isLiveAt, type EntryHead, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
-import { generalizedTimeSeconds, parseGeneralizedTime } from '../sdp/time.js';
-import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
-import type { DirectoryContext } from './context.js';
-import { checkEntry } from './entry-check.js';
-import { DirectoryError, ResultCode } from './errors.js';
-import { isIndexed } from './evaluate.js';
-import { formatDn } from './dn.js';
-import type { Name } from './names.js';
-import { ALL_USER_ATTRIBUTES, selectAttributes } from './entry-view.js';
+import { OPEN_END } from '../../store/index-query.js';
+import { isLiveAt, type EntryHead, type IndexRow, type Span, type StoredEntry } from '../../store/entries.js';
+import { generalizedTimeSeconds, parseGeneralizedTime } from '../../sdp/time.js';
+import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from '../conferences/derived.js';
+import type { DirectoryContext } from '../context.js';
+import { checkEntry } from '../schema/entry-rules.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import { isIndexed } from '../model/evaluate.js';
+import { formatDn } from '../model/dn.js';
+import type { Name } from '../model/names.js';
+import { ALL_USER_ATTRIBUTES, selectAttributes } from '../model/entry-view.js';
 
 /** Whether an entry is visible now (not expired). */
 export const isLive = (ctx: DirectoryContext, entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>): boolean => isLiveAt(entry, ctx.now());

@@ -2,7 +2,7 @@
  * Distinguished names (RFC 4514): parsing the string form, and the normalised form the
  * directory compares and stores. Pure; attribute types are resolved by the caller's schema.
  */
-import { DirectoryError, ResultCode } from './errors.js';
+import { DirectoryError, ResultCode } from '../errors.js';
 
 /** One attribute value assertion of an RDN. */
 export interface Ava {

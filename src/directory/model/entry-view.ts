@@ -2,12 +2,12 @@
  * What a search returns of an entry: user attributes as stored, operational attributes
  * computed, and the RFC 4511/3673 attribute selection (`*`, `+`, `1.1`, names in any case).
  */
-import { toGeneralizedTime } from '../sdp/time.js';
-import type { StoredAttributes } from '../store/attribute-cache.js';
-import type { StoredEntry } from '../store/entries.js';
-import type { AttributeCodec, DirectoryContext } from './context.js';
-import type { AttributeInfo, SchemaAccess } from './schema-access.js';
-import { remainingTtl } from './ttl.js';
+import { toGeneralizedTime } from '../../sdp/time.js';
+import type { StoredAttributes } from '../../store/attribute-cache.js';
+import type { StoredEntry } from '../../store/entries.js';
+import type { AttributeCodec, DirectoryContext } from '../context.js';
+import type { AttributeInfo, SchemaAccess } from '../schema/schema-access.js';
+import { remainingTtl } from '../dynamic/ttl.js';
 
 /** One attribute of a returned entry. Binary values are latin1 strings (one char per byte). */
 export interface ViewAttribute {

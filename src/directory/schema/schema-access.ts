@@ -2,11 +2,11 @@
  * What the directory needs of the schema, resolved once at start: every attribute type with
  * its inherited matching rules and syntax, every object class with its inherited MUST and MAY.
  */
-import type { ResultCodeValue } from './errors.js';
-import type { MatchingRules } from './matching.js';
-import { isBinarySyntax } from './matching.js';
-import type { AttributeType, Schema } from './schema/index.js';
-import type { ObjectClassKind } from './schema/types.js';
+import type { ResultCodeValue } from '../errors.js';
+import type { MatchingRules } from '../model/matching.js';
+import { isBinarySyntax } from '../model/matching.js';
+import type { AttributeType, Schema } from './index.js';
+import type { ObjectClassKind } from './types.js';
 
 /** An attribute type, resolved. */
 export interface AttributeInfo {

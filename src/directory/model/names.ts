@@ -2,11 +2,11 @@
  * Normalised names: DNs compared case-insensitively per their attributes' matching rules,
  * parents, and the subtree path the store indexes.
  */
-import { PATH_SEPARATOR } from '../store/entries.js';
+import { PATH_SEPARATOR } from '../../store/entries.js';
 import { formatDn, parseDn, type Dn } from './dn.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import { DirectoryError, ResultCode } from '../errors.js';
 import { normalize } from './matching.js';
-import type { SchemaAccess } from './schema-access.js';
+import type { SchemaAccess } from '../schema/schema-access.js';
 
 /** A DN with its normal forms. */
 export interface Name {

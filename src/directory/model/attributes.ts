@@ -2,11 +2,11 @@
  * Attribute input from clients: names resolved through the schema, values decoded and
  * checked against their syntax. Untrusted bytes become typed values here.
  */
-import { DERIVED_KEYS, derivedWriteMessage } from './conference.js';
-import type { DirectoryContext } from './context.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import { DERIVED_KEYS, derivedWriteMessage } from '../conferences/derived.js';
+import type { DirectoryContext } from '../context.js';
+import { DirectoryError, ResultCode } from '../errors.js';
 import { normalize, syntaxProblem } from './matching.js';
-import type { AttributeInfo } from './schema-access.js';
+import type { AttributeInfo } from '../schema/schema-access.js';
 
 /** An attribute as a client sends it: a description and raw values. */
 export interface RawAttribute {

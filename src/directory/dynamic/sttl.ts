@@ -2,10 +2,10 @@
  * The ILS `(sttl=N)` filter term ([MS-TAIL] §3.2): a search that also refreshes the entries it
  * finds to N minutes. It is a request, not a condition, so it always matches.
  */
-import { DirectoryError, ResultCode } from './errors.js';
-import type { Filter } from './filter.js';
-import type { SchemaAccess } from './schema-access.js';
-import { STTL_KEY } from './evaluate.js';
+import { DirectoryError, ResultCode } from '../errors.js';
+import type { Filter } from '../model/filter.js';
+import type { SchemaAccess } from '../schema/schema-access.js';
+import { STTL_KEY } from '../model/evaluate.js';
 
 /**
  * The refresh a filter asks for, in seconds: from an `(sttl=N)` term alone or directly
