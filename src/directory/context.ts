@@ -6,6 +6,7 @@ import type { AccountStore } from '../store/accounts.js';
 import type { MulticastLeaseLookup } from './conferences/clashes.js';
 import type { EntryHead, EntryStore, StoredEntry } from '../store/entries.js';
 import type { FilterEvaluator } from './model/evaluate.js';
+import type { FilterPlanner } from './model/plan.js';
 import type { Names } from './model/names.js';
 import type { SchemaAccess } from './schema/schema-access.js';
 import type { TtlPolicy } from './dynamic/ttl.js';
@@ -70,6 +71,7 @@ export interface DirectoryContext {
   readonly schema: SchemaAccess;
   readonly names: Names;
   readonly evaluator: FilterEvaluator;
+  readonly planner: FilterPlanner;
   readonly entries: EntryStore;
   readonly accounts: AccountStore;
   readonly options: DirectoryOptions;

@@ -8,6 +8,7 @@ import type { EntryStore } from '../store/entries.js';
 import type { RawAttribute } from './model/attributes.js';
 import { anonymous, type AttributeCodec, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
 import { FilterEvaluator } from './model/evaluate.js';
+import { FilterPlanner } from './model/plan.js';
 import type { Filter } from './model/filter.js';
 import { Names } from './model/names.js';
 import { add, commitAdd, ensureEntry, prepareAdd, type PreparedAdd } from './operations/add.js';
@@ -18,11 +19,12 @@ import { modify, type Change } from './operations/modify.js';
 import { refresh } from './dynamic/refresh.js';
 import { explainSearch, search, type SearchRequest, type SearchResult } from './operations/search.js';
 import type { SchemaAccess } from './schema/schema-access.js';
-import { rootDse, subschema, type ProtocolFeatures } from './root-dse.js';
+import { rootDse, type ProtocolFeatures } from './root-dse.js';
+import { subschemaEntry } from './schema/subschema-entry.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import { ExpiryScheduler } from './dynamic/expiry.js';
 import { WindowCopier, type CopyProgress } from './conferences/window-copy.js';
-import { spanOf } from './operations/write-steps.js';
+import { spanOf } from './conferences/span.js';
 import { groupsOf } from './conferences/clashes.js';
 import type { StoredEntry } from '../store/entries.js';
 import { WriteBatch } from '../store/write-batch.js';
@@ -58,10 +60,12 @@ export class Directory {
     const suffix = names.parse(parts.options.suffix);
     if (suffix.ndn === '') throw new Error('the suffix must not be empty');
     const child = (rdn: string): string => names.parse(`${rdn},${parts.options.suffix}`).ndn;
+    const evaluator = new FilterEvaluator(parts.schema, names.normalizeDn);
     this.#ctx = {
       schema: parts.schema,
       names,
-      evaluator: new FilterEvaluator(parts.schema, names.normalizeDn),
+      evaluator,
+      planner: new FilterPlanner(parts.schema, evaluator, names.normalizeDn),
       entries: parts.entries,
       accounts: parts.accounts,
       options: parts.options,
@@ -193,12 +197,12 @@ export class Directory {
 
   /** Entries matching the request, one at a time. Throws noSuchObject before the first when the base is missing. */
   search(identity: Identity, request: SearchRequest): Generator<SearchResult> {
-    return search(this.#ctx, identity, { rootDse: () => rootDse(this.#ctx, this.#features), subschema: () => subschema(this.#ctx, this.#schemaTime) }, request);
+    return search(this.#ctx, identity, { rootDse: () => rootDse(this.#ctx.options, this.#features), subschema: () => subschemaEntry(this.#ctx.schema, this.#schemaTime) }, request);
   }
 
-  /** Whether the index alone answers a filter (see FilterEvaluator.exact). */
+  /** Whether the index alone answers a filter (see FilterPlanner.exact). */
   isExact(filter: Filter): boolean {
-    return this.#ctx.evaluator.exact(filter);
+    return this.#ctx.planner.exact(filter);
   }
 
   /** SQLite's query plan for the stored part of a search. */

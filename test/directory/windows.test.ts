@@ -16,7 +16,7 @@ import { openDirectory } from '../../src/server/rendezvous.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import type { EntryStore } from '../../src/store/entries.js';
-import { spanOf } from '../../src/directory/operations/write-steps.js';
+import { spanOf } from '../../src/directory/conferences/span.js';
 import { sdp } from '../sdp/helpers.js';
 
 const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };

@@ -12,7 +12,7 @@ import type { StoredEntry } from '../../store/entries.js';
 import { BLOB_KEY } from './derived.js';
 import type { DirectoryContext } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { spanOf } from '../operations/write-steps.js';
+import { spanOf } from './span.js';
 
 /** A lease held outside the directory, as clash detection sees it. */
 export interface MulticastLeaseHolder {

@@ -7,7 +7,7 @@
  */
 import type { EntryStore } from '../../store/entries.js';
 import type { WriteBatch } from '../../store/write-batch.js';
-import { spanOf } from '../operations/write-steps.js';
+import { spanOf } from './span.js';
 
 /** Entries read per transaction: a few milliseconds, so a write that arrives waits little. */
 const BATCH = 200;

@@ -3,9 +3,9 @@
  */
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { requireLiveHead } from '../operations/write-steps.js';
+import { requireLiveHead } from '../operations/live.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { grantTtl } from '../operations/modify.js';
+import { grantTtl } from './ttl.js';
 
 /** Refreshes an entry; returns the TTL granted, in seconds. */
 export function refresh(ctx: DirectoryContext, identity: Identity, dnText: string, requestedTtl: number): number {
@@ -14,7 +14,7 @@ export function refresh(ctx: DirectoryContext, identity: Identity, dnText: strin
     const entry = requireLiveHead(ctx, name, dnText);
     if (entry.expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
     checkOwner(identity, entry, 'refresh');
-    const ttl = grantTtl(ctx, requestedTtl);
+    const ttl = grantTtl(ctx.options.ttl, requestedTtl);
     const updated = { ...entry, expiresAt: ctx.now() + ttl * 1000 };
     ctx.entries.setExpiry(updated.id, updated.expiresAt);
     ctx.events.emit('modified', updated, entry);

@@ -8,6 +8,7 @@ import type { StoredEntry } from '../../store/entries.js';
 import type { AttributeCodec, DirectoryContext } from '../context.js';
 import type { AttributeInfo, SchemaAccess } from '../schema/schema-access.js';
 import { remainingTtl } from '../dynamic/ttl.js';
+import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
 
 /** One attribute of a returned entry. Binary values are latin1 strings (one char per byte). */
 export interface ViewAttribute {
@@ -101,7 +102,7 @@ export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key
     case 'modifytimestamp':
       return [toGeneralizedTime(new Date(entry.modifiedAt))];
     case 'subschemasubentry':
-      return ['cn=Subschema'];
+      return [SUBSCHEMA_DN];
     case 'hassubordinates':
       return [ctx.entries.hasChildren(entry.ndn, ctx.now()) ? 'TRUE' : 'FALSE'];
     case 'entryttl':

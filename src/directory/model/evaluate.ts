@@ -1,9 +1,8 @@
 /**
- * Schema-aware filter evaluation (RFC 4511 §4.5.1.7, three-valued), and the planner that
- * turns the indexable part of a filter into an index query for the store.
+ * Schema-aware filter evaluation (RFC 4511 §4.5.1.7, three-valued) on one entry, and the
+ * normal form of assertion values that the index rows hold too. The planner, which turns a
+ * filter into an index query, is in plan.ts; what the index holds, in indexing.ts.
  */
-import type { IndexQuery } from '../../store/index-query.js';
-import { generalizedTimeSeconds } from '../../sdp/time.js';
 import type { Filter } from './filter.js';
 import { hasEquality, isOrdered, matchesSubstrings, normalize, substringForm, type MatchingRules } from './matching.js';
 import type { AttributeInfo, SchemaAccess } from '../schema/schema-access.js';
@@ -21,33 +20,6 @@ export interface EvaluationTarget {
 
 /** The ILS sTTL filter term: a refresh request in minutes, not a condition (always TRUE). */
 export const STTL_KEY = 'sttl';
-
-/**
- * Attributes not in entry_index: the blob, too large and opaque; a conference's description,
- * free text that clients search by a word in it (`*word*`), which an equality index cannot
- * answer, and whose index rows, one at a random place per conference, were a quarter of
- * the SQL of every conference add at 1,000,000 entries.
- */
-const UNINDEXED = new Set(['conferenceblob', 'generaldescription']);
-
-/**
- * A conference's times, which the span table behind time-window searches holds (its R*Tree
- * answers ranges on either edge): rows of them in entry_index too would cost every add two
- * more random index pages to write, and sync, for nothing.
- */
-const SPAN_EDGES: ReadonlyMap<string, 'start' | 'stop'> = new Map([
-  ['starttime', 'start'],
-  ['stoptime', 'stop'],
-]);
-
-/**
- * Whether entry_index holds this attribute's values. Operational attributes are computed
- * from the entry's row (createTimestamp, structuralObjectClass...), never stored, so the
- * index has none of their values: a filter on them is evaluated, not looked up.
- */
-export function isIndexed(attr: AttributeInfo): boolean {
-  return hasEquality(attr.rules) && !attr.binary && !attr.operational && !UNINDEXED.has(attr.key) && attr.key !== STTL_KEY && !SPAN_EDGES.has(attr.key);
-}
 
 const RULES_BY_NAME: Readonly<Record<string, MatchingRules>> = {
   caseexactmatch: { equality: 'caseExactMatch', substr: 'caseExactSubstringsMatch' },
@@ -199,116 +171,5 @@ export class FilterEvaluator {
       if (matches(avas.map((a) => a.value))) return true;
     }
     return false;
-  }
-
-  /**
-   * `(startTime<=T1)` and `(stopTime>=T0)` side by side in an AND: the conferences whose span
-   * overlaps [T0, T1], one R*Tree query.
-   */
-  #timeWindow(terms: readonly Filter[]): { terms: Filter[]; query: IndexQuery } | undefined {
-    const bound = (type: 'le' | 'ge', edge: 'start' | 'stop'): { term: Filter; seconds: number } | undefined => {
-      for (const term of terms) {
-        if (term.type !== type || SPAN_EDGES.get(this.#schema.attribute(term.attribute)?.key ?? '') !== edge) continue;
-        const seconds = generalizedTimeSeconds(term.value);
-        if (seconds !== undefined) return { term, seconds };
-      }
-      return undefined;
-    };
-    const start = bound('le', 'start');
-    const stop = bound('ge', 'stop');
-    if (!start || !stop) return undefined;
-    return { terms: [start.term, stop.term], query: { op: 'span', from: Math.floor(stop.seconds), to: Math.ceil(start.seconds) } };
-  }
-
-  /**
-   * A term on a conference's start or stop time as a query of the span table: the times of
-   * the assertion's second, or from or up to it. An assertion that is no time matches
-   * nothing, as an impossible index value says; one the span table cannot place (not a
-   * calendar time, though the matching rule takes it) is left to evaluation.
-   */
-  #timeEdge(attr: AttributeInfo, edge: 'start' | 'stop', value: string, type: 'eq' | 'ge' | 'le'): IndexQuery | undefined {
-    if (this.assertion(attr, value) === undefined) return type === 'eq' ? { op: 'eq', attr: attr.key, value: '\u0000' } : undefined;
-    const seconds = generalizedTimeSeconds(value);
-    if (seconds === undefined) return undefined;
-    if (type === 'ge') return { op: 'time', edge, from: Math.floor(seconds) };
-    if (type === 'le') return { op: 'time', edge, to: Math.ceil(seconds) };
-    return { op: 'time', edge, from: Math.floor(seconds), to: Math.ceil(seconds) };
-  }
-
-  /**
-   * Whether the index answers the filter exactly, so that evaluating it on what the index
-   * admits would only repeat the index: one equality term on an indexed attribute (ILS
-   * looks conferences and people up by uid or cn). Its index rows hold the same normal form
-   * that evaluation compares, so an entry the index names matches.
-   */
-  exact(filter: Filter): boolean {
-    if (filter.type !== 'equality') return false;
-    const attr = this.#schema.attribute(filter.attribute);
-    return attr !== undefined && isIndexed(attr) && this.assertion(attr, filter.value) !== undefined;
-  }
-
-  /**
-   * The part of a filter the index can answer, or undefined when the whole scope must be
-   * read. The result admits a superset of the matching entries.
-   */
-  plan(filter: Filter): IndexQuery | undefined {
-    switch (filter.type) {
-      case 'and': {
-        const window = this.#timeWindow(filter.filters);
-        let parts = filter.filters
-          .filter((f) => !window?.terms.includes(f))
-          .map((f) => this.plan(f))
-          .filter((q): q is IndexQuery => q !== undefined);
-        if (window) parts.unshift(window.query);
-        // objectClass matches a whole kind of entry here: intersecting with it only costs.
-        const selective = parts.filter((q) => !(q.op === 'eq' && q.attr === 'objectclass'));
-        if (selective.length > 0) parts = selective;
-        if (parts.length === 0) return undefined;
-        return parts.length === 1 ? parts[0] : { op: 'and', parts };
-      }
-      case 'or': {
-        const parts = filter.filters.map((f) => this.plan(f));
-        if (parts.length === 0 || parts.some((q) => q === undefined)) return undefined;
-        return parts.length === 1 ? parts[0] : { op: 'or', parts: parts as IndexQuery[] };
-      }
-      case 'equality':
-      case 'approx': {
-        const attr = this.#schema.attribute(filter.attribute);
-        const edge = attr && SPAN_EDGES.get(attr.key);
-        if (attr && edge) return this.#timeEdge(attr, edge, filter.value, 'eq');
-        if (!attr || !isIndexed(attr)) return undefined;
-        const value = this.assertion(attr, filter.value);
-        // An assertion that cannot be normalised matches nothing: an impossible index value says so.
-        return { op: 'eq', attr: attr.key, value: value ?? '\u0000' };
-      }
-      case 'ge':
-      case 'le': {
-        const attr = this.#schema.attribute(filter.attribute);
-        const edge = attr && SPAN_EDGES.get(attr.key);
-        if (attr && edge) return this.#timeEdge(attr, edge, filter.value, filter.type);
-        if (!attr || !isIndexed(attr) || !isOrdered(attr.rules)) return undefined;
-        const bound = normalize(attr.rules, filter.value, this.#normalizeDn);
-        if (bound === undefined) return undefined;
-        return filter.type === 'ge' ? { op: 'range', attr: attr.key, lower: bound } : { op: 'range', attr: attr.key, upper: bound };
-      }
-      case 'substrings': {
-        const attr = this.#schema.attribute(filter.attribute);
-        if (!attr || !isIndexed(attr) || filter.initial === undefined) return undefined;
-        const rule = (attr.rules.equality ?? '').toLowerCase();
-        // Prefix ranges work where the equality form is the substring form (case-folded strings).
-        if (!rule.startsWith('caseignore') && !rule.startsWith('caseexact')) return undefined;
-        const prefix = substringForm(attr.rules, filter.initial).trimEnd();
-        return prefix === '' ? { op: 'present', attr: attr.key } : { op: 'prefix', attr: attr.key, prefix };
-      }
-      case 'present': {
-        const attr = this.#schema.attribute(filter.attribute);
-        const edge = attr && SPAN_EDGES.get(attr.key);
-        if (edge) return { op: 'time', edge };
-        if (!attr || !isIndexed(attr) || attr.key === 'objectclass') return undefined;
-        return { op: 'present', attr: attr.key };
-      }
-      default:
-        return undefined;
-    }
   }
 }

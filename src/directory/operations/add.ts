@@ -3,34 +3,20 @@
  * filled in when clients leave them out, and application containers appear on first use.
  */
 import { randomUUID } from 'node:crypto';
-import type { GroupRange } from '../../store/conference-groups.js';
-import type { IndexRow, Span, StoredEntry } from '../../store/entries.js';
+import type { StoredEntry } from '../../store/entries.js';
 import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
-import { checkClashes, groupsOf, multicastOf, type BlobMulticast } from '../conferences/clashes.js';
-import { completeEntry, encodedOf, endsAtOf, findLive, indexRows, isLive, matchedDn, spanOf } from './write-steps.js';
+import { checkClashes, multicastOf, type BlobMulticast } from '../conferences/clashes.js';
+import { endsAtOf } from '../conferences/span.js';
+import { findLive, isLive, matchedDn } from './live.js';
+import { completeEntry, encodedOf, indexRows, storedForms, type StoredForms } from './write-steps.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../model/names.js';
 import { formatDn } from '../model/dn.js';
 
 const DYNAMIC_OBJECT = 'dynamicobject';
-
-/**
- * What the store keeps of an entry's attributes besides them: their encoding, index rows,
- * time span and multicast groups. Pure work on the attributes, done where an add is prepared.
- */
-export interface StoredForms {
-  readonly encoded: Buffer | null;
-  readonly index: readonly IndexRow[];
-  readonly span: Span | undefined;
-  readonly groups: readonly GroupRange[];
-}
-
-function storedForms(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): StoredForms {
-  return { encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes), span: spanOf(attributes), groups: groupsOf(attributes) };
-}
 
 /** Inserts an entry whose attributes are complete and checked (`forms`: theirs, when worked out already). */
 function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: Record<string, string[]>, owner: string, expiresAt: number | null, forms = storedForms(ctx, attributes)): StoredEntry {
@@ -47,7 +33,7 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     modifiedAt: now,
     uuid: randomUUID(),
     expiresAt,
-    endsAt: endsAtOf(ctx, attributes),
+    endsAt: endsAtOf(attributes, ctx.options.conferenceGrace),
     encoded: forms.encoded,
   };
   const id = ctx.entries.insert(entry, forms.index, forms.span, forms.groups);

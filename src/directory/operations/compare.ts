@@ -3,7 +3,7 @@
  */
 import { resolveAttribute } from '../model/attributes.js';
 import type { DirectoryContext } from '../context.js';
-import { requireLive } from './write-steps.js';
+import { requireLive } from './live.js';
 import { valuesOf } from '../model/entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import { hasEquality } from '../model/matching.js';

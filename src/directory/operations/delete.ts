@@ -4,7 +4,7 @@
 import type { StoredEntry } from '../../store/entries.js';
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { requireLive } from './write-steps.js';
+import { requireLive } from './live.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 
 /** Deletes an entry; returns what it was. */

@@ -7,27 +7,18 @@ import { checkOwner, ownerOf } from '../access.js';
 import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
-import { checkClashes, groupsOf } from '../conferences/clashes.js';
-import { completeEntry, encodedOf, endsAtOf, indexRows, requireLive, spanOf } from './write-steps.js';
+import { checkClashes } from '../conferences/clashes.js';
+import { endsAtOf } from '../conferences/span.js';
+import { requireLive } from './live.js';
+import { completeEntry, storedForms } from './write-steps.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema/schema-access.js';
-import { RFC2589_MAX_TTL } from '../dynamic/ttl.js';
+import { grantTtl } from '../dynamic/ttl.js';
 
 /** One change of a modify request. */
 export interface Change {
   operation: 'add' | 'delete' | 'replace';
   modification: RawAttribute;
-}
-
-/** Validates a requested TTL and applies the policy; returns seconds. */
-export function grantTtl(ctx: DirectoryContext, requested: number): number {
-  if (!Number.isInteger(requested) || requested <= 0 || requested > RFC2589_MAX_TTL) {
-    throw new DirectoryError(ResultCode.protocolError, `entryTTL must be a whole number of seconds from 1 to ${RFC2589_MAX_TTL}`);
-  }
-  if (requested > ctx.options.ttl.maxTtl) {
-    throw new DirectoryError(ResultCode.sizeLimitExceeded, `a TTL of ${requested} s is above this server's maximum of ${ctx.options.ttl.maxTtl} s`);
-  }
-  return Math.max(requested, ctx.options.ttl.minTtl);
 }
 
 /** Applies the changes; returns the entry as stored afterwards. */
@@ -53,7 +44,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
           throw new DirectoryError(ResultCode.constraintViolation, 'entryTTL can only be replaced with one value (a refresh)');
         }
         if (expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, 'entryTTL applies only to dynamic entries (objectClass dynamicObject)');
-        expiresAt = ctx.now() + grantTtl(ctx, Number(values[0])) * 1000;
+        expiresAt = ctx.now() + grantTtl(ctx.options.ttl, Number(values[0])) * 1000;
         continue;
       }
       if (attr.key !== 'objectclass') checkWritable(attr);
@@ -106,8 +97,9 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     completeEntry(ctx, attributes);
     checkClashes(ctx, name.ndn, attributes);
 
-    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(ctx, attributes), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: encodedOf(ctx, attributes) };
-    ctx.entries.update(entry, indexRows(ctx, attributes), spanOf(attributes), groupsOf(attributes));
+    const forms = storedForms(ctx, attributes);
+    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded };
+    ctx.entries.update(entry, forms.index, forms.span, forms.groups);
     ctx.events.emit('modified', entry, previous);
     return entry;
   });

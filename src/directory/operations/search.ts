@@ -7,14 +7,14 @@ import type { ScanColumn, Scope, StoredEntry } from '../../store/entries.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../dynamic/sttl.js';
-import { grantTtl } from './modify.js';
-import { matchedDn } from './write-steps.js';
+import { grantTtl } from '../dynamic/ttl.js';
+import { matchedDn } from './live.js';
 import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf, type EntryView } from '../model/entry-view.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../model/evaluate.js';
 import type { Filter } from '../model/filter.js';
 import type { Name } from '../model/names.js';
-import { SUBSCHEMA_DN } from '../root-dse.js';
+import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
 
 /** A search request, decoded. */
 export interface SearchRequest {
@@ -60,7 +60,7 @@ export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest
   const base = ctx.names.parse(request.base);
   // As a search for all user attributes (the default) reads.
   const read: ScanColumn = ctx.attributeCodec ? 'encoded' : 'attributes';
-  return ctx.entries.explain({ read, scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.evaluator.plan(request.filter), now: ctx.now() });
+  return ctx.entries.explain({ read, scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.planner.plan(request.filter), now: ctx.now() });
 }
 
 /**
@@ -70,7 +70,7 @@ export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest
 export function* search(ctx: DirectoryContext, identity: Identity, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
   const base = ctx.names.parse(request.base);
   const sttl = sttlSeconds(ctx.schema, request.filter);
-  const refreshTtl = sttl === undefined ? undefined : grantTtl(ctx, sttl);
+  const refreshTtl = sttl === undefined ? undefined : grantTtl(ctx.options.ttl, sttl);
   const selection = parseSelection(ctx, request.attributes);
 
   // The root DSE and the subschema entry exist only for base-scope reads of themselves.
@@ -94,7 +94,7 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
   // stored encoding, evaluates the filter on it and sends it: no entry's attributes are
   // parsed or kept. A lookup the index answers exactly skips the evaluation too. Other
   // selections read the attributes, to select from.
-  const exact = ctx.evaluator.exact(request.filter);
+  const exact = ctx.planner.exact(request.filter);
   const read: ScanColumn = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   // The store checks the base in the same query (it is not read); a scan that finds nothing
   // tells whether the base was missing, which is then reported before any result.
@@ -103,7 +103,7 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     scope: base.ndn === '' && request.scope === 'one' ? 'one' : request.scope,
     baseNdn: base.ndn,
     basePath: base.path,
-    index: ctx.evaluator.plan(request.filter),
+    index: ctx.planner.plan(request.filter),
     ...(request.afterId === undefined ? {} : { afterId: request.afterId }),
     now: ctx.now(),
     liveBase: base.ndn === '' ? undefined : base.ndn,

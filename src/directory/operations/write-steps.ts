@@ -1,60 +1,18 @@
 /**
- * Shared steps of the write operations: finding live entries, completing an entry's derived
- * attributes, and the index rows the store keeps.
+ * Shared steps of the write operations: completing an entry (its derived attributes, the
+ * schema check) and the forms the store keeps of its attributes besides them (encoding,
+ * index rows, time span, multicast groups).
  */
-import { OPEN_END } from '../../store/index-query.js';
-import { isLiveAt, type EntryHead, type IndexRow, type Span, type StoredEntry } from '../../store/entries.js';
-import { generalizedTimeSeconds, parseGeneralizedTime } from '../../sdp/time.js';
+import type { GroupRange } from '../../store/conference-groups.js';
+import type { IndexRow, Span } from '../../store/entries.js';
+import { groupsOf } from '../conferences/clashes.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from '../conferences/derived.js';
+import { endsAtOf, spanOf } from '../conferences/span.js';
 import type { DirectoryContext } from '../context.js';
 import { checkEntry } from '../schema/entry-rules.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { isIndexed } from '../model/evaluate.js';
-import { formatDn } from '../model/dn.js';
-import type { Name } from '../model/names.js';
+import { isIndexed } from '../model/indexing.js';
 import { ALL_USER_ATTRIBUTES, selectAttributes } from '../model/entry-view.js';
-
-/** Whether an entry is visible now (not expired). */
-export const isLive = (ctx: DirectoryContext, entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>): boolean => isLiveAt(entry, ctx.now());
-
-/** When a bounded conference is to be removed: its SDP stop time plus the grace period. */
-export function endsAtOf(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): number | null {
-  const stop = attributes.stoptime?.[0];
-  if (stop === undefined || !attributes.objectclass?.some((c) => c.toLowerCase() === 'rtconference')) return null;
-  const date = parseGeneralizedTime(stop);
-  return date ? date.getTime() + ctx.options.conferenceGrace * 1000 : null;
-}
-
-/** The live entry at `name`, or undefined. */
-export function findLive(ctx: DirectoryContext, name: Name): StoredEntry | undefined {
-  const entry = ctx.entries.get(name.ndn);
-  return entry && isLive(ctx, entry) ? entry : undefined;
-}
-
-/** The deepest existing ancestor's DN, for noSuchObject's matchedDN. */
-export function matchedDn(ctx: DirectoryContext, name: Name): string {
-  for (let i = 1; i < name.dn.length; i += 1) {
-    const ancestor = ctx.names.parse(formatDn(name.dn.slice(i)));
-    const entry = findLive(ctx, ancestor);
-    if (entry) return entry.dn;
-  }
-  return '';
-}
-
-/** The live entry at `name`, or noSuchObject with the matched DN. */
-export function requireLive(ctx: DirectoryContext, name: Name, dnText: string): StoredEntry {
-  return live(ctx, name, dnText, ctx.entries.get(name.ndn));
-}
-
-/** The head of the live entry at `name` (its attributes not read: {@link EntryHead}), or noSuchObject. */
-export function requireLiveHead(ctx: DirectoryContext, name: Name, dnText: string): EntryHead {
-  return live(ctx, name, dnText, ctx.entries.head(name.ndn));
-}
-
-function live<E extends EntryHead>(ctx: DirectoryContext, name: Name, dnText: string, entry: E | undefined): E {
-  if (entry && isLive(ctx, entry)) return entry;
-  throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${dnText}`, matchedDn(ctx, name));
-}
 
 /**
  * Recomputes the attributes derived from the conference blob (or removes them when there
@@ -65,32 +23,13 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
   const blob = attributes[BLOB_KEY]?.[0];
   if (blob !== undefined) Object.assign(attributes, deriveFromBlob(blob));
   checkEntry(ctx, attributes);
-  const endsAt = endsAtOf(ctx, attributes);
+  const endsAt = endsAtOf(attributes, ctx.options.conferenceGrace);
   if (endsAt !== null && endsAt <= ctx.now()) {
     throw new DirectoryError(
       ResultCode.constraintViolation,
       `the conference ended at ${attributes.stoptime?.[0]} (SDP stop time), more than the grace period of ${ctx.options.conferenceGrace} s ago; give it times in the future`,
     );
   }
-}
-
-export { OPEN_END };
-
-/**
- * The time span a conference holds, for the R*Tree behind time-window searches, filters on
- * either time, and clash detection: from its startTime to its stopTime, each end open when
- * that time is missing (a permanent session, a blob without times, holds all time). An open
- * end is how the span table tells a missing time. Entries without a conference blob have none.
- */
-export function spanOf(attributes: Readonly<Record<string, readonly string[]>>): Span | undefined {
-  if (!attributes.conferenceblob?.length) return undefined;
-  const seconds = (key: 'starttime' | 'stoptime'): number | undefined => {
-    const text = attributes[key]?.[0];
-    return text === undefined ? undefined : generalizedTimeSeconds(text);
-  };
-  const start = seconds('starttime');
-  const stop = seconds('stoptime');
-  return [start === undefined ? -OPEN_END : Math.floor(start), stop === undefined ? OPEN_END : Math.ceil(stop)];
 }
 
 /**
@@ -124,4 +63,20 @@ export function indexRows(ctx: DirectoryContext, attributes: Readonly<Record<str
     }
   }
   return rows;
+}
+
+/**
+ * What the store keeps of an entry's attributes besides them: their encoding, index rows,
+ * time span and multicast groups. Pure work on the attributes.
+ */
+export interface StoredForms {
+  readonly encoded: Buffer | null;
+  readonly index: readonly IndexRow[];
+  readonly span: Span | undefined;
+  readonly groups: readonly GroupRange[];
+}
+
+/** Works out the {@link StoredForms} of complete attributes. */
+export function storedForms(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): StoredForms {
+  return { encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes), span: spanOf(attributes), groups: groupsOf(attributes) };
 }
