@@ -3,27 +3,14 @@
  */
 import { EventEmitter } from 'node:events';
 import type { AccountStore } from '../store/accounts.js';
-import type { MulticastLeaseLookup } from './conferences/clashes.js';
+import type { MulticastLeaseLookup } from './conferences/leases.js';
 import type { EntryHead, EntryStore, StoredEntry } from '../store/entries.js';
 import type { FilterEvaluator } from './model/evaluate.js';
 import type { FilterPlanner } from './model/plan.js';
 import type { Names } from './model/names.js';
 import type { SchemaAccess } from './schema/schema-access.js';
 import type { TtlPolicy } from './dynamic/ttl.js';
-import type { ViewAttribute } from './model/entry-view.js';
-
-/**
- * The protocol's encoding of a search result entry's attributes (src/ldap/protocol.ts), and
- * how to read one attribute's values back: the directory stores the encoding with each entry
- * and evaluates filters on it, without knowing its format.
- */
-export interface AttributeCodec {
-  encode(attributes: readonly ViewAttribute[]): Buffer;
-  /** The values of the attribute named `name` (as `encode` was given it); binary ones as latin1. */
-  values(encoded: Buffer, name: string, binary: boolean): string[] | undefined;
-  /** Every attribute, as `encode` was given them; `binary` tells by name which values are bytes. */
-  read(encoded: Buffer, binary: (name: string) => boolean): ViewAttribute[];
-}
+import type { AttributeCodec } from './model/view.js';
 
 /** Who is asking: the bound account (or nobody) and from where. */
 export interface Identity {

@@ -6,7 +6,7 @@ import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
 import type { Directory } from '../directory/directory.js';
 import type { Identity } from '../directory/context.js';
-import type { EntryView } from '../directory/model/entry-view.js';
+import type { EntryView } from '../directory/model/view.js';
 import type { Writer } from '../directory/writes.js';
 import { DirectoryError, ResultCode } from '../directory/errors.js';
 import type { Admission } from './admission.js';

@@ -3,7 +3,8 @@
  * together.
  */
 import { statSync } from 'node:fs';
-import type { AttributeCodec, DirectoryOptions } from '../directory/context.js';
+import type { DirectoryOptions } from '../directory/context.js';
+import type { AttributeCodec } from '../directory/model/view.js';
 import { Directory } from '../directory/directory.js';
 import { schemaAccess } from '../directory/schema/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';

@@ -12,23 +12,8 @@ import type { StoredEntry } from '../../store/entries.js';
 import { BLOB_KEY } from './derived.js';
 import type { DirectoryContext } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';
+import type { MulticastLeaseLookup } from './leases.js';
 import { spanOf } from './span.js';
-
-/** A lease held outside the directory, as clash detection sees it. */
-export interface MulticastLeaseHolder {
-  readonly leaseId: string;
-  readonly first: string;
-  readonly last: string;
-  /** ms since the Unix epoch. */
-  readonly start: number;
-  readonly end: number;
-}
-
-/** Who holds multicast addresses besides conferences: the allocator, through the server. */
-export interface MulticastLeaseLookup {
-  /** Leases holding any of `count` addresses from `address` during [start, end). */
-  holders(address: string, count: number, window: { start: number; end: number }): readonly MulticastLeaseHolder[];
-}
 
 /** The attribute that flags a clash, when the schema has it. */
 const CLASH_ATTRIBUTE = 'multicastClash';

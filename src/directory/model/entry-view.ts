@@ -5,28 +5,11 @@
 import { toGeneralizedTime } from '../../sdp/time.js';
 import type { StoredAttributes } from '../../store/attribute-cache.js';
 import type { StoredEntry } from '../../store/entries.js';
-import type { AttributeCodec, DirectoryContext } from '../context.js';
+import type { DirectoryContext } from '../context.js';
+import type { AttributeCodec, EntryView, ViewAttribute } from './view.js';
 import type { AttributeInfo, SchemaAccess } from '../schema/schema-access.js';
 import { remainingTtl } from '../dynamic/ttl.js';
 import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
-
-/** One attribute of a returned entry. Binary values are latin1 strings (one char per byte). */
-export interface ViewAttribute {
-  name: string;
-  values: string[];
-  binary: boolean;
-}
-
-/** An entry as a search returns it. */
-export interface EntryView {
-  dn: string;
-  attributes: ViewAttribute[];
-  /**
-   * The attributes as stored encoded with the entry ({@link StoredEntry.encoded}); when
-   * present, `attributes` is left empty and the protocol layer sends these bytes.
-   */
-  encoded?: Buffer;
-}
 
 /** Operational attributes every entry has, computed from its row. */
 const OPERATIONAL = [

@@ -87,7 +87,7 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
   if ([...input.values()].some(({ attr }) => attr.key === 'entryttl')) {
     throw new DirectoryError(ResultCode.constraintViolation, 'entryTTL cannot be given in an add; refresh the entry after adding it (modify entryTTL or the refresh operation)');
   }
-  const { classes } = resolveClasses(ctx, input.get('objectclass')?.values ?? []);
+  const { classes } = resolveClasses(ctx.schema, input.get('objectclass')?.values ?? []);
   const attributes: Record<string, string[]> = {};
   for (const [key, { values }] of input) attributes[key] = values;
   attributes.objectclass = [...new Set(classes.map((c) => c.name))];

@@ -83,8 +83,8 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
       else attributes[attr.key] = next;
     }
 
-    const before = resolveClasses(ctx, previous.attributes.objectclass ?? []);
-    const after = resolveClasses(ctx, attributes.objectclass ?? []);
+    const before = resolveClasses(ctx.schema, previous.attributes.objectclass ?? []);
+    const after = resolveClasses(ctx.schema, attributes.objectclass ?? []);
     if (after.structural.key !== before.structural.key) {
       throw new DirectoryError(ResultCode.objectClassModsProhibited, `the structural object class of an entry cannot change (${before.structural.name} to ${after.structural.name})`);
     }

@@ -22,7 +22,7 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
   for (const key of DERIVED_KEYS) delete attributes[key];
   const blob = attributes[BLOB_KEY]?.[0];
   if (blob !== undefined) Object.assign(attributes, deriveFromBlob(blob));
-  checkEntry(ctx, attributes);
+  checkEntry(ctx.schema, attributes);
   const endsAt = endsAtOf(attributes, ctx.options.conferenceGrace);
   if (endsAt !== null && endsAt <= ctx.now()) {
     throw new DirectoryError(

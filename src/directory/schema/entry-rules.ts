@@ -1,16 +1,18 @@
 /**
- * Schema rules for a whole entry (RFC 4512 §2.4): object classes, MUST and MAY, single values.
+ * The schema rules an entry being written must meet (RFC 4512 §2.4), as the directory's
+ * operations refuse it: object classes resolved into one structural chain; MUST, MAY and
+ * single values. The check itself is entry-check.ts's (a list of problems, reached through
+ * {@link SchemaAccess.checkEntry}); here its first problem becomes a DirectoryError.
  */
-import type { DirectoryContext } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import type { ClassInfo } from './schema-access.js';
+import type { ClassInfo, SchemaAccess } from './schema-access.js';
 
 /** The entry's object classes resolved, with exactly one structural chain. */
-export function resolveClasses(ctx: DirectoryContext, names: readonly string[]): { classes: ClassInfo[]; structural: ClassInfo } {
+export function resolveClasses(schema: SchemaAccess, names: readonly string[]): { classes: ClassInfo[]; structural: ClassInfo } {
   if (names.length === 0) throw new DirectoryError(ResultCode.objectClassViolation, 'objectClass is required');
   const classes: ClassInfo[] = [];
   for (const name of names) {
-    const oc = ctx.schema.objectClass(name);
+    const oc = schema.objectClass(name);
     // invalidAttributeSyntax, as slapd answers an undefined object class.
     if (!oc) throw new DirectoryError(ResultCode.invalidAttributeSyntax, `objectClass: value '${name}' is not an object class defined in the schema`);
     classes.push(oc);
@@ -26,7 +28,7 @@ export function resolveClasses(ctx: DirectoryContext, names: readonly string[]):
 }
 
 /** Checks MUST, MAY and SINGLE-VALUE for the complete set of user attributes. */
-export function checkEntry(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): void {
-  const problem = ctx.schema.checkEntry(attributes.objectclass ?? [], attributes);
+export function checkEntry(schema: SchemaAccess, attributes: Readonly<Record<string, readonly string[]>>): void {
+  const problem = schema.checkEntry(attributes.objectclass ?? [], attributes);
   if (problem) throw new DirectoryError(problem.code, problem.message);
 }
