@@ -5,7 +5,7 @@
  * from the blob (and refuses them when sent), slapd has to be given them
  * ({@link Entry.derived}, computed by the server's own derivation so the two cannot disagree).
  */
-import { deriveFromBlob } from '../src/directory/conferences/derived.js';
+import { deriveFromBlob } from '../src/directory/index.js';
 import { ConferenceBlob, multicastConnection, typedTime, type AdvertisingScope, type MediaInit } from '../src/sdp/index.js';
 import { Random } from './random.js';
 

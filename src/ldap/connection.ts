@@ -4,11 +4,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket, type SecureContext } from 'node:tls';
-import type { Directory } from '../directory/directory.js';
-import type { Identity } from '../directory/context.js';
-import type { EntryView } from '../directory/model/view.js';
-import type { Writer } from '../directory/writes.js';
-import { DirectoryError, ResultCode } from '../directory/errors.js';
+import { DirectoryError, ResultCode, type Directory, type EntryView, type Identity, type Writer } from '../directory/index.js';
 import type { Admission } from './admission.js';
 import { BerError, pduLength } from './ber.js';
 import type { BusyPoller } from './busy-poll.js';

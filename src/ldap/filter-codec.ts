@@ -4,7 +4,7 @@
  * substring initials), and with a nesting limit against deeply nested filters
  * (slapd's CVE-2020-12243).
  */
-import type { Filter } from '../directory/model/filter.js';
+import type { Filter } from '../directory/index.js';
 import { BerError, BerReader } from './ber.js';
 
 /** Deepest nesting of and/or/not accepted. */

@@ -5,11 +5,8 @@
  * drops the connection on SASL binds, malformed DNs, numeric-OID attribute lists and
  * modify-increment.
  */
-import type { RawAttribute } from '../directory/model/attributes.js';
-import { DirectoryError, ResultCode } from '../directory/errors.js';
-import type { Filter } from '../directory/model/filter.js';
+import { DirectoryError, ResultCode, type Change, type Filter, type RawAttribute } from '../directory/index.js';
 import { decodeFilter } from './filter-codec.js';
-import type { Change } from '../directory/operations/modify.js';
 import type { Scope } from '../store/entries.js';
 import { BerError, BerReader } from './ber.js';
 import { Op, type Envelope } from './protocol.js';

@@ -7,9 +7,7 @@
 import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import type { Directory } from '../directory/directory.js';
-import { LocalWriter, type Writer } from '../directory/writes.js';
-import { ResultCode } from '../directory/errors.js';
+import { LocalWriter, ResultCode, type Directory, type Writer } from '../directory/index.js';
 import { LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';

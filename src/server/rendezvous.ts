@@ -3,16 +3,20 @@
  * together.
  */
 import { statSync } from 'node:fs';
-import type { DirectoryOptions } from '../directory/context.js';
-import type { AttributeCodec } from '../directory/model/view.js';
-import { Directory } from '../directory/directory.js';
-import { schemaAccess } from '../directory/schema/schema-access.js';
-import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
-import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/dynamic/ttl.js';
+import {
+  attributesOfEncoding,
+  DEFAULT_CONFERENCE_GRACE,
+  DEFAULT_SCHEMA_FILES,
+  DEFAULT_TTL_POLICY,
+  Directory,
+  loadSchemaSync,
+  schemaAccess,
+  type AttributeCodec,
+  type DirectoryOptions,
+} from '../directory/index.js';
 import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
 import { attributeList, attributeValues, readAttributeList } from '../ldap/protocol.js';
-import { attributesOfEncoding } from '../directory/model/entry-view.js';
 import { AccountStore } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';

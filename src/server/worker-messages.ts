@@ -3,7 +3,7 @@
  * Workers ask the primary whatever must be decided once for the whole server (connection
  * limits, bind delays) and report the deadlines of what they write, for expiry.
  */
-import type { WriteFailure, WriteRequest } from '../directory/writes.js';
+import type { WriteFailure, WriteRequest } from '../directory/index.js';
 import type { ServerOptions } from './rendezvous.js';
 
 /** A worker's request that the primary answers with a {@link Reply} of the same id. */

@@ -8,7 +8,7 @@ import type { Admission } from '../ldap/admission.js';
 import { prefixedLogger, stderrLogger } from '../ldap/log.js';
 import { LdapServer } from '../ldap/server.js';
 import { listenerOptions, openDirectory, type ServerOptions } from './rendezvous.js';
-import { failureError, prepareWrite, type WriteRequest, type Writer } from '../directory/writes.js';
+import { failureError, prepareWrite, type WriteRequest, type Writer } from '../directory/index.js';
 import type { PrimaryMessage, WorkerMessage, WorkerRequest, WriteOutcome } from './worker-messages.js';
 
 const send = (message: WorkerMessage): void => {

@@ -18,7 +18,7 @@ import type { Logger } from '../ldap/log.js';
 import { DEFAULT_LIMITS } from '../ldap/server.js';
 import type { MadcapServer } from '../mcast/server.js';
 import { announce, closeCore, openDirectory, running, startBackground, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';
-import { describeFailure, LocalWriter, reviveWrite } from '../directory/writes.js';
+import { describeFailure, LocalWriter, reviveWrite } from '../directory/index.js';
 import type { PrimaryMessage, WorkerMessage, WriteOutcome } from './worker-messages.js';
 
 /**

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Directory } from '../../src/directory/directory.js';
+import type { Directory } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import { ConferenceGroups } from '../../src/store/conference-groups.js';
 import type { SqliteDatabase } from '../../src/store/database.js';

@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/directory/model/filter.js';
-import type { Directory } from '../../src/directory/directory.js';
+import { parseFilter, type Directory } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseFilter } from '../../src/directory/model/filter.js';
+import { parseFilter } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import { sdp } from '../sdp/helpers.js';

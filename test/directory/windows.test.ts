@@ -10,13 +10,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Directory } from '../../src/directory/directory.js';
-import { parseFilter } from '../../src/directory/model/filter.js';
+import { parseFilter, spanOf, type Directory } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import type { EntryStore } from '../../src/store/entries.js';
-import { spanOf } from '../../src/directory/conferences/span.js';
 import { sdp } from '../sdp/helpers.js';
 
 const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };

@@ -2,8 +2,7 @@
  * `rendezvous account add|passwd|delete|list`: bind accounts, managed on the database file.
  */
 import type { Command } from 'commander';
-import { accountDn, isAccountName } from '../../directory/operations/bind.js';
-import { hashPassword } from '../../directory/operations/passwords.js';
+import { accountDn, hashPassword, isAccountName } from '../../directory/index.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../server/rendezvous.js';
 import { AccountStore } from '../../store/accounts.js';
 import { openDatabase } from '../../store/database.js';

@@ -2,7 +2,7 @@
  * `rendezvous serve`: runs the directory until SIGINT or SIGTERM.
  */
 import type { Command } from 'commander';
-import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/dynamic/ttl.js';
+import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/index.js';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { stderrLogger } from '../../ldap/log.js';

@@ -1,0 +1,53 @@
+/**
+ * The directory layer: the DIT of Rendezvous over the store, independent of the wire. It
+ * offers
+ *
+ * - {@link Directory}: one method per LDAP operation (bind, add, modify, delete, compare,
+ *   search, the RFC 2589 refresh), with the ILS conventions, access control, the schema
+ *   rules, dynamic entries and their expiry, and conferences (attributes derived from the
+ *   SDP blob, multicast clashes, the time-clustered copy). Refusals are
+ *   {@link DirectoryError}s carrying an LDAP result code; src/ldap only encodes them.
+ * - The write path (writes.ts): every change as a {@link WriteRequest}, applied by a
+ *   {@link Writer} in the one process that writes, group-committed.
+ * - What the protocol layer and the server assemble it from: the resolved schema, the TTL
+ *   policy and the other options, the attribute codec.
+ *
+ * Inside, by feature: `model/` (DNs, names, filters and their evaluation and planning,
+ * matching rules, attribute input, the entry view), `schema/` (the LDAP schema and the
+ * rules an entry must meet), `dynamic/` (RFC 2589 dynamic entries: TTL policy, the ILS
+ * sTTL refresh, expiry), `conferences/` (derived attributes, clashes, spans, the
+ * time-clustered copy) and `operations/` (one file per operation and their shared steps).
+ *
+ * Import the layer from here; the modules inside import one another directly.
+ *
+ * @packageDocumentation
+ */
+export { Directory, type DirectoryParts } from './directory.js';
+export type { DirectoryEvents, DirectoryOptions, Identity } from './context.js';
+export { DirectoryError, ResultCode, type ResultCodeValue } from './errors.js';
+export {
+  LocalWriter,
+  describeFailure,
+  failureError,
+  prepareWrite,
+  reviveWrite,
+  type PreparedWrite,
+  type WriteFailure,
+  type WriteRequest,
+  type Writer,
+} from './writes.js';
+export type { AttributeCodec, EntryView, ViewAttribute } from './model/view.js';
+export { attributesOfEncoding } from './model/entry-view.js';
+export type { RawAttribute } from './model/attributes.js';
+export { parseFilter, type Filter } from './model/filter.js';
+export type { Change } from './operations/modify.js';
+export type { SearchRequest, SearchResult } from './operations/search.js';
+export { accountDn, isAccountName, type LdapVersion } from './operations/bind.js';
+export { hashPassword } from './operations/passwords.js';
+export { schemaAccess, type SchemaAccess } from './schema/schema-access.js';
+export { DEFAULT_SCHEMA_FILES, loadSchemaSync } from './schema/index.js';
+export { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY, type TtlPolicy } from './dynamic/ttl.js';
+export { deriveFromBlob } from './conferences/derived.js';
+export { spanOf } from './conferences/span.js';
+export type { ProtocolFeatures } from './root-dse.js';
+export type { CopyProgress } from './conferences/window-copy.js';
