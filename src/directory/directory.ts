@@ -18,6 +18,7 @@ import { compare } from './operations/compare.js';
 import { remove } from './operations/delete.js';
 import { modify, type Change } from './operations/modify.js';
 import { refresh } from './dynamic/refresh.js';
+import { refreshMatched, sttlRefreshOf, type SttlRefresh } from './dynamic/sttl.js';
 import { explainSearch, search, type SearchRequest, type SearchResult } from './operations/search.js';
 import type { SchemaAccess } from './schema/schema-access.js';
 import { rootDse, type ProtocolFeatures } from './root-dse.js';
@@ -109,14 +110,6 @@ export class Directory {
   }
 
   /**
-   * Learns that an entry expires or ends at `at` (ms), written by another process on the same
-   * database, so that expiry here deletes it on time.
-   */
-  noticeDeadline(at: number): void {
-    this.#expiry.notice(at);
-  }
-
-  /**
    * Starts filling the time-clustered copy of the conferences while writes pause (the one
    * writing process only); `onUpToDate` hears each time it caught up after copying, `onError`
    * a copy that failed (tried again later).
@@ -196,9 +189,28 @@ export class Directory {
     return compare(this.#ctx, dn, attribute, value);
   }
 
-  /** Entries matching the request, one at a time. Throws noSuchObject before the first when the base is missing. */
-  search(identity: Identity, request: SearchRequest): Generator<SearchResult> {
-    return search(this.#ctx, identity, { rootDse: () => rootDse(this.#ctx.options, this.#features), subschema: () => subschemaEntry(this.#ctx.schema, this.#schemaTime) }, request);
+  /**
+   * The write an ILS `(sttl=N)` term of a search asks for, to make through the Writer before
+   * the search (see dynamic/sttl.ts); undefined when there is none.
+   *
+   * @throws {@link DirectoryError} for an N the policy refuses, as the search answers.
+   */
+  sttlRefresh(request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): SttlRefresh | undefined {
+    return sttlRefreshOf(this.#ctx, request);
+  }
+
+  /** Applies an sTTL refresh for `identity`; returns how many entries it refreshed. A write: run it through the Writer. */
+  refreshMatched(identity: Identity, refresh: SttlRefresh): number {
+    return refreshMatched(this.#ctx, identity, refresh);
+  }
+
+  /**
+   * Entries matching the request, one at a time. Throws noSuchObject before the first when
+   * the base is missing. Reads only: an sTTL term's refresh is {@link sttlRefresh}'s write.
+   * `identity` is who asks (anyone may read today).
+   */
+  search(_identity: Identity, request: SearchRequest): Generator<SearchResult> {
+    return search(this.#ctx, { rootDse: () => rootDse(this.#ctx.options, this.#features), subschema: () => subschemaEntry(this.#ctx.schema, this.#schemaTime) }, request);
   }
 
   /** Whether the index alone answers a filter (see FilterPlanner.exact). */

@@ -11,6 +11,7 @@ import type { Directory } from './directory.js';
 import { DirectoryError, type ResultCodeValue } from './errors.js';
 import type { Change } from './operations/modify.js';
 import type { PreparedAdd } from './operations/add.js';
+import type { SttlRefresh } from './dynamic/sttl.js';
 
 /**
  * One write, with who asks for it. `prepared` is an add already checked where it arrived
@@ -21,12 +22,14 @@ export type WriteRequest =
   | { op: 'prepared'; add: PreparedAdd }
   | { op: 'modify'; identity: Identity; dn: string; changes: readonly Change[] }
   | { op: 'delete'; identity: Identity; dn: string }
-  | { op: 'refresh'; identity: Identity; dn: string; ttl: number };
+  | { op: 'refresh'; identity: Identity; dn: string; ttl: number }
+  /** The refresh an ILS `(sttl=N)` search asks for (Directory.sttlRefresh), made before the search reads. */
+  | { op: 'sttl'; identity: Identity; refresh: SttlRefresh };
 
 /** A write as the writing process applies it: an add arrives prepared. */
 export type PreparedWrite = Exclude<WriteRequest, { op: 'add' }>;
 
-/** Applies writes; resolves once the write is durable (refresh: with the TTL granted). */
+/** Applies writes; resolves once the write is durable (refresh: with the TTL granted; sttl: with how many entries it refreshed). */
 export interface Writer {
   write(request: WriteRequest): Promise<number | undefined>;
 }
@@ -62,6 +65,8 @@ export class LocalWriter implements Writer {
           return undefined;
         case 'refresh':
           return d.refresh(write.identity, write.dn, write.ttl);
+        case 'sttl':
+          return d.refreshMatched(write.identity, write.refresh);
       }
     });
   }

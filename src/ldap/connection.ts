@@ -426,14 +426,12 @@ export class Connection {
       // RFC 2696 §3: a size of zero abandons the paged search.
       return this.#respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(Buffer.alloc(0)) }]);
     }
-    const results = this.#services.directory.search(this.#identity, {
-      base: request.base,
-      scope: request.scope,
-      filter: request.filter,
-      attributes: request.attributes,
-      typesOnly: request.typesOnly,
-      ...(afterId === undefined ? {} : { afterId }),
-    });
+    const search = { base: request.base, scope: request.scope, filter: request.filter, ...(afterId === undefined ? {} : { afterId }) };
+    // An ILS (sttl=N) term refreshes what the search matches: a write, made first, so that the
+    // search (which only reads) returns the new entryTTL.
+    const refresh = this.#services.directory.sttlRefresh(search);
+    if (refresh) await this.#services.writer.write({ op: 'sttl', identity: this.#identity, refresh });
+    const results = this.#services.directory.search(this.#identity, { ...search, attributes: request.attributes, typesOnly: request.typesOnly });
     const started = Date.now();
     let sent = 0;
     let lastId: number | undefined;

@@ -1,7 +1,7 @@
 /**
  * What the primary and its worker processes tell each other over the cluster IPC channel.
  * Workers ask the primary whatever must be decided once for the whole server (connection
- * limits, bind delays) and report the deadlines of what they write, for expiry.
+ * limits, bind delays) and to apply their writes.
  */
 import type { WriteFailure, WriteRequest } from '../directory/index.js';
 import type { ServerOptions } from './rendezvous.js';
@@ -21,8 +21,6 @@ export type WorkerMessage =
   | { kind: 'hello' }
   | { kind: 'release'; address: string }
   | { kind: 'bindSucceeded'; address: string; account: string }
-  /** An entry written by the worker expires or ends at `at` (ms). */
-  | { kind: 'deadline'; at: number }
   | { kind: 'listening'; port: number; tlsPort: number | undefined }
   | { kind: 'failed'; message: string; code: string | undefined };
 

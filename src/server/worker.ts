@@ -72,11 +72,9 @@ let stop: (() => Promise<void>) | undefined;
 
 async function start(options: ServerOptions): Promise<void> {
   const { db, directory } = openDirectory(options);
-  // Writes go to the primary, whose expiry sees them; an ILS (sttl=N) search term refreshes
-  // entries here, and the primary must hear of their new deadlines.
-  directory.events.on('modified', (entry: { expiresAt: number | null; endsAt: number | null }) => {
-    for (const at of [entry.expiresAt, entry.endsAt]) if (at !== null) send({ kind: 'deadline', at });
-  });
+  // Every write, the sTTL refresh of a search included, goes to the primary, whose expiry
+  // sees it: this connection only reads, and SQLite refuses it any write (SQLITE_READONLY).
+  db.pragma('query_only = ON');
   let ldap: LdapServer;
   try {
     // An add is checked and completed here (SDP validation, derived attributes): most of its

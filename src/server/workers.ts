@@ -6,10 +6,12 @@
  * SQLite file (WAL: readers never wait for the writer; writers queue on the database lock).
  *
  * The primary keeps what must exist once: the writes (every worker forwards its adds,
- * modifies, deletes and refreshes; one writer means no process waits on another for the
- * SQLite lock, and group commit gathers the writes of every connection), expiry, MADCAP, and
- * the admission state (connection limits and failed-bind delays for the whole server). A worker that dies is replaced; the connections it served are lost, as they
- * would be with a single process, and every write it acknowledged is in the database.
+ * modifies, deletes and refreshes, the sTTL refreshes of its searches included; one writer
+ * means no process waits on another for the SQLite lock, and group commit gathers the writes
+ * of every connection), expiry, MADCAP, and the admission state (connection limits and
+ * failed-bind delays for the whole server). A worker that dies is replaced; the connections
+ * it served are lost, as they would be with a single process, and every write it
+ * acknowledged is in the database.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
@@ -115,9 +117,6 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
             (value) => reply(message.id, { ok: true, value } satisfies WriteOutcome),
             (error: unknown) => reply(message.id, { ok: false, failure: describeFailure(error) } satisfies WriteOutcome),
           );
-          return;
-        case 'deadline':
-          directory.noticeDeadline(message.at);
           return;
         case 'listening':
           listening({ port: message.port, tlsPort: message.tlsPort });

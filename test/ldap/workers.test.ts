@@ -163,6 +163,33 @@ describe('two workers', () => {
     }
   });
 
+  it('an ILS (sttl=N) search refreshes through the primary: the worker writes nothing, the search reads the new entryTTL, expiry keeps the new deadline', async () => {
+    // A worker's database connection is query-only: a refresh made by the search in the worker
+    // (as before the write path carried it) fails with SQLITE_READONLY instead of refreshing.
+    const dn = `cn=Kept,ou=dynamic,${SUFFIX}`;
+    const r = await ldapadd(server.url, ldifEntry(dn, { objectClass: ['person', 'dynamicObject'], cn: 'Kept', sn: 'Kept' }), { auth: bindAs(ALICE) });
+    expect(r.code, r.stderr).toBe(0);
+    const db = new Database(server.dbPath, { readonly: true });
+    try {
+      const expiresAt = (): number | undefined => (db.prepare("SELECT expires_at AS at FROM entries WHERE ndn = 'cn=kept,ou=dynamic,o=intranet'").get() as { at: number } | undefined)?.at;
+      const before = Date.now();
+      // Two searches, on two connections: dealt to the workers in turn, they reach both.
+      for (let i = 0; i < 2; i += 1) {
+        const found = await ldapsearch(server.url, { base: `ou=dynamic,${SUFFIX}`, filter: '(&(cn=Kept)(sttl=1))', attrs: ['entryTTL'], auth: bindAs(ALICE) });
+        expect(found.code, found.stderr).toBe(0);
+        expect(Number(found.entries[0]?.one('entryTTL'))).toBeGreaterThan(55);
+        expect(expiresAt()).toBeGreaterThanOrEqual(before + 60_000);
+      }
+      // Past the deadline it was added with (2 s): the primary keeps it, and deletes nothing early.
+      await sleep(2500);
+      expect(expiresAt()).toBeGreaterThanOrEqual(before + 60_000);
+      const read = await ldapsearch(server.url, { base: dn, scope: 'base', attrs: ['entryTTL'] });
+      expect(Number(read.entries[0]?.one('entryTTL'))).toBeGreaterThan(50);
+    } finally {
+      db.close();
+    }
+  });
+
   it('a killed worker is replaced; connections on the other one carry on', async () => {
     // The cluster deals connections to the workers in turn, though not strictly: eight are
     // (all but surely) on both.

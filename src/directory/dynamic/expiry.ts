@@ -18,7 +18,7 @@ export class ExpiryScheduler {
   #due: number | undefined;
   #stopped = false;
   readonly #onChange = (entry: { expiresAt: number | null; endsAt: number | null }): void => {
-    for (const at of [entry.expiresAt, entry.endsAt]) if (at !== null) this.notice(at);
+    for (const at of [entry.expiresAt, entry.endsAt]) if (at !== null) this.#notice(at);
   };
 
   constructor(ctx: DirectoryContext) {
@@ -32,8 +32,8 @@ export class ExpiryScheduler {
     this.#sweep();
   }
 
-  /** Learns of a deadline set elsewhere (another process writing the same database). */
-  notice(at: number): void {
+  /** Learns of a deadline set by a write. */
+  #notice(at: number): void {
     if (!this.#stopped && (this.#due === undefined || at < this.#due)) this.#schedule(at);
   }
 

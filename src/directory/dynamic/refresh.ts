@@ -1,10 +1,12 @@
 /**
- * Refresh of a dynamic entry (RFC 2589 §4.1): grants a new time to live.
+ * Refresh of a dynamic entry (RFC 2589 §4.1): grants a new time to live. Every refresh (this
+ * operation, the ILS sTTL search term) sets the new deadline through {@link extendTtl}.
  */
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { requireLiveHead } from '../operations/live.js';
 import { DirectoryError, ResultCode } from '../errors.js';
+import type { EntryHead } from '../../store/entries.js';
 import { grantTtl } from './ttl.js';
 
 /** Refreshes an entry; returns the TTL granted, in seconds. */
@@ -15,9 +17,14 @@ export function refresh(ctx: DirectoryContext, identity: Identity, dnText: strin
     if (entry.expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
     checkOwner(identity, entry, 'refresh');
     const ttl = grantTtl(ctx.options.ttl, requestedTtl);
-    const updated = { ...entry, expiresAt: ctx.now() + ttl * 1000 };
-    ctx.entries.setExpiry(updated.id, updated.expiresAt);
-    ctx.events.emit('modified', updated, entry);
+    extendTtl(ctx, entry, ttl);
     return ttl;
   });
+}
+
+/** Gives a live dynamic entry `ttl` seconds from now, inside the write transaction. */
+export function extendTtl(ctx: DirectoryContext, entry: EntryHead, ttl: number): void {
+  const updated = { ...entry, expiresAt: ctx.now() + ttl * 1000 };
+  ctx.entries.setExpiry(updated.id, updated.expiresAt);
+  ctx.events.emit('modified', updated, entry);
 }

@@ -4,10 +4,7 @@
  * layer can stream them with back-pressure and stop at its limits.
  */
 import type { ScanColumn, Scope, StoredEntry } from '../../store/entries.js';
-import { mayChange } from '../access.js';
-import type { DirectoryContext, Identity } from '../context.js';
-import { sttlSeconds } from '../dynamic/sttl.js';
-import { grantTtl } from '../dynamic/ttl.js';
+import type { DirectoryContext } from '../context.js';
 import { matchedDn } from './live.js';
 import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf } from '../model/entry-view.js';
 import type { EntryView } from '../model/view.js';
@@ -56,49 +53,39 @@ function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColum
   };
 }
 
+/** What a search for all user attributes (the default) reads of each entry: its encoding, when entries are stored with one. */
+const allUserRead = (ctx: DirectoryContext): ScanColumn => (ctx.attributeCodec ? 'encoded' : 'attributes');
+
 /** SQLite's plan for the first batch of a search for all user attributes (diagnostics, and tests that prove it uses indexes). */
 export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
   const base = ctx.names.parse(request.base);
-  // As a search for all user attributes (the default) reads.
-  const read: ScanColumn = ctx.attributeCodec ? 'encoded' : 'attributes';
-  return ctx.entries.explain({ read, scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.planner.plan(request.filter), now: ctx.now() });
+  return ctx.entries.explain({ read: allUserRead(ctx), scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.planner.plan(request.filter), now: ctx.now() });
+}
+
+/** Where a search looks: a stored base, or one of the entries no one stores. */
+type Target = 'root DSE' | 'subschema' | 'stored';
+
+/**
+ * Whether a search reads the root DSE or the subschema entry, which exist only for base-scope
+ * reads of themselves (and a one-level search below the subschema, which finds nothing).
+ */
+function targetOf(ctx: DirectoryContext, base: Name, scope: Scope): Target {
+  if (base.ndn === '' && scope === 'base') return 'root DSE';
+  if ((base.ndn === 'cn=subschema' || base.ndn === 'cn=schema') && !ctx.entries.get(base.ndn)) return 'subschema';
+  return 'stored';
 }
 
 /**
- * Runs a search; throws before the first result when the base does not exist. An ILS
- * `(sttl=N)` term refreshes the matching dynamic entries the identity may change.
+ * The stored entries a search matches, in id order, read as `read` says: the indexable part
+ * of the filter runs in SQLite and the whole filter is evaluated on each candidate. Returns
+ * false, having yielded nothing, when the base is not a live entry. Read-only: searches and
+ * the sTTL refresh (dynamic/sttl.ts), which writes what it matches, both find entries here.
  */
-export function* search(ctx: DirectoryContext, identity: Identity, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
-  const base = ctx.names.parse(request.base);
-  const sttl = sttlSeconds(ctx.schema, request.filter);
-  const refreshTtl = sttl === undefined ? undefined : grantTtl(ctx.options.ttl, sttl);
-  const selection = parseSelection(ctx, request.attributes);
-
-  // The root DSE and the subschema entry exist only for base-scope reads of themselves.
-  if (base.ndn === '' && request.scope === 'base') {
-    const attributes = special.rootDse();
-    if (ctx.evaluator.evaluate(request.filter, mapTarget(ctx, attributes)) === true) {
-      yield { id: 0, view: selectAttributes(ctx, '', attributes, selection, request.typesOnly) };
-    }
-    return;
-  }
-  if ((base.ndn === 'cn=subschema' || base.ndn === 'cn=schema') && !ctx.entries.get(base.ndn)) {
-    if (request.scope === 'one') return;
-    const attributes = special.subschema();
-    if (ctx.evaluator.evaluate(request.filter, mapTarget(ctx, attributes)) === true) {
-      yield { id: 0, view: selectAttributes(ctx, SUBSCHEMA_DN, attributes, selection, request.typesOnly) };
-    }
-    return;
-  }
-
-  // A search for all user attributes (the default, and what ILS clients ask for) reads the
-  // stored encoding, evaluates the filter on it and sends it: no entry's attributes are
-  // parsed or kept. A lookup the index answers exactly skips the evaluation too. Other
-  // selections read the attributes, to select from.
+export function* matching(ctx: DirectoryContext, base: Name, request: Pick<SearchRequest, 'scope' | 'filter' | 'afterId'>, read: ScanColumn): Generator<StoredEntry, boolean> {
+  // A lookup the index answers exactly skips the evaluation.
   const exact = ctx.planner.exact(request.filter);
-  const read: ScanColumn = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   // The store checks the base in the same query (it is not read); a scan that finds nothing
-  // tells whether the base was missing, which is then reported before any result.
+  // tells whether the base was missing.
   const scan = ctx.entries.scan({
     read,
     scope: base.ndn === '' && request.scope === 'one' ? 'one' : request.scope,
@@ -121,12 +108,46 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
     // an empty value), and deleted before its attributes were fetched: it has none, not even
     // an object class.
     if (read === 'encoded' && entry.encoded === null && Object.keys(entry.attributes).length === 0) continue;
-    if (refreshTtl !== undefined && entry.expiresAt !== null && mayChange(identity, entry)) {
-      entry.expiresAt = ctx.now() + refreshTtl * 1000;
-      ctx.entries.setExpiry(entry.id, entry.expiresAt);
-      ctx.events.emit('modified', entry, entry);
-    }
-    yield { id: entry.id, view: viewOf(ctx, entry, selection, request.typesOnly) };
+    yield entry;
   }
+  return next.value;
+}
+
+/**
+ * The stored entries a search matches (the root DSE and the subschema entry are not stored),
+ * read as a search for all user attributes reads them; nothing when the base is missing.
+ */
+export function* matchingStored(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): Generator<StoredEntry> {
+  const base = ctx.names.parse(request.base);
+  if (targetOf(ctx, base, request.scope) !== 'stored') return;
+  yield* matching(ctx, base, request, allUserRead(ctx));
+}
+
+/**
+ * Runs a search; throws before the first result when the base does not exist. Read-only: the
+ * refresh an ILS `(sttl=N)` term asks for is a write of its own (dynamic/sttl.ts), made
+ * before the search.
+ */
+export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
+  const base = ctx.names.parse(request.base);
+  const selection = parseSelection(ctx, request.attributes);
+
+  const target = targetOf(ctx, base, request.scope);
+  if (target !== 'stored') {
+    if (target === 'subschema' && request.scope === 'one') return;
+    const [dn, attributes] = target === 'root DSE' ? ['', special.rootDse()] : [SUBSCHEMA_DN, special.subschema()];
+    if (ctx.evaluator.evaluate(request.filter, mapTarget(ctx, attributes)) === true) {
+      yield { id: 0, view: selectAttributes(ctx, dn, attributes, selection, request.typesOnly) };
+    }
+    return;
+  }
+
+  // A search for all user attributes (the default, and what ILS clients ask for) reads the
+  // stored encoding, evaluates the filter on it and sends it: no entry's attributes are
+  // parsed or kept. Other selections read the attributes, to select from.
+  const read: ScanColumn = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
+  const entries = matching(ctx, base, request, read);
+  let next: IteratorResult<StoredEntry, boolean>;
+  while (!(next = entries.next()).done) yield { id: next.value.id, view: viewOf(ctx, next.value, selection, request.typesOnly) };
   if (!next.value) throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
 }
