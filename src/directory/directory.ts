@@ -80,22 +80,23 @@ export class Directory {
       attributeCodec: parts.attributeCodec,
     };
     this.#schemaTime = parts.schemaTime;
-    this.#expiry = new ExpiryScheduler(this.#ctx);
     this.#writes = new WriteBatch((fn) => parts.entries.transaction(fn), () => parts.entries.inTransaction);
+    this.#expiry = new ExpiryScheduler(this.#ctx, (fn) => this.#writes.run(fn));
     this.#createTree();
     parts.entries.backfillSpans(spanOf);
     parts.entries.backfillGroups(groupsOf);
   }
 
   /**
-   * Runs a write (a call of add, modify, delete or refresh) in a transaction shared with the
-   * writes that arrive at the same time (group commit); resolves once it is committed.
+   * Runs a write (a call of commitAdd, modify, delete, refresh or refreshMatched; expiry's
+   * deletions too) in a transaction shared with the writes that arrive at the same time
+   * (group commit); resolves once it is committed.
    */
   batched<T>(write: () => T): Promise<T> {
     return this.#writes.run(write);
   }
 
-  /** Change events: added, modified, deleted. */
+  /** Change events: added, modified, deleted, expired (emitted by changes.ts, where every entry change passes). */
   get events(): EventEmitter<DirectoryEvents> {
     return this.#ctx.events;
   }

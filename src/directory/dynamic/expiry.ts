@@ -1,8 +1,10 @@
 /**
  * Expiry on the second. Reads never show an entry past its deadline (every query compares
  * with the clock); this timer then deletes it from the database promptly, instead of in
- * slapd-style hourly sweeps, and reports it as an `expired` change event.
+ * slapd-style hourly sweeps, as a write like the others (group-committed with the clients'
+ * writes) that records each deletion as an `expired` change.
  */
+import { recordChange } from '../changes.js';
 import type { DirectoryContext } from '../context.js';
 
 /** How soon to retry deleting when the database refused. */
@@ -11,9 +13,15 @@ const RETRY_MS = 5000;
 /** setTimeout's largest delay. */
 const MAX_DELAY = 2 ** 31 - 1;
 
+/** Deletes, in the open write transaction, every entry whose TTL lapsed or whose conference ended. */
+function deleteExpired(ctx: DirectoryContext): void {
+  for (const entry of ctx.entries.deleteDue(ctx.now())) recordChange(ctx, { kind: 'expired', entry });
+}
+
 /** Deletes entries when their TTL lapses or their conference ends. */
 export class ExpiryScheduler {
   readonly #ctx: DirectoryContext;
+  readonly #write: (fn: () => void) => Promise<void>;
   #timer: NodeJS.Timeout | undefined;
   #due: number | undefined;
   #stopped = false;
@@ -21,8 +29,10 @@ export class ExpiryScheduler {
     for (const at of [entry.expiresAt, entry.endsAt]) if (at !== null) this.#notice(at);
   };
 
-  constructor(ctx: DirectoryContext) {
+  /** `write` runs a function in a write transaction (the directory's group commit) and resolves once it is committed. */
+  constructor(ctx: DirectoryContext, write: (fn: () => void) => Promise<void>) {
     this.#ctx = ctx;
+    this.#write = write;
   }
 
   /** Deletes what expired while the server was down, then follows every change. */
@@ -46,16 +56,18 @@ export class ExpiryScheduler {
 
   #sweep(): void {
     if (this.#stopped) return;
-    try {
-      for (const entry of this.#ctx.entries.deleteDue(this.#ctx.now())) this.#ctx.events.emit('expired', entry);
-    } catch {
-      // A read-only or full database: the entries stay invisible; try again shortly.
-      this.#schedule(this.#ctx.now() + RETRY_MS);
-      return;
-    }
-    const next = this.#ctx.entries.nextDeadline();
-    this.#due = undefined;
-    if (next !== undefined) this.#schedule(next);
+    this.#write(() => deleteExpired(this.#ctx)).then(
+      () => {
+        if (this.#stopped) return;
+        const next = this.#ctx.entries.nextDeadline();
+        this.#due = undefined;
+        if (next !== undefined) this.#schedule(next);
+      },
+      () => {
+        // A read-only or full database: the entries stay invisible; try again shortly.
+        if (!this.#stopped) this.#schedule(this.#ctx.now() + RETRY_MS);
+      },
+    );
   }
 
   #schedule(at: number): void {

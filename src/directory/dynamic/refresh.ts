@@ -5,6 +5,7 @@
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { requireLiveHead } from '../operations/live.js';
+import { recordChange } from '../changes.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { EntryHead } from '../../store/entries.js';
 import { grantTtl } from './ttl.js';
@@ -26,5 +27,5 @@ export function refresh(ctx: DirectoryContext, identity: Identity, dnText: strin
 export function extendTtl(ctx: DirectoryContext, entry: EntryHead, ttl: number): void {
   const updated = { ...entry, expiresAt: ctx.now() + ttl * 1000 };
   ctx.entries.setExpiry(updated.id, updated.expiresAt);
-  ctx.events.emit('modified', updated, entry);
+  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry });
 }

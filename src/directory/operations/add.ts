@@ -12,6 +12,7 @@ import { checkClashes, multicastOf, type BlobMulticast } from '../conferences/cl
 import { endsAtOf } from '../conferences/span.js';
 import { findLive, isLive, matchedDn } from './live.js';
 import { completeEntry, encodedOf, indexRows, storedForms, type StoredForms } from './write-steps.js';
+import { recordChange } from '../changes.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { Name } from '../model/names.js';
 import { formatDn } from '../model/dn.js';
@@ -37,7 +38,9 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     encoded: forms.encoded,
   };
   const id = ctx.entries.insert(entry, forms.index, forms.span, forms.groups);
-  return { ...entry, id };
+  const stored = { ...entry, id };
+  recordChange(ctx, { kind: 'added', entry: stored });
+  return stored;
 }
 
 /**
@@ -131,12 +134,16 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
   // A clash flag added or removed changes the attributes, and so their encoding and index
   // rows; the span and groups come from the times and the blob, which it leaves alone.
   const forms = checkClashes(ctx, name.ndn, attributes, prepared.multicast) ? { ...prepared.forms, encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes) } : prepared.forms;
-  const entry = ctx.entries.transaction(() => {
+  return ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
     if (existing && isLive(ctx, existing)) {
       throw new DirectoryError(ResultCode.entryAlreadyExists, `entry already exists: ${name.text}`);
     }
-    if (existing) ctx.entries.delete(existing.id);
+    if (existing) {
+      // Expired, and not deleted yet: expiry's deletion, made here.
+      ctx.entries.delete(existing.id);
+      recordChange(ctx, { kind: 'expired', entry: existing });
+    }
     const parentName = ctx.names.parse(formatDn(name.dn.slice(1)));
     const parent = name.parent === '' ? undefined : (findLive(ctx, parentName) ?? ensureApplicationContainer(ctx, parentName, owner));
     if (name.parent !== '' && !parent) {
@@ -148,8 +155,6 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
     const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
     return insert(ctx, name, name.text, attributes, owner, expiresAt, forms);
   });
-  ctx.events.emit('added', entry);
-  return entry;
 }
 
 /** Adds an entry; returns it as stored. */

@@ -11,6 +11,7 @@ import { checkClashes } from '../conferences/clashes.js';
 import { endsAtOf } from '../conferences/span.js';
 import { requireLive } from './live.js';
 import { completeEntry, storedForms } from './write-steps.js';
+import { recordChange } from '../changes.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema/schema-access.js';
 import { grantTtl } from '../dynamic/ttl.js';
@@ -100,7 +101,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     const forms = storedForms(ctx, attributes);
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups);
-    ctx.events.emit('modified', entry, previous);
+    recordChange(ctx, { kind: 'modified', entry, previous });
     return entry;
   });
 }
