@@ -72,9 +72,13 @@ export const DEFAULT_SERVER_OPTIONS: Omit<ServerOptions, 'version'> = {
   ilsOpen: false,
 };
 
-/** Opens the database and builds the directory over it (also used by `rendezvous account`). */
+/**
+ * Opens the database and builds the directory over it (also used by `rendezvous account`);
+ * `now` is the directory's clock (tests move it).
+ */
 export function openDirectory(
   options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly' | 'scopes' | 'refuseClashes'>,
+  now?: () => number,
 ): { db: SqliteDatabase; directory: Directory; entries: EntryStore; accounts: AccountStore; allocator: Allocator } {
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
@@ -92,6 +96,7 @@ export function openDirectory(
       entries,
       accounts,
       schemaTime,
+      ...(now === undefined ? {} : { now }),
       attributeCodec: codec,
       options: {
         suffix: options.suffix,
