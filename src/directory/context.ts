@@ -43,7 +43,7 @@ export interface DirectoryOptions {
   readonly multicastLeases?: MulticastLeaseLookup;
 }
 
-/** Change events other parts subscribe to. */
+/** Change events other parts subscribe to, emitted where every entry change passes (changes.ts). */
 export interface DirectoryEvents {
   added: [entry: StoredEntry];
   /** A refresh reads and reports only the entry's head (no attributes). */

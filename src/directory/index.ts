@@ -51,3 +51,4 @@ export { deriveFromBlob } from './conferences/derived.js';
 export { spanOf } from './conferences/span.js';
 export type { ProtocolFeatures } from './root-dse.js';
 export type { CopyProgress } from './conferences/window-copy.js';
+export type { SttlRefresh } from './dynamic/sttl.js';
