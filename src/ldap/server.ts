@@ -13,10 +13,11 @@ import { ResultCode } from '../directory/errors.js';
 import { LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection } from './connection.js';
 import { REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
 import type { Logger } from './log.js';
 import { extendedResponseOp, message, NOTICE_OF_DISCONNECTION } from './protocol.js';
+import type { ConnectionLimits } from './session.js';
 
 /** A certificate and its key, PEM. */
 export interface TlsFiles {
