@@ -42,13 +42,17 @@ export const ResultCode = {
 /** One of the {@link ResultCode} values. */
 export type ResultCodeValue = (typeof ResultCode)[keyof typeof ResultCode];
 
-/** A refused operation. `matchedDN` is the deepest existing entry for noSuchObject. */
+/**
+ * A refused operation. `matchedDN` is the deepest existing entry for noSuchObject. A
+ * refusal that is not the request's doing (the storage failed beneath it) carries that
+ * failure as its `cause`, which the server logs.
+ */
 export class DirectoryError extends Error {
   readonly code: ResultCodeValue;
   readonly matchedDN: string;
 
-  constructor(code: ResultCodeValue, message: string, matchedDN = '') {
-    super(message);
+  constructor(code: ResultCodeValue, message: string, matchedDN = '', options?: ErrorOptions) {
+    super(message, options);
     this.name = 'DirectoryError';
     this.code = code;
     this.matchedDN = matchedDN;

@@ -26,17 +26,6 @@ import {
 import { decodeRequest, RequestError, type LdapRequest } from './requests.js';
 import type { ConnectionServices, Session } from './session.js';
 
-/** SQLite failures that a client should hear about as such, not as an internal error. */
-function storageError(error: unknown): DirectoryError | undefined {
-  const code = (error as { code?: unknown }).code;
-  if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return undefined;
-  if (code.startsWith('SQLITE_FULL')) return new DirectoryError(ResultCode.unavailable, 'the database is full (disk or --max-db-size); reads still work');
-  if (code.startsWith('SQLITE_READONLY')) return new DirectoryError(ResultCode.unwillingToPerform, 'the database is read-only; reads still work');
-  if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) return new DirectoryError(ResultCode.busy, 'the database is busy; try again');
-  if (code.startsWith('SQLITE_IOERR') || code.startsWith('SQLITE_CANTOPEN')) return new DirectoryError(ResultCode.unavailable, `the database cannot be written (${code})`);
-  return undefined;
-}
-
 /** Serves one socket. */
 export class Connection implements Session {
   readonly services: ConnectionServices;
@@ -262,13 +251,12 @@ export class Connection implements Session {
     try {
       await (HANDLERS[request.type] as Handler)(this, envelope, request);
     } catch (error) {
-      if (error instanceof DirectoryError) return this.respond(envelope, error.code, error.message, error.matchedDN);
-      if (error instanceof BerError || error instanceof RequestError) return this.respond(envelope, ResultCode.protocolError, error.message);
-      const storage = storageError(error);
-      if (storage) {
-        this.services.log.warn(`connection ${this.peer}: ${storage.message} (${(error as Error).message})`);
-        return this.respond(envelope, storage.code, storage.message);
+      if (error instanceof DirectoryError) {
+        // Not the request's doing (the storage failed): the operator hears of it too.
+        if (error.cause !== undefined) this.services.log.warn(`connection ${this.peer}: ${error.message} (${error.cause instanceof Error ? error.cause.message : String(error.cause)})`);
+        return this.respond(envelope, error.code, error.message, error.matchedDN);
       }
+      if (error instanceof BerError || error instanceof RequestError) return this.respond(envelope, ResultCode.protocolError, error.message);
       this.services.log.warn(`connection ${this.peer}: internal error: ${(error as Error).stack ?? String(error)}`);
       return this.respond(envelope, ResultCode.operationsError, 'internal server error');
     }
