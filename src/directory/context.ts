@@ -12,7 +12,7 @@ import type { TtlPolicy } from './ttl.js';
 import type { ViewAttribute } from './entry-view.js';
 
 /**
- * The protocol's encoding of a search result entry's attributes (src/ldap/protocol.ts), and
+ * The protocol's encoding of a search result entry's attributes (src/ldap/responses.ts), and
  * how to read one attribute's values back: the directory stores the encoding with each entry
  * and evaluates filters on it, without knowing its format.
  */

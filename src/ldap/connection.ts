@@ -7,22 +7,23 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import type { Identity } from '../directory/context.js';
-import { DirectoryError, ResultCode } from '../directory/errors.js';
-import { BerError, pduLength } from './ber.js';
+import { DirectoryError } from '../directory/errors.js';
 import { unsupportedCritical } from './controls.js';
-import { STARTTLS_OID } from './extended.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
+  BerError,
   decodeEnvelope,
-  extendedResponseOp,
   message,
-  NOTICE_OF_DISCONNECTION,
+  NOTICE_OF_DISCONNECTION_OID,
   Op,
+  pduLength,
   RESPONSE_OF,
-  resultOp,
+  ResultCode,
+  STARTTLS_OID,
   type Envelope,
   type ResponseControl,
-} from './protocol.js';
+} from '../protocol/index.js';
+import { extendedResponseOp, resultOp } from './responses.js';
 import { decodeRequest, RequestError, type LdapRequest } from './requests.js';
 import type { ConnectionServices, Session } from './session.js';
 
@@ -99,7 +100,7 @@ export class Connection implements Session {
       await new Promise<void>((resolve) => (this.#idle = resolve));
     }
     if (!this.#closed) {
-      this.#socket.end(message(0, extendedResponseOp(ResultCode.unavailable, 'the server is shutting down', NOTICE_OF_DISCONNECTION)));
+      this.#socket.end(message(0, extendedResponseOp(ResultCode.unavailable, 'the server is shutting down', NOTICE_OF_DISCONNECTION_OID)));
       this.#closed = true;
     }
   }
@@ -121,7 +122,7 @@ export class Connection implements Session {
     this.services.log.info(`connection ${this.peer}: disconnected: ${reason}`);
     this.#closed = true;
     this.#queue.length = 0;
-    this.#socket.end(message(0, extendedResponseOp(code, reason, NOTICE_OF_DISCONNECTION)));
+    this.#socket.end(message(0, extendedResponseOp(code, reason, NOTICE_OF_DISCONNECTION_OID)));
     this.#socket.destroySoon?.();
   }
 

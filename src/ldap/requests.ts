@@ -6,13 +6,12 @@
  * modify-increment.
  */
 import type { RawAttribute } from '../directory/attributes.js';
-import { DirectoryError, ResultCode } from '../directory/errors.js';
+import { DirectoryError } from '../directory/errors.js';
 import type { Filter } from '../directory/filter.js';
 import { decodeFilter } from './filter-codec.js';
 import type { Change } from '../directory/operations/modify.js';
 import type { Scope } from '../store/entries.js';
-import { BerError, BerReader } from './ber.js';
-import { Op, type Envelope } from './protocol.js';
+import { BerError, BerReader, Op, ResultCode, type Envelope } from '../protocol/index.js';
 
 /** A decoded request. */
 export type LdapRequest =

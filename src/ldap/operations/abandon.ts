@@ -3,7 +3,7 @@
  * entry. The connection runs this as the request arrives, ahead of its queue: an abandon
  * must overtake the operation it abandons.
  */
-import type { Envelope } from '../protocol.js';
+import type { Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

@@ -1,6 +1,5 @@
 /** Compare (RFC 4511 §4.10) on the wire: compareTrue or compareFalse from the directory's answer. */
-import { ResultCode } from '../../directory/errors.js';
-import type { Envelope } from '../protocol.js';
+import { ResultCode, type Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

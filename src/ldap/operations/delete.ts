@@ -1,6 +1,5 @@
 /** Delete (RFC 4511 §4.8) on the wire: the delete goes to the Writer, the result once it is durable. */
-import { ResultCode } from '../../directory/errors.js';
-import type { Envelope } from '../protocol.js';
+import { ResultCode, type Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

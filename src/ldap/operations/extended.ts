@@ -2,9 +2,8 @@
  * Extended operations (RFC 4511 §4.12) on the wire: StartTLS (the connection switches to
  * TLS), Who am I? (RFC 4532) and the RFC 2589 refresh, which goes to the Writer.
  */
-import { ResultCode } from '../../directory/errors.js';
-import { decodeRefreshRequest, encodeRefreshResponse, REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from '../extended.js';
-import { extendedResponseOp, message, type Envelope } from '../protocol.js';
+import { decodeRefreshRequest, encodeRefreshResponse, message, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID, type Envelope } from '../../protocol/index.js';
+import { extendedResponseOp } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

@@ -4,7 +4,7 @@
  * nothing; it asks the directory (reads) or the Writer (writes) and answers through its
  * {@link Session}.
  */
-import type { Envelope } from '../protocol.js';
+import type { Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 import { abandon } from './abandon.js';

@@ -1,5 +1,5 @@
 /** ModifyDN (RFC 4511 §4.9): refused by the directory (entries are not renamed, as in ILS). */
-import type { Envelope } from '../protocol.js';
+import type { Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

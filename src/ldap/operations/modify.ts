@@ -1,6 +1,5 @@
 /** Modify (RFC 4511 §4.6) on the wire: the changes go to the Writer, the result once they are durable. */
-import { ResultCode } from '../../directory/errors.js';
-import type { Envelope } from '../protocol.js';
+import { ResultCode, type Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

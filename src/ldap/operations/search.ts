@@ -5,10 +5,10 @@
  * message, unless the socket is full.
  */
 import type { EntryView } from '../../directory/entry-view.js';
-import { ResultCode } from '../../directory/errors.js';
-import { pagedRequest, pagedResponseValue, PAGED_RESULTS_OID } from '../controls.js';
+import { PAGED_RESULTS_OID, ResultCode, type Envelope, type ResponseControl } from '../../protocol/index.js';
+import { pagedRequest, pagedResponseValue } from '../controls.js';
 import { decodeCookie, encodeCookie } from '../paging.js';
-import { attributeList, searchEntryMessage, type Envelope, type ResponseControl } from '../protocol.js';
+import { attributeList, searchEntryMessage } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 

@@ -1,5 +1,5 @@
 /** Unbind (RFC 4511 §4.3): the client is leaving; the connection closes without a response. */
-import type { Envelope } from '../protocol.js';
+import type { Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 
