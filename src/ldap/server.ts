@@ -13,7 +13,7 @@ import { LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
 import { Connection } from './connection.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import { ALL_OPERATIONAL_ATTRIBUTES_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';
 import type { ConnectionLimits } from './session.js';

@@ -9,7 +9,7 @@ import type { Identity } from '../directory/context.js';
 import type { Writer } from '../directory/writes.js';
 import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
-import type { Logger } from './log.js';
+import type { Logger } from '../log.js';
 import type { Envelope, ResponseControl } from '../protocol/index.js';
 
 /** Limits a connection enforces. */

@@ -9,7 +9,7 @@ import { schemaAccess } from '../directory/schema-access.js';
 import { DEFAULT_SCHEMA_FILES, loadSchemaSync } from '../directory/schema/index.js';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.js';
 import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
-import type { Logger } from '../ldap/log.js';
+import type { Logger } from '../log.js';
 import { attributeList, attributeValues, readAttributeList } from '../ldap/responses.js';
 import { attributesOfEncoding } from '../directory/entry-view.js';
 import { AccountStore } from '../store/accounts.js';

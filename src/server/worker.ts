@@ -5,7 +5,7 @@
  * decisions and to apply every write.
  */
 import type { Admission } from '../ldap/admission.js';
-import { prefixedLogger, stderrLogger } from '../ldap/log.js';
+import { prefixedLogger, stderrLogger } from '../log.js';
 import { LdapServer } from '../ldap/server.js';
 import { listenerOptions, openDirectory, type ServerOptions } from './rendezvous.js';
 import { failureError, prepareWrite, type WriteRequest, type Writer } from '../directory/writes.js';

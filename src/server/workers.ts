@@ -14,7 +14,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { LocalAdmission } from '../ldap/admission.js';
-import type { Logger } from '../ldap/log.js';
+import type { Logger } from '../log.js';
 import { DEFAULT_LIMITS } from '../ldap/server.js';
 import type { MadcapServer } from '../mcast/server.js';
 import { announce, closeCore, openDirectory, running, startBackground, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';

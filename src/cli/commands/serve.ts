@@ -5,7 +5,7 @@ import type { Command } from 'commander';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/ttl.js';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { stderrLogger } from '../../ldap/log.js';
+import { stderrLogger } from '../../log.js';
 import { DEFAULT_BUSY_POLL_MICROS } from '../../ldap/busy-poll.js';
 import { DEFAULT_LIMITS } from '../../ldap/server.js';
 import { DEFAULT_SERVER_OPTIONS, startServer } from '../../server/rendezvous.js';
