@@ -7,7 +7,8 @@
 import type { Admission } from '../ldap/admission.js';
 import { prefixedLogger, stderrLogger } from '../log.js';
 import { LdapServer } from '../ldap/server.js';
-import { listenerOptions, openDirectory, type ServerOptions } from './rendezvous.js';
+import { openDirectory } from './core.js';
+import { listenerOptions, type ServerOptions } from './options.js';
 import { failureError, prepareWrite, type WriteRequest, type Writer } from '../directory/writes.js';
 import type { PrimaryMessage, WorkerMessage, WorkerRequest, WriteOutcome } from './worker-messages.js';
 

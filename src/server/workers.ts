@@ -8,17 +8,18 @@
  * The primary keeps what must exist once: the writes (every worker forwards its adds,
  * modifies, deletes and refreshes; one writer means no process waits on another for the
  * SQLite lock, and group commit gathers the writes of every connection), expiry, MADCAP, and
- * the admission state (connection limits and failed-bind delays for the whole server). A worker that dies is replaced; the connections it served are lost, as they
- * would be with a single process, and every write it acknowledged is in the database.
+ * the admission state (connection limits and failed-bind delays for the whole server). A
+ * worker that dies is replaced; the connections it served are lost, as they would be with a
+ * single process, and every write it acknowledged is in the database.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { LocalAdmission } from '../ldap/admission.js';
-import type { Logger } from '../log.js';
-import { DEFAULT_LIMITS } from '../ldap/server.js';
-import type { MadcapServer } from '../mcast/server.js';
-import { announce, closeCore, openDirectory, running, startBackground, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';
+import type { Directory } from '../directory/directory.js';
 import { describeFailure, LocalWriter, reviveWrite } from '../directory/writes.js';
+import { LocalAdmission } from '../ldap/admission.js';
+import { DEFAULT_LIMITS } from '../ldap/server.js';
+import type { Logger } from '../log.js';
+import type { ServerOptions } from './options.js';
 import type { PrimaryMessage, WorkerMessage, WriteOutcome } from './worker-messages.js';
 
 /**
@@ -54,16 +55,25 @@ class WorkerStartError extends Error {
   }
 }
 
-/** Starts the primary and `options.workers` workers; resolves once every worker listens. */
-export async function startWorkers(options: ServerOptions, log: Logger): Promise<RunningServer> {
+/** The worker processes, listening. */
+export interface WorkerPool {
+  /** The port of the plain LDAP listener they share. */
+  readonly port: number;
+  /** The port of the LDAPS listener, if there is one. */
+  readonly tlsPort: number | undefined;
+  /** Tells every worker to finish its operations and exit; resolves when all have (killed after {@link STOP_TIMEOUT_MS}). */
+  close(): Promise<void>;
+}
+
+/**
+ * Makes this process the primary of `options.workers` workers, answering their admission
+ * questions and applying their writes to `directory`; resolves once every worker listens.
+ */
+export async function startWorkers(directory: Directory, options: ServerOptions, log: Logger): Promise<WorkerPool> {
   const count = options.workers ?? 1;
-  // The primary migrates the database and creates the tree before any worker opens it.
-  const { db, directory, allocator } = openDirectory(options);
-  startBackground(directory, options, log);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const admission = new LocalAdmission(limits);
   const writer = new LocalWriter(directory);
-  let madcap: MadcapServer | undefined;
   let stopping = false;
   const workers = new Set<WorkerState>();
   let listening: (ports: { port: number; tlsPort: number | undefined }) => void = () => undefined;
@@ -164,7 +174,6 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
 
   let ports: { port: number; tlsPort: number | undefined };
   try {
-    madcap = await startMadcap(options, allocator, log);
     ports = await new Promise((resolve, reject) => {
       let ready = 0;
       listening = (p) => {
@@ -176,15 +185,9 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
     });
   } catch (error) {
     await stopWorkers();
-    await closeCore({ madcap, directory, db });
     throw error;
   }
   listening = () => undefined;
   failed = (error) => log.warn(`a restarted worker cannot listen: ${error.message}`);
-  const url = announce(options, ports, log, `, ${count} worker processes`);
-  return running(url, directory, async () => {
-    await stopWorkers();
-    await closeCore({ madcap, directory, db });
-    log.info('stopped');
-  });
+  return { port: ports.port, tlsPort: ports.tlsPort, close: stopWorkers };
 }

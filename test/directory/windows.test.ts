@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Directory } from '../../src/directory/directory.js';
 import { parseFilter } from '../../src/directory/filter.js';
-import { openDirectory } from '../../src/server/rendezvous.js';
+import { openDirectory } from '../../src/server/index.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import type { EntryStore } from '../../src/store/entries.js';
