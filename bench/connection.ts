@@ -5,8 +5,7 @@
  * counted), never decoded into objects.
  */
 import { Socket, connect } from 'node:net';
-import { pduLength, readTlv } from '../src/ldap/ber.js';
-import { message, Op } from '../src/ldap/protocol.js';
+import { message, Op, pduLength, readTlv } from '../src/protocol/index.js';
 
 /** How an operation ended: its result code and, for searches, the entries received. */
 export type Done = (code: number, entries: number) => void;

@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { DataSet } from './data.js';
 import { Histogram } from './histogram.js';
-import { Op } from '../src/ldap/protocol.js';
+import { Op } from '../src/protocol/index.js';
 import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss, samplePeakResident } from './proc.js';
 import type { Target, WorkloadName } from './workloads.js';
 

@@ -4,9 +4,7 @@
  * operation stays small next to the server's (ldapts would spend more CPU than the server
  * under test on this 2-core machine).
  */
-import { integer, octets, tlv } from '../src/ldap/ber.js';
-import { REFRESH_OID } from '../src/ldap/extended.js';
-import { Op } from '../src/ldap/protocol.js';
+import { encodeRefreshRequest, integer, octets, Op, REFRESH_OID, tlv } from '../src/protocol/index.js';
 import type { Attributes } from './data.js';
 
 /** The filter shapes the workloads use. */
@@ -60,10 +58,9 @@ export function deleteOp(dn: string): Buffer {
   return octets(dn, Op.delRequest);
 }
 
-/** RFC 2589 refresh: requestName [0], requestValue [1] SEQUENCE { entryName [0], requestTtl [1] }. */
+/** RFC 2589 refresh: requestName [0], requestValue [1]. */
 export function refreshOp(dn: string, ttlSeconds: number): Buffer {
-  const value = tlv(0x30, octets(dn, 0x80), integer(ttlSeconds, 0x81));
-  return tlv(Op.extendedRequest, octets(REFRESH_OID, 0x80), octets(value, 0x81));
+  return tlv(Op.extendedRequest, octets(REFRESH_OID, 0x80), octets(encodeRefreshRequest(dn, ttlSeconds), 0x81));
 }
 
 /** Simple bind, LDAPv3. */

@@ -66,7 +66,7 @@ export interface RendezvousProcess {
   copyReportSince(since: number): Promise<void>;
 }
 
-/** The server's line once its time-clustered copy is up to date (src/server/rendezvous.ts). */
+/** The server's line once its time-clustered copy is up to date (src/server/core.ts). */
 const COPY_DONE = /time-clustered copy of the conferences up to date/;
 
 /** Creates the administrator account in a new database (`rendezvous account add --admin`). */

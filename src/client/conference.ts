@@ -9,6 +9,7 @@ import {
   ConferenceBlob,
   dateToNtp,
   isIPv4Multicast,
+  isToken,
   ntpToDate,
   SCOPE_TTL,
   writeSdp,
@@ -18,7 +19,6 @@ import {
   type ParseMode,
   type SessionDescription,
 } from '../sdp/index.js';
-import { isToken } from '../sdp/fields.js';
 import type { AttributeValue, EntryReader } from './entry.js';
 import { InvalidTimeError } from './errors.js';
 import {

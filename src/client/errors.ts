@@ -3,18 +3,11 @@
  * (RND_NOT_CONNECTED, RND_ALREADY_CONNECTED, RND_INVALID_TIME) and carrying the LDAP
  * result code and the server's diagnostic message for everything the server refused.
  */
-import { ResultCode as RESULT_CODES } from '../directory/errors.js';
+import { ResultCode as RESULT_CODES } from '../protocol/index.js';
 
-/** Result codes a client meets, by name; the RFC 4511 values are shared with the server. */
+/** Result codes a client meets, by name: the protocol's (shared with the server) and the client-side ones. */
 export const ResultCode = {
   ...RESULT_CODES,
-  referral: 10,
-  aliasProblem: 33,
-  isLeaf: 35,
-  aliasDereferencingProblem: 36,
-  inappropriateAuthentication: 48,
-  loopDetect: 54,
-  affectsMultipleDSAs: 71,
   /** Client-side (RFC 1823 / OpenLDAP API): the connection to the server was lost. */
   serverDown: 81,
   /** Client-side: the connection could not be made. */

@@ -13,8 +13,7 @@
  * (the [1] tag 0x81 alone is not valid UTF-8), and the modify path has no response value.
  */
 import { Attribute, Change, type Client } from 'ldapts';
-import { integer, octets, tlv } from '../ldap/ber.js';
-import { REFRESH_OID } from '../ldap/extended.js';
+import { encodeRefreshRequest, REFRESH_OID } from '../protocol/index.js';
 import { DirectoryError, fromLdapError, ResultCode } from './errors.js';
 import { EntryReader } from './entry.js';
 
@@ -29,11 +28,6 @@ export const MAX_TTL = 31_557_600;
  * prescribes protocolError for an unknown request name; some servers say unwillingToPerform.
  */
 const EXTENDED_UNSUPPORTED: ReadonlySet<number> = new Set([ResultCode.protocolError, ResultCode.unwillingToPerform]);
-
-/** `SEQUENCE { entryName [0] LDAPDN, requestTtl [1] INTEGER }` (RFC 2589 §4.1). */
-export function encodeRefreshRequest(dn: string, ttl: number): Buffer {
-  return tlv(0x30, octets(dn, 0x80), integer(ttl, 0x81));
-}
 
 /** Refreshes entries over one connection, remembering which path the server takes. */
 export class Refresher {

@@ -3,7 +3,7 @@
  * its naming contexts, and whether it keeps dynamic entries (RFC 2589).
  */
 import type { Client } from 'ldapts';
-import { REFRESH_OID } from '../ldap/extended.js';
+import { REFRESH_OID } from '../protocol/index.js';
 import { EntryReader } from './entry.js';
 
 /** The suffix ILS servers and TAPI clients use. */

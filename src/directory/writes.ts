@@ -12,6 +12,7 @@ import { DirectoryError, type ResultCodeValue } from './errors.js';
 import type { Change } from './operations/modify.js';
 import type { PreparedAdd } from './operations/add.js';
 import type { SttlRefresh } from './dynamic/sttl.js';
+import { storageRefusal } from './storage-refusals.js';
 
 /**
  * One write, with who asks for it. `prepared` is an add already checked where it arrived
@@ -42,7 +43,14 @@ export class LocalWriter implements Writer {
     this.#directory = directory;
   }
 
+  /** Resolves as {@link Writer.write}; a storage failure rejects as its refusal ({@link storageRefusal}). */
   write(request: WriteRequest): Promise<number | undefined> {
+    return this.#apply(request).catch((error: unknown) => {
+      throw storageRefusal(error);
+    });
+  }
+
+  #apply(request: WriteRequest): Promise<number | undefined> {
     const d = this.#directory;
     let write: PreparedWrite;
     try {
@@ -81,19 +89,29 @@ export function prepareWrite(directory: Directory, request: WriteRequest): Prepa
   return request.op === 'add' ? { op: 'prepared', add: directory.prepareAdd(request.identity, request.dn, request.attributes) } : request;
 }
 
-/** A failed write as data: an LDAP result, or another error with its code (SQLITE_FULL...). */
-export type WriteFailure = { kind: 'directory'; code: ResultCodeValue; message: string; matchedDN: string } | { kind: 'error'; code: string | undefined; message: string };
+/**
+ * A failed write as data: an LDAP result (with the message of what caused it, when the
+ * storage failed beneath it), or another error with its code.
+ */
+export type WriteFailure =
+  | { kind: 'directory'; code: ResultCodeValue; message: string; matchedDN: string; cause?: string }
+  | { kind: 'error'; code: string | undefined; message: string };
 
 /** Describes what a write threw, for another process. */
 export function describeFailure(error: unknown): WriteFailure {
-  if (error instanceof DirectoryError) return { kind: 'directory', code: error.code, message: error.message, matchedDN: error.matchedDN };
+  if (error instanceof DirectoryError) {
+    const failure: WriteFailure = { kind: 'directory', code: error.code, message: error.message, matchedDN: error.matchedDN };
+    return error.cause === undefined ? failure : { ...failure, cause: error.cause instanceof Error ? error.cause.message : String(error.cause) };
+  }
   const code = (error as { code?: unknown }).code;
   return { kind: 'error', code: typeof code === 'string' ? code : undefined, message: error instanceof Error ? error.message : String(error) };
 }
 
 /** The error a failure describes, to throw where the write was asked for. */
 export function failureError(failure: WriteFailure): Error {
-  if (failure.kind === 'directory') return new DirectoryError(failure.code, failure.message, failure.matchedDN);
+  if (failure.kind === 'directory') {
+    return new DirectoryError(failure.code, failure.message, failure.matchedDN, failure.cause === undefined ? undefined : { cause: new Error(failure.cause) });
+  }
   return Object.assign(new Error(failure.message), failure.code === undefined ? {} : { code: failure.code });
 }
 

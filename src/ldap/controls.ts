@@ -2,15 +2,12 @@
  * Request controls the server understands, and the criticality rule for the rest
  * (RFC 4511 §4.1.11: an unknown critical control fails the operation).
  */
-import { BerError, BerReader, integer, octets, tlv } from './ber.js';
-import type { RequestControl } from './protocol.js';
+import { BerError, BerReader, integer, MANAGE_DSA_IT_OID, octets, PAGED_RESULTS_OID, tlv, type RequestControl } from '../protocol/index.js';
 
-/** Simple paged results (RFC 2696). */
-export const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
-/** ManageDsaIT (RFC 3296): no referrals or aliases here, so it changes nothing; browsers send it. */
-export const MANAGE_DSA_IT_OID = '2.16.840.1.113730.3.4.2';
-
-/** Controls recognised, per operation tag (all operations for ManageDsaIT). */
+/**
+ * Controls recognised: paged results (RFC 2696) on searches; ManageDsaIT (RFC 3296) on all
+ * operations, where it changes nothing (no referrals or aliases here), but browsers send it.
+ */
 export const SUPPORTED_CONTROLS = [PAGED_RESULTS_OID, MANAGE_DSA_IT_OID] as const;
 
 /** The first critical control this server does not implement for the operation, if any. */

@@ -5,7 +5,7 @@
  * (slapd's CVE-2020-12243).
  */
 import type { Filter } from '../directory/index.js';
-import { BerError, BerReader } from './ber.js';
+import { BerError, BerReader } from '../protocol/index.js';
 
 /** Deepest nesting of and/or/not accepted. */
 export const MAX_FILTER_DEPTH = 64;

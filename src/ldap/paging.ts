@@ -4,7 +4,8 @@
  * and a cookie cannot be replayed against a different search.
  */
 import { createHash } from 'node:crypto';
-import { DirectoryError, ResultCode } from '../directory/index.js';
+import { DirectoryError } from '../directory/index.js';
+import { ResultCode } from '../protocol/index.js';
 import type { LdapRequest } from './requests.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;

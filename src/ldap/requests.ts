@@ -5,11 +5,10 @@
  * drops the connection on SASL binds, malformed DNs, numeric-OID attribute lists and
  * modify-increment.
  */
-import { DirectoryError, ResultCode, type Change, type Filter, type RawAttribute } from '../directory/index.js';
+import { DirectoryError, type Change, type Filter, type RawAttribute } from '../directory/index.js';
 import { decodeFilter } from './filter-codec.js';
 import type { Scope } from '../store/entries.js';
-import { BerError, BerReader } from './ber.js';
-import { Op, type Envelope } from './protocol.js';
+import { BerError, BerReader, Op, ResultCode, type Envelope } from '../protocol/index.js';
 
 /** A decoded request. */
 export type LdapRequest =

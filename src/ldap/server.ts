@@ -7,14 +7,15 @@
 import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { LocalWriter, ResultCode, type Directory, type Writer } from '../directory/index.js';
+import { LocalWriter, type Directory, type Writer } from '../directory/index.js';
 import { LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
-import { Connection, type ConnectionLimits } from './connection.js';
-import { REFRESH_OID, STARTTLS_OID, WHOAMI_OID } from './extended.js';
-import type { Logger } from './log.js';
-import { extendedResponseOp, message, NOTICE_OF_DISCONNECTION } from './protocol.js';
+import { Connection } from './connection.js';
+import type { Logger } from '../log.js';
+import { ALL_OPERATIONAL_ATTRIBUTES_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
+import { extendedResponseOp } from './responses.js';
+import type { ConnectionLimits } from './session.js';
 
 /** A certificate and its key, PEM. */
 export interface TlsFiles {
@@ -69,9 +70,6 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnectionsPerAddress: 1024,
 };
 
-/** RFC 3673 all operational attributes. */
-const ALL_OPERATIONAL_FEATURE = '1.3.6.1.4.1.4203.1.5.1';
-
 interface LdapjsServer {
   listen(port: number, host: string, callback: () => void): void;
   on(event: 'error', listener: (error: Error) => void): void;
@@ -120,7 +118,7 @@ export class LdapServer {
       saslMechanisms: ['DIGEST-MD5'],
       // StartTLS is offered only when it can work.
       extensions: [WHOAMI_OID, REFRESH_OID, ...(context ? [STARTTLS_OID] : [])],
-      features: [ALL_OPERATIONAL_FEATURE],
+      features: [ALL_OPERATIONAL_ATTRIBUTES_OID],
     });
     const connections = new Set<Connection>();
     const admission = options.admission ?? new LocalAdmission(limits);
@@ -134,7 +132,7 @@ export class LdapServer {
       void admission.admit(address).then((refusal) => {
         if (refusal) {
           log.info(`refused connection from ${address}:${socket.remotePort ?? '?'}: ${refusal}`);
-          socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION)));
+          socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION_OID)));
           return;
         }
         if (socket.destroyed) {

@@ -2,7 +2,7 @@
  * Leasing a multicast address for a conference: what `rendezvous publish --allocate` and
  * applications call before they write a blob. One function over {@link McastAddressAllocation}.
  */
-import type { Attribute, Connection } from '../sdp/model.js';
+import type { Attribute, Connection } from '../sdp/index.js';
 import { parseAddress, type Family } from './address.js';
 import { McastAddressAllocation, McastError, type McastLeaseInfo, type McastScope, type Retransmission } from './client.js';
 import { LEASE_TAG_ATTRIBUTE, leaseTag } from './lease-tag.js';

@@ -6,7 +6,7 @@
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
-import type { Logger } from '../ldap/log.js';
+import type { Logger } from '../log.js';
 import { parseAddress, type Family } from './address.js';
 import type { Allocator } from './allocator.js';
 import { decodeMessage, encodeMessage, ERROR_CODE, type MadcapMessage } from './codec.js';

@@ -9,7 +9,7 @@ export type * from './model.js';
 export { type SdpProblem, type SdpProblemCode, type SdpSeverity, SdpError, formatProblem } from './problems.js';
 export { parseSdp, parseSdpStrict, type ParseMode, type ParseOptions, type SdpParseResult } from './parse.js';
 export { writeSdp, formatSdp, checkSdp } from './write.js';
-export { isMulticast, isIPv4Multicast, isIPv6Multicast } from './fields.js';
+export { isMulticast, isIPv4Multicast, isIPv6Multicast, isToken } from './fields.js';
 export {
   NTP_UNIX_OFFSET,
   ntpToDate,

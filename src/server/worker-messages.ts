@@ -4,7 +4,7 @@
  * limits, bind delays) and to apply their writes.
  */
 import type { WriteFailure, WriteRequest } from '../directory/index.js';
-import type { ServerOptions } from './rendezvous.js';
+import type { ServerOptions } from './options.js';
 
 /** A worker's request that the primary answers with a {@link Reply} of the same id. */
 export type WorkerRequest =

@@ -5,9 +5,10 @@
  * decisions and to apply every write.
  */
 import type { Admission } from '../ldap/admission.js';
-import { prefixedLogger, stderrLogger } from '../ldap/log.js';
+import { prefixedLogger, stderrLogger } from '../log.js';
 import { LdapServer } from '../ldap/server.js';
-import { listenerOptions, openDirectory, type ServerOptions } from './rendezvous.js';
+import { openDirectory } from './core.js';
+import { listenerOptions, type ServerOptions } from './options.js';
 import { failureError, prepareWrite, type WriteRequest, type Writer } from '../directory/index.js';
 import type { PrimaryMessage, WorkerMessage, WorkerRequest, WriteOutcome } from './worker-messages.js';
 

@@ -15,12 +15,11 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
+import { describeFailure, LocalWriter, reviveWrite, type Directory } from '../directory/index.js';
 import { LocalAdmission } from '../ldap/admission.js';
-import type { Logger } from '../ldap/log.js';
 import { DEFAULT_LIMITS } from '../ldap/server.js';
-import type { MadcapServer } from '../mcast/server.js';
-import { announce, closeCore, openDirectory, running, startBackground, startMadcap, type RunningServer, type ServerOptions } from './rendezvous.js';
-import { describeFailure, LocalWriter, reviveWrite } from '../directory/index.js';
+import type { Logger } from '../log.js';
+import type { ServerOptions } from './options.js';
 import type { PrimaryMessage, WorkerMessage, WriteOutcome } from './worker-messages.js';
 
 /**
@@ -56,16 +55,25 @@ class WorkerStartError extends Error {
   }
 }
 
-/** Starts the primary and `options.workers` workers; resolves once every worker listens. */
-export async function startWorkers(options: ServerOptions, log: Logger): Promise<RunningServer> {
+/** The worker processes, listening. */
+export interface WorkerPool {
+  /** The port of the plain LDAP listener they share. */
+  readonly port: number;
+  /** The port of the LDAPS listener, if there is one. */
+  readonly tlsPort: number | undefined;
+  /** Tells every worker to finish its operations and exit; resolves when all have (killed after {@link STOP_TIMEOUT_MS}). */
+  close(): Promise<void>;
+}
+
+/**
+ * Makes this process the primary of `options.workers` workers, answering their admission
+ * questions and applying their writes to `directory`; resolves once every worker listens.
+ */
+export async function startWorkers(directory: Directory, options: ServerOptions, log: Logger): Promise<WorkerPool> {
   const count = options.workers ?? 1;
-  // The primary migrates the database and creates the tree before any worker opens it.
-  const { db, directory, allocator } = openDirectory(options);
-  startBackground(directory, options, log);
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const admission = new LocalAdmission(limits);
   const writer = new LocalWriter(directory);
-  let madcap: MadcapServer | undefined;
   let stopping = false;
   const workers = new Set<WorkerState>();
   let listening: (ports: { port: number; tlsPort: number | undefined }) => void = () => undefined;
@@ -163,7 +171,6 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
 
   let ports: { port: number; tlsPort: number | undefined };
   try {
-    madcap = await startMadcap(options, allocator, log);
     ports = await new Promise((resolve, reject) => {
       let ready = 0;
       listening = (p) => {
@@ -175,15 +182,9 @@ export async function startWorkers(options: ServerOptions, log: Logger): Promise
     });
   } catch (error) {
     await stopWorkers();
-    await closeCore({ madcap, directory, db });
     throw error;
   }
   listening = () => undefined;
   failed = (error) => log.warn(`a restarted worker cannot listen: ${error.message}`);
-  const url = announce(options, ports, log, `, ${count} worker processes`);
-  return running(url, directory, async () => {
-    await stopWorkers();
-    await closeCore({ madcap, directory, db });
-    log.info('stopped');
-  });
+  return { port: ports.port, tlsPort: ports.tlsPort, close: stopWorkers };
 }

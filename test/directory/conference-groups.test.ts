@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { Directory } from '../../src/directory/index.js';
-import { openDirectory } from '../../src/server/rendezvous.js';
+import { openDirectory } from '../../src/server/index.js';
 import { ConferenceGroups } from '../../src/store/conference-groups.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import { EntryStore, type StoredEntry } from '../../src/store/entries.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseFilter } from '../../src/directory/index.js';
-import { openDirectory } from '../../src/server/rendezvous.js';
+import { openDirectory } from '../../src/server/index.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import { sdp } from '../sdp/helpers.js';
 

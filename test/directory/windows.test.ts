@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseFilter, spanOf, type Directory } from '../../src/directory/index.js';
-import { openDirectory } from '../../src/server/rendezvous.js';
+import { openDirectory } from '../../src/server/index.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 import type { EntryStore } from '../../src/store/entries.js';

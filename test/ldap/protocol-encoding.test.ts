@@ -5,8 +5,8 @@
  * multi-byte UTF-8, binary (latin1) values, empty attribute lists and value sets.
  */
 import { describe, expect, it } from 'vitest';
-import { BerReader, integer, octets, tlv } from '../../src/ldap/ber.js';
-import { attributeList, Op, searchEntryMessage, type EntryAttribute } from '../../src/ldap/protocol.js';
+import { BerReader, integer, octets, Op, tlv } from '../../src/protocol/index.js';
+import { attributeList, searchEntryMessage, type EntryAttribute } from '../../src/ldap/responses.js';
 import { readAttributes } from '../../src/ldap/requests.js';
 
 function nested(dn: string, attributes: readonly EntryAttribute[]): Buffer {

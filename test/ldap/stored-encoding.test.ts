@@ -11,7 +11,7 @@
  */
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BerReader } from '../../src/ldap/ber.js';
+import { BerReader } from '../../src/protocol/index.js';
 import { readAttributes } from '../../src/ldap/requests.js';
 import { explain, ldapadd, ldapmodify, ldapsearch, ldifEntry, ldifModify, LDAP, type LdifEntry } from '../helpers/ldap-tools.js';
 import { startServer, type TestServer } from '../helpers/server.js';

@@ -6,7 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Logger } from '../../src/ldap/log.js';
+import type { Logger } from '../../src/log.js';
 import { Allocator } from '../../src/mcast/allocator.js';
 import { decodeMessage, encodeMessage, type MadcapMessage } from '../../src/mcast/codec.js';
 import type { Retransmission } from '../../src/mcast/client.js';

@@ -3,7 +3,7 @@
  */
 import type { Command } from 'commander';
 import { accountDn, hashPassword, isAccountName } from '../../directory/index.js';
-import { DEFAULT_SERVER_OPTIONS } from '../../server/rendezvous.js';
+import { DEFAULT_SERVER_OPTIONS } from '../../server/index.js';
 import { AccountStore } from '../../store/accounts.js';
 import { openDatabase } from '../../store/database.js';
 import { CliError, UsageError } from '../errors.js';

@@ -4,8 +4,7 @@
  */
 import type { Command } from 'commander';
 import { Conference, type ConferenceOptions } from '../../client/index.js';
-import { isToken } from '../../sdp/fields.js';
-import { ADVERTISING_SCOPES, checkSdp, formatProblem, isMulticast, SdpError, type AdvertisingScope, type MediaInit } from '../../sdp/index.js';
+import { ADVERTISING_SCOPES, checkSdp, formatProblem, isMulticast, isToken, SdpError, type AdvertisingScope, type MediaInit } from '../../sdp/index.js';
 import { connectionOptions, note } from '../connection.js';
 import { CliError, UsageError } from '../errors.js';
 import { readInput } from '../input.js';

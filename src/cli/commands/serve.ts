@@ -5,13 +5,13 @@ import type { Command } from 'commander';
 import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../../directory/index.js';
 import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { stderrLogger } from '../../ldap/log.js';
+import { stderrLogger } from '../../log.js';
 import { DEFAULT_BUSY_POLL_MICROS } from '../../ldap/busy-poll.js';
 import { DEFAULT_LIMITS } from '../../ldap/server.js';
-import { DEFAULT_SERVER_OPTIONS, startServer } from '../../server/rendezvous.js';
+import { checkServerOptions, DEFAULT_SERVER_OPTIONS, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
-import { checkScopes, parseScopeSpec, ScopeError, type Scope } from '../../mcast/scopes.js';
+import { parseScopeSpec, ScopeError, type Scope } from '../../mcast/scopes.js';
 
 interface ServeOptions {
   host: string;
@@ -86,7 +86,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--conference-grace <seconds>', 'how long a conference is kept after its SDP stop time', integerOption('--conference-grace', 0, 31_557_600), DEFAULT_CONFERENCE_GRACE)
     .option('--tls-cert <file>', 'PEM certificate: enables StartTLS and LDAPS')
     .option('--tls-key <file>', 'PEM private key of the certificate')
-    .option('--tls-port <port>', 'LDAPS port (with --tls-cert; 0 picks a free one)', integerOption('--tls-port', 0, 65535), 1636)
+    .option('--tls-port <port>', 'LDAPS port (with --tls-cert; 0 picks a free one)', integerOption('--tls-port', 0, 65535), d.tlsPort)
     .option('--require-tls-for-bind', 'refuse simple binds with a password on connections without TLS (confidentialityRequired)')
     .option('--max-pdu <bytes>', 'largest request accepted; a larger one ends the connection', integerOption('--max-pdu', 1024, 1024 ** 3), DEFAULT_LIMITS.maxPduBytes)
     .option('--max-connections <n>', 'open connections in total', integerOption('--max-connections', 1, 1_000_000), DEFAULT_LIMITS.maxConnections)
@@ -103,18 +103,40 @@ export function registerServe(program: Command, version: string): void {
     .option('--refuse-clashes', 'refuse conferences whose multicast groups another conference or lease holds at the same time (constraintViolation)')
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
-      if (options.ttlMin > options.ttlMax || options.ttlDefault < options.ttlMin || options.ttlDefault > options.ttlMax) {
-        throw new UsageError('TTLs must satisfy --ttl-min <= --ttl-default <= --ttl-max');
-      }
       if ((options.tlsCert === undefined) !== (options.tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
       const tls = options.tlsCert && options.tlsKey ? { cert: await readPem(options.tlsCert, 'certificate'), key: await readPem(options.tlsKey, 'key') } : undefined;
-      if (options.requireTlsForBind && !tls) throw new UsageError('--require-tls-for-bind needs --tls-cert and --tls-key');
-      if (options.scope.length > 0) {
-        try {
-          checkScopes(options.scope);
-        } catch (error) {
-          throw new UsageError(`--scope: ${(error as Error).message}`);
-        }
+      const serverOptions: ServerOptions = {
+        host: options.host,
+        port: options.port,
+        db: options.db,
+        suffix: options.suffix,
+        ilsOpen: options.ilsOpen === true,
+        ttl: { defaultTtl: options.ttlDefault, minTtl: options.ttlMin, maxTtl: options.ttlMax },
+        conferenceGrace: options.conferenceGrace,
+        ...(tls ? { tls, tlsPort: options.tlsPort } : {}),
+        requireTlsForBind: options.requireTlsForBind === true,
+        limits: {
+          maxPduBytes: options.maxPdu,
+          maxConnections: options.maxConnections,
+          maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+          maxPending: options.maxPending,
+          idleTimeoutMs: options.idleTimeout * 1000,
+          sizeLimit: options.sizeLimit,
+        },
+        ...(options.maxDbSize === undefined ? {} : { maxDbBytes: options.maxDbSize * 1024 * 1024 }),
+        readOnly: options.readOnly === true,
+        ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),
+        ...(options.scope.length > 0 ? { scopes: options.scope } : {}),
+        refuseClashes: options.refuseClashes === true,
+        workers: options.workers,
+        busyPollMicros: options.busyPoll,
+        version,
+      };
+      try {
+        checkServerOptions(serverOptions);
+      } catch (error) {
+        if (error instanceof ServerOptionsError) throw new UsageError(error.message);
+        throw error;
       }
       // Handlers first: a signal that arrives while the server starts stops it once started.
       let stopSignal: string | undefined;
@@ -124,36 +146,7 @@ export function registerServe(program: Command, version: string): void {
       process.once('SIGTERM', () => onSignal('SIGTERM'));
       let server;
       try {
-        server = await startServer(
-          {
-            host: options.host,
-            port: options.port,
-            db: options.db,
-            suffix: options.suffix,
-            ilsOpen: options.ilsOpen === true,
-            ttl: { defaultTtl: options.ttlDefault, minTtl: options.ttlMin, maxTtl: options.ttlMax },
-            conferenceGrace: options.conferenceGrace,
-            ...(tls ? { tls, tlsPort: options.tlsPort } : {}),
-            requireTlsForBind: options.requireTlsForBind === true,
-            limits: {
-              maxPduBytes: options.maxPdu,
-              maxConnections: options.maxConnections,
-              maxConnectionsPerAddress: options.maxConnectionsPerAddress,
-              maxPending: options.maxPending,
-              idleTimeoutMs: options.idleTimeout * 1000,
-              sizeLimit: options.sizeLimit,
-            },
-            ...(options.maxDbSize === undefined ? {} : { maxDbBytes: options.maxDbSize * 1024 * 1024 }),
-            readOnly: options.readOnly === true,
-            ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),
-            ...(options.scope.length > 0 ? { scopes: options.scope } : {}),
-            refuseClashes: options.refuseClashes === true,
-            workers: options.workers,
-            busyPollMicros: options.busyPoll,
-            version,
-          },
-          stderrLogger,
-        );
+        server = await startServer(serverOptions, stderrLogger);
       } catch (error) {
         const e = error as NodeJS.ErrnoException;
         if (e.code === 'EADDRINUSE') throw new CliError(`cannot listen on ${options.host}:${options.port}: the address is in use`);

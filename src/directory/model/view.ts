@@ -23,7 +23,7 @@ export interface EntryView {
 }
 
 /**
- * The protocol's encoding of a search result entry's attributes (src/ldap/protocol.ts), and
+ * The protocol's encoding of a search result entry's attributes (src/ldap/responses.ts), and
  * how to read one attribute's values back: the directory stores the encoding with each entry
  * and evaluates filters on it, without knowing its format.
  */

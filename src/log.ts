@@ -1,5 +1,6 @@
 /**
- * One line per event on stderr, with the time.
+ * How the server's parts (the LDAP listener, MADCAP, the primary and its workers) report
+ * what happens: one line per event on stderr, with the time.
  */
 
 /** Where the server reports what happens. */

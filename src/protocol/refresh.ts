@@ -1,17 +1,15 @@
 /**
- * Extended operations: Who am I? (RFC 4532) and the RFC 2589 refresh, with their BER values
- * read and written as bytes (ldapjs treats them as UTF-8 text and corrupts them).
+ * The values of the RFC 2589 Refresh extended operation (§4.1, §4.2), read and written as
+ * bytes: ldapjs treats them as UTF-8 text and corrupts them.
  */
-import { BerError, BerReader, integer, tlv } from './ber.js';
+import { BerError, BerReader, integer, octets, tlv } from './ber.js';
 
-/** RFC 4532. */
-export const WHOAMI_OID = '1.3.6.1.4.1.4203.1.11.3';
-/** RFC 2589 refresh. */
-export const REFRESH_OID = '1.3.6.1.4.1.1466.101.119.1';
-/** RFC 4511 §4.14 StartTLS (not offered until a certificate is configured). */
-export const STARTTLS_OID = '1.3.6.1.4.1.1466.20037';
+/** `SEQUENCE { entryName [0] LDAPDN, requestTtl [1] INTEGER }`: the client's request. */
+export function encodeRefreshRequest(dn: string, ttl: number): Buffer {
+  return tlv(0x30, octets(dn, 0x80), integer(ttl, 0x81));
+}
 
-/** SEQUENCE { entryName [0] LDAPDN, requestTtl [1] INTEGER }. */
+/** Reads a refresh request's value (a server's side). */
 export function decodeRefreshRequest(value: Buffer | undefined): { dn: string; ttl: number } {
   if (!value) throw new BerError('refresh request without a value');
   const r = new BerReader(value).enter(0x30);
@@ -23,7 +21,7 @@ export function decodeRefreshRequest(value: Buffer | undefined): { dn: string; t
   return { dn, ttl };
 }
 
-/** SEQUENCE { responseTtl [1] INTEGER }. */
+/** `SEQUENCE { responseTtl [1] INTEGER }`: the server's answer, with the TTL granted. */
 export function encodeRefreshResponse(ttl: number): Buffer {
   return tlv(0x30, integer(ttl, 0x81));
 }

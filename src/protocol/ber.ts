@@ -1,10 +1,11 @@
 /**
  * The BER subset LDAP uses (RFC 4511 §5.1: definite lengths only), for the message envelope,
- * controls, binds, extended operations and every response. Reading works on untrusted
- * bytes: every length is checked against what is there.
+ * controls, binds, extended operations and every response, read and written alike by the
+ * server and the client. Reading works on untrusted bytes: every length is checked against
+ * what is there.
  */
 
-/** Raised for bytes that are not valid BER. The connection that sent them is ended. */
+/** Raised for bytes that are not valid BER. A server ends the connection that sent them. */
 export class BerError extends Error {
   constructor(message: string) {
     super(message);

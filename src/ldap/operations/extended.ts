@@ -1,0 +1,26 @@
+/**
+ * Extended operations (RFC 4511 §4.12) on the wire: StartTLS (the connection switches to
+ * TLS), Who am I? (RFC 4532) and the RFC 2589 refresh, which goes to the Writer.
+ */
+import { decodeRefreshRequest, encodeRefreshResponse, message, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID, type Envelope } from '../../protocol/index.js';
+import { extendedResponseOp } from '../responses.js';
+import type { LdapRequest } from '../requests.js';
+import type { Session } from '../session.js';
+
+export async function extended(session: Session, envelope: Envelope, request: Extract<LdapRequest, { type: 'extended' }>): Promise<void> {
+  switch (request.oid) {
+    case STARTTLS_OID:
+      return session.startTls(envelope);
+    case WHOAMI_OID: {
+      const authzId = session.identity.dn === '' ? '' : `dn:${session.identity.dn}`;
+      return session.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', undefined, Buffer.from(authzId, 'utf8'))));
+    }
+    case REFRESH_OID: {
+      const { dn, ttl } = decodeRefreshRequest(request.value);
+      const granted = (await session.services.writer.write({ op: 'refresh', identity: session.identity, dn, ttl }))!;
+      return session.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', REFRESH_OID, encodeRefreshResponse(granted))));
+    }
+    default:
+      return session.respond(envelope, ResultCode.protocolError, `extended operation ${request.oid} is not supported`);
+  }
+}

@@ -1,0 +1,76 @@
+/**
+ * What an operation's handler (src/ldap/operations) sees of the connection it runs on: the
+ * session's state (who is bound, whether TLS is on), the server's services, and how to
+ * answer. {@link Connection} implements it; the handlers never touch the socket.
+ */
+import type { SecureContext } from 'node:tls';
+import type { Directory } from '../directory/directory.js';
+import type { Identity } from '../directory/context.js';
+import type { Writer } from '../directory/writes.js';
+import type { Admission } from './admission.js';
+import type { BusyPoller } from './busy-poll.js';
+import type { Logger } from '../log.js';
+import type { Envelope, ResponseControl } from '../protocol/index.js';
+
+/** Limits a connection enforces. */
+export interface ConnectionLimits {
+  /** Largest PDU accepted, in bytes; a larger one ends the connection. */
+  maxPduBytes: number;
+  /** Operations queued on one connection before further ones get busy. */
+  maxPending: number;
+  /** A connection with nothing to do for this long is closed (0: never). */
+  idleTimeoutMs: number;
+  /** Most entries one search returns (or one page of a paged search). */
+  sizeLimit: number;
+}
+
+/** What a connection needs from the server. */
+export interface ConnectionServices {
+  directory: Directory;
+  log: Logger;
+  limits: ConnectionLimits;
+  /** TLS for StartTLS; absent when no certificate is configured. */
+  tls: SecureContext | undefined;
+  /** Refuse simple binds with a password on a connection without TLS. */
+  requireTlsForBind: boolean;
+  /** Bind throttling (and connection limits, which the listener applies). */
+  admission: Admission;
+  /** Where add, modify, delete and refresh go (this process's directory, or the primary's). */
+  writer: Writer;
+  /** Told when the connection has answered everything it was sent. */
+  poller: BusyPoller;
+}
+
+/** One client's session, as the operation handlers use it. */
+export interface Session {
+  readonly services: ConnectionServices;
+  /** The client's address and port, for log lines. */
+  readonly peer: string;
+  /** The client's address, without the port: what binds and admission count by. */
+  readonly address: string;
+  /** Who the client is bound as; a bind sets it. */
+  identity: Identity;
+  /** Whether the session runs over TLS (LDAPS, or after StartTLS). */
+  readonly secure: boolean;
+  /** Sends an operation's result (an LDAPResult, or an ExtendedResponse for an extended request). */
+  respond(envelope: Envelope, code: number, diagnostic?: string, matchedDn?: string, controls?: ResponseControl[]): Promise<void>;
+  /** Writes a message, waiting for the socket to drain when its buffer is full. */
+  write(bytes: Buffer): Promise<void>;
+  /**
+   * Writes a message; returns a promise to wait for only when the socket's buffer is full.
+   * A search writes an entry at a time (58 per time window at 1,000,000) and would otherwise
+   * make and await a promise for each.
+   */
+  writeOrWait(bytes: Buffer): Promise<void> | undefined;
+  /** Holds written messages back until {@link uncork} (they go out together), except while waiting for a drain. */
+  cork(): void;
+  uncork(): void;
+  /** Whether operation `messageId` should stop: the client abandoned it (forgotten once asked), or the connection closed. */
+  cancelled(messageId: number): boolean;
+  /** Records that the client abandoned operation `messageId`. */
+  abandon(messageId: number): void;
+  /** Answers a StartTLS request and, when it succeeds, continues the session over TLS. */
+  startTls(envelope: Envelope): Promise<void>;
+  /** Closes the connection at the client's request (unbind): nothing more is answered. */
+  close(): void;
+}

@@ -1,0 +1,97 @@
+/**
+ * LDAPMessage (RFC 4511 §4.1.1), as both sides speak it: the tags of its protocol
+ * operations, its envelope (message id, operation, controls) read from a complete PDU, and
+ * an operation wrapped into one.
+ */
+import { BerError, BerReader, integer, octets, tlv, type Tlv } from './ber.js';
+
+/** Protocol operation tags (RFC 4511 appendix B, APPLICATION class). */
+export const Op = {
+  bindRequest: 0x60,
+  bindResponse: 0x61,
+  unbindRequest: 0x42,
+  searchRequest: 0x63,
+  searchResultEntry: 0x64,
+  searchResultDone: 0x65,
+  modifyRequest: 0x66,
+  modifyResponse: 0x67,
+  addRequest: 0x68,
+  addResponse: 0x69,
+  delRequest: 0x4a,
+  delResponse: 0x6b,
+  modDnRequest: 0x6c,
+  modDnResponse: 0x6d,
+  compareRequest: 0x6e,
+  compareResponse: 0x6f,
+  abandonRequest: 0x50,
+  extendedRequest: 0x77,
+  extendedResponse: 0x78,
+} as const;
+
+/** The response tag for each request tag that has one. */
+export const RESPONSE_OF: Readonly<Record<number, number>> = {
+  [Op.bindRequest]: Op.bindResponse,
+  [Op.searchRequest]: Op.searchResultDone,
+  [Op.modifyRequest]: Op.modifyResponse,
+  [Op.addRequest]: Op.addResponse,
+  [Op.delRequest]: Op.delResponse,
+  [Op.modDnRequest]: Op.modDnResponse,
+  [Op.compareRequest]: Op.compareResponse,
+  [Op.extendedRequest]: Op.extendedResponse,
+};
+
+/** A control on a request. */
+export interface RequestControl {
+  oid: string;
+  critical: boolean;
+  value: Buffer | undefined;
+}
+
+/** A decoded envelope. `op` locates the protocol operation inside `pdu`. */
+export interface Envelope {
+  pdu: Buffer;
+  messageId: number;
+  op: Tlv;
+  controls: RequestControl[];
+}
+
+/** Decodes the envelope of one complete PDU. */
+export function decodeEnvelope(pdu: Buffer): Envelope {
+  const message = new BerReader(pdu).enter(0x30);
+  const messageId = message.integer();
+  if (messageId < 0) throw new BerError('negative message id');
+  if (message.done) throw new BerError('message without an operation');
+  const op = message.next();
+  const controls: RequestControl[] = [];
+  if (message.peek() === 0xa0) {
+    const list = message.enter(0xa0);
+    while (!list.done) {
+      const c = list.enter(0x30);
+      const oid = c.string();
+      let critical = false;
+      let value: Buffer | undefined;
+      if (c.peek() === 0x01) critical = c.boolean();
+      if (c.peek() === 0x04) value = Buffer.from(c.bytes(0x04));
+      if (!c.done) throw new BerError('trailing data in a control');
+      controls.push({ oid, critical, value });
+    }
+  }
+  if (!message.done) throw new BerError('trailing data after the operation');
+  return { pdu, messageId, op, controls };
+}
+
+/** A control on a response. */
+export interface ResponseControl {
+  oid: string;
+  value?: Buffer;
+}
+
+/** Wraps a protocol operation into a message. */
+export function message(messageId: number, op: Buffer, controls: readonly ResponseControl[] = []): Buffer {
+  const parts = [integer(messageId), op];
+  if (controls.length > 0) {
+    parts.push(tlv(0xa0, ...controls.map((c) => tlv(0x30, octets(c.oid), ...(c.value ? [octets(c.value)] : [])))));
+  }
+  return tlv(0x30, ...parts);
+}
+

@@ -1,0 +1,21 @@
+/**
+ * The object identifiers of the LDAP extensions Rendezvous speaks, as servers list them in
+ * the root DSE and clients name them in requests.
+ */
+
+/** Who am I? extended operation (RFC 4532). */
+export const WHOAMI_OID = '1.3.6.1.4.1.4203.1.11.3';
+/** Refresh extended operation of dynamic entries (RFC 2589 §4). */
+export const REFRESH_OID = '1.3.6.1.4.1.1466.101.119.1';
+/** StartTLS extended operation (RFC 4511 §4.14). */
+export const STARTTLS_OID = '1.3.6.1.4.1.1466.20037';
+/** Unsolicited notice of disconnection (RFC 4511 §4.4.1). */
+export const NOTICE_OF_DISCONNECTION_OID = '1.3.6.1.4.1.1466.20036';
+
+/** Simple paged results control (RFC 2696). */
+export const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
+/** ManageDsaIT control (RFC 3296). */
+export const MANAGE_DSA_IT_OID = '2.16.840.1.113730.3.4.2';
+
+/** All operational attributes (`+`) feature (RFC 3673). */
+export const ALL_OPERATIONAL_ATTRIBUTES_OID = '1.3.6.1.4.1.4203.1.5.1';

@@ -1,0 +1,76 @@
+/**
+ * The composition root: the one place where the server's parts are put together, started
+ * and stopped.
+ *
+ * Start, each step once the one before has succeeded (a failure stops what was started, in
+ * reverse, and rejects):
+ * 1. the options are checked ({@link checkServerOptions});
+ * 2. the core of the process that writes ({@link startCore}): the database is opened and
+ *    migrated, the schema loaded, the directory built over them (creating the tree when
+ *    missing), expiry and the time-clustered copy started, and MADCAP bound to its UDP port;
+ * 3. the LDAP listener: in this process ({@link LdapServer}), or `workers` worker processes
+ *    forked, each opening the same database and listening on the shared sockets, while this
+ *    process becomes their primary ({@link startWorkers});
+ * 4. the `listening on ldap://…` line is logged: whoever waits for it can connect.
+ *
+ * Stop ({@link RunningServer.stop}; it runs once, however often it is called), in reverse:
+ * 1. the listener stops accepting; each connection finishes and answers what it was sent,
+ *    then gets a notice of disconnection (RFC 4511 §4.4.1) and is closed; workers are told
+ *    to do the same and exit (and are killed if they take longer than 30 s);
+ * 2. MADCAP closes its socket;
+ * 3. expiry and the copy stop;
+ * 4. the database is closed;
+ * 5. `stopped` is logged.
+ *
+ * SIGTERM and SIGINT: `rendezvous serve` (src/cli/commands/serve.ts) listens for them before
+ * it starts the server, logs `SIGTERM: stopping` and stops it as above (a signal that arrives
+ * while the server starts stops it once started); the process then exits 0, nothing being
+ * left on its event loop. A write is acknowledged only once committed, so no signal,
+ * SIGKILL included, loses an acknowledged write.
+ */
+import { LdapServer } from '../ldap/server.js';
+import type { Directory } from '../directory/directory.js';
+import type { Logger } from '../log.js';
+import { startCore } from './core.js';
+import { checkServerOptions, listenerOptions, type ServerOptions } from './options.js';
+import { startWorkers, type WorkerPool } from './workers.js';
+
+/** A running server. */
+export interface RunningServer {
+  readonly url: string;
+  readonly directory: Directory;
+  /** Stops listening, finishes in-flight operations, closes the database. */
+  stop(): Promise<void>;
+}
+
+/** Starts the server, in this process or with worker processes (`workers`). */
+export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
+  checkServerOptions(options);
+  const core = await startCore(options, log);
+  const workers = options.workers ?? 1;
+  let listener: LdapServer | WorkerPool;
+  try {
+    listener = workers > 1 ? await startWorkers(core.directory, options, log) : await LdapServer.start(core.directory, listenerOptions(options), log);
+  } catch (error) {
+    await core.close();
+    throw error;
+  }
+  const url = announce(options, listener, log, workers > 1 ? `, ${workers} worker processes` : '');
+  let stopping: Promise<void> | undefined;
+  const stop = async (): Promise<void> => {
+    await listener.close();
+    await core.close();
+    log.info('stopped');
+  };
+  return { url, directory: core.directory, stop: () => (stopping ??= stop()) };
+}
+
+/** Logs where the server listens; returns its ldap:// URL. */
+function announce(options: ServerOptions, ports: { port: number; tlsPort: number | undefined }, log: Logger, detail: string): string {
+  const host = options.host.includes(':') ? `[${options.host}]` : options.host;
+  const url = `ldap://${host}:${ports.port}`;
+  // LDAPS first: whoever waits for the ldap:// line then finds both.
+  if (ports.tlsPort !== undefined) log.info(`listening on ldaps://${host}:${ports.tlsPort}`);
+  log.info(`listening on ${url} (suffix ${options.suffix}, database ${options.db}${options.ilsOpen ? ', ILS open registration' : ''}${options.tls ? ', StartTLS' : ''}${detail})`);
+  return url;
+}

@@ -1,0 +1,128 @@
+/**
+ * The core of the process that writes: the database, the schema and the directory built
+ * over them, the background work (expiry, the time-clustered copy), and MADCAP. Started in
+ * that order by {@link startCore} and stopped in reverse by {@link Core.close}; the LDAP
+ * listener goes on top (src/server/assembly.ts).
+ */
+import { statSync } from 'node:fs';
+import {
+  attributesOfEncoding,
+  DEFAULT_CONFERENCE_GRACE,
+  DEFAULT_SCHEMA_FILES,
+  DEFAULT_TTL_POLICY,
+  Directory,
+  loadSchemaSync,
+  schemaAccess,
+  type AttributeCodec,
+} from '../directory/index.js';
+import { attributeList, attributeValues, readAttributeList } from '../ldap/responses.js';
+import type { Logger } from '../log.js';
+import { Allocator } from '../mcast/allocator.js';
+import { DEFAULT_SCOPES } from '../mcast/scopes.js';
+import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
+import { AccountStore } from '../store/accounts.js';
+import { openDatabase, type SqliteDatabase } from '../store/database.js';
+import { EntryStore } from '../store/entries.js';
+import type { ServerOptions } from './options.js';
+
+/**
+ * Opens the database and builds the directory over it: the first step of {@link startCore},
+ * and all of the core a worker process has; `now` is the directory's clock (tests move it).
+ */
+export function openDirectory(
+  options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly' | 'scopes' | 'refuseClashes'>,
+  now?: () => number,
+): { db: SqliteDatabase; directory: Directory; entries: EntryStore; accounts: AccountStore; allocator: Allocator } {
+  const schema = loadSchemaSync();
+  const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
+  schemaTime.setMilliseconds(0);
+  const db = openDatabase(options.db, options.maxDbBytes === undefined ? {} : { maxBytes: options.maxDbBytes });
+  try {
+    const accounts = new AccountStore(db);
+    const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
+    const access = schemaAccess(schema);
+    const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
+    // Entries are stored with their attributes encoded, and only so (no JSON copy).
+    const entries = new EntryStore(db, (encoded) => attributesOfEncoding(access, codec, encoded));
+    const directory = new Directory({
+      schema: access,
+      entries,
+      accounts,
+      schemaTime,
+      ...(now === undefined ? {} : { now }),
+      attributeCodec: codec,
+      options: {
+        suffix: options.suffix,
+        ilsOpen: options.ilsOpen,
+        ttl: options.ttl ?? DEFAULT_TTL_POLICY,
+        conferenceGrace: options.conferenceGrace ?? DEFAULT_CONFERENCE_GRACE,
+        vendorVersion: options.version,
+        refuseClashes: options.refuseClashes === true,
+        multicastLeases: allocator,
+      },
+    });
+    // Every write then fails with SQLITE_READONLY, which clients hear as unwillingToPerform.
+    if (options.readOnly) db.pragma('query_only = ON');
+    return { db, directory, entries, accounts, allocator };
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+}
+
+/** The running core of the process that writes. */
+export interface Core {
+  readonly directory: Directory;
+  /** Closes MADCAP, stops the background work and closes the database, in that order. */
+  close(): Promise<void>;
+}
+
+/** Opens the database and the directory, starts the background work, then MADCAP. */
+export async function startCore(options: ServerOptions, log: Logger): Promise<Core> {
+  const { db, directory, allocator } = openDirectory(options);
+  startBackground(directory, options, log);
+  const close = async (madcap: MadcapServer | undefined): Promise<void> => {
+    await madcap?.close();
+    directory.close();
+    db.close();
+  };
+  let madcap: MadcapServer | undefined;
+  try {
+    madcap = await startMadcap(options, allocator, log);
+  } catch (error) {
+    await close(undefined);
+    throw error;
+  }
+  return { directory, close: () => close(madcap) };
+}
+
+/**
+ * The background work of the process that writes: expiry, and (unless read-only) filling the
+ * time-clustered copy of the conferences while writes pause.
+ */
+function startBackground(directory: Directory, options: Pick<ServerOptions, 'readOnly'>, log: Logger): void {
+  directory.startExpiry();
+  if (options.readOnly) return;
+  directory.startWindowCopy(
+    (p) => log.info(`time-clustered copy of the conferences up to date (${p.entries} entries read in ${(p.ms / 1000).toFixed(1)} s)`),
+    (error) => log.warn(`time-clustered copy of the conferences: ${error.message}; time-window searches read the rest from the entries; trying again in a minute`),
+  );
+}
+
+/** Starts MADCAP beside the LDAP listener, unless turned off; the default port is given up with a warning when taken. */
+async function startMadcap(options: ServerOptions, allocator: Allocator, log: Logger): Promise<MadcapServer | undefined> {
+  if (options.madcapPort === null) return undefined;
+  const port = options.madcapPort ?? MADCAP_PORT;
+  try {
+    const madcap = await MadcapServer.start({ host: options.host, port, allocator, log });
+    log.info(`madcap listening on ${madcap.url} (${allocator.scopes.length} scopes)`);
+    return madcap;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (options.madcapPort !== undefined || (code !== 'EADDRINUSE' && code !== 'EACCES')) {
+      throw new Error(`MADCAP cannot listen on udp port ${port}: ${code === 'EADDRINUSE' ? 'the address is in use' : (error as Error).message}`);
+    }
+    log.warn(`madcap: udp port ${port} is ${code === 'EADDRINUSE' ? 'in use' : 'not permitted'}; MADCAP is off (choose one with --madcap-port)`);
+    return undefined;
+  }
+}

@@ -1,0 +1,8 @@
+/**
+ * The server: what `rendezvous serve` and in-process users start ({@link startServer}, the
+ * composition root, whose doc comment gives the lifecycle), the options it takes, and the
+ * directory over a database file without the rest ({@link openDirectory}).
+ */
+export { startServer, type RunningServer } from './assembly.js';
+export { openDirectory } from './core.js';
+export { checkServerOptions, DEFAULT_SERVER_OPTIONS, ServerOptionsError, type ServerOptions } from './options.js';

@@ -1,0 +1,94 @@
+/**
+ * How to run the server: the options of `rendezvous serve` as values, their defaults, the
+ * check that they can work together, and what the LDAP listener is started with.
+ */
+import type { DirectoryOptions } from '../directory/context.js';
+import type { LdapServerOptions, ServerLimits, TlsFiles } from '../ldap/server.js';
+import { checkScopes, ScopeError, type Scope } from '../mcast/scopes.js';
+
+/** How to run the server. */
+export interface ServerOptions {
+  host: string;
+  port: number;
+  /** SQLite file, or `:memory:`. */
+  db: string;
+  suffix: string;
+  ilsOpen: boolean;
+  ttl?: DirectoryOptions['ttl'];
+  /** LDAPS port; used when `tls` is given. Default {@link DEFAULT_SERVER_OPTIONS}.tlsPort. */
+  tlsPort?: number;
+  tls?: TlsFiles;
+  requireTlsForBind?: boolean;
+  limits?: Partial<ServerLimits>;
+  /** Database quota in bytes. */
+  maxDbBytes?: number;
+  readOnly?: boolean;
+  /** Seconds a bounded conference is kept after its stop time. */
+  conferenceGrace?: number;
+  /**
+   * MADCAP (RFC 2730) UDP port on the same host: 0 picks a free one, null turns MADCAP off.
+   * Absent: 2535, skipped with a warning when that port is taken or privileged.
+   */
+  madcapPort?: number | null;
+  /** Multicast scopes of the allocator; {@link DEFAULT_SCOPES} when absent. */
+  scopes?: readonly Scope[];
+  /** Refuse conferences whose multicast groups clash, instead of flagging them. */
+  refuseClashes?: boolean;
+  /**
+   * Processes serving LDAP connections. 1 (the default here): this process does everything.
+   * More: a primary process (writes, expiry, MADCAP, limits) and that many workers sharing
+   * the listening sockets and the database (src/server/workers.ts).
+   */
+  workers?: number;
+  /** Microseconds to keep polling for a lone client's next request (LdapServerOptions.busyPollMicros). */
+  busyPollMicros?: number;
+  version: string;
+}
+
+/** Default options: what `rendezvous serve` does with no flags. */
+export const DEFAULT_SERVER_OPTIONS = {
+  host: '127.0.0.1',
+  port: 1389,
+  tlsPort: 1636,
+  db: './data/rendezvous.db',
+  suffix: 'o=Intranet',
+  ilsOpen: false,
+} satisfies Omit<ServerOptions, 'version'>;
+
+/** Options that cannot work together; the message names the flags of `rendezvous serve`. */
+export class ServerOptionsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ServerOptionsError';
+  }
+}
+
+/** Checks that the options can work together; throws a {@link ServerOptionsError} saying why not. */
+export function checkServerOptions(options: ServerOptions): void {
+  const { ttl } = options;
+  if (ttl && (ttl.minTtl > ttl.maxTtl || ttl.defaultTtl < ttl.minTtl || ttl.defaultTtl > ttl.maxTtl)) {
+    throw new ServerOptionsError('TTLs must satisfy --ttl-min <= --ttl-default <= --ttl-max');
+  }
+  if (options.requireTlsForBind && !options.tls) throw new ServerOptionsError('--require-tls-for-bind needs --tls-cert and --tls-key');
+  if (options.scopes && options.scopes.length > 0) {
+    try {
+      checkScopes(options.scopes);
+    } catch (error) {
+      if (error instanceof ScopeError) throw new ServerOptionsError(`--scope: ${error.message}`);
+      throw error;
+    }
+  }
+}
+
+/** What the LDAP listener is started with. */
+export function listenerOptions(options: ServerOptions): LdapServerOptions {
+  return {
+    host: options.host,
+    port: options.port,
+    tlsPort: options.tls ? (options.tlsPort ?? DEFAULT_SERVER_OPTIONS.tlsPort) : undefined,
+    tls: options.tls,
+    requireTlsForBind: options.requireTlsForBind === true,
+    limits: options.limits ?? {},
+    busyPollMicros: options.busyPollMicros,
+  };
+}
