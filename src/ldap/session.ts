@@ -4,9 +4,7 @@
  * answer. {@link Connection} implements it; the handlers never touch the socket.
  */
 import type { SecureContext } from 'node:tls';
-import type { Directory } from '../directory/directory.js';
-import type { Identity } from '../directory/context.js';
-import type { Writer } from '../directory/writes.js';
+import type { Directory, Identity, Writer } from '../directory/index.js';
 import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
 import type { Logger } from '../log.js';

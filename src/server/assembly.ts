@@ -29,7 +29,7 @@
  * SIGKILL included, loses an acknowledged write.
  */
 import { LdapServer } from '../ldap/server.js';
-import type { Directory } from '../directory/directory.js';
+import type { Directory } from '../directory/index.js';
 import type { Logger } from '../log.js';
 import { startCore } from './core.js';
 import { checkServerOptions, listenerOptions, type ServerOptions } from './options.js';

@@ -2,7 +2,7 @@
  * How to run the server: the options of `rendezvous serve` as values, their defaults, the
  * check that they can work together, and what the LDAP listener is started with.
  */
-import type { DirectoryOptions } from '../directory/context.js';
+import type { DirectoryOptions } from '../directory/index.js';
 import type { LdapServerOptions, ServerLimits, TlsFiles } from '../ldap/server.js';
 import { checkScopes, ScopeError, type Scope } from '../mcast/scopes.js';
 

@@ -5,7 +5,7 @@
  * refusals.
  */
 import { DirectoryError, LocalWriter, parseFilter, ResultCode, type Change, type Directory, type Identity, type RawAttribute, type ResultCodeValue, type TtlPolicy } from '../../src/directory/index.js';
-import { openDirectory } from '../../src/server/rendezvous.js';
+import { openDirectory } from '../../src/server/index.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 
 export const SUFFIX = 'o=Intranet';

@@ -2,7 +2,7 @@
  * Bind (RFC 4511 §4.2) on the wire: the versions and methods offered, the TLS requirement
  * for passwords, and the failed-bind delay (the server's Admission) around the directory's check.
  */
-import { DirectoryError } from '../../directory/errors.js';
+import { DirectoryError } from '../../directory/index.js';
 import { ResultCode, type Envelope } from '../../protocol/index.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';

@@ -4,7 +4,7 @@
  * This is the hot path: nothing here allocates or awaits per entry beyond the entry's
  * message, unless the socket is full.
  */
-import type { EntryView } from '../../directory/entry-view.js';
+import type { EntryView } from '../../directory/index.js';
 import { PAGED_RESULTS_OID, ResultCode, type Envelope, type ResponseControl } from '../../protocol/index.js';
 import { pagedRequest, pagedResponseValue } from '../controls.js';
 import { decodeCookie, encodeCookie } from '../paging.js';
