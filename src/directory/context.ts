@@ -2,9 +2,8 @@
  * What every directory operation works with: schema, names, store, policy, clock, events.
  */
 import { EventEmitter } from 'node:events';
-import type { AccountStore } from '../store/accounts.js';
+import type { AccountStore, EntryHead, EntryStore, StoredEntry } from '../store/index.js';
 import type { MulticastLeaseLookup } from './clashes.js';
-import type { EntryHead, EntryStore, StoredEntry } from '../store/entries.js';
 import type { FilterEvaluator } from './evaluate.js';
 import type { Names } from './names.js';
 import type { SchemaAccess } from './schema-access.js';

@@ -3,8 +3,7 @@
  * src/ldap maps requests onto it and encodes what it returns or throws.
  */
 import { EventEmitter } from 'node:events';
-import type { AccountStore } from '../store/accounts.js';
-import type { EntryStore } from '../store/entries.js';
+import { WriteBatch, type AccountStore, type EntryStore, type StoredEntry } from '../store/index.js';
 import type { RawAttribute } from './attributes.js';
 import { anonymous, type AttributeCodec, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
 import { FilterEvaluator } from './evaluate.js';
@@ -24,8 +23,6 @@ import { ExpiryScheduler } from './expiry.js';
 import { WindowCopier, type CopyProgress } from './window-copy.js';
 import { spanOf } from './entries.js';
 import { groupsOf } from './clashes.js';
-import type { StoredEntry } from '../store/entries.js';
-import { WriteBatch } from '../store/write-batch.js';
 
 /** What a directory is built from. */
 export interface DirectoryParts {

@@ -2,8 +2,7 @@
  * Shared steps of the write operations: finding live entries, completing an entry's derived
  * attributes, and the index rows the store keeps.
  */
-import { OPEN_END } from '../store/index-query.js';
-import { isLiveAt, type EntryHead, type IndexRow, type Span, type StoredEntry } from '../store/entries.js';
+import { isLiveAt, OPEN_END, type EntryHead, type IndexRow, type Span, type StoredEntry } from '../store/index.js';
 import { generalizedTimeSeconds, parseGeneralizedTime } from '../sdp/time.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from './conference.js';
 import type { DirectoryContext } from './context.js';

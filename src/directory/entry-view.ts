@@ -3,8 +3,7 @@
  * computed, and the RFC 4511/3673 attribute selection (`*`, `+`, `1.1`, names in any case).
  */
 import { toGeneralizedTime } from '../sdp/time.js';
-import type { StoredAttributes } from '../store/attribute-cache.js';
-import type { StoredEntry } from '../store/entries.js';
+import type { StoredAttributes, StoredEntry } from '../store/index.js';
 import type { AttributeCodec, DirectoryContext } from './context.js';
 import type { AttributeInfo, SchemaAccess } from './schema-access.js';
 import { remainingTtl } from './ttl.js';

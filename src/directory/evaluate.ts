@@ -2,7 +2,7 @@
  * Schema-aware filter evaluation (RFC 4511 §4.5.1.7, three-valued), and the planner that
  * turns the indexable part of a filter into an index query for the store.
  */
-import type { IndexQuery } from '../store/index-query.js';
+import type { IndexQuery } from '../store/index.js';
 import { generalizedTimeSeconds } from '../sdp/time.js';
 import type { Filter } from './filter.js';
 import { hasEquality, isOrdered, matchesSubstrings, normalize, substringForm, type MatchingRules } from './matching.js';

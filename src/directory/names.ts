@@ -2,7 +2,7 @@
  * Normalised names: DNs compared case-insensitively per their attributes' matching rules,
  * parents, and the subtree path the store indexes.
  */
-import { PATH_SEPARATOR } from '../store/entries.js';
+import { PATH_SEPARATOR } from '../store/index.js';
 import { formatDn, parseDn, type Dn } from './dn.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import { normalize } from './matching.js';

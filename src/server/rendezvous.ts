@@ -12,9 +12,7 @@ import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } 
 import type { Logger } from '../ldap/log.js';
 import { attributeList, attributeValues, readAttributeList } from '../ldap/protocol.js';
 import { attributesOfEncoding } from '../directory/entry-view.js';
-import { AccountStore } from '../store/accounts.js';
-import { openDatabase, type SqliteDatabase } from '../store/database.js';
-import { EntryStore } from '../store/entries.js';
+import { AccountStore, EntryStore, openDatabase, type SqliteDatabase } from '../store/index.js';
 import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES, type Scope } from '../mcast/scopes.js';
 import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';

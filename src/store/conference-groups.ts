@@ -5,7 +5,7 @@
 import type { StoredForm } from './attribute-cache.js';
 import { backfillConferences } from './backfill.js';
 import type { SqliteDatabase } from './database.js';
-import type { Span } from './entries.js';
+import type { Span } from './entry.js';
 
 /** A multicast group: the consecutive addresses `lo`..`hi` of a family, as numbers. */
 export interface GroupRange {

@@ -13,7 +13,7 @@ import type { Directory } from '../../src/directory/directory.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import { ConferenceGroups } from '../../src/store/conference-groups.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
-import { EntryStore, type StoredEntry } from '../../src/store/entries.js';
+import { EntryStore, type StoredEntry } from '../../src/store/index.js';
 import { sdp } from '../sdp/helpers.js';
 
 const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };

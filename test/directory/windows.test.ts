@@ -15,7 +15,7 @@ import { parseFilter } from '../../src/directory/filter.js';
 import { openDirectory } from '../../src/server/rendezvous.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
-import type { EntryStore } from '../../src/store/entries.js';
+import type { EntryStore } from '../../src/store/index.js';
 import { spanOf } from '../../src/directory/entries.js';
 import { sdp } from '../sdp/helpers.js';
 

@@ -8,7 +8,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
-import { EntryStore, type StoredEntry } from '../../src/store/entries.js';
+import { EntryStore, type StoredEntry } from '../../src/store/index.js';
 
 const encode = (attributes: Record<string, string[]>): Buffer => Buffer.from(JSON.stringify(attributes), 'utf8');
 let decoded = 0;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
-import { EntryStore, type StoredEntry } from '../../src/store/entries.js';
+import { EntryStore, type StoredEntry } from '../../src/store/index.js';
 
 function entry(n: number, encoded: Buffer | null): Omit<StoredEntry, 'id'> {
   return { dn: `cn=e${n},o=x`, ndn: `cn=e${n},o=x`, parent: 'o=x', path: `o=x\u0001cn=e${n}`, attributes: { objectclass: ['person'], cn: [`e${n}`] }, creator: '', modifier: '', createdAt: 0, modifiedAt: 0, uuid: `u${n}`, expiresAt: null, endsAt: null, encoded };

@@ -3,7 +3,7 @@
  * is evaluated on each candidate, and entries are produced one at a time so the protocol
  * layer can stream them with back-pressure and stop at its limits.
  */
-import type { ScanColumn, Scope, StoredEntry } from '../../store/entries.js';
+import type { ScanColumn, Scope, StoredEntry } from '../../store/index.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../sttl.js';
