@@ -10,7 +10,7 @@ import { DirectoryError, ResultCode } from '../directory/errors.js';
 import type { Filter } from '../directory/filter.js';
 import { decodeFilter } from './filter-codec.js';
 import type { Change } from '../directory/operations/modify.js';
-import type { Scope } from '../store/index.js';
+import type { Scope } from '../directory/operations/search.js';
 import { BerError, BerReader } from './ber.js';
 import { Op, type Envelope } from './protocol.js';
 

@@ -62,6 +62,18 @@ export interface IndexRow {
   value: string;
 }
 
-/** Separator of RDNs in `path`; the next code point bounds a subtree range. */
+/**
+ * Separator of RDNs in `path`; the next code point bounds a subtree range. The path is the
+ * store's index of the tree (a subtree is a range of it), so the store alone joins it:
+ * {@link entryPath}.
+ */
 export const PATH_SEPARATOR = '\u0001';
 export const PATH_END = '\u0002';
+
+/**
+ * The `path` of an entry whose normalised RDNs are `rdns`, most specific first as a DN lists
+ * them: root first, joined by {@link PATH_SEPARATOR}, which no RDN may contain (the
+ * directory's normal form escapes it), so that an entry's subtree is the range of paths
+ * between its own followed by the separator and its own followed by {@link PATH_END}.
+ */
+export const entryPath = (rdns: readonly string[]): string => [...rdns].reverse().join(PATH_SEPARATOR);

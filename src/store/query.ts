@@ -5,12 +5,10 @@
  * which large column to read ({@link ScanColumn}). The SQL they become is in search-sql.ts.
  */
 
-/** Search scopes, as LDAP numbers them. */
-export type Scope = 'base' | 'one' | 'sub';
-
 /** Where and what to scan. */
 export interface ScanRequest {
-  scope: Scope;
+  /** The base entry itself, the entries directly below it, or its whole subtree. */
+  scope: 'base' | 'one' | 'sub';
   /** Normalised base DN. */
   baseNdn: string;
   /** Path of the base (for subtree). */

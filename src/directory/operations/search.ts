@@ -3,7 +3,7 @@
  * is evaluated on each candidate, and entries are produced one at a time so the protocol
  * layer can stream them with back-pressure and stop at its limits.
  */
-import type { ScanColumn, Scope, StoredEntry } from '../../store/index.js';
+import type { ScanColumn, StoredEntry } from '../../store/index.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { sttlSeconds } from '../sttl.js';
@@ -15,6 +15,9 @@ import type { EvaluationTarget } from '../evaluate.js';
 import type { Filter } from '../filter.js';
 import type { Name } from '../names.js';
 import { SUBSCHEMA_DN } from '../special-entries.js';
+
+/** Search scopes (RFC 4511 §4.5.1.2): the base entry, its children, or its whole subtree. */
+export type Scope = 'base' | 'one' | 'sub';
 
 /** A search request, decoded. */
 export interface SearchRequest {
