@@ -82,9 +82,8 @@ export interface DirectoryContext {
   /** Normalised DN of `ou=accounts,<suffix>`, under which account bind DNs live. */
   readonly accountsNdn: string;
   /**
-   * The protocol's encoding of an entry's user attributes, stored with the entry so that
-   * searches send it as it is and evaluate filters on it; absent, nothing is stored and
-   * searches encode.
+   * The protocol's encoding of an entry's user attributes: how the store keeps every entry,
+   * and what searches send as it is and evaluate filters on.
    */
-  readonly attributeCodec: AttributeCodec | undefined;
+  readonly attributeCodec: AttributeCodec;
 }

@@ -21,7 +21,7 @@ import { rootDse, subschema, type ProtocolFeatures } from './special-entries.js'
 import { DirectoryError, ResultCode } from './errors.js';
 import { ExpiryScheduler } from './expiry.js';
 import { WindowCopier, type CopyProgress } from './window-copy.js';
-import { spanOf } from './entries.js';
+import { encodedOf, spanOf } from './entries.js';
 import { groupsOf } from './clashes.js';
 
 /** What a directory is built from. */
@@ -35,7 +35,7 @@ export interface DirectoryParts {
   /** Clock, for tests. */
   now?: () => number;
   /** The protocol's encoding of user attributes, stored with each entry written, and its reader. */
-  attributeCodec?: AttributeCodec;
+  attributeCodec: AttributeCodec;
 }
 
 /** Object class for the suffix entry, by its RDN attribute. */
@@ -70,6 +70,9 @@ export class Directory {
       accountsNdn: child('ou=accounts'),
       attributeCodec: parts.attributeCodec,
     };
+    // Before anything reads an entry: a database from before migration 010 gets its rows
+    // into the one shape the store reads.
+    parts.entries.backfillEncodings((attributes) => encodedOf(this.#ctx, attributes));
     this.#schemaTime = parts.schemaTime;
     this.#expiry = new ExpiryScheduler(this.#ctx);
     this.#writes = new WriteBatch((fn) => parts.entries.transaction(fn), () => parts.entries.inTransaction);

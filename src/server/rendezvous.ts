@@ -11,7 +11,7 @@ import { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY } from '../directory/ttl.j
 import { LdapServer, type LdapServerOptions, type ServerLimits, type TlsFiles } from '../ldap/server.js';
 import type { Logger } from '../ldap/log.js';
 import { attributeList, attributeValues, readAttributeList } from '../ldap/protocol.js';
-import { attributesOfEncoding } from '../directory/entry-view.js';
+import { storedAttributeEncoding } from '../directory/entry-view.js';
 import { AccountStore, EntryStore, openDatabase, type SqliteDatabase } from '../store/index.js';
 import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES, type Scope } from '../mcast/scopes.js';
@@ -78,8 +78,8 @@ export function openDirectory(
     const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
     const access = schemaAccess(schema);
     const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
-    // Entries are stored with their attributes encoded, and only so (no JSON copy).
-    const entries = new EntryStore(db, (encoded) => attributesOfEncoding(access, codec, encoded));
+    // Entries are stored with their attributes encoded as the protocol sends them.
+    const entries = new EntryStore(db, storedAttributeEncoding(access, codec));
     const directory = new Directory({
       schema: access,
       entries,

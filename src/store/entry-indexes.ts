@@ -5,12 +5,12 @@
  * (`conference_windows`, with its watermark). Also the startup fills of the span and group
  * tables for databases written before them.
  */
-import type { AttributeCache, StoredAttributes, StoredForm } from './attribute-cache.js';
+import type { AttributeCache, StoredAttributes } from './attribute-cache.js';
 import { ConferenceGroups, type GroupRange } from './conference-groups.js';
 import { ConferenceWindows, type WindowRow } from './conference-windows.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import type { IndexRow, Span } from './entry.js';
-import { columns, fromRow, storedAttributesSql, type Row } from './rows.js';
+import { columns, fromRow, type Row } from './rows.js';
 
 /** The index tables of the entries. */
 export class EntryIndexes {
@@ -88,8 +88,8 @@ export class EntryIndexes {
     if (this.#db.prepare('SELECT 1 FROM conference_spans LIMIT 1').get()) return;
     if (!this.#db.prepare("SELECT 1 FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference' LIMIT 1").get()) return;
     writeTransaction(this.#db, () => {
-      for (const row of this.#db.prepare<[], { id: number; stored: StoredForm }>(`SELECT id, ${storedAttributesSql} AS stored FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference')`).all()) {
-        const span = spanOf(this.#read(row.id, row.stored));
+      for (const row of this.#db.prepare<[], { id: number; encoded: Buffer }>(`SELECT id, encoded FROM entries WHERE id IN (SELECT entry_id FROM entry_index WHERE attr = 'objectclass' AND value = 'rtconference')`).all()) {
+        const span = spanOf(this.#cache.get(row.id, row.encoded));
         if (span) this.#putSpan.run(row.id, span[0], span[1]);
       }
     });
@@ -97,9 +97,6 @@ export class EntryIndexes {
 
   /** Fills the multicast groups table for a database from before migration 005; a no-op once done. */
   backfillGroups(groupsOf: (attributes: StoredAttributes) => readonly GroupRange[]): void {
-    this.groups.backfill((id, stored) => groupsOf(this.#read(id, stored)), storedAttributesSql);
+    this.groups.backfill((id, encoded) => groupsOf(this.#cache.get(id, encoded)));
   }
-
-  /** The attributes of an entry from what its row stores (JSON or encoding), parsed once while unchanged. */
-  readonly #read = (id: number, stored: StoredForm): StoredAttributes => this.#cache.get(id, stored);
 }

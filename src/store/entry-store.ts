@@ -3,7 +3,8 @@
  * keeping the index tables in step, its lookups by name, and the scans, deadline queries and
  * index upkeep of the modules beside it, behind one object the directory holds.
  */
-import { AttributeCache, type AttributeDecoder, type StoredAttributes } from './attribute-cache.js';
+import { AttributeCache, type AttributeEncoding, type StoredAttributes } from './attribute-cache.js';
+import { backfillEncodings } from './backfill.js';
 import type { GroupRange } from './conference-groups.js';
 import { writeTransaction, type SqliteDatabase } from './database.js';
 import { Deadlines } from './deadlines.js';
@@ -24,30 +25,28 @@ export class EntryStore {
   readonly #hasChildren;
   readonly #setExpiry;
   readonly #cache: AttributeCache;
-  /** Whether entries with an encoding are stored without their JSON (the store can read the encoding). */
-  readonly #encodingOnly: boolean;
+  readonly #encoding: AttributeEncoding;
   readonly #indexes: EntryIndexes;
   readonly #scans: EntryScans;
   readonly #deadlines: Deadlines;
 
   /**
-   * `decode` reads attributes back from an entry's encoding: given it, an entry written with
-   * an encoding is stored without its JSON, so each entry holds its attributes once (the two
-   * copies doubled the rows: 3.7 GB at 1,000,000 conferences, most of it read from disk).
-   * Without it, the JSON is always stored. Either store reads both kinds of row.
+   * Every row keeps its entry's attributes once, in the protocol's encoding (`encoding`): a
+   * JSON copy beside it doubled the rows (3.7 GB at 1,000,000 conferences, most of it read
+   * from disk), and a search for all user attributes sends the encoding as it is.
    */
-  constructor(db: SqliteDatabase, decode?: AttributeDecoder) {
+  constructor(db: SqliteDatabase, encoding: AttributeEncoding) {
     this.#db = db;
-    this.#cache = new AttributeCache(undefined, decode);
-    this.#encodingOnly = decode !== undefined;
+    this.#encoding = encoding;
+    this.#cache = new AttributeCache(encoding.decode);
     this.#get = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE ndn = ?`).raw(true);
     this.#head = db.prepare<[string], EntryHead>('SELECT id, dn, creator, expires_at AS expiresAt, ends_at AS endsAt FROM entries WHERE ndn = ?');
     this.#insert = db.prepare(
-      `INSERT INTO entries (dn, ndn, parent, path, attributes, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded)
-       VALUES (@dn, @ndn, @parent, @path, @attributes, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded)`,
+      `INSERT INTO entries (dn, ndn, parent, path, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded, sendable)
+       VALUES (@dn, @ndn, @parent, @path, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded, @sendable)`,
     );
     this.#update = db.prepare(
-      'UPDATE entries SET attributes = @attributes, modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt, encoded = @encoded WHERE id = @id',
+      'UPDATE entries SET modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt, encoded = @encoded, sendable = @sendable WHERE id = @id',
     );
     this.#delete = db.prepare('DELETE FROM entries WHERE id = ?');
     this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ? WHERE id = ?');
@@ -88,21 +87,22 @@ export class EntryStore {
     return this.#hasChildren.get(ndn, now, now) !== undefined;
   }
 
-  /** Inserts an entry with its index rows (and a conference's time span and multicast groups); returns its id. */
+  /**
+   * Inserts an entry with its index rows (and a conference's time span and multicast groups);
+   * returns its id. Its attributes are stored as its `encoded`, or when that is null (values
+   * a result leaves out), as the store's encoding of them all.
+   */
   insert(entry: Omit<StoredEntry, 'id'>, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): number {
-    const id = Number(this.#insert.run({ ...entry, attributes: this.#json(entry), encoded: entry.encoded }).lastInsertRowid);
+    const sendable = entry.encoded === null ? 0 : 1;
+    const id = Number(this.#insert.run({ ...entry, encoded: entry.encoded ?? this.#encoding.encode(entry.attributes), sendable }).lastInsertRowid);
     this.#indexes.add(id, entry, index, span, groups);
     return id;
   }
 
-  /** The JSON column of an entry: '' when its encoding holds the attributes (see the constructor). */
-  #json(entry: Pick<StoredEntry, 'attributes' | 'encoded'>): string {
-    return this.#encodingOnly && entry.encoded !== null ? '' : JSON.stringify(entry.attributes);
-  }
-
-  /** Replaces an entry's attributes, index rows, time span and multicast groups. */
+  /** Replaces an entry's attributes (stored as in {@link insert}), index rows, time span and multicast groups. */
   update(entry: StoredEntry, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): void {
-    this.#update.run({ id: entry.id, attributes: this.#json(entry), modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded });
+    const sendable = entry.encoded === null ? 0 : 1;
+    this.#update.run({ id: entry.id, modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded ?? this.#encoding.encode(entry.attributes), sendable });
     this.#indexes.replace(entry.id, entry, index, span, groups);
   }
 
@@ -153,6 +153,19 @@ export class EntryStore {
   /** Copies the next entries into the time-clustered table: {@link EntryIndexes.copyWindows}. */
   copyWindows(limit: number, spanOf: (attributes: StoredAttributes) => Span | undefined): number {
     return this.#indexes.copyWindows(limit, spanOf);
+  }
+
+  /**
+   * Brings the rows of a database from before migration 010 to the one row shape
+   * ({@link backfillEncodings}); `resultOf` is the encoding a search result gives of an
+   * entry's attributes, or null when it leaves values out (as {@link insert} takes it). Runs
+   * before anything reads an entry.
+   */
+  backfillEncodings(resultOf: (attributes: StoredAttributes) => Buffer | null): void {
+    backfillEncodings(this.#db, (attributes) => {
+      const result = resultOf(attributes);
+      return result === null ? { encoded: this.#encoding.encode(attributes), sendable: false } : { encoded: result, sendable: true };
+    });
   }
 
   /** Fills the span table of a database from before migration 004: {@link EntryIndexes.backfillSpans}. */

@@ -24,9 +24,10 @@ export interface StoredEntry {
   endsAt: number | null;
   /**
    * The user attributes as a search result carries them, encoded by the protocol layer
-   * when the entry was written (opaque here, read back by the store's decoder). A scan of
-   * the encoding reads it (see {@link ScanRequest.read}), and so does every read of an entry
-   * stored without its JSON; null otherwise, and when none is stored.
+   * when the entry was written (opaque here): what the row stores, and what a search for all
+   * user attributes sends. Null for an entry with values a result leaves out (an empty
+   * value): the store then keeps every value in the same encoding itself
+   * ({@link AttributeEncoding.encode}), which no search may send as it is.
    */
   encoded: Buffer | null;
 }

@@ -17,7 +17,7 @@
  * src/ldap.
  */
 export { AccountStore, type AccountRecord } from './accounts.js';
-export type { AttributeDecoder, StoredAttributes } from './attribute-cache.js';
+export type { AttributeEncoding, StoredAttributes } from './attribute-cache.js';
 export type { GroupRange } from './conference-groups.js';
 export { openDatabase, writeTransaction, type DatabaseOptions, type SqliteDatabase } from './database.js';
 export { entryPath, isLiveAt, OPEN_END, type EntryHead, type IndexRow, type Span, type StoredEntry } from './entry.js';

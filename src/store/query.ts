@@ -25,9 +25,9 @@ export interface ScanRequest {
    */
   liveBase?: string | undefined;
   /**
-   * What to read of each row: the whole row with the attributes (the default; from the
-   * encoding where that is their only copy), or the DN and the stored encoding (a search
-   * that sends the bytes), the rest of the row coming from a query by id if asked for.
+   * What to read of each row: the whole row, its attributes decoded (the default), or the DN
+   * and the encoding a search sends (a search that sends the bytes; null for an entry whose
+   * encoding is not that), the rest of the row coming from a query by id if asked for.
    */
   read?: ScanColumn;
 }

@@ -7,23 +7,33 @@ import type { AttributeCache, StoredAttributes } from './attribute-cache.js';
 import type { StoredEntry } from './entry.js';
 import type { ScanColumn } from './query.js';
 
-/** The columns of an entry row, in the order every row statement selects them. */
-const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'attributes', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded'] as const;
+/**
+ * The columns of an entry row, in the order every row statement selects them: the encoding
+ * holds the attributes, and `sendable` says whether it is what a search result sends.
+ */
+const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded', 'sendable'] as const;
 
 /**
  * What a scan of the encoding reads of a row ({@link EncodedRow}): a search that sends the
  * bytes needs no more, and each further text column cost a string per row to make and
- * collect (the rest is read by id if a filter asks for it: {@link EncodedEntry}).
+ * collect (the rest is read by id if a filter asks for it: {@link EncodedEntry}). The
+ * encoding only where a result sends it as it is: an entry with values a result leaves out
+ * reads as one without, and the search reads its attributes instead.
  */
 const ENCODED_COLUMNS = ['id', 'dn', 'expires_at', 'ends_at', 'encoded'] as const;
+
+/**
+ * {@link ENCODED_COLUMNS} from the time-clustered copy (aliased `w`), whose `encoded` is
+ * already what a search sends, or NULL.
+ */
+export const WINDOW_COLUMNS = ENCODED_COLUMNS.map((c) => `w.${c}`).join(', ');
 
 /** Column lists by alias and large column, built once. */
 const columnLists = new Map<string, string>();
 
 /**
- * The column list a scan reads, qualified by a table alias when given: the row of
- * {@link COLUMNS} with the attributes (read from the encoding only where it is what holds
- * them: the JSON is '', {@link storedAttributesSql}), or the {@link ENCODED_COLUMNS}.
+ * The column list a statement reads of `entries`, qualified by a table alias when given: the
+ * whole row of {@link COLUMNS} (read for the attributes), or the {@link ENCODED_COLUMNS}.
  * Kept once built: every search asks for one.
  */
 export const columns = (only: ScanColumn, alias?: string): string => {
@@ -33,18 +43,12 @@ export const columns = (only: ScanColumn, alias?: string): string => {
     const column = (c: string): string => (alias ? `${alias}.${c}` : c);
     list =
       only === 'encoded'
-        ? ENCODED_COLUMNS.map(column).join(', ')
-        : COLUMNS.map((c) => (c === 'encoded' ? `CASE ${column('attributes')} WHEN '' THEN ${column('encoded')} END AS encoded` : column(c))).join(', ');
+        ? ENCODED_COLUMNS.map((c) => (c === 'encoded' ? `CASE ${column('sendable')} WHEN 1 THEN ${column('encoded')} END AS encoded` : column(c))).join(', ')
+        : COLUMNS.map(column).join(', ');
     columnLists.set(key, list);
   }
   return list;
 };
-
-/**
- * An entry's attributes as stored: the JSON, or the encoding when the JSON is '' (written so
- * by a store with a decoder, to keep each entry's attributes once; see {@link EntryStore}).
- */
-export const storedAttributesSql = "CASE attributes WHEN '' THEN encoded ELSE attributes END";
 
 /**
  * A row as an array (better-sqlite3's raw mode): building an object with thirteen keys for
@@ -56,7 +60,6 @@ export type Row = [
   ndn: string,
   parent: string,
   path: string,
-  attributes: string,
   creator: string,
   modifier: string,
   createdAt: number,
@@ -64,12 +67,13 @@ export type Row = [
   uuid: string,
   expiresAt: number | null,
   endsAt: number | null,
-  encoded: Buffer | null,
+  encoded: Buffer,
+  sendable: 0 | 1,
 ];
 
-/** An entry from its whole row, its attributes parsed (or found in the cache) from what the row stores. */
+/** An entry from its whole row, its attributes decoded (or found in the cache) from its encoding. */
 export function fromRow(r: Row, cache: AttributeCache): StoredEntry {
-  return entryOf(r, cache.get(r[0], r[5] === '' ? r[13]! : r[5]));
+  return entryOf(r, cache.get(r[0], r[12]));
 }
 
 /** A row as a scan of the encoding reads it ({@link ENCODED_COLUMNS}). */
@@ -83,12 +87,12 @@ const entryOf = (r: Row, attributes: StoredAttributes): StoredEntry => ({
   parent: r[3],
   path: r[4],
   attributes,
-  creator: r[6],
-  modifier: r[7],
-  createdAt: r[8],
-  modifiedAt: r[9],
-  uuid: r[10],
-  expiresAt: r[11],
-  endsAt: r[12],
-  encoded: r[13],
+  creator: r[5],
+  modifier: r[6],
+  createdAt: r[7],
+  modifiedAt: r[8],
+  uuid: r[9],
+  expiresAt: r[10],
+  endsAt: r[11],
+  encoded: r[13] === 1 ? r[12] : null,
 });

@@ -7,7 +7,7 @@
 import { windowRowsSql, WATERMARK_SQL } from './conference-windows.js';
 import { LIVE, OPEN_END, PATH_END, PATH_SEPARATOR } from './entry.js';
 import type { IndexQuery, ScanColumn, ScanRequest } from './query.js';
-import { columns } from './rows.js';
+import { columns, WINDOW_COLUMNS } from './rows.js';
 
 /** SQL text with its parameters. */
 export interface SqlFragment {
@@ -43,7 +43,7 @@ export function windowSql(request: ScanRequest & { index: { op: 'span' } }, limi
   };
   const spans = compileIndexQuery(q);
   params.push(q.from, q.to);
-  const copied = part(`${columns('encoded', 'w')} FROM ${windowRowsSql('w')}`, WINDOW_LIVE, (c) => `+w.${c}`, 'w.stop >= ?', [q.from]);
+  const copied = part(`${WINDOW_COLUMNS} FROM ${windowRowsSql('w')}`, WINDOW_LIVE, (c) => `+w.${c}`, 'w.stop >= ?', [q.from]);
   // Above the watermark, entries are walked by id from it (few, once the copy is up to date)
   // and checked against the span index; driven by the span index instead, SQLite read every
   // row of the window from `entries`, copied or not.

@@ -62,8 +62,7 @@ function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColum
 export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
   const base = ctx.names.parse(request.base);
   // As a search for all user attributes (the default) reads.
-  const read: ScanColumn = ctx.attributeCodec ? 'encoded' : 'attributes';
-  return ctx.entries.explain({ read, scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.evaluator.plan(request.filter), now: ctx.now() });
+  return ctx.entries.explain({ read: 'encoded', scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.evaluator.plan(request.filter), now: ctx.now() });
 }
 
 /**
@@ -98,7 +97,7 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
   // parsed or kept. A lookup the index answers exactly skips the evaluation too. Other
   // selections read the attributes, to select from.
   const exact = ctx.evaluator.exact(request.filter);
-  const read: ScanColumn = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
+  const read: ScanColumn = !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   // The store checks the base in the same query (it is not read); a scan that finds nothing
   // tells whether the base was missing, which is then reported before any result.
   const scan = ctx.entries.scan({
@@ -119,9 +118,8 @@ export function* search(ctx: DirectoryContext, identity: Identity, special: Spec
       const target = storedTarget(ctx, entry, read, () => (name ??= ctx.names.parse(entry.dn)));
       if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
     }
-    // Read without its attributes, stored without an encoding (before migration 007, or with
-    // an empty value), and deleted before its attributes were fetched: it has none, not even
-    // an object class.
+    // Read without its attributes, with values a result leaves out (so no encoding to send),
+    // and deleted before its attributes were fetched: it has none, not even an object class.
     if (read === 'encoded' && entry.encoded === null && Object.keys(entry.attributes).length === 0) continue;
     if (refreshTtl !== undefined && entry.expiresAt !== null && mayChange(identity, entry)) {
       entry.expiresAt = ctx.now() + refreshTtl * 1000;
