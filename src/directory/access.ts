@@ -3,7 +3,7 @@
  * an entry is modified, refreshed or deleted only by whoever created it or by an admin.
  * With --ils-open, anonymous clients may add too, and own what they add by IP address.
  */
-import type { StoredEntry } from '../store/entries.js';
+import type { StoredEntry } from '../store/index.js';
 import type { DirectoryContext, Identity } from './context.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import type { Name } from './model/names.js';

@@ -2,9 +2,8 @@
  * What every directory operation works with: schema, names, store, policy, clock, events.
  */
 import { EventEmitter } from 'node:events';
-import type { AccountStore } from '../store/accounts.js';
+import type { AccountStore, EntryHead, EntryStore, StoredEntry } from '../store/index.js';
 import type { MulticastLeaseLookup } from './conferences/leases.js';
-import type { EntryHead, EntryStore, StoredEntry } from '../store/entries.js';
 import type { FilterEvaluator } from './model/evaluate.js';
 import type { FilterPlanner } from './model/plan.js';
 import type { Names } from './model/names.js';
@@ -72,9 +71,8 @@ export interface DirectoryContext {
   /** Normalised DN of `ou=accounts,<suffix>`, under which account bind DNs live. */
   readonly accountsNdn: string;
   /**
-   * The protocol's encoding of an entry's user attributes, stored with the entry so that
-   * searches send it as it is and evaluate filters on it; absent, nothing is stored and
-   * searches encode.
+   * The protocol's encoding of an entry's user attributes: how the store keeps every entry,
+   * and what searches send as it is and evaluate filters on.
    */
-  readonly attributeCodec: AttributeCodec | undefined;
+  readonly attributeCodec: AttributeCodec;
 }

@@ -3,8 +3,7 @@
  * src/ldap maps requests onto it and encodes what it returns or throws.
  */
 import { EventEmitter } from 'node:events';
-import type { AccountStore } from '../store/accounts.js';
-import type { EntryStore } from '../store/entries.js';
+import { WriteBatch, type AccountStore, type EntryStore, type StoredEntry } from '../store/index.js';
 import type { RawAttribute } from './model/attributes.js';
 import type { AttributeCodec } from './model/view.js';
 import { anonymous, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
@@ -28,8 +27,7 @@ import { ExpiryScheduler } from './dynamic/expiry.js';
 import { WindowCopier, type CopyProgress } from './conferences/window-copy.js';
 import { spanOf } from './conferences/span.js';
 import { groupsOf } from './conferences/clashes.js';
-import type { StoredEntry } from '../store/entries.js';
-import { WriteBatch } from '../store/write-batch.js';
+import { encodedOf } from './operations/write-steps.js';
 
 /** What a directory is built from. */
 export interface DirectoryParts {
@@ -42,7 +40,7 @@ export interface DirectoryParts {
   /** Clock, for tests. */
   now?: () => number;
   /** The protocol's encoding of user attributes, stored with each entry written, and its reader. */
-  attributeCodec?: AttributeCodec;
+  attributeCodec: AttributeCodec;
 }
 
 /** Object class for the suffix entry, by its RDN attribute. */
@@ -79,6 +77,9 @@ export class Directory {
       accountsNdn: child('ou=accounts'),
       attributeCodec: parts.attributeCodec,
     };
+    // Before anything reads an entry: a database from before migration 010 gets its rows
+    // into the one shape the store reads.
+    parts.entries.backfillEncodings((attributes) => encodedOf(this.#ctx, attributes));
     this.#schemaTime = parts.schemaTime;
     this.#writes = new WriteBatch((fn) => parts.entries.transaction(fn), () => parts.entries.inTransaction);
     this.#expiry = new ExpiryScheduler(this.#ctx, (fn) => this.#writes.run(fn));

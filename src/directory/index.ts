@@ -37,7 +37,7 @@ export {
   type Writer,
 } from './writes.js';
 export type { AttributeCodec, EntryView, ViewAttribute } from './model/view.js';
-export { attributesOfEncoding } from './model/entry-view.js';
+export { storedAttributeEncoding } from './model/entry-view.js';
 export type { RawAttribute } from './model/attributes.js';
 export { parseFilter, type Filter } from './model/filter.js';
 export type { Change } from './operations/modify.js';

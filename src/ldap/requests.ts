@@ -7,7 +7,7 @@
  */
 import { DirectoryError, type Change, type Filter, type RawAttribute } from '../directory/index.js';
 import { decodeFilter } from './filter-codec.js';
-import type { Scope } from '../store/entries.js';
+import type { Scope } from '../directory/index.js';
 import { BerError, BerReader, Op, ResultCode, type Envelope } from '../protocol/index.js';
 
 /** A decoded request. */

@@ -8,7 +8,7 @@
  * it look for addresses whose leases lie outside the requested window (a lease for next week
  * may reuse an address leased today), walking the leases of that window in address order.
  */
-import type { SqliteDatabase } from '../store/database.js';
+import type { SqliteDatabase } from '../store/index.js';
 import { parseAddress } from './address.js';
 import { LeaseStore, type LeaseRow } from './leases.js';
 import { DEFAULT_LEASE_LIMITS, firstGap, grantWindow, subtractRuns, type LeaseLimits, type Run, type TimeRequest, type Window } from './policy.js';

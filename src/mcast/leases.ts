@@ -2,7 +2,7 @@
  * Leases and free runs in SQLite (schema/003-multicast.sql): prepared statements only. The
  * allocator decides; this module reads and writes rows. Offsets are into a scope's pool.
  */
-import { writeTransaction, type SqliteDatabase } from '../store/database.js';
+import { writeTransaction, type SqliteDatabase } from '../store/index.js';
 import type { Run } from './policy.js';
 
 /** A lease row. */

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import {
-  attributesOfEncoding,
+  storedAttributeEncoding,
   DEFAULT_CONFERENCE_GRACE,
   DEFAULT_SCHEMA_FILES,
   DEFAULT_TTL_POLICY,
@@ -20,9 +20,7 @@ import type { Logger } from '../log.js';
 import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES } from '../mcast/scopes.js';
 import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
-import { AccountStore } from '../store/accounts.js';
-import { openDatabase, type SqliteDatabase } from '../store/database.js';
-import { EntryStore } from '../store/entries.js';
+import { AccountStore, EntryStore, openDatabase, type SqliteDatabase } from '../store/index.js';
 import type { ServerOptions } from './options.js';
 
 /**
@@ -42,8 +40,8 @@ export function openDirectory(
     const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
     const access = schemaAccess(schema);
     const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
-    // Entries are stored with their attributes encoded, and only so (no JSON copy).
-    const entries = new EntryStore(db, (encoded) => attributesOfEncoding(access, codec, encoded));
+    // Entries are stored with their attributes encoded as the protocol sends them.
+    const entries = new EntryStore(db, storedAttributeEncoding(access, codec));
     const directory = new Directory({
       schema: access,
       entries,

@@ -2,10 +2,9 @@
  * The multicast groups of stored conferences (schema/005-conference-groups.sql), so that clash
  * detection looks conferences up by group instead of reading every one that overlaps in time.
  */
-import type { StoredForm } from './attribute-cache.js';
 import { backfillConferences } from './backfill.js';
 import type { SqliteDatabase } from './database.js';
-import type { Span } from './entries.js';
+import type { Span } from './entry.js';
 
 /** A multicast group: the consecutive addresses `lo`..`hi` of a family, as numbers. */
 export interface GroupRange {
@@ -91,11 +90,10 @@ export class ConferenceGroups {
 
   /**
    * Fills the table for a database written before it existed (migration 005 leaves a row in
-   * pending_backfills); a no-op once done. `groupsOf` gets each conference's id and stored
-   * attributes, read by the SQL expression `storedSql` (the entry store's).
+   * pending_backfills); a no-op once done. `groupsOf` gets each conference's id and encoding.
    */
-  backfill(groupsOf: (id: number, stored: StoredForm) => readonly GroupRange[], storedSql: string): void {
-    backfillConferences(this.#db, 'conference_groups', storedSql, (id, stored) => this.put(id, groupsOf(id, stored)));
+  backfill(groupsOf: (id: number, encoded: Buffer) => readonly GroupRange[]): void {
+    backfillConferences(this.#db, 'conference_groups', (id, encoded) => this.put(id, groupsOf(id, encoded)));
   }
 
   /** SQLite's plans for the lookup of one group, so tests can prove it uses the index. */

@@ -5,8 +5,7 @@
  * writing process while no write waits, up to a watermark; kept in step below it.
  */
 import type { SqliteDatabase } from './database.js';
-import type { Span, StoredEntry } from './entries.js';
-import { OPEN_END } from './index-query.js';
+import { OPEN_END, type Span, type StoredEntry } from './entry.js';
 
 /** What the table copies of an entry. */
 export type WindowRow = Pick<StoredEntry, 'parent' | 'path' | 'dn' | 'expiresAt' | 'endsAt' | 'encoded'>;

@@ -13,7 +13,7 @@ import type { Directory } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import { ConferenceGroups } from '../../src/store/conference-groups.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
-import { EntryStore, type StoredEntry } from '../../src/store/entries.js';
+import { EntryStore, type StoredEntry } from '../../src/store/index.js';
 import { sdp } from '../sdp/helpers.js';
 
 const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };
@@ -175,14 +175,16 @@ describe('a database from before the group table', () => {
     const written = first.db.prepare('SELECT * FROM conference_groups ORDER BY entry_id, lo').all();
     expect(written).toHaveLength(3);
     // An older server stored every entry's attributes as JSON.
-    const setJson = first.db.prepare('UPDATE entries SET attributes = ? WHERE ndn = ?');
-    for (const ndn of first.db.prepare('SELECT ndn FROM entries').pluck().all() as string[]) setJson.run(JSON.stringify(first.entries.get(ndn)!.attributes), ndn);
+    const json = new Map((first.db.prepare('SELECT ndn FROM entries').pluck().all() as string[]).map((ndn) => [ndn, JSON.stringify(first.entries.get(ndn)!.attributes)]));
     first.db.close();
 
     // Undo migration 005 and those after it (they run again), as a database written by an
     // older server is.
     const raw = new Database(path);
-    raw.exec('ALTER TABLE entries DROP COLUMN encoded; DROP TRIGGER entries_index_delete');
+    raw.exec("ALTER TABLE entries ADD COLUMN attributes TEXT NOT NULL DEFAULT ''");
+    const setJson = raw.prepare('UPDATE entries SET attributes = ? WHERE ndn = ?');
+    for (const [ndn, attributes] of json) setJson.run(attributes, ndn);
+    raw.exec('ALTER TABLE entries DROP COLUMN encoded; ALTER TABLE entries DROP COLUMN sendable; DROP TRIGGER entries_index_delete');
     raw.exec('DROP TRIGGER entries_windows_delete; DROP TABLE conference_windows; DROP TABLE conference_window_classes; DROP TABLE conference_windows_copied');
     raw.exec('DROP TRIGGER entries_groups_delete; DROP TABLE conference_groups; DROP TABLE pending_backfills; PRAGMA user_version = 4');
     raw.close();

@@ -14,7 +14,7 @@ import { parseFilter, spanOf, type Directory } from '../../src/directory/index.j
 import { openDirectory } from '../../src/server/index.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
-import type { EntryStore } from '../../src/store/entries.js';
+import type { EntryStore } from '../../src/store/index.js';
 import { sdp } from '../sdp/helpers.js';
 
 const admin = { dn: 'cn=root', ndn: 'cn=root', admin: true, address: '127.0.0.1' };

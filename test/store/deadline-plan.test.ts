@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
-import { NEXT_DEADLINE_SQL } from '../../src/store/entries.js';
+import { NEXT_DEADLINE_SQL } from '../../src/store/deadlines.js';
 
 describe('the next-deadline query', () => {
   it('reads both minima off the partial indexes', () => {

@@ -4,27 +4,16 @@
  * the foreign key's cascade); entries gain the column of their stored encoding, empty for
  * what was there.
  */
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../src/store/database.js';
+import { databaseAt } from './database-at.js';
 
-const SCHEMA = join(import.meta.dirname, '../../schema');
 const dir = mkdtempSync(join(tmpdir(), 'rendezvous-migrations-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A database as a server with migrations up to `version` left it. */
-function databaseAt(path: string, version: number): void {
-  const db = new Database(path);
-  for (const file of readdirSync(SCHEMA).filter((f) => /^\d+-.*\.sql$/.test(f)).sort()) {
-    if (Number.parseInt(file, 10) > version) continue;
-    db.exec(readFileSync(join(SCHEMA, file), 'utf8'));
-  }
-  db.pragma(`user_version = ${version}`);
-  db.close();
-}
 
 describe('migrations 006 and 007', () => {
   it('keep every index row, key them by entry, delete them with their entry, and add an empty encoding', () => {

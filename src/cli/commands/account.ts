@@ -4,8 +4,7 @@
 import type { Command } from 'commander';
 import { accountDn, hashPassword, isAccountName } from '../../directory/index.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../server/index.js';
-import { AccountStore } from '../../store/accounts.js';
-import { openDatabase } from '../../store/database.js';
+import { AccountStore, openDatabase } from '../../store/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { toJson } from '../format.js';
 import { readPassword } from '../options.js';

@@ -7,8 +7,7 @@
 import { parseAddress } from '../../mcast/address.js';
 import { LEASE_TAG_ATTRIBUTE, leaseTag } from '../../mcast/lease-tag.js';
 import { parseGeneralizedTime, parseSdp, summarize, toGeneralizedTime } from '../../sdp/index.js';
-import type { GroupRange } from '../../store/conference-groups.js';
-import type { StoredEntry } from '../../store/entries.js';
+import type { GroupRange, StoredEntry } from '../../store/index.js';
 import { BLOB_KEY } from './derived.js';
 import type { DirectoryContext } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';

@@ -5,8 +5,7 @@
  * themselves could not afford (a third of their rate, measured), and that a pause in the
  * writes absorbs. Searches read entries above the watermark from `entries` meanwhile.
  */
-import type { EntryStore } from '../../store/entries.js';
-import type { WriteBatch } from '../../store/write-batch.js';
+import type { EntryStore, WriteBatch } from '../../store/index.js';
 import { spanOf } from './span.js';
 
 /** Entries read per transaction: a few milliseconds, so a write that arrives waits little. */

@@ -3,8 +3,7 @@
  * computed, and the RFC 4511/3673 attribute selection (`*`, `+`, `1.1`, names in any case).
  */
 import { toGeneralizedTime } from '../../sdp/time.js';
-import type { StoredAttributes } from '../../store/attribute-cache.js';
-import type { StoredEntry } from '../../store/entries.js';
+import type { AttributeEncoding, StoredAttributes, StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
 import type { AttributeCodec, EntryView, ViewAttribute } from './view.js';
 import type { AttributeInfo, SchemaAccess } from '../schema/schema-access.js';
@@ -109,7 +108,7 @@ export function valuesOf(ctx: DirectoryContext, entry: StoredEntry, attr: Attrib
  * these and never reads the entry's attributes. Only the attribute asked for is decoded.
  */
 export function encodedValuesOf(ctx: DirectoryContext, entry: StoredEntry, encoded: Buffer, attr: AttributeInfo): readonly string[] {
-  const codec = ctx.attributeCodec!;
+  const codec = ctx.attributeCodec;
   if (!attr.operational) return codec.values(encoded, attr.name, attr.binary) ?? [];
   // Computed from the row, and structuralObjectClass from the object classes.
   const objectClass = ctx.schema.attribute('objectclass')!;
@@ -117,15 +116,29 @@ export function encodedValuesOf(ctx: DirectoryContext, entry: StoredEntry, encod
 }
 
 /**
- * An entry's user attributes read back from its stored encoding, keyed like stored attributes:
- * how the store reads an entry kept without its JSON (the store's decoder). The encoding
- * names each attribute as {@link selectAttributes} does, by its primary name, whose lower
- * case is its key; the schema is asked only which values are bytes.
+ * How the store keeps entries' attributes: the protocol's attribute list, read back keyed
+ * like stored attributes. The encoding names each attribute as {@link selectAttributes}
+ * does, by its primary name, whose lower case is its key; the schema is asked only which
+ * values are bytes. An entry a search result gives whole is stored as that result's
+ * encoding ({@link encodedOf}); the store encodes one with values a result leaves out
+ * itself, every attribute and value, empty ones included.
  */
-export function attributesOfEncoding(schema: SchemaAccess, codec: AttributeCodec, encoded: Buffer): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const a of codec.read(encoded, (name) => schema.attribute(name)?.binary ?? false)) out[a.name.toLowerCase()] = a.values;
-  return out;
+export function storedAttributeEncoding(schema: SchemaAccess, codec: AttributeCodec): AttributeEncoding {
+  const binary = (name: string): boolean => schema.attribute(name)?.binary ?? false;
+  return {
+    encode: (attributes) =>
+      codec.encode(
+        Object.entries(attributes).map(([key, values]) => {
+          const attr = schema.attribute(key);
+          return { name: attr?.name ?? key, values: [...values], binary: attr?.binary ?? false };
+        }),
+      ),
+    decode: (encoded) => {
+      const out: Record<string, string[]> = {};
+      for (const a of codec.read(encoded, binary)) out[a.name.toLowerCase()] = a.values;
+      return out;
+    },
+  };
 }
 
 /** Selects attributes of a map of values (stored or special entries) for a client. */

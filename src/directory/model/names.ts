@@ -2,7 +2,7 @@
  * Normalised names: DNs compared case-insensitively per their attributes' matching rules,
  * parents, and the subtree path the store indexes.
  */
-import { PATH_SEPARATOR } from '../../store/entries.js';
+import { entryPath } from '../../store/index.js';
 import { formatDn, parseDn, type Dn } from './dn.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import { normalize } from './matching.js';
@@ -18,7 +18,7 @@ export interface Name {
   readonly ndn: string;
   /** Normal form of the parent ('' for a top-level entry or the root). */
   readonly parent: string;
-  /** Normalised RDNs from the root down, joined by U+0001, for subtree ranges. */
+  /** The store's subtree path of the entry (`entryPath`): its normalised RDNs from the root down. */
   readonly path: string;
 }
 
@@ -111,7 +111,7 @@ export class Names {
       text: mapped ? formatDn(mapped) : text,
       ndn: rdns.join(','),
       parent: rdns.slice(1).join(','),
-      path: [...rdns].reverse().join(PATH_SEPARATOR),
+      path: entryPath(rdns),
     };
   }
 

@@ -3,7 +3,7 @@
  * filled in when clients leave them out, and application containers appear on first use.
  */
 import { randomUUID } from 'node:crypto';
-import type { StoredEntry } from '../../store/entries.js';
+import type { GroupRange, IndexRow, Span, StoredEntry } from '../../store/index.js';
 import { checkAdd, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';

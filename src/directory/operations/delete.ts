@@ -1,7 +1,7 @@
 /**
  * Delete (RFC 4511 §4.8): leaves only.
  */
-import type { StoredEntry } from '../../store/entries.js';
+import type { StoredEntry } from '../../store/index.js';
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { requireLive } from './live.js';

@@ -2,7 +2,7 @@
  * Modify (RFC 4511 §4.6): add, delete and replace applied in order, all or nothing.
  * Replacing entryTTL refreshes a dynamic entry, as ILS and Active Directory clients do.
  */
-import type { StoredEntry } from '../../store/entries.js';
+import type { StoredEntry } from '../../store/index.js';
 import { checkOwner, ownerOf } from '../access.js';
 import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';

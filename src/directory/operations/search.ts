@@ -3,7 +3,7 @@
  * is evaluated on each candidate, and entries are produced one at a time so the protocol
  * layer can stream them with back-pressure and stop at its limits.
  */
-import type { ScanColumn, Scope, StoredEntry } from '../../store/entries.js';
+import type { ScanColumn, StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
 import { matchedDn } from './live.js';
 import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf } from '../model/entry-view.js';
@@ -13,6 +13,9 @@ import type { EvaluationTarget } from '../model/evaluate.js';
 import type { Filter } from '../model/filter.js';
 import type { Name } from '../model/names.js';
 import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
+
+/** Search scopes (RFC 4511 §4.5.1.2): the base entry, its children, or its whole subtree. */
+export type Scope = 'base' | 'one' | 'sub';
 
 /** A search request, decoded. */
 export interface SearchRequest {
@@ -54,12 +57,11 @@ function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColum
 }
 
 /** What a search for all user attributes (the default) reads of each entry: its encoding, when entries are stored with one. */
-const allUserRead = (ctx: DirectoryContext): ScanColumn => (ctx.attributeCodec ? 'encoded' : 'attributes');
 
 /** SQLite's plan for the first batch of a search for all user attributes (diagnostics, and tests that prove it uses indexes). */
 export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
   const base = ctx.names.parse(request.base);
-  return ctx.entries.explain({ read: allUserRead(ctx), scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.planner.plan(request.filter), now: ctx.now() });
+  return ctx.entries.explain({ read: 'encoded', scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.planner.plan(request.filter), now: ctx.now() });
 }
 
 /** Where a search looks: a stored base, or one of the entries no one stores. */
@@ -104,9 +106,8 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
       const target = storedTarget(ctx, entry, read, () => (name ??= ctx.names.parse(entry.dn)));
       if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
     }
-    // Read without its attributes, stored without an encoding (before migration 007, or with
-    // an empty value), and deleted before its attributes were fetched: it has none, not even
-    // an object class.
+    // Read without its attributes, with values a result leaves out (so no encoding to send),
+    // and deleted before its attributes were fetched: it has none, not even an object class.
     if (read === 'encoded' && entry.encoded === null && Object.keys(entry.attributes).length === 0) continue;
     yield entry;
   }
@@ -120,7 +121,7 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
 export function* matchingStored(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): Generator<StoredEntry> {
   const base = ctx.names.parse(request.base);
   if (targetOf(ctx, base, request.scope) !== 'stored') return;
-  yield* matching(ctx, base, request, allUserRead(ctx));
+  yield* matching(ctx, base, request, 'encoded');
 }
 
 /**
@@ -145,7 +146,7 @@ export function* search(ctx: DirectoryContext, special: SpecialEntries, request:
   // A search for all user attributes (the default, and what ILS clients ask for) reads the
   // stored encoding, evaluates the filter on it and sends it: no entry's attributes are
   // parsed or kept. Other selections read the attributes, to select from.
-  const read: ScanColumn = ctx.attributeCodec && !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
+  const read: ScanColumn = !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   const entries = matching(ctx, base, request, read);
   let next: IteratorResult<StoredEntry, boolean>;
   while (!(next = entries.next()).done) yield { id: next.value.id, view: viewOf(ctx, next.value, selection, request.typesOnly) };

@@ -37,9 +37,9 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
  * the entry; null when that is not all they say. Searches evaluate filters on the encoding,
  * so it must hold every stored value: a result leaves out empty values (an IA5 string may
  * be empty) and operational attributes, which `(attr=*)` or `(attr=)` would still match.
+ * For those entries the store encodes every value itself, and searches read their attributes.
  */
 export function encodedOf(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): Buffer | null {
-  if (!ctx.attributeCodec) return null;
   const view = selectAttributes(ctx, '', attributes, ALL_USER_ATTRIBUTES, false).attributes;
   let stored = 0;
   for (const values of Object.values(attributes)) stored += values.length;

@@ -1,0 +1,185 @@
+/**
+ * The SQL of searches, in one place: a scan of a scope (with the index query, the base check
+ * and paging folded into one statement), the time-window read of the time-clustered copy,
+ * the read of rows by id, and the index query's own SQL over `entry_index` and the span
+ * table. Each builder returns SQL text with its parameters; the entry store prepares them.
+ */
+import { windowRowsSql, WATERMARK_SQL } from './conference-windows.js';
+import { LIVE, OPEN_END, PATH_END, PATH_SEPARATOR } from './entry.js';
+import type { IndexQuery, ScanColumn, ScanRequest } from './query.js';
+import { columns, WINDOW_COLUMNS } from './rows.js';
+
+/** SQL text with its parameters. */
+export interface SqlFragment {
+  sql: string;
+  params: Array<string | number>;
+}
+
+/** Live rows among the ids of a JSON array (still checked at read time), reading one large column. */
+export const byIdsSql = (read: ScanColumn): string => `SELECT ${columns(read)} FROM entries WHERE id IN (SELECT value FROM json_each(?)) AND ${LIVE} ORDER BY id`;
+
+/** Whether a scan is a time window read for its encodings, which {@link windowSql} answers. */
+export const windowed = (request: ScanRequest): request is ScanRequest & { index: { op: 'span' } } =>
+  request.index?.op === 'span' && request.read === 'encoded' && request.scope !== 'base';
+
+/**
+ * The SQL of a time window read for its encodings, in no order (at most `limit` rows): from
+ * the time-clustered copy up to its watermark and from `entries` through the span index above
+ * it, in one statement (one snapshot).
+ */
+export function windowSql(request: ScanRequest & { index: { op: 'span' } }, limit?: number): SqlFragment {
+  const q = request.index;
+  const params: Array<string | number> = [];
+  const part = (source: string, live: string, column: (name: 'ndn' | 'parent' | 'path') => string, where: string, whereParams: Array<string | number>): string => {
+    // Unary +: the scope is checked on the rows read, never by an (automatic) index.
+    const scope = scopeSql(request, column);
+    let sql = `SELECT ${source} WHERE ${where} AND ${scope.sql} AND ${live}`;
+    params.push(...whereParams, ...scope.params, request.now, request.now);
+    if (request.afterId !== undefined) {
+      sql += ' AND id > ?';
+      params.push(request.afterId);
+    }
+    return sql;
+  };
+  const spans = compileIndexQuery(q);
+  params.push(q.from, q.to);
+  const copied = part(`${WINDOW_COLUMNS} FROM ${windowRowsSql('w')}`, WINDOW_LIVE, (c) => `+w.${c}`, 'w.stop >= ?', [q.from]);
+  // Above the watermark, entries are walked by id from it (few, once the copy is up to date)
+  // and checked against the span index; driven by the span index instead, SQLite read every
+  // row of the window from `entries`, copied or not.
+  const above = part(`${columns('encoded')} FROM entries`, LIVE, (c) => `+${c}`, `id > ${WATERMARK_SQL} AND +id IN (${spans.sql})`, spans.params);
+  let sql = `SELECT * FROM (${copied} UNION ALL ${above})`;
+  if (request.liveBase !== undefined) {
+    sql += ` WHERE EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
+    params.push(request.liveBase, request.now, request.now);
+  }
+  return { sql: limit === undefined ? sql : `${sql} LIMIT ${limit}`, params };
+}
+
+/** {@link LIVE} on the rows of conference_windows, aliased `w`. */
+const WINDOW_LIVE = LIVE.replaceAll(/(expires_at|ends_at)/g, 'w.$1');
+
+/** The condition of a scan's scope on a row's columns (named by `column`). */
+function scopeSql(request: ScanRequest, column: (name: 'ndn' | 'parent' | 'path') => string): { sql: string; params: string[] } {
+  switch (request.scope) {
+    case 'base':
+      return { sql: `${column('ndn')} = ?`, params: [request.baseNdn] };
+    case 'one':
+      return { sql: `${column('parent')} = ?`, params: [request.baseNdn] };
+    case 'sub':
+      if (request.basePath === '') return { sql: '1', params: [] };
+      return { sql: `(${column('path')} = ? OR (${column('path')} > ? AND ${column('path')} < ?))`, params: [request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END] };
+  }
+}
+
+/**
+ * The SQL of a scan, reading rows or only ids. An equality index query (the commonest
+ * search, `(uid=...)`) becomes a join that walks the index in entry order: no IN-list, no
+ * Bloom filter and no sort, about a third cheaper than the general `id IN (...)` form. Other
+ * index queries may name an entry more than once (two values with one prefix), which `IN`
+ * absorbs and a join would not.
+ */
+export function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'rows'): SqlFragment {
+  const params: Array<string | number> = [];
+  const join = request.index?.op === 'eq' ? request.index : undefined;
+  // With an index subquery SQLite walks its ids and reads each row by id; left indexable,
+  // the scope's column made it probe that column's index for every id first (parent = ? AND
+  // rowid = ?), a second random B-tree lookup that was a third of a time-window search at
+  // 1,000,000 entries. A unary + keeps the column out of index choice; the row checks it.
+  const scoped = request.index && !join ? '+' : '';
+  let where = '';
+  if (join) {
+    where = 'i.attr = ? AND i.value = ? AND ';
+    params.push(join.attr, join.value);
+  }
+  const scope = scopeSql(request, (c) => (c === 'ndn' ? c : `${scoped}${c}`));
+  where += scope.sql;
+  params.push(...scope.params);
+  where += ` AND ${LIVE}`;
+  params.push(request.now, request.now);
+  if (request.afterId !== undefined) {
+    where += ' AND id > ?';
+    params.push(request.afterId);
+  }
+  if (request.index && !join) {
+    const q = compileIndexQuery(request.index);
+    where += ` AND id IN (${q.sql})`;
+    params.push(...q.params);
+  }
+  if (request.liveBase !== undefined && limit !== undefined) {
+    // Uncorrelated, so SQLite evaluates it once per query.
+    where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
+    params.push(request.liveBase, request.now, request.now);
+  }
+  const what = read === 'ids' ? 'e.id' : columns(request.read ?? 'attributes', 'e');
+  const from = join ? 'entry_index AS i CROSS JOIN entries AS e ON e.id = i.entry_id' : 'entries AS e';
+  const order = join ? 'i.entry_id' : 'e.id';
+  return { sql: `SELECT ${what} FROM ${from} WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };
+}
+
+/** Upper bound for every string starting with a prefix (U+10FFFF sorts after any character in UTF-8). */
+const PREFIX_END = '\u{10FFFF}';
+
+/** Compiles an index query to `SELECT entry_id ...` SQL. */
+export function compileIndexQuery(q: IndexQuery): SqlFragment {
+  switch (q.op) {
+    case 'eq':
+      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value = ?', params: [q.attr, q.value] };
+    case 'prefix':
+      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value >= ? AND value < ?', params: [q.attr, q.prefix, q.prefix + PREFIX_END] };
+    case 'present':
+      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ?', params: [q.attr] };
+    case 'span':
+      // Permanent and unbounded conferences overlap every window: without the open-end bounds
+      // each window search read all of them (about 2,000 of 1,000,000 in the benchmark's data).
+      return { sql: 'SELECT id AS entry_id FROM conference_spans WHERE lo <= ? AND hi >= ? AND lo > ? AND hi < ?', params: [q.to, q.from, -OPEN_END / 2, OPEN_END / 2] };
+    case 'time': {
+      const column = q.edge === 'start' ? 'lo' : 'hi';
+      // An open end stands for a missing time (see OPEN_END).
+      let sql = `SELECT id AS entry_id FROM conference_spans WHERE ${column} > ? AND ${column} < ?`;
+      const params = [-OPEN_END / 2, OPEN_END / 2];
+      if (q.from !== undefined) {
+        sql += ` AND ${column} >= ?`;
+        params.push(widen(q.from, -1));
+      }
+      if (q.to !== undefined) {
+        sql += ` AND ${column} <= ?`;
+        params.push(widen(q.to, 1));
+      }
+      return { sql, params };
+    }
+    case 'range': {
+      const params = [q.attr];
+      let sql = 'SELECT entry_id FROM entry_index WHERE attr = ?';
+      if (q.lower !== undefined) {
+        sql += ' AND value >= ?';
+        params.push(q.lower);
+      }
+      if (q.upper !== undefined) {
+        sql += ' AND value <= ?';
+        params.push(q.upper);
+      }
+      return { sql, params };
+    }
+    case 'and':
+    case 'or': {
+      // Compound children are wrapped: SQLite evaluates INTERSECT and UNION left to right.
+      const parts = q.parts.map((part) => {
+        const c = compileIndexQuery(part);
+        return part.op === 'and' || part.op === 'or' ? { sql: `SELECT entry_id FROM (${c.sql})`, params: c.params } : c;
+      });
+      return {
+        sql: parts.map((p) => p.sql).join(q.op === 'and' ? ' INTERSECT ' : ' UNION '),
+        params: parts.flatMap((p) => p.params),
+      };
+    }
+  }
+}
+
+/**
+ * Widens a bound past the rounding of the R*Tree, which keeps 32-bit floats and rounds each
+ * box outwards by less than 2^-22 of the value (SQLite's rtreeValueDown/Up: about 430 s for
+ * times of this century). Monotonic, so a time at or past a bound is kept at or past the
+ * widened bound.
+ */
+const widen = (x: number, direction: -1 | 1): number => x + direction * Math.abs(x) * 2 ** -21;
