@@ -11,7 +11,7 @@
  * a listener having heard of a change that was undone (the expiry timer then wakes for
  * nothing).
  */
-import type { EntryHead, StoredEntry } from '../store/entries.js';
+import type { EntryHead, StoredEntry } from '../store/index.js';
 import type { DirectoryContext } from './context.js';
 
 /** One change of one entry. */

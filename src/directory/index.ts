@@ -41,7 +41,7 @@ export { storedAttributeEncoding } from './model/entry-view.js';
 export type { RawAttribute } from './model/attributes.js';
 export { parseFilter, type Filter } from './model/filter.js';
 export type { Change } from './operations/modify.js';
-export type { SearchRequest, SearchResult } from './operations/search.js';
+export type { Scope, SearchRequest, SearchResult } from './operations/search.js';
 export { accountDn, isAccountName, type LdapVersion } from './operations/bind.js';
 export { hashPassword } from './operations/passwords.js';
 export { schemaAccess, type SchemaAccess } from './schema/schema-access.js';

@@ -4,8 +4,7 @@
  * is removed. Pure: read from its derived startTime and stopTime.
  */
 import { generalizedTimeSeconds, parseGeneralizedTime } from '../../sdp/time.js';
-import type { Span } from '../../store/entries.js';
-import { OPEN_END } from '../../store/index-query.js';
+import { OPEN_END, type Span } from '../../store/index.js';
 
 /**
  * When a bounded conference is to be removed (ms): its SDP stop time plus `graceSeconds`;

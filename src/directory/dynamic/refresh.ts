@@ -7,7 +7,7 @@ import type { DirectoryContext, Identity } from '../context.js';
 import { requireLiveHead } from '../operations/live.js';
 import { recordChange } from '../changes.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import type { EntryHead } from '../../store/entries.js';
+import type { EntryHead } from '../../store/index.js';
 import { grantTtl } from './ttl.js';
 
 /** Refreshes an entry; returns the TTL granted, in seconds. */

@@ -6,7 +6,8 @@
  * and hands it to the Writer, which applies it in the one writing process, group-committed
  * ({@link refreshMatched}); the search then only reads, and its entryTTL values are the new ones.
  */
-import type { EntryHead, Scope, StoredEntry } from '../../store/entries.js';
+import type { EntryHead, StoredEntry } from '../../store/index.js';
+import type { Scope } from '../operations/search.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';

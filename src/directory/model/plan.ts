@@ -1,10 +1,10 @@
 /**
  * The query planner: the part of a filter the store's indexes can answer, as an index query
- * (src/store/index-query.ts), and whether that answer is exact. What the indexes hold is
+ * (src/store/query.ts), and whether that answer is exact. What the indexes hold is
  * decided in indexing.ts; assertion values take the evaluator's normal form, which is also
  * the form of the index rows.
  */
-import type { IndexQuery } from '../../store/index-query.js';
+import type { IndexQuery } from '../../store/index.js';
 import { generalizedTimeSeconds } from '../../sdp/time.js';
 import type { FilterEvaluator } from './evaluate.js';
 import type { Filter } from './filter.js';

@@ -3,7 +3,7 @@
  * Expired entries stay in the database until expiry deletes them (dynamic/expiry.ts), and
  * every operation looks past them, as if they were gone.
  */
-import { isLiveAt, type EntryHead, type StoredEntry } from '../../store/entries.js';
+import { isLiveAt, type EntryHead, type StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';
 import { formatDn } from '../model/dn.js';

@@ -3,8 +3,7 @@
  * schema check) and the forms the store keeps of its attributes besides them (encoding,
  * index rows, time span, multicast groups).
  */
-import type { GroupRange } from '../../store/conference-groups.js';
-import type { IndexRow, Span } from '../../store/entries.js';
+import type { GroupRange, IndexRow, Span } from '../../store/index.js';
 import { groupsOf } from '../conferences/clashes.js';
 import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from '../conferences/derived.js';
 import { endsAtOf, spanOf } from '../conferences/span.js';
