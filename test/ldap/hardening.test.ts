@@ -31,8 +31,9 @@ function rssMiB(pid: number): number {
 
 /** Runs an OpenLDAP tool with TLS trusting our test CA (LDAPNOINIT would drop these variables). */
 function tlsTool(tool: string, args: string[], caFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env: { PATH: process.env.PATH, LDAPTLS_CACERT: caFile, LDAPTLS_REQCERT: 'demand' } });
+    child.on('error', (error) => reject(new Error(`cannot run ${tool}: ${error.message}`)));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
