@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { explain, ldapadd, ldapsearch, ldifAdd } from '../helpers/ldap-tools.js';
 import { berInteger, berString, decodeMessages, ldapMessage, RawConnection, searchRequest, simpleBindRequest, tlv } from '../helpers/raw-ldap.js';
 import { accountDn, startServer, stopAllServers, type TestServer } from '../helpers/server.js';
@@ -252,6 +253,41 @@ describe('limits', () => {
     } finally {
       await client.unbind().catch(() => undefined);
       await server.stop();
+    }
+  });
+
+  it('--bind-delay-base scales the failed-bind delays, up to 32 times it, and 0 turns them off', async () => {
+    const delays = async (args: string[], failures: number): Promise<{ times: number[]; logged: number[] }> => {
+      const server = await startServer({ accounts, args });
+      const client = new Client({ url: server.url });
+      try {
+        const times: number[] = [];
+        for (let i = 0; i < failures; i += 1) {
+          const started = Date.now();
+          await expect(client.bind(alice.dn, 'wrong')).rejects.toThrow();
+          times.push(Date.now() - started);
+        }
+        // What the server says the next attempt waits, after each failure.
+        const logged = [...server.logs().matchAll(/failed bind as .* next attempt delayed (\d+) ms\)/g)].map((m) => Number(m[1]));
+        return { times, logged };
+      } finally {
+        await client.unbind().catch(() => undefined);
+        await server.stop();
+      }
+    };
+    // One process, and a primary with two workers, where the primary keeps the delays.
+    const [scaled, off] = await Promise.all([delays(['--bind-delay-base', '10'], 8), delays(['--bind-delay-base', '0', '--workers', '2'], 3)]);
+    expect(scaled.logged).toEqual([10, 20, 40, 80, 160, 320, 320, 320]);
+    // Each bind waited the delay the failure before it announced (timers may round a millisecond down).
+    for (let i = 1; i < 8; i += 1) expect(scaled.times[i]!, `bind ${i + 1}: ${scaled.times.join(', ')} ms`).toBeGreaterThanOrEqual(scaled.logged[i - 1]! - 2);
+    expect(off.logged).toEqual([0, 0, 0]);
+    const values = ['-1', 'slow', '60001'];
+    const refused = await Promise.all(values.map((value) => runCli(['serve', '--bind-delay-base', value, '--port', '0', '--db', ':memory:'])));
+    for (const [i, r] of refused.entries()) {
+      const value = values[i]!;
+      expect(r.code, value).toBe(2);
+      expect(r.stderr.trim().split('\n'), value).toHaveLength(1);
+      expect(r.stderr, value).toContain('--bind-delay-base');
     }
   });
 
