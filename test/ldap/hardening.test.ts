@@ -325,15 +325,18 @@ describe('storage faults', () => {
   it('a full database answers unavailable (52) to writes, keeps answering reads, and leaves nothing half-written', async () => {
     const server = await startServer({ accounts, args: ['--max-db-size', '1'] });
     try {
-      let refused: { code: number | null; info: string } | undefined;
-      let added = 0;
-      for (let i = 0; i < 400 && !refused; i += 1) {
-        const r = await ldapadd(server.url, ldifAdd(`cn=fill${i},${DYNAMIC}`, { objectClass: 'rtPerson', cn: `fill${i}`, comment: 'f'.repeat(4000) }), { auth: alice });
-        if (r.code === 0) added += 1;
-        else refused = r;
-      }
-      expect(refused?.code).toBe(52);
-      expect(refused?.info).toContain('database is full');
+      // One connection adding until the first refusal (ldapadd stops there, and says which).
+      const records = Array.from({ length: 400 }, (_, i) => ldifAdd(`cn=fill${i},${DYNAMIC}`, { objectClass: 'rtPerson', cn: `fill${i}`, comment: 'f'.repeat(4000) })).join('\n');
+      const refused = await ldapadd(server.url, records, { auth: alice, timeoutMs: 60_000 });
+      expect(refused.code, explain(refused)).toBe(52);
+      expect(refused.info).toContain('database is full');
+      const tried = [...refused.stdout.matchAll(/^adding new entry "cn=fill(\d+),/gm)].map((m) => Number(m[1]));
+      const added = tried.length - 1;
+      expect(tried, 'in order, stopping at the refused one').toEqual(Array.from({ length: tried.length }, (_, i) => i));
+      expect(added).toBeGreaterThan(10);
+      // The next write on a new connection is refused as well.
+      const next = await ldapadd(server.url, ldifAdd(`cn=fill-next,${DYNAMIC}`, { objectClass: 'rtPerson', cn: 'fill-next', comment: 'f'.repeat(4000) }), { auth: alice });
+      expect(next.code, explain(next)).toBe(52);
       const read = await ldapsearch(server.url, { base: DYNAMIC, filter: '(cn=fill*)', attrs: ['cn'], extensions: ['pr=500/noprompt'] });
       expect(read.code).toBe(0);
       expect(read.entries).toHaveLength(added);
