@@ -4,7 +4,7 @@
  * so limits and the failed-bind delay count every connection and bind, whichever worker
  * serves it; a single process answers itself with {@link LocalAdmission}.
  */
-import { BindThrottle } from '../directory/bind-throttle.js';
+import { BindThrottle, DEFAULT_BIND_THROTTLE, type BindThrottleOptions } from '../directory/bind-throttle.js';
 
 /** Connection limits and bind throttling, possibly answered by another process. */
 export interface Admission {
@@ -24,6 +24,20 @@ export interface Admission {
 export interface AdmissionLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  /**
+   * Delay after a first failed bind (ms); the whole curve scales with it (the default's 250
+   * doubles to at most 8 s), and 0 turns the delays off. Default {@link DEFAULT_BIND_DELAY_BASE_MS}.
+   */
+  bindDelayBaseMs?: number;
+}
+
+/** The first failed-bind delay when none is given (ms). */
+export const DEFAULT_BIND_DELAY_BASE_MS = DEFAULT_BIND_THROTTLE.baseDelayMs;
+
+/** The default throttle with its delays scaled to start at `baseDelayMs`. */
+function scaledThrottle(baseDelayMs = DEFAULT_BIND_DELAY_BASE_MS): BindThrottleOptions {
+  const scale = baseDelayMs / DEFAULT_BIND_THROTTLE.baseDelayMs;
+  return { ...DEFAULT_BIND_THROTTLE, baseDelayMs, maxDelayMs: DEFAULT_BIND_THROTTLE.maxDelayMs * scale };
 }
 
 /** Open connections, in total and by address; pure bookkeeping. */
@@ -60,7 +74,7 @@ export class LocalAdmission implements Admission {
   readonly #counter: ConnectionCounter;
   readonly #throttle: BindThrottle;
 
-  constructor(limits: AdmissionLimits, throttle = new BindThrottle()) {
+  constructor(limits: AdmissionLimits, throttle = new BindThrottle(scaledThrottle(limits.bindDelayBaseMs))) {
     this.#counter = new ConnectionCounter(limits);
     this.#throttle = throttle;
   }

@@ -8,7 +8,7 @@ import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { LocalWriter, type Directory, type Writer } from '../directory/index.js';
-import { LocalAdmission, type Admission } from './admission.js';
+import { DEFAULT_BIND_DELAY_BASE_MS, LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
 import { Connection } from './connection.js';
@@ -27,6 +27,8 @@ export interface TlsFiles {
 export interface ServerLimits extends ConnectionLimits {
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  /** The first failed-bind delay, which the others scale with; 0: none (AdmissionLimits.bindDelayBaseMs). */
+  bindDelayBaseMs: number;
 }
 
 /** Listener options. */
@@ -59,7 +61,8 @@ export interface LdapServerOptions {
  * 4 MiB PDUs (a large conference blob is a few kilobytes); 4096 connections, 1024 from one
  * address (a NAT gateway or a busy host); 64 outstanding operations per connection; idle
  * connections closed after 15 minutes (ILS clients refresh every few minutes and reconnect);
- * 1000 entries per search or page, as slapd's default size limit is of that order.
+ * 1000 entries per search or page, as slapd's default size limit is of that order; failed binds
+ * delayed 250 ms, doubling with each further failure to at most 8 s (./admission.ts).
  */
 export const DEFAULT_LIMITS: ServerLimits = {
   maxPduBytes: 4 * 1024 * 1024,
@@ -68,6 +71,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   sizeLimit: 1000,
   maxConnections: 4096,
   maxConnectionsPerAddress: 1024,
+  bindDelayBaseMs: DEFAULT_BIND_DELAY_BASE_MS,
 };
 
 interface LdapjsServer {

@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, type CliResult } from '../helpers/cli.js';
+import { BIN, eachLimited, runCli, type CliResult } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { freePort } from '../helpers/slapd.js';
 
@@ -53,20 +53,22 @@ describe('publish → list → show → refresh → delete', () => {
     const sdp = blob.join('\n');
     expect(sdp).toMatch(/^v=0\r\no=alice \d+ \d+ IN IP4 \S+\r\ns=weekly-sync\r\ni=Weekly sync\r\nu=http:\/\/example.org\/sync\r\ne=alice@example.org\r\nc=IN IP4 239.1.2.3\/63\r\nt=\d+ \d+\r\nm=audio 5004 RTP\/AVP 0 8\r\nm=video 5006 RTP\/AVP 31\r\n$/);
 
-    // TZ=UTC in runCli: the local time zone is UTC.
-    const list = await cli(['list'], { who: null });
+    // Three readings of what was published, at once. TZ=UTC in runCli: the local time zone is UTC.
+    const [list, json, show] = await Promise.all([
+      cli(['list'], { who: null }),
+      cli(['list', '--json', '--name', 'weekly*'], { who: null }),
+      cli(['show', 'weekly-sync'], { who: null }),
+    ]);
     expect(list.code, explain(list)).toBe(0);
     const lines = list.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^NAME\s+START\s+END\s+SCOPE\s+ORIGINATOR\s+ADDRESS$/);
     expect(lines).toContainEqual(expect.stringMatching(/^weekly-sync\s+2030-11-24 14:00:00 \+00:00\s+2030-11-24 15:00:00 \+00:00\s+region\s+alice\s+239\.1\.2\.3\/63$/));
 
-    const json = await cli(['list', '--json', '--name', 'weekly*'], { who: null });
     expect(json.code, explain(json)).toBe(0);
     const listed = JSON.parse(json.stdout) as Array<Record<string, unknown>>;
     expect(listed).toHaveLength(1);
     expect(listed[0]).toMatchObject({ name: 'weekly-sync', dn, start: '2030-11-24T14:00:00.000Z', end: '2030-11-24T15:00:00.000Z', scope: 'region', originator: 'alice' });
 
-    const show = await cli(['show', 'weekly-sync'], { who: null });
     expect(show.code, explain(show)).toBe(0);
     expect(show.stdout).toMatch(/^Name\s+weekly-sync$/m);
     expect(show.stdout).toMatch(/^DN\s+uid=weekly-sync,ou=dynamic,o=Intranet$/m);
@@ -99,22 +101,27 @@ describe('publish → list → show → refresh → delete', () => {
   it('filters by time: active, upcoming, from and to', async () => {
     const now = Date.now();
     const iso = (offsetMinutes: number): string => new Date(now + offsetMinutes * 60_000).toISOString();
-    for (const [name, start, end] of [['past-call', -90, -30], ['current-call', -10, 50], ['future-call', 60, 120]] as const) {
-      const r = await cli(['publish', '--name', name, '--start', iso(start), '--end', iso(end), '--quiet']);
-      expect(r.code, explain(r)).toBe(0);
-      expect(r.stdout).toBe(`uid=${name},ou=dynamic,o=Intranet\n`);
+    const calls = [['past-call', -90, -30], ['current-call', -10, 50], ['future-call', 60, 120]] as const;
+    const published = await eachLimited(calls, 4, ([name, start, end]) => cli(['publish', '--name', name, '--start', iso(start), '--end', iso(end), '--quiet']));
+    for (const [i, [name]] of calls.entries()) {
+      expect(published[i]!.code, explain(published[i]!)).toBe(0);
+      expect(published[i]!.stdout).toBe(`uid=${name},ou=dynamic,o=Intranet\n`);
     }
-    const names = async (...flags: string[]): Promise<string[]> => {
-      const r = await cli(['list', '--json', '--name', '*-call', ...flags], { who: null });
+    const queries: Array<[string[], string[]]> = [
+      [[], ['past-call', 'current-call', 'future-call']],
+      [['--active'], ['current-call']],
+      [['--upcoming'], ['future-call']],
+      [['--from', iso(-20)], ['current-call', 'future-call']],
+      [['--from', iso(-100), '--to', iso(-5)], ['past-call', 'current-call']],
+    ];
+    const listed = await eachLimited(queries, 4, ([flags]) => cli(['list', '--json', '--name', '*-call', ...flags], { who: null }));
+    for (const [i, [flags, expected]] of queries.entries()) {
+      const r = listed[i]!;
       expect(r.code, explain(r)).toBe(0);
-      return (JSON.parse(r.stdout) as Array<{ name: string }>).map((c) => c.name);
-    };
-    expect(await names()).toEqual(['past-call', 'current-call', 'future-call']);
-    expect(await names('--active')).toEqual(['current-call']);
-    expect(await names('--upcoming')).toEqual(['future-call']);
-    expect(await names('--from', iso(-20))).toEqual(['current-call', 'future-call']);
-    expect(await names('--from', iso(-100), '--to', iso(-5))).toEqual(['past-call', 'current-call']);
-    for (const name of ['past-call', 'current-call', 'future-call']) expect((await cli(['delete', name, '-q'])).code).toBe(0);
+      expect((JSON.parse(r.stdout) as Array<{ name: string }>).map((c) => c.name), flags.join(' ')).toEqual(expected);
+    }
+    const deleted = await eachLimited(calls, 4, ([name]) => cli(['delete', name, '-q']));
+    for (const r of deleted) expect(r.code, explain(r)).toBe(0);
   });
 });
 
@@ -236,8 +243,9 @@ describe('failures', () => {
       [['user', 'register', 'dave'], /^rendezvous: required option '--ip <address>' not specified/],
       [['list', '--active', '--upcoming'], /^rendezvous: give --active or --upcoming, not both/],
     ];
-    for (const [args, stderr] of cases) {
-      const r = await cli(args);
+    const results = await eachLimited(cases, 4, ([args]) => cli(args));
+    for (const [i, [args, stderr]] of cases.entries()) {
+      const r = results[i]!;
       expect(r.code, `${args.join(' ')}: ${explain(r)}`).toBe(2);
       expect(r.stderr, args.join(' ')).toMatch(stderr);
       expect(r.stderr.trimEnd().split('\n'), args.join(' ')).toHaveLength(1);
@@ -272,16 +280,20 @@ describe('failures', () => {
 
   it('exits 1 with one line when the server is down', async () => {
     const port = await freePort();
-    for (const command of [['list'], ['publish', '--name', 'x'], ['show', 'x'], ['delete', 'x'], ['refresh', 'x'], ['user', 'list']]) {
-      const r = await runCli([...command, '--url', `ldap://127.0.0.1:${port}`]);
+    const commands = [['list'], ['publish', '--name', 'x'], ['show', 'x'], ['delete', 'x'], ['refresh', 'x'], ['user', 'list']];
+    const results = await eachLimited(commands, 4, (command) => runCli([...command, '--url', `ldap://127.0.0.1:${port}`]));
+    for (const [i, command] of commands.entries()) {
+      const r = results[i]!;
       expect(r.code, command.join(' ')).toBe(1);
       expect(r.stderr).toBe(`rendezvous: cannot connect to ldap://127.0.0.1:${port}: connection refused\n`);
     }
   });
 
   it('has --help with an example on every command', async () => {
-    for (const command of [['publish'], ['list'], ['show'], ['delete'], ['refresh'], ['user', 'register'], ['user', 'list'], ['user', 'delete']]) {
-      const r = await runCli([...command, '--help']);
+    const commands = [['publish'], ['list'], ['show'], ['delete'], ['refresh'], ['user', 'register'], ['user', 'list'], ['user', 'delete']];
+    const results = await eachLimited(commands, 4, (command) => runCli([...command, '--help']));
+    for (const [i, command] of commands.entries()) {
+      const r = results[i]!;
       expect(r.code, command.join(' ')).toBe(0);
       expect(r.stdout, command.join(' ')).toMatch(/Examples?[^:\n]*:\n {2}\$ (?:[A-Z_]+=\S+ )?rendezvous /);
       expect(r.stdout, command.join(' ')).toContain('--url <url>');

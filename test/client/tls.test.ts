@@ -3,7 +3,7 @@
  * one, against Rendezvous serving a self-signed certificate and refusing binds in clear.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConnectError, Directory, DirectoryError, ResultCode } from '../../src/index.js';
+import { ConnectError, Directory, DirectoryError, ResultCode, User } from '../../src/index.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { ldapsPort, makeCertificate, type TestCertificate } from '../helpers/tls.js';
 
@@ -26,11 +26,21 @@ describe('secure connections', () => {
     certificate.remove();
   });
 
+  /** Binds as alice and writes with her rights: the server refuses her bind in clear (and the add without it), so both succeeding shows the connection is encrypted. */
+  async function bindAndWrite(directory: Directory, name: string): Promise<void> {
+    await expect(directory.bind(ALICE.dn, ALICE.password)).resolves.toBeUndefined();
+    const user = new User({ name, ipAddresses: ['192.0.2.7'] });
+    await directory.add(user);
+    expect((await directory.get('user', name))?.name).toBe(name);
+    await directory.delete(user);
+  }
+
   it('upgrades an ldap:// URL with StartTLS when secure, and binds', async () => {
     const directory = await Directory.connect(server.url, { secure: true, tls: { ca: [ca] } });
     try {
-      await directory.bind(ALICE.dn, ALICE.password);
+      expect(directory.url).toBe(server.url);
       expect(directory.isDynamic).toBe(true);
+      await bindAndWrite(directory, 'starttls@example.org');
     } finally {
       await directory.close();
     }
@@ -39,7 +49,9 @@ describe('secure connections', () => {
   it('connects to an ldaps:// URL', async () => {
     const directory = await Directory.connect(ldapsUrl, { tls: { ca: [ca] } });
     try {
-      await directory.bind(ALICE.dn, ALICE.password);
+      expect(directory.isConnected).toBe(true);
+      expect(directory.url).toBe(ldapsUrl);
+      await bindAndWrite(directory, 'ldaps@example.org');
     } finally {
       await directory.close();
     }

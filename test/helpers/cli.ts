@@ -12,6 +12,23 @@ export interface CliResult {
   stderr: string;
 }
 
+/**
+ * Runs `run` on every item, at most `limit` at a time, and resolves to the results in order:
+ * independent CLI runs overlap their Node start-ups instead of queueing them.
+ */
+export async function eachLimited<T, R>(items: readonly T[], limit: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await run(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
 /** Runs the CLI with arguments and optional standard input; resolves when it exits. */
 export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {

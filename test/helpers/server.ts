@@ -13,6 +13,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { hashPassword } from '../../src/directory/index.js';
+import { AccountStore } from '../../src/store/accounts.js';
+import { openDatabase } from '../../src/store/database.js';
 import { BIN, runCli, type CliResult } from './cli.js';
 
 /** An account created with `rendezvous account add` before the server starts. */
@@ -27,9 +30,12 @@ export interface ServerOptions {
   suffix?: string;
   /** `--ils-open`: anonymous clients may register and keep their own entries. */
   ilsOpen?: boolean;
-  /** Accounts to create in the database before the first start. */
+  /** Accounts to create in the database before the first start ({@link createAccounts}). */
   accounts?: AccountSpec[];
-  /** Further `serve` arguments. */
+  /**
+   * Further `serve` arguments. Without a `--workers` among them the server runs in one
+   * process (`--workers 1`): the default, one worker per core, is for tests about workers.
+   */
   args?: string[];
   /** Extra environment for the server process. */
   env?: NodeJS.ProcessEnv;
@@ -101,12 +107,35 @@ export function accountCli(args: string[], options: { password?: string; env?: N
   return runCli(['account', ...args], { env });
 }
 
-/** `rendezvous account add NAME [--admin] --db PATH [--suffix DN]`; throws with the CLI output when it fails. */
-export async function addAccount(dbPath: string, account: AccountSpec, suffix?: string): Promise<void> {
-  const args = ['add', account.name, ...(account.admin ? ['--admin'] : []), '--db', dbPath, ...(suffix ? ['--suffix', suffix] : [])];
-  const r = await accountCli(args, { password: account.password });
-  if (r.code !== 0) {
-    throw new Error(`rendezvous account ${args.join(' ')} exited ${r.code}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
+/**
+ * scrypt at 1/32 of the accounts' cost (1 MiB, a few milliseconds): the server verifies with
+ * the parameters stored in the hash, and at the real cost (~100 ms of CPU) the suite's
+ * hundreds of password binds took a good part of its time. Accounts made with the command
+ * (bind.test.ts) have the real cost.
+ */
+const TEST_SCRYPT = { N: 1024, r: 8, p: 1 };
+
+/** Hashes of the passwords this test process gave accounts. */
+const hashes = new Map<string, Promise<string>>();
+
+/**
+ * Creates accounts in a database file as `rendezvous account add` does (that command is
+ * tested in bind.test.ts), in this process: a process per account would cost a Node start
+ * each. Each password is hashed once per test file, with {@link TEST_SCRYPT}.
+ */
+export async function createAccounts(dbPath: string, accounts: readonly AccountSpec[]): Promise<void> {
+  const rows = await Promise.all(
+    accounts.map(async (account) => {
+      if (!hashes.has(account.password)) hashes.set(account.password, hashPassword(account.password, TEST_SCRYPT));
+      return { name: account.name, hash: await hashes.get(account.password)!, admin: account.admin === true, createdAt: Date.now() };
+    }),
+  );
+  const db = openDatabase(dbPath);
+  try {
+    const store = new AccountStore(db);
+    for (const row of rows) if (!store.add(row)) throw new Error(`account ${row.name} exists already in ${dbPath}`);
+  } finally {
+    db.close();
   }
 }
 
@@ -115,7 +144,7 @@ export async function startServer(options: ServerOptions = {}): Promise<TestServ
   const dir = mkdtempSync(join(tmpdir(), 'rendezvous-wire-'));
   const server = new ServerProcess(dir, options);
   try {
-    for (const account of options.accounts ?? []) await addAccount(server.dbPath, account, options.suffix);
+    if (options.accounts?.length) await createAccounts(server.dbPath, options.accounts);
     await server.start();
   } catch (error) {
     await server.stop().catch(() => undefined);
@@ -181,6 +210,7 @@ class ServerProcess implements TestServer {
     const args = ['serve', '--host', HOST, '--port', '0', '--db', this.dbPath];
     if (this.options.suffix !== undefined) args.push('--suffix', this.options.suffix);
     if (this.options.ilsOpen) args.push('--ils-open');
+    if (!this.options.args?.includes('--workers')) args.push('--workers', '1');
     args.push(...(this.options.args ?? []));
     return args;
   }

@@ -5,12 +5,19 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { explain, ldapexop, ldapsearch, ldapwhoami, LDAP } from '../helpers/ldap-tools.js';
-import { accountCli, startServer, writeTempFile, type TestServer } from '../helpers/server.js';
+import { accountCli, startServer, writeTempFile, type AccountSpec, type TestServer } from '../helpers/server.js';
 import { ADMIN, ALICE, BOB, DYNAMIC, SUFFIX, bindAs } from './fixtures/directory.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer({ accounts: [ALICE, BOB, ADMIN] });
+  // Failed binds here add up (from one address); at the default 250 ms, doubling, the tests
+  // after them would wait seconds each. The delays themselves: hardening.test.ts.
+  server = await startServer({ args: ['--bind-delay-base', '1'] });
+  // Through the command, as a person would (other tests' servers get theirs in-process).
+  const added = await Promise.all(
+    ([ALICE, BOB, ADMIN] as AccountSpec[]).map((a) => accountCli(['add', a.name, ...(a.admin ? ['--admin'] : []), '--db', server.dbPath], { password: a.password })),
+  );
+  for (const r of added) expect(r.code, r.stderr).toBe(0);
 });
 afterAll(() => server.stop());
 

@@ -37,9 +37,11 @@ describe('BusyPollPolicy', () => {
   it('stops polling while several connections are active, and polls again once one is left', () => {
     const policy = new BusyPollPolicy(200);
     expect(policy.idle(a, 1000)).toBe(true);
-    // b is answered 1 ms after a: two clients; the polling a's answer started ends at once.
-    expect(policy.idle(b, 1001)).toBe(false);
-    expect(policy.polling(1001)).toBe(false);
+    // b is answered 0.1 ms after a, inside a's window: two clients; the polling a's answer
+    // started ends at once.
+    expect(policy.polling(1000.1)).toBe(true);
+    expect(policy.idle(b, 1000.1)).toBe(false);
+    expect(policy.polling(1000.15)).toBe(false);
     expect(policy.idle(a, 1002)).toBe(false);
     // Only a, for longer than the shared window: a lone client again.
     expect(policy.idle(a, 1002 + SHARED_WINDOW_MS / 2)).toBe(false);
@@ -54,32 +56,86 @@ describe('BusyPollPolicy', () => {
 });
 
 describe('BusyPoller', () => {
+  // What shows is the event loop's idle time (time blocked waiting for events): a loop kept
+  // polling has next to none, a loop that sleeps is idle nearly all the time. This test
+  // itself only waits on timers, which let the loop sleep.
+  const WINDOW_MS = 50;
+
+  /** Resolves once `poller` stops running; checks every millisecond with a timer. */
+  async function untilStopped(poller: BusyPoller): Promise<void> {
+    while (poller.running) await sleep(1);
+  }
+
+  /**
+   * The lowest event-loop utilization seen over waits of WINDOW_MS (up to ten, until one is
+   * below a half). A loop kept polling is never idle, whatever the load; a sleeping one is
+   * idle for most of a wait, unless the machine took the CPU from this process right after it
+   * set its timer, hence the retries.
+   */
+  async function sleepingUtilization(): Promise<number> {
+    let lowest = 1;
+    for (let i = 0; i < 10 && lowest >= 0.5; i += 1) {
+      const before = performance.eventLoopUtilization();
+      await sleep(WINDOW_MS);
+      lowest = Math.min(lowest, performance.eventLoopUtilization(before).utilization);
+    }
+    return lowest;
+  }
+
   it('keeps the event loop polling for its window, then lets it sleep', async () => {
-    const poller = new BusyPoller(500);
-    const source = {};
-    poller.idle(source);
-    expect(poller.running).toBe(true);
-    let turns = 0;
+    const poller = new BusyPoller(WINDOW_MS * 1000);
     const started = performance.now();
-    // The poller's own setImmediate chain lets this one's turns run in between.
-    await new Promise<void>((resolve) => {
-      const turn = (): void => {
-        turns += 1;
-        if (poller.running) setImmediate(turn);
-        else resolve();
-      };
-      setImmediate(turn);
-    });
-    expect(turns).toBeGreaterThan(1);
-    expect(performance.now() - started).toBeGreaterThanOrEqual(0.4);
-    await sleep(5);
+    const before = performance.eventLoopUtilization();
+    poller.idle({});
+    expect(poller.running).toBe(true);
+    await untilStopped(poller);
+    const polling = performance.eventLoopUtilization(before);
+    expect(performance.now() - started, 'stopped before its window').toBeGreaterThanOrEqual(WINDOW_MS);
+    // The loop was busy, not waiting, for (nearly) all of the window.
+    expect(polling.utilization, JSON.stringify(polling)).toBeGreaterThan(0.8);
+    // Then asleep: the same wait, now with the loop idle.
+    expect(await sleepingUtilization()).toBeLessThan(0.5);
     expect(poller.running).toBe(false);
   });
 
-  it('does nothing with a window of 0', () => {
+  it('is extended by the next answer to a lone client, and stops at once for several', async () => {
+    const poller = new BusyPoller(WINDOW_MS * 1000);
+    const lone = {};
+    // The second answer must come while the first window runs; a machine too busy to wake
+    // this test within it gets another try.
+    let started = 0;
+    let extended = 0;
+    for (let attempt = 0; attempt < 10 && extended === 0; attempt += 1) {
+      await untilStopped(poller);
+      await sleep(SHARED_WINDOW_MS * 2);
+      started = performance.now();
+      poller.idle(lone);
+      await sleep(WINDOW_MS / 2);
+      if (poller.running && performance.now() - started < WINDOW_MS * 0.9) {
+        extended = performance.now();
+        poller.idle(lone);
+      }
+    }
+    expect(extended, 'never woke within the window').toBeGreaterThan(0);
+    await untilStopped(poller);
+    expect(performance.now() - extended, 'the second answer extends the window').toBeGreaterThanOrEqual(WINDOW_MS);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(WINDOW_MS * 1.4);
+    // Another connection answered within the shared window: the polling ends.
+    await sleep(SHARED_WINDOW_MS * 2);
+    poller.idle(lone);
+    expect(poller.running).toBe(true);
+    poller.idle({});
+    // The poller's next turn sees it and stops: two turns of the loop later it has.
+    for (let i = 0; i < 2; i += 1) await new Promise((resolve) => setImmediate(resolve));
+    expect(poller.running).toBe(false);
+    expect(await sleepingUtilization()).toBeLessThan(0.5);
+  });
+
+  it('does nothing with a window of 0', async () => {
     const poller = new BusyPoller(0);
     poller.idle({});
     expect(poller.running).toBe(false);
+    expect(await sleepingUtilization()).toBeLessThan(0.5);
   });
 });
 

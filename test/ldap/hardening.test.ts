@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { explain, ldapadd, ldapsearch, ldifAdd } from '../helpers/ldap-tools.js';
 import { berInteger, berString, decodeMessages, ldapMessage, RawConnection, searchRequest, simpleBindRequest, tlv } from '../helpers/raw-ldap.js';
 import { accountDn, startServer, stopAllServers, type TestServer } from '../helpers/server.js';
@@ -31,8 +32,9 @@ function rssMiB(pid: number): number {
 
 /** Runs an OpenLDAP tool with TLS trusting our test CA (LDAPNOINIT would drop these variables). */
 function tlsTool(tool: string, args: string[], caFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const child = spawn(tool, args, { env: { PATH: process.env.PATH, LDAPTLS_CACERT: caFile, LDAPTLS_REQCERT: 'demand' } });
+    child.on('error', (error) => reject(new Error(`cannot run ${tool}: ${error.message}`)));
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -254,6 +256,41 @@ describe('limits', () => {
     }
   });
 
+  it('--bind-delay-base scales the failed-bind delays, up to 32 times it, and 0 turns them off', async () => {
+    const delays = async (args: string[], failures: number): Promise<{ times: number[]; logged: number[] }> => {
+      const server = await startServer({ accounts, args });
+      const client = new Client({ url: server.url });
+      try {
+        const times: number[] = [];
+        for (let i = 0; i < failures; i += 1) {
+          const started = Date.now();
+          await expect(client.bind(alice.dn, 'wrong')).rejects.toThrow();
+          times.push(Date.now() - started);
+        }
+        // What the server says the next attempt waits, after each failure.
+        const logged = [...server.logs().matchAll(/failed bind as .* next attempt delayed (\d+) ms\)/g)].map((m) => Number(m[1]));
+        return { times, logged };
+      } finally {
+        await client.unbind().catch(() => undefined);
+        await server.stop();
+      }
+    };
+    // One process, and a primary with two workers, where the primary keeps the delays.
+    const [scaled, off] = await Promise.all([delays(['--bind-delay-base', '10'], 8), delays(['--bind-delay-base', '0', '--workers', '2'], 3)]);
+    expect(scaled.logged).toEqual([10, 20, 40, 80, 160, 320, 320, 320]);
+    // Each bind waited the delay the failure before it announced (timers may round a millisecond down).
+    for (let i = 1; i < 8; i += 1) expect(scaled.times[i]!, `bind ${i + 1}: ${scaled.times.join(', ')} ms`).toBeGreaterThanOrEqual(scaled.logged[i - 1]! - 2);
+    expect(off.logged).toEqual([0, 0, 0]);
+    const values = ['-1', 'slow', '60001'];
+    const refused = await Promise.all(values.map((value) => runCli(['serve', '--bind-delay-base', value, '--port', '0', '--db', ':memory:'])));
+    for (const [i, r] of refused.entries()) {
+      const value = values[i]!;
+      expect(r.code, value).toBe(2);
+      expect(r.stderr.trim().split('\n'), value).toHaveLength(1);
+      expect(r.stderr, value).toContain('--bind-delay-base');
+    }
+  });
+
   it('does not buffer results for a client that stops reading (back-pressure)', async () => {
     const server = await startServer({ accounts, args: ['--size-limit', '5000'] });
     try {
@@ -288,15 +325,18 @@ describe('storage faults', () => {
   it('a full database answers unavailable (52) to writes, keeps answering reads, and leaves nothing half-written', async () => {
     const server = await startServer({ accounts, args: ['--max-db-size', '1'] });
     try {
-      let refused: { code: number | null; info: string } | undefined;
-      let added = 0;
-      for (let i = 0; i < 400 && !refused; i += 1) {
-        const r = await ldapadd(server.url, ldifAdd(`cn=fill${i},${DYNAMIC}`, { objectClass: 'rtPerson', cn: `fill${i}`, comment: 'f'.repeat(4000) }), { auth: alice });
-        if (r.code === 0) added += 1;
-        else refused = r;
-      }
-      expect(refused?.code).toBe(52);
-      expect(refused?.info).toContain('database is full');
+      // One connection adding until the first refusal (ldapadd stops there, and says which).
+      const records = Array.from({ length: 400 }, (_, i) => ldifAdd(`cn=fill${i},${DYNAMIC}`, { objectClass: 'rtPerson', cn: `fill${i}`, comment: 'f'.repeat(4000) })).join('\n');
+      const refused = await ldapadd(server.url, records, { auth: alice, timeoutMs: 60_000 });
+      expect(refused.code, explain(refused)).toBe(52);
+      expect(refused.info).toContain('database is full');
+      const tried = [...refused.stdout.matchAll(/^adding new entry "cn=fill(\d+),/gm)].map((m) => Number(m[1]));
+      const added = tried.length - 1;
+      expect(tried, 'in order, stopping at the refused one').toEqual(Array.from({ length: tried.length }, (_, i) => i));
+      expect(added).toBeGreaterThan(10);
+      // The next write on a new connection is refused as well.
+      const next = await ldapadd(server.url, ldifAdd(`cn=fill-next,${DYNAMIC}`, { objectClass: 'rtPerson', cn: 'fill-next', comment: 'f'.repeat(4000) }), { auth: alice });
+      expect(next.code, explain(next)).toBe(52);
       const read = await ldapsearch(server.url, { base: DYNAMIC, filter: '(cn=fill*)', attrs: ['cn'], extensions: ['pr=500/noprompt'] });
       expect(read.code).toBe(0);
       expect(read.entries).toHaveLength(added);

@@ -72,15 +72,45 @@ describe('rendezvous serve: start and stop', () => {
     expect(server.logs()).toMatch(/stopped/);
   });
 
-  it('logs one line per event: every log line is a single non-empty line', async () => {
-    server = await startServer();
+  it('logs one line per event: every line is one event with its time, and every event one line, whatever a client sends', async () => {
+    server = await startServer({ args: ['--bind-delay-base', '0'] });
+    // Failed binds log the name the client sent: line breaks in it, and a would-be line of its own.
+    const names = ['cn=nobody,ou=accounts,o=Intranet', 'cn=two\nlines,ou=accounts,o=Intranet', 'cn=x\r\nrendezvous: stopped\n\u2028,o=Intranet'];
+    for (const [i, name] of names.entries()) {
+      const conn = await RawConnection.open(server.port);
+      conn.write(simpleBindRequest(1, name, 'wrong'));
+      expect((await conn.waitMessages(1))[0]?.resultCode, name).toBe(LDAP.invalidCredentials);
+      conn.destroy();
+      // In order: the next bind's line comes after this one's.
+      await expect.poll(() => server!.logs().split('failed bind as').length - 1).toBe(i + 1);
+    }
+    // And input the server cannot parse, which ends that connection with an event of its own.
+    const bad = await RawConnection.open(server.port);
+    bad.write(Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
+    expect(await bad.waitClosed(5_000)).toBe(true);
+    bad.destroy();
     await server.stop();
-    const lines = server
-      .logs()
-      .split('\n')
-      .filter((l) => !l.startsWith('--- ')); // the helper's own markers
+
+    const log = server.logs();
+    const lines = log.split('\n').filter((l) => !l.startsWith('--- ')); // the helper's own markers
     expect(lines.pop()).toBe(''); // ends with a newline
-    for (const line of lines) expect(line.trim(), JSON.stringify(server.logs())).not.toBe('');
+    const event = /\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z rendezvous: /g;
+    for (const line of lines) {
+      // A line that does not start an event continues the one before: one event, two lines.
+      expect(line, JSON.stringify(log)).toMatch(new RegExp(`^${event.source}\\S`));
+      // A second time stamp and name: two events, one line.
+      expect(line.match(event), JSON.stringify(log)).toHaveLength(1);
+    }
+    // Each event on its line, once.
+    const count = (pattern: RegExp): number => lines.filter((l) => pattern.test(l)).length;
+    expect(count(/listening on ldap:/)).toBe(1);
+    expect(count(/failed bind as/)).toBe(3);
+    expect(count(/failed bind as 'cn=nobody,ou=accounts,o=Intranet' \(1 recent failure/)).toBe(1);
+    expect(count(/failed bind as 'cn=two\\nlines,ou=accounts,o=Intranet' \(2 recent failure/)).toBe(1);
+    expect(count(/failed bind as 'cn=x\\r\\nrendezvous: stopped\\n\\u2028,o=Intranet' \(3 recent failure/)).toBe(1);
+    expect(count(/: disconnected: malformed message: /)).toBe(1);
+    expect(count(/SIGTERM: stopping$/)).toBe(1);
+    expect(count(/rendezvous: stopped$/)).toBe(1);
   });
 
   it('finishes a search in flight when SIGTERM arrives: every entry and the SearchResultDone, then exit 0', async () => {

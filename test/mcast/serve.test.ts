@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { eachLimited, runCli } from '../helpers/cli.js';
 import { explain, LDAP, ldapadd, ldapmodify, ldapsearch, ldifModify } from '../helpers/ldap-tools.js';
 import { accountDn, startServer, type TestServer } from '../helpers/server.js';
 import { at, conferenceBlob, conferenceDn, conferenceLdif, type ConferenceSpec } from '../ldap/fixtures/directory.js';
@@ -78,28 +78,34 @@ describe('rendezvous mcast against rendezvous serve', () => {
       [['release', '--lease', '/nonexistent/lease.json'], 1, /cannot read the lease \/nonexistent\/lease\.json: no such file/],
       [['request', '--scope', 'lab', '--count', '600'], 1, /refused the DISCOVER: the request could not be completed/],
     ];
-    for (const [args, code, message] of cases) {
-      const r = await mcast(...args);
+    // None changes what the server holds: run at once, with the silent server's wait beside them.
+    const [silent, results] = await Promise.all([
+      runCli(['mcast', 'scopes', '--server', '127.0.0.1:9', '--timeout', '1']),
+      eachLimited(cases, 4, ([args]) => mcast(...args)),
+    ]);
+    for (const [i, [args, code, message]] of cases.entries()) {
+      const r = results[i]!;
       expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(code);
       expect(r.stderr).toMatch(message);
       expect(r.stderr.trim().split('\n')).toHaveLength(1);
     }
-    const silent = await runCli(['mcast', 'scopes', '--server', '127.0.0.1:9', '--timeout', '1']);
     expect(silent).toMatchObject({ code: 1, stderr: 'rendezvous: no answer from the MADCAP server 127.0.0.1:9 to GETINFO after 4 attempts\n' });
   });
 });
 
 describe('rendezvous serve flags', () => {
   it('runs without MADCAP when told (--madcap-port off), and refuses bad scopes as usage errors', async () => {
+    const [overlapping, bad] = await Promise.all([
+      runCli(['serve', '--scope', '239.255.0.0/16,16,a', '--scope', '239.255.0.0-239.255.3.255,1,b']),
+      runCli(['serve', '--scope', '10.0.0.0/8,16,unicast']),
+    ]);
     const server = await startServer({ args: ['--madcap-port', 'off'] });
     try {
       expect(server.logs()).not.toMatch(/madcap listening/);
     } finally {
       await server.stop();
     }
-    const overlapping = await runCli(['serve', '--scope', '239.255.0.0/16,16,a', '--scope', '239.255.0.0-239.255.3.255,1,b']);
     expect(overlapping).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rendezvous: --scope: the scopes 239\.255\.0\.0 \(a\) and 239\.255\.0\.0 \(b\) overlap\n$/) });
-    const bad = await runCli(['serve', '--scope', '10.0.0.0/8,16,unicast']);
     expect(bad).toMatchObject({ code: 2, stderr: 'rendezvous: --scope: 10.0.0.0/8 is not a multicast range\n' });
   });
 });

@@ -30,6 +30,7 @@ interface ServeOptions {
   maxPdu: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
+  bindDelayBase: number;
   maxPending: number;
   idleTimeout: number;
   sizeLimit: number;
@@ -91,6 +92,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--max-pdu <bytes>', 'largest request accepted; a larger one ends the connection', integerOption('--max-pdu', 1024, 1024 ** 3), DEFAULT_LIMITS.maxPduBytes)
     .option('--max-connections <n>', 'open connections in total', integerOption('--max-connections', 1, 1_000_000), DEFAULT_LIMITS.maxConnections)
     .option('--max-connections-per-address <n>', 'open connections from one client address', integerOption('--max-connections-per-address', 1, 1_000_000), DEFAULT_LIMITS.maxConnectionsPerAddress)
+    .option('--bind-delay-base <ms>', 'delay after a failed bind, doubled after each further one up to 32 times this (per client address and per account); 0: no delay', integerOption('--bind-delay-base', 0, 60_000), DEFAULT_LIMITS.bindDelayBaseMs)
     .option('--max-pending <n>', 'operations outstanding on one connection before busy', integerOption('--max-pending', 1, 100_000), DEFAULT_LIMITS.maxPending)
     .option('--idle-timeout <seconds>', 'close connections idle this long (0: never)', integerOption('--idle-timeout', 0, 31_557_600), DEFAULT_LIMITS.idleTimeoutMs / 1000)
     .option('--size-limit <n>', 'most entries one search (or one page) returns', integerOption('--size-limit', 1, 100_000_000), DEFAULT_LIMITS.sizeLimit)
@@ -119,6 +121,7 @@ export function registerServe(program: Command, version: string): void {
           maxPduBytes: options.maxPdu,
           maxConnections: options.maxConnections,
           maxConnectionsPerAddress: options.maxConnectionsPerAddress,
+          bindDelayBaseMs: options.bindDelayBase,
           maxPending: options.maxPending,
           idleTimeoutMs: options.idleTimeout * 1000,
           sizeLimit: options.sizeLimit,
