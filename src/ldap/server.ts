@@ -40,7 +40,7 @@ export interface LdapServerOptions {
   requireTlsForBind?: boolean;
   limits?: Partial<ServerLimits>;
   /**
-   * Who decides connection limits and bind delays; by default this process, from `limits`.
+   * Who decides connection limits and when passwords are checked (the failed-bind throttle); by default this process, from `limits`.
    * Worker processes pass the primary's.
    */
   admission?: Admission;
@@ -121,7 +121,7 @@ export class LdapServer {
       features: [ALL_OPERATIONAL_ATTRIBUTES_OID],
     });
     const connections = new Set<Connection>();
-    const admission = options.admission ?? new LocalAdmission(limits);
+    const admission = options.admission ?? new LocalAdmission(limits, log);
     const writer = options.writer ?? new LocalWriter(directory);
     const poller = new BusyPoller(options.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
     const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller };
