@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import {
+  accountKey,
   attributesOfEncoding,
   DEFAULT_CONFERENCE_GRACE,
   DEFAULT_SCHEMA_FILES,
@@ -20,7 +21,7 @@ import type { Logger } from '../log.js';
 import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES } from '../mcast/scopes.js';
 import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
-import { AccountStore } from '../store/accounts.js';
+import { AccountStore, type AccountClash } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';
 import type { ServerOptions } from './options.js';
@@ -38,7 +39,9 @@ export function openDirectory(
   schemaTime.setMilliseconds(0);
   const db = openDatabase(options.db, options.maxDbBytes === undefined ? {} : { maxBytes: options.maxDbBytes });
   try {
-    const accounts = new AccountStore(db);
+    const accounts = new AccountStore(db, accountKey);
+    const clashes = accounts.assignKeys();
+    if (clashes.length > 0) throw new Error(clashMessage(clashes, options.db));
     const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
     const access = schemaAccess(schema);
     const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
@@ -68,6 +71,16 @@ export function openDirectory(
     db.close();
     throw error;
   }
+}
+
+/** Why the server will not start on accounts that differ only in case or spaces. */
+function clashMessage(clashes: readonly AccountClash[], db: string): string {
+  const pairs = clashes.map((c) => `${JSON.stringify(c.name)} and ${JSON.stringify(c.clashesWith)}`).join(', ');
+  const first = clashes[0]!.name;
+  return (
+    `accounts ${pairs} differ only in case or spaces, so they would bind as one DN and own the same entries; ` +
+    `delete one of each pair (rendezvous account delete --db ${db} ${JSON.stringify(first)}) and start again`
+  );
 }
 
 /** The running core of the process that writes. */

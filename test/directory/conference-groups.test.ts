@@ -184,6 +184,7 @@ describe('a database from before the group table', () => {
     const raw = new Database(path);
     raw.exec('ALTER TABLE entries DROP COLUMN encoded; DROP TRIGGER entries_index_delete');
     raw.exec('DROP TRIGGER entries_windows_delete; DROP TABLE conference_windows; DROP TABLE conference_window_classes; DROP TABLE conference_windows_copied');
+    raw.exec('DROP INDEX accounts_by_key; ALTER TABLE accounts DROP COLUMN key');
     raw.exec('DROP TRIGGER entries_groups_delete; DROP TABLE conference_groups; DROP TABLE pending_backfills; PRAGMA user_version = 4');
     raw.close();
 
