@@ -24,7 +24,7 @@ import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
 import { AccountStore, type AccountClash } from '../store/accounts.js';
 import { openDatabase, type SqliteDatabase } from '../store/database.js';
 import { EntryStore } from '../store/entries.js';
-import type { ServerOptions } from './options.js';
+import { DEFAULT_MAX_DB_BYTES, type ServerOptions } from './options.js';
 
 /**
  * Opens the database and builds the directory over it: the first step of {@link startCore},
@@ -37,7 +37,8 @@ export function openDirectory(
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
-  const db = openDatabase(options.db, options.maxDbBytes === undefined ? {} : { maxBytes: options.maxDbBytes });
+  const maxBytes = options.maxDbBytes ?? DEFAULT_MAX_DB_BYTES;
+  const db = openDatabase(options.db, maxBytes > 0 ? { maxBytes } : {});
   try {
     const accounts = new AccountStore(db, accountKey);
     const clashes = accounts.assignKeys();
