@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import { ALL_OPERATIONAL_ATTRIBUTES_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';
 import type { ConnectionLimits } from './session.js';
+import { TLS_SETTINGS } from './tls.js';
 
 /** A certificate and its key, PEM. */
 export interface TlsFiles {
@@ -107,7 +108,7 @@ export class LdapServer {
   /** Starts listening; resolves once connections are accepted. */
   static async start(directory: Directory, options: LdapServerOptions, log: Logger): Promise<LdapServer> {
     const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-    const context: SecureContext | undefined = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : undefined;
+    const context: SecureContext | undefined = options.tls ? createSecureContext({ ...TLS_SETTINGS, cert: options.tls.cert, key: options.tls.key }) : undefined;
     directory.setProtocolFeatures({
       controls: [...SUPPORTED_CONTROLS],
       // libldap (ldapsearch without -x) picks a SASL mechanism from this list before it binds;
@@ -148,7 +149,7 @@ export class LdapServer {
       });
     };
     const create = (secure: boolean): LdapjsServer => {
-      const serverOptions = secure && options.tls ? { certificate: options.tls.cert, key: options.tls.key, connectionRouter: router(true) } : { connectionRouter: router(false) };
+      const serverOptions = secure && options.tls ? { ...TLS_SETTINGS, certificate: options.tls.cert, key: options.tls.key, connectionRouter: router(true) } : { connectionRouter: router(false) };
       const server = ldap.createServer(serverOptions as unknown as ldap.ServerOptions) as unknown as LdapjsServer;
       server.on('error', (error) => log.warn(`listener: ${error.message}`));
       // A TLS handshake that fails concerns that client only.
