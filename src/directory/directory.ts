@@ -12,7 +12,7 @@ import { FilterPlanner } from './model/plan.js';
 import type { Filter } from './model/filter.js';
 import { Names } from './model/names.js';
 import { add, commitAdd, ensureEntry, prepareAdd, type PreparedAdd } from './operations/add.js';
-import { bind, type LdapVersion } from './operations/bind.js';
+import { bind, bindAccountKey, type LdapVersion } from './operations/bind.js';
 import { compare } from './operations/compare.js';
 import { remove } from './operations/delete.js';
 import { modify, type Change } from './operations/modify.js';
@@ -153,6 +153,11 @@ export class Directory {
   /** Authenticates a simple bind. */
   bind(dn: string, password: string, version: LdapVersion, address: string): Promise<Identity> {
     return bind(this.#ctx, dn, password, version, address);
+  }
+
+  /** The account a bind name designates, in normal form (for the failed-bind throttle). */
+  bindAccountKey(name: string): string {
+    return bindAccountKey(this.#ctx, name);
   }
 
   /** The anonymous identity. */

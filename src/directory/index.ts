@@ -42,7 +42,7 @@ export type { RawAttribute } from './model/attributes.js';
 export { parseFilter, type Filter } from './model/filter.js';
 export type { Change } from './operations/modify.js';
 export type { Scope, SearchRequest, SearchResult } from './operations/search.js';
-export { accountDn, isAccountName, type LdapVersion } from './operations/bind.js';
+export { accountDn, accountKey, isAccountName, type LdapVersion } from './operations/bind.js';
 export { hashPassword } from './operations/passwords.js';
 export { schemaAccess, type SchemaAccess } from './schema/schema-access.js';
 export { DEFAULT_SCHEMA_FILES, loadSchemaSync } from './schema/index.js';

@@ -1,10 +1,24 @@
 /**
- * Who may connect, and how long a bind must wait: decided by one authority for the whole
- * server. With several worker processes each one asks the primary (src/server/workers.ts),
- * so limits and the failed-bind delay count every connection and bind, whichever worker
- * serves it; a single process answers itself with {@link LocalAdmission}.
+ * Who may connect, and when a password may be checked: decided by one authority for the
+ * whole server. With several worker processes each one asks the primary
+ * (src/server/workers.ts), so limits and the failed-bind throttle count every connection and
+ * bind, whichever worker serves it; a single process answers itself with {@link LocalAdmission}.
  */
-import { BindThrottle, DEFAULT_BIND_THROTTLE, type BindThrottleOptions } from '../directory/bind-throttle.js';
+import { BindThrottle, DEFAULT_BIND_THROTTLE, type BindOutcome, type BindThrottleOptions } from './bind-throttle.js';
+import { RateLimitedLog, type Logger } from '../log.js';
+
+export type { BindOutcome } from './bind-throttle.js';
+
+/** A password bind's place in the failed-bind throttle. */
+export interface BindTurn {
+  /** Resolves when the password may be checked. */
+  readonly ready: Promise<void>;
+  /**
+   * Says how the check ended, or, before `ready`, withdraws the bind (`none`: its connection
+   * closed). Called once.
+   */
+  end(outcome: BindOutcome): void;
+}
 
 /** Connection limits and bind throttling, possibly answered by another process. */
 export interface Admission {
@@ -12,12 +26,11 @@ export interface Admission {
   admit(address: string): Promise<string | undefined>;
   /** Gives back the slot of a closed connection. */
   release(address: string): void;
-  /** How long to wait (ms) before checking a password bind from this address for this account. */
-  bindDelay(address: string, account: string): Promise<number>;
-  /** Records a failed bind; resolves to the failures now counted and the next delay (ms). */
-  bindFailed(address: string, account: string): Promise<{ failures: number; nextDelay: number }>;
-  /** Records a successful bind, which clears the delays. */
-  bindSucceeded(address: string, account: string): void;
+  /**
+   * Queues a password bind from `address` for `account` (the account's normal form, so that
+   * every spelling of it counts together; '' for none).
+   */
+  bindTurn(address: string, account: string): BindTurn;
 }
 
 /** The limits admission enforces. */
@@ -73,10 +86,16 @@ export class ConnectionCounter {
 export class LocalAdmission implements Admission {
   readonly #counter: ConnectionCounter;
   readonly #throttle: BindThrottle;
+  readonly #failures: RateLimitedLog;
+  /** Checks waiting for their turn, by throttle id. */
+  readonly #ready = new Map<number, () => void>();
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Infinity;
 
-  constructor(limits: AdmissionLimits, throttle = new BindThrottle(scaledThrottle(limits.bindDelayBaseMs))) {
+  constructor(limits: AdmissionLimits, log: Logger, throttle = new BindThrottle(scaledThrottle(limits.bindDelayBaseMs))) {
     this.#counter = new ConnectionCounter(limits);
     this.#throttle = throttle;
+    this.#failures = new RateLimitedLog((message) => log.info(message), 'failed binds');
   }
 
   admit(address: string): Promise<string | undefined> {
@@ -87,16 +106,44 @@ export class LocalAdmission implements Admission {
     this.#counter.release(address);
   }
 
-  bindDelay(address: string, account: string): Promise<number> {
-    return Promise.resolve(this.#throttle.delayFor(address, account, Date.now()));
+  bindTurn(address: string, account: string): BindTurn {
+    const id = this.#throttle.request(address, account);
+    const ready = new Promise<void>((resolve) => this.#ready.set(id, resolve));
+    let ended = false;
+    const end = (outcome: BindOutcome): void => {
+      if (ended) return;
+      ended = true;
+      if (this.#ready.delete(id)) this.#throttle.cancel(id);
+      else {
+        const { failures, nextDelayMs } = this.#throttle.finish(id, outcome, Date.now());
+        if (outcome === 'failed') {
+          const as = account === '' ? 'with no account name' : `as ${JSON.stringify(account.length > 64 ? `${account.slice(0, 64)}…` : account)}`;
+          this.#failures.note(address, `failed bind from ${address} ${as} (${failures} recent failure(s) from there; its next check waits ${nextDelayMs} ms)`);
+        }
+      }
+      this.#dispatch();
+    };
+    this.#dispatch();
+    return { ready, end };
   }
 
-  bindFailed(address: string, account: string): Promise<{ failures: number; nextDelay: number }> {
-    const failures = this.#throttle.failure(address, account, Date.now());
-    return Promise.resolve({ failures, nextDelay: this.#throttle.delayFor(address, account, Date.now()) });
-  }
-
-  bindSucceeded(address: string, account: string): void {
-    this.#throttle.success(address, account);
+  /** Starts the checks whose turn has come, and wakes up when the next one's delay ends. */
+  #dispatch(): void {
+    const now = Date.now();
+    const { start, wakeAt } = this.#throttle.due(now);
+    for (const id of start) {
+      const resolve = this.#ready.get(id)!;
+      this.#ready.delete(id);
+      resolve();
+    }
+    if (wakeAt === undefined || wakeAt >= this.#timerAt) return;
+    clearTimeout(this.#timer);
+    this.#timerAt = wakeAt;
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      this.#timerAt = Infinity;
+      this.#dispatch();
+    }, wakeAt - now);
+    this.#timer.unref();
   }
 }

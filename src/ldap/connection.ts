@@ -175,6 +175,10 @@ export class Connection implements Session {
     this.#abandoned.add(messageId);
   }
 
+  get gone(): Promise<void> {
+    return this.#gone;
+  }
+
   cancelled(messageId: number): boolean {
     return this.#abandoned.delete(messageId) || this.#closed;
   }

@@ -16,6 +16,7 @@ import type { Logger } from '../log.js';
 import { ALL_OPERATIONAL_ATTRIBUTES_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';
 import type { ConnectionLimits } from './session.js';
+import { TLS_SETTINGS } from './tls.js';
 
 /** A certificate and its key, PEM. */
 export interface TlsFiles {
@@ -42,7 +43,7 @@ export interface LdapServerOptions {
   requireTlsForBind?: boolean;
   limits?: Partial<ServerLimits>;
   /**
-   * Who decides connection limits and bind delays; by default this process, from `limits`.
+   * Who decides connection limits and when passwords are checked (the failed-bind throttle); by default this process, from `limits`.
    * Worker processes pass the primary's.
    */
   admission?: Admission;
@@ -111,7 +112,7 @@ export class LdapServer {
   /** Starts listening; resolves once connections are accepted. */
   static async start(directory: Directory, options: LdapServerOptions, log: Logger): Promise<LdapServer> {
     const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
-    const context: SecureContext | undefined = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : undefined;
+    const context: SecureContext | undefined = options.tls ? createSecureContext({ ...TLS_SETTINGS, cert: options.tls.cert, key: options.tls.key }) : undefined;
     directory.setProtocolFeatures({
       controls: [...SUPPORTED_CONTROLS],
       // libldap (ldapsearch without -x) picks a SASL mechanism from this list before it binds;
@@ -125,7 +126,7 @@ export class LdapServer {
       features: [ALL_OPERATIONAL_ATTRIBUTES_OID],
     });
     const connections = new Set<Connection>();
-    const admission = options.admission ?? new LocalAdmission(limits);
+    const admission = options.admission ?? new LocalAdmission(limits, log);
     const writer = options.writer ?? new LocalWriter(directory);
     const poller = new BusyPoller(options.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
     const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller };
@@ -152,7 +153,7 @@ export class LdapServer {
       });
     };
     const create = (secure: boolean): LdapjsServer => {
-      const serverOptions = secure && options.tls ? { certificate: options.tls.cert, key: options.tls.key, connectionRouter: router(true) } : { connectionRouter: router(false) };
+      const serverOptions = secure && options.tls ? { ...TLS_SETTINGS, certificate: options.tls.cert, key: options.tls.key, connectionRouter: router(true) } : { connectionRouter: router(false) };
       const server = ldap.createServer(serverOptions as unknown as ldap.ServerOptions) as unknown as LdapjsServer;
       server.on('error', (error) => log.warn(`listener: ${error.message}`));
       // A TLS handshake that fails concerns that client only.

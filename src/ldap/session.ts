@@ -31,7 +31,7 @@ export interface ConnectionServices {
   tls: SecureContext | undefined;
   /** Refuse simple binds with a password on a connection without TLS. */
   requireTlsForBind: boolean;
-  /** Bind throttling (and connection limits, which the listener applies). */
+  /** The failed-bind throttle (and connection limits, which the listener applies). */
   admission: Admission;
   /** Where add, modify, delete and refresh go (this process's directory, or the primary's). */
   writer: Writer;
@@ -63,6 +63,8 @@ export interface Session {
   /** Holds written messages back until {@link uncork} (they go out together), except while waiting for a drain. */
   cork(): void;
   uncork(): void;
+  /** Resolves when the connection closes: a handler that waits (a bind for its turn) stops waiting. */
+  readonly gone: Promise<void>;
   /** Whether operation `messageId` should stop: the client abandoned it (forgotten once asked), or the connection closed. */
   cancelled(messageId: number): boolean;
   /** Records that the client abandoned operation `messageId`. */

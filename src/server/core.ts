@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import {
+  accountKey,
   storedAttributeEncoding,
   DEFAULT_CONFERENCE_GRACE,
   DEFAULT_SCHEMA_FILES,
@@ -20,8 +21,8 @@ import type { Logger } from '../log.js';
 import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES } from '../mcast/scopes.js';
 import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
-import { AccountStore, EntryStore, openDatabase, type SqliteDatabase } from '../store/index.js';
-import type { ServerOptions } from './options.js';
+import { AccountStore, EntryStore, openDatabase, type AccountClash, type SqliteDatabase } from '../store/index.js';
+import { DEFAULT_MAX_DB_BYTES, type ServerOptions } from './options.js';
 
 /**
  * Opens the database and builds the directory over it: the first step of {@link startCore},
@@ -34,9 +35,12 @@ export function openDirectory(
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
-  const db = openDatabase(options.db, options.maxDbBytes === undefined ? {} : { maxBytes: options.maxDbBytes });
+  const maxBytes = options.maxDbBytes ?? DEFAULT_MAX_DB_BYTES;
+  const db = openDatabase(options.db, maxBytes > 0 ? { maxBytes } : {});
   try {
-    const accounts = new AccountStore(db);
+    const accounts = new AccountStore(db, accountKey);
+    const clashes = accounts.assignKeys();
+    if (clashes.length > 0) throw new Error(clashMessage(clashes, options.db));
     const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
     const access = schemaAccess(schema);
     const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
@@ -66,6 +70,16 @@ export function openDirectory(
     db.close();
     throw error;
   }
+}
+
+/** Why the server will not start on accounts that differ only in case or spaces. */
+function clashMessage(clashes: readonly AccountClash[], db: string): string {
+  const pairs = clashes.map((c) => `${JSON.stringify(c.name)} and ${JSON.stringify(c.clashesWith)}`).join(', ');
+  const first = clashes[0]!.name;
+  return (
+    `accounts ${pairs} differ only in case or spaces, so they would bind as one DN and own the same entries; ` +
+    `delete one of each pair (rendezvous account delete --db ${db} ${JSON.stringify(first)}) and start again`
+  );
 }
 
 /** The running core of the process that writes. */

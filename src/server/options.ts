@@ -20,7 +20,7 @@ export interface ServerOptions {
   tls?: TlsFiles;
   requireTlsForBind?: boolean;
   limits?: Partial<ServerLimits>;
-  /** Database quota in bytes. */
+  /** Database quota in bytes: writes that would grow the file past it are refused. Default {@link DEFAULT_MAX_DB_BYTES}; 0 for none. */
   maxDbBytes?: number;
   readOnly?: boolean;
   /** Seconds a bounded conference is kept after its stop time. */
@@ -44,6 +44,12 @@ export interface ServerOptions {
   busyPollMicros?: number;
   version: string;
 }
+
+/**
+ * The database quota unless told otherwise: 8 GiB, twice the file of 1,000,000 conferences
+ * (bench/RESULTS.md), so that a flood of adds ends in refusals (unavailable), not a full disk.
+ */
+export const DEFAULT_MAX_DB_BYTES = 8 * 1024 ** 3;
 
 /** Default options: what `rendezvous serve` does with no flags. */
 export const DEFAULT_SERVER_OPTIONS = {

@@ -1,9 +1,10 @@
 /**
  * What the primary and its worker processes tell each other over the cluster IPC channel.
  * Workers ask the primary whatever must be decided once for the whole server (connection
- * limits, bind delays) and to apply their writes.
+ * limits, the failed-bind throttle) and to apply their writes.
  */
 import type { WriteFailure, WriteRequest } from '../directory/index.js';
+import type { BindOutcome } from '../ldap/admission.js';
 import type { ServerOptions } from './options.js';
 
 /** A worker's request that the primary answers with a {@link Reply} of the same id. */
@@ -11,8 +12,8 @@ export type WorkerRequest =
   | { kind: 'admit'; id: number; address: string }
   /** Answered with a {@link WriteOutcome}. */
   | { kind: 'write'; id: number; request: WriteRequest }
-  | { kind: 'bindDelay'; id: number; address: string; account: string }
-  | { kind: 'bindFailed'; id: number; address: string; account: string };
+  /** Answered (with nothing) when the password may be checked. */
+  | { kind: 'bindTurn'; id: number; address: string; account: string };
 
 /** What a worker sends. */
 export type WorkerMessage =
@@ -20,7 +21,8 @@ export type WorkerMessage =
   /** The worker is ready for its options (sent first: a message sent earlier could be lost). */
   | { kind: 'hello' }
   | { kind: 'release'; address: string }
-  | { kind: 'bindSucceeded'; address: string; account: string }
+  /** How the check of the `bindTurn` of that id ended, or that it is withdrawn. */
+  | { kind: 'bindEnd'; id: number; outcome: BindOutcome }
   | { kind: 'listening'; port: number; tlsPort: number | undefined }
   | { kind: 'failed'; message: string; code: string | undefined };
 

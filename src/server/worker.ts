@@ -4,7 +4,7 @@
  * compares and binds it answers itself), and asks the primary for connection and bind
  * decisions and to apply every write.
  */
-import type { Admission } from '../ldap/admission.js';
+import type { Admission, BindOutcome, BindTurn } from '../ldap/admission.js';
 import { prefixedLogger, stderrLogger } from '../log.js';
 import { LdapServer } from '../ldap/server.js';
 import { openDirectory } from './core.js';
@@ -48,16 +48,18 @@ class Primary implements Admission, Writer {
     send({ kind: 'release', address });
   }
 
-  bindDelay(address: string, account: string): Promise<number> {
-    return this.#ask({ kind: 'bindDelay', address, account });
-  }
-
-  bindFailed(address: string, account: string): Promise<{ failures: number; nextDelay: number }> {
-    return this.#ask({ kind: 'bindFailed', address, account });
-  }
-
-  bindSucceeded(address: string, account: string): void {
-    send({ kind: 'bindSucceeded', address, account });
+  bindTurn(address: string, account: string): BindTurn {
+    const id = this.#next++;
+    const ready = new Promise<void>((resolve) => this.#waiting.set(id, () => resolve()));
+    send({ kind: 'bindTurn', id, address, account });
+    let ended = false;
+    const end = (outcome: BindOutcome): void => {
+      if (ended) return;
+      ended = true;
+      this.#waiting.delete(id);
+      send({ kind: 'bindEnd', id, outcome });
+    };
+    return { ready, end };
   }
 
   async write(request: WriteRequest): Promise<number | undefined> {

@@ -9,14 +9,14 @@
  * modifies, deletes and refreshes, the sTTL refreshes of its searches included; one writer
  * means no process waits on another for the SQLite lock, and group commit gathers the writes
  * of every connection), expiry, MADCAP, and the admission state (connection limits and
- * failed-bind delays for the whole server). A worker that dies is replaced; the connections
+ * the failed-bind throttle for the whole server). A worker that dies is replaced; the connections
  * it served are lost, as they would be with a single process, and every write it
  * acknowledged is in the database.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { describeFailure, LocalWriter, reviveWrite, type Directory } from '../directory/index.js';
-import { LocalAdmission } from '../ldap/admission.js';
+import { LocalAdmission, type BindTurn } from '../ldap/admission.js';
 import { DEFAULT_LIMITS } from '../ldap/server.js';
 import type { Logger } from '../log.js';
 import type { ServerOptions } from './options.js';
@@ -40,6 +40,8 @@ interface WorkerState {
   index: number;
   process: Worker;
   addresses: Map<string, number>;
+  /** Its password binds in the throttle, by the worker's id. */
+  binds: Map<number, BindTurn>;
   startedAt: number;
   /** Whether it said hello: before that, a message sent to it could be lost. */
   greeted: boolean;
@@ -72,7 +74,7 @@ export interface WorkerPool {
 export async function startWorkers(directory: Directory, options: ServerOptions, log: Logger): Promise<WorkerPool> {
   const count = options.workers ?? 1;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
-  const admission = new LocalAdmission(limits);
+  const admission = new LocalAdmission(limits, log);
   const writer = new LocalWriter(directory);
   let stopping = false;
   const workers = new Set<WorkerState>();
@@ -82,7 +84,7 @@ export async function startWorkers(directory: Directory, options: ServerOptions,
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), serialization: 'advanced', execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
 
   const fork = (index: number, restart = false): void => {
-    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), startedAt: Date.now(), greeted: false };
+    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), binds: new Map(), startedAt: Date.now(), greeted: false };
     workers.add(state);
     const reply = (id: number, value: unknown): void => {
       if (state.process.isConnected()) state.process.send({ kind: 'reply', id, value } satisfies PrimaryMessage);
@@ -111,14 +113,15 @@ export async function startWorkers(directory: Directory, options: ServerOptions,
             admission.release(message.address);
           }
           return;
-        case 'bindDelay':
-          void admission.bindDelay(message.address, message.account).then((delay) => reply(message.id, delay));
+        case 'bindTurn': {
+          const turn = admission.bindTurn(message.address, message.account);
+          state.binds.set(message.id, turn);
+          void turn.ready.then(() => reply(message.id, undefined));
           return;
-        case 'bindFailed':
-          void admission.bindFailed(message.address, message.account).then((counted) => reply(message.id, counted));
-          return;
-        case 'bindSucceeded':
-          admission.bindSucceeded(message.address, message.account);
+        }
+        case 'bindEnd':
+          state.binds.get(message.id)?.end(message.outcome);
+          state.binds.delete(message.id);
           return;
         case 'write':
           writer.write(reviveWrite(message.request)).then(
@@ -139,6 +142,7 @@ export async function startWorkers(directory: Directory, options: ServerOptions,
       workers.delete(state);
       // Its connections are gone with it.
       for (const [address, n] of state.addresses) for (let i = 0; i < n; i += 1) admission.release(address);
+      for (const turn of state.binds.values()) turn.end('none');
       if (stopping) return;
       const how = signal ? `signal ${signal}` : `code ${code}`;
       const delay = Date.now() - state.startedAt < RESTART_BACKOFF_MS ? RESTART_BACKOFF_MS : 0;

@@ -2,7 +2,7 @@
  * Opening the SQLite file: durability settings and migrations from `schema/*.sql`.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,10 +39,11 @@ const runners = new WeakMap<SqliteDatabase, Database.Transaction<(body: () => un
  *
  * WAL with `synchronous = FULL`: every commit is fsynced before the operation is
  * acknowledged, so an acknowledged write survives a crash or power cut; WAL keeps readers
- * from blocking the writer.
+ * from blocking the writer. A new file is readable by its owner only (it holds the password
+ * hashes), and so are its -wal and -shm files, which SQLite creates with the file's mode.
  */
 export function openDatabase(path: string, options: DatabaseOptions = {}): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:') createPrivately(path);
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
@@ -58,6 +59,19 @@ export function openDatabase(path: string, options: DatabaseOptions = {}): Sqlit
     db.pragma(`max_page_count = ${Math.max(1, Math.floor(options.maxBytes / pageSize))}`);
   }
   return db;
+}
+
+/**
+ * Creates the database file, empty, readable and writable by its owner only (0600), and the
+ * directories above it that do not exist, 0700; an existing file keeps its mode.
+ */
+function createPrivately(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
 }
 
 /** How to open the database. */

@@ -16,7 +16,7 @@
  * are encoded are decided above it and handed in. It imports nothing from src/directory or
  * src/ldap.
  */
-export { AccountStore, type AccountRecord } from './accounts.js';
+export { AccountStore, type AccountClash, type AccountRecord } from './accounts.js';
 export type { AttributeEncoding, StoredAttributes } from './attribute-cache.js';
 export type { GroupRange } from './conference-groups.js';
 export { openDatabase, writeTransaction, type DatabaseOptions, type SqliteDatabase } from './database.js';

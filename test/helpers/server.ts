@@ -13,9 +13,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { hashPassword } from '../../src/directory/index.js';
-import { AccountStore } from '../../src/store/accounts.js';
-import { openDatabase } from '../../src/store/database.js';
+import { accountKey, hashPassword } from '../../src/directory/index.js';
+import { AccountStore, openDatabase } from '../../src/store/index.js';
 import { BIN, runCli, type CliResult } from './cli.js';
 
 /** An account created with `rendezvous account add` before the server starts. */
@@ -132,7 +131,7 @@ export async function createAccounts(dbPath: string, accounts: readonly AccountS
   );
   const db = openDatabase(dbPath);
   try {
-    const store = new AccountStore(db);
+    const store = new AccountStore(db, accountKey);
     for (const row of rows) if (!store.add(row)) throw new Error(`account ${row.name} exists already in ${dbPath}`);
   } finally {
     db.close();

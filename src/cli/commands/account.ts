@@ -2,9 +2,9 @@
  * `rendezvous account add|passwd|delete|list`: bind accounts, managed on the database file.
  */
 import type { Command } from 'commander';
-import { accountDn, hashPassword, isAccountName } from '../../directory/index.js';
+import { accountDn, accountKey, hashPassword, isAccountName } from '../../directory/index.js';
 import { DEFAULT_SERVER_OPTIONS } from '../../server/index.js';
-import { AccountStore, openDatabase } from '../../store/index.js';
+import { AccountStore, openDatabase, type AccountClash } from '../../store/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { toJson } from '../format.js';
 import { readPassword } from '../options.js';
@@ -17,11 +17,16 @@ interface AccountOptions {
   json?: boolean;
 }
 
-/** Opens the accounts table alone: managing accounts must not create or change the tree. */
-async function withAccounts<T>(options: AccountOptions, fn: (open: { accounts: AccountStore }) => Promise<T> | T): Promise<T> {
+/**
+ * Opens the accounts table alone: managing accounts must not create or change the tree. The
+ * accounts that clash (names that differ only in case or spaces, from before names were
+ * compared so) are listed, to be deleted.
+ */
+async function withAccounts<T>(options: AccountOptions, fn: (open: { accounts: AccountStore; clashes: AccountClash[] }) => Promise<T> | T): Promise<T> {
   const db = openDatabase(options.db);
   try {
-    return await fn({ accounts: new AccountStore(db) });
+    const accounts = new AccountStore(db, accountKey);
+    return await fn({ accounts, clashes: accounts.assignKeys() });
   } finally {
     db.close();
   }
@@ -51,7 +56,11 @@ export function registerAccount(program: Command): void {
       if (!isAccountName(name)) throw new UsageError(`'${name}' is not a valid account name`);
       const hash = await newHash(options);
       await withAccounts(options, ({ accounts }) => {
-        if (!accounts.add({ name, hash, admin: options.admin === true, createdAt: Date.now() })) throw new CliError(`account ${name} already exists`);
+        if (!accounts.add({ name, hash, admin: options.admin === true, createdAt: Date.now() })) {
+          const existing = accounts.get(name)?.name ?? name;
+          const as = existing === name ? '' : ` as ${JSON.stringify(existing)} (names that differ only in case or spaces are one account)`;
+          throw new CliError(`account ${JSON.stringify(name)} already exists${as}`);
+        }
         console.log(`added ${accountDn(options.suffix, name)}${options.admin ? ' (admin)' : ''}`);
       });
     });
@@ -85,10 +94,16 @@ export function registerAccount(program: Command): void {
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExample:\n  $ rendezvous account list')
     .action(async (options: AccountOptions) => {
-      await withAccounts(options, ({ accounts }) => {
-        const list = accounts.list().map((a) => ({ name: a.name, admin: a.admin, created: new Date(a.createdAt).toISOString() }));
+      await withAccounts(options, ({ accounts, clashes }) => {
+        const clashing = new Map(clashes.map((c) => [c.name, c.clashesWith]));
+        const list = accounts.list().map((a) => ({
+          name: a.name,
+          admin: a.admin,
+          created: new Date(a.createdAt).toISOString(),
+          ...(clashing.has(a.name) ? { clashesWith: clashing.get(a.name)! } : {}),
+        }));
         if (options.json) console.log(toJson(list));
-        else for (const a of list) console.log(`${a.name}${a.admin ? ' (admin)' : ''}`);
+        else for (const a of list) console.log(`${a.name}${a.admin ? ' (admin)' : ''}${a.clashesWith === undefined ? '' : ` (clashes with ${JSON.stringify(a.clashesWith)}: cannot bind; delete one of them)`}`);
       });
     });
 }

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { stderrLogger } from '../../log.js';
 import { DEFAULT_BUSY_POLL_MICROS } from '../../ldap/busy-poll.js';
 import { DEFAULT_LIMITS } from '../../ldap/server.js';
-import { checkServerOptions, DEFAULT_SERVER_OPTIONS, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
+import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
 import { parseScopeSpec, ScopeError, type Scope } from '../../mcast/scopes.js';
@@ -34,7 +34,7 @@ interface ServeOptions {
   maxPending: number;
   idleTimeout: number;
   sizeLimit: number;
-  maxDbSize?: number;
+  maxDbSize: number;
   readOnly?: boolean;
   madcapPort?: number | 'off';
   scope: Scope[];
@@ -96,7 +96,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--max-pending <n>', 'operations outstanding on one connection before busy', integerOption('--max-pending', 1, 100_000), DEFAULT_LIMITS.maxPending)
     .option('--idle-timeout <seconds>', 'close connections idle this long (0: never)', integerOption('--idle-timeout', 0, 31_557_600), DEFAULT_LIMITS.idleTimeoutMs / 1000)
     .option('--size-limit <n>', 'most entries one search (or one page) returns', integerOption('--size-limit', 1, 100_000_000), DEFAULT_LIMITS.sizeLimit)
-    .option('--max-db-size <megabytes>', 'database quota: writes beyond it are refused (unavailable), reads go on', integerOption('--max-db-size', 1, 1_000_000))
+    .option('--max-db-size <megabytes>', 'database quota: writes beyond it are refused (unavailable), reads go on (0: none)', integerOption('--max-db-size', 0, 1_000_000), DEFAULT_MAX_DB_BYTES / 1024 ** 2)
     .option('--read-only', 'serve reads only: every write is refused (unwillingToPerform)')
     .option('--madcap-port <port>', 'MADCAP (RFC 2730) UDP port on the same host; 0 picks a free one, off turns it off (default 2535, skipped if taken)', madcapPortOption)
     .option('--scope <range,ttl,description>', 'a multicast scope to allocate from, e.g. 239.255.0.0/16,16,Local Scope (repeatable; replaces the defaults)', scopeOption, [])
@@ -126,7 +126,7 @@ export function registerServe(program: Command, version: string): void {
           idleTimeoutMs: options.idleTimeout * 1000,
           sizeLimit: options.sizeLimit,
         },
-        ...(options.maxDbSize === undefined ? {} : { maxDbBytes: options.maxDbSize * 1024 * 1024 }),
+        maxDbBytes: options.maxDbSize * 1024 * 1024,
         readOnly: options.readOnly === true,
         ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),
         ...(options.scope.length > 0 ? { scopes: options.scope } : {}),

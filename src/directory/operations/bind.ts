@@ -6,6 +6,7 @@ import type { DirectoryContext, Identity } from '../context.js';
 import { anonymous } from '../context.js';
 import { escapeDnValue, parseDn } from '../model/dn.js';
 import { DirectoryError, ResultCode } from '../errors.js';
+import { normalize } from '../model/matching.js';
 import { verifyPassword } from './passwords.js';
 
 /** LDAP protocol version of the bind request. */
@@ -16,6 +17,18 @@ export function accountDn(suffix: string, name: string): string {
   return `cn=${escapeDnValue(name)},ou=accounts,${suffix}`;
 }
 
+/** cn's equality rule (RFC 4519), which compares account names in bind DNs. */
+const ACCOUNT_NAME_RULES = { equality: 'caseIgnoreMatch' };
+
+/**
+ * The normal form of an account name, as the account's bind DN compares it (case and
+ * leading, trailing and repeated spaces do not count): unique among accounts, so that two
+ * accounts never share a DN, nor the entries it owns.
+ */
+export function accountKey(name: string): string {
+  return normalize(ACCOUNT_NAME_RULES, name)!;
+}
+
 /** The account name a bind DN designates, or undefined. */
 function accountName(ctx: DirectoryContext, dnText: string): string | undefined {
   if (!dnText.includes('=')) return dnText.trim();
@@ -23,6 +36,20 @@ function accountName(ctx: DirectoryContext, dnText: string): string | undefined 
   if (name.parent !== ctx.accountsNdn || name.dn[0]!.length !== 1) return undefined;
   const ava = name.dn[0]![0]!;
   return ctx.schema.attribute(ava.type)?.key === 'cn' ? ava.value : undefined;
+}
+
+/**
+ * The account a bind name designates, in normal form, for counting failed binds: every
+ * spelling of one account counts together. A DN outside the accounts is normalised as a DN;
+ * a name that is not a DN at all is folded as a bare name would be.
+ */
+export function bindAccountKey(ctx: DirectoryContext, dnText: string): string {
+  try {
+    const name = accountName(ctx, dnText);
+    return name === undefined ? ctx.names.parse(dnText).ndn : accountKey(name);
+  } catch {
+    return accountKey(dnText);
+  }
 }
 
 const INVALID = 'invalid credentials';
