@@ -33,10 +33,13 @@ export class RawConnection {
     for (const w of waiters) w();
   }
 
-  /** Connects to 127.0.0.1:port. */
-  static open(port: number, host = '127.0.0.1'): Promise<RawConnection> {
+  /**
+   * Connects to 127.0.0.1:port; from `localAddress` when given (any 127.x address: the server
+   * then sees another client address, for tests of per-address limits).
+   */
+  static open(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host }, () => resolve(new RawConnection(socket)));
+      const socket = connect({ port, host, ...(localAddress ? { localAddress } : {}) }, () => resolve(new RawConnection(socket)));
       socket.once('error', reject);
     });
   }

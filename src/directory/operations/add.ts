@@ -49,9 +49,7 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
  */
 function ensureApplicationContainer(ctx: DirectoryContext, parent: Name, owner: string): StoredEntry | undefined {
   const rdn = parent.dn[0];
-  if (parent.dn.length < 2 || rdn?.length !== 1 || ctx.schema.attribute(rdn[0]!.type)?.key !== 'appname') return undefined;
-  const grandparent = ctx.names.parse(formatDn(parent.dn.slice(1)));
-  if (grandparent.ndn !== ctx.applicationsNdn) return undefined;
+  if (parent.parent !== ctx.applicationsNdn || rdn?.length !== 1 || ctx.schema.attribute(rdn[0]!.type)?.key !== 'appname') return undefined;
   const cls = ctx.schema.objectClass('rendezvousApplication');
   if (!cls) return undefined;
   return insert(ctx, parent, formatDn(parent.dn), { objectclass: [cls.name], appname: [rdn[0]!.value] }, owner, null);
