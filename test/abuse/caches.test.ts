@@ -6,12 +6,12 @@
  * (The DN cache is probed in dn.test.ts.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRequest, filterSearchRequest, sendAll, serverRss } from '../helpers/abuse.js';
+import { addRequest, filterSearchRequest, presentFilter, sendAll, serverRss } from '../helpers/abuse.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const DYNAMIC = 'ou=dynamic,o=Intranet';
 const SUCCESS = 0;
-const presentObjectClass = Buffer.from([0x87, 0x0b, ...Buffer.from('objectClass')]);
+const presentObjectClass = presentFilter('objectClass');
 
 /** Resident memory of the whole server (one process here). */
 const rss = (server: TestServer): number => serverRss(server.pid).primary;

@@ -5,7 +5,7 @@
  * an attack runs.
  */
 import { childrenOf, processCpuSeconds, rssMiB } from '../../bench/proc.js';
-import { berInteger, berString, ldapMessage, RawConnection, rootDseSearchRequest, tlv, type LdapMessage } from './raw-ldap.js';
+import { berInteger, berString, ldapMessage, RawConnection, rootDseSearchRequest, simpleBindRequest, tlv, type LdapMessage } from './raw-ldap.js';
 
 /** An attribute of a hand-built add or modify: a type and its values. */
 export interface RawAttribute {
@@ -70,6 +70,56 @@ export async function sendAll(port: number, requests: ReadonlyArray<[id: number,
     connection.destroy();
   }
 }
+
+/** One client connection (from `from`, any 127.x address) sending one request at a time and reading its result. */
+export class Session {
+  #next = 1;
+
+  private constructor(readonly connection: RawConnection) {}
+
+  static async open(port: number, from?: string): Promise<Session> {
+    return new Session(await RawConnection.open(port, '127.0.0.1', from));
+  }
+
+  /** Sends the request `build` makes with the next message id; its result. */
+  async send(build: (id: number) => Buffer): Promise<LdapMessage> {
+    const id = this.#next++;
+    this.connection.write(build(id));
+    const answer = (await results(this.connection, [id])).get(id);
+    if (!answer) throw new Error(`no result for request ${id}`);
+    return answer;
+  }
+
+  bind(dn: string, password: string): Promise<LdapMessage> {
+    return this.send((id) => simpleBindRequest(id, dn, password));
+  }
+
+  add(dn: string, attributes: readonly RawAttribute[]): Promise<LdapMessage> {
+    return this.send((id) => addRequest(id, dn, attributes));
+  }
+
+  delete(dn: string): Promise<LdapMessage> {
+    return this.send((id) => deleteRequest(id, dn));
+  }
+
+  modify(dn: string, changes: Parameters<typeof modifyRequest>[2]): Promise<LdapMessage> {
+    return this.send((id) => modifyRequest(id, dn, changes));
+  }
+
+  /** The result code of a base-scope read of `dn` (0 when it exists). */
+  async exists(dn: string): Promise<boolean> {
+    const r = await this.send((id) => filterSearchRequest(id, dn, 0, presentFilter('objectClass')));
+    if (r.resultCode !== 0 && r.resultCode !== 32) throw new Error(`reading ${dn}: ${r.resultCode} ${r.diagnosticMessage}`);
+    return r.resultCode === 0;
+  }
+
+  close(): void {
+    this.connection.destroy();
+  }
+}
+
+/** A present filter `(type=*)`, as BER. */
+export const presentFilter = (type: string): Buffer => berString(type, 0x87);
 
 /** CPU seconds of the primary process and of its workers together. */
 export function serverCpu(pid: number): { primary: number; workers: number } {

@@ -25,6 +25,15 @@ export interface Name {
 /** Escapes what separates RDNs in the normal form, so distinct DNs never collide. */
 const escapeNormal = (value: string): string => value.replace(/[\\,+=\u0001]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
+/**
+ * The normal form of the parent of a normal form ('' for a top-level entry): its tail after
+ * the first separator, as a comma inside a value is escaped there.
+ */
+export function parentNdn(ndn: string): string {
+  const at = ndn.indexOf(',');
+  return at === -1 ? '' : ndn.slice(at + 1);
+}
+
 /** How many names each of the caches (names parsed, texts seen once) holds at most. */
 const CACHE_NAMES = 4096;
 

@@ -81,7 +81,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
   const name = ctx.names.parse(dnText);
   return ctx.entries.transaction(() => {
     const previous = requireLive(ctx, name, dnText);
-    checkOwner(identity, previous, 'modify');
+    checkOwner(ctx, identity, name, previous, 'modify');
     const attributes = structuredClone(previous.attributes) as Record<string, string[]>;
     let expiresAt = previous.expiresAt;
     const rdnKeys = new Map<string, string[]>();
