@@ -1,16 +1,23 @@
 /**
  * The directory's caches probed for growth (issue 22, item 5: caches bounded in bytes), through
- * the wire with hand-built searches: what a client can make the server remember must not grow
- * with what the client sends. Attribute names the schema lacks (or spells with options) and
- * ever new attribute selections of one popular entry leave the server's memory where it was.
- * (The DN cache is probed in dn.test.ts.)
+ * the wire with hand-built searches, on one process (the caches are each process's): what a
+ * client can make the server remember must not grow with what the client sends. Different
+ * DNs at the length limit (8 KiB) and beyond it (1 MiB: a hundred left a worker 453 MB
+ * larger), attribute names the schema lacks (or spells with options), and ever new attribute
+ * selections of one popular entry leave the server's memory where it was.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRequest, filterSearchRequest, presentFilter, sendAll, serverRss } from '../helpers/abuse.js';
+import { addRequest, equalityFilter, filterSearchRequest, presentFilter, sendAll, serverRss } from '../helpers/abuse.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const DYNAMIC = 'ou=dynamic,o=Intranet';
 const SUCCESS = 0;
+const NO_SUCH_OBJECT = 32;
+const INVALID_DN_SYNTAX = 34;
+const MAX_DN_BYTES = 8192;
+
+/** A DN of three RDNs whose first value makes it `bytes` long. */
+const wideDn = (bytes: number, tag: string): string => `cn=${tag}${'x'.repeat(bytes - `cn=${tag},${DYNAMIC}`.length)},${DYNAMIC}`;
 const presentObjectClass = presentFilter('objectClass');
 
 /** Resident memory of the whole server (one process here). */
@@ -22,6 +29,31 @@ describe('caches, --workers 1', () => {
     server = await startServer({ ilsOpen: true, args: ['--workers', '1'] });
   });
   afterAll(() => server.stop());
+
+  it('DNs are cached in bytes: 1,600 different DNs at the limit read twice, and 100 DNs of 1 MiB, leave the server as large as it was', async () => {
+    const at = (i: number): string => wideDn(MAX_DN_BYTES, `m${i}-`);
+    /** Searches of the bases `from` to `to` - 1, each twice (a name is cached the second time it is asked for), 200 to a connection. */
+    const readTwice = async (from: number, to: number): Promise<void> => {
+      for (let first = from; first < to; first += 100) {
+        const requests = Array.from({ length: 200 }, (_, i): [number, Buffer] => [i + 1, filterSearchRequest(i + 1, at(first + (i % 100)), 0, presentObjectClass)]);
+        const r = await sendAll(server.port, requests);
+        expect([...r.values()].every((m) => m.resultCode === NO_SUCH_OBJECT)).toBe(true);
+      }
+    };
+    await readTwice(100_000, 100_400); // the heap's steady state
+    const before = rss(server);
+    await readTwice(0, 1600);
+    const between = rss(server);
+    for (let i = 0; i < 100; i += 1) {
+      const r = await sendAll(server.port, [[1, filterSearchRequest(1, wideDn(1024 * 1024, `h${i}-`), 0, equalityFilter('cn', 'x'))]]);
+      expect(r.get(1)?.resultCode).toBe(INVALID_DN_SYNTAX);
+    }
+    // Counted in names only, the cache held 4,096 of them: the 1,600 here, 75 MB.
+    expect(between - before).toBeLessThan(16);
+    // Each is refused, as it arrives, for its size. What remains is the heap grown to read
+    // 1 MiB requests.
+    expect(rss(server) - between).toBeLessThan(40);
+  });
 
   it('attribute names the schema lacks, or spells with options, are not remembered: 50 MB of them leave the server as large as it was', async () => {
     /** One search naming 1,000 attributes of 1 KiB each that no schema has, half of them as options of cn. */
