@@ -58,7 +58,7 @@ export function cpuSeconds(pid: number): number {
 }
 
 /** CPU seconds (user + system, every thread) the process has used; 0 once it is gone. */
-function processCpuSeconds(pid: number): number {
+export function processCpuSeconds(pid: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces and parentheses: fields start after the last ')'.

@@ -38,7 +38,8 @@ export {
 } from './writes.js';
 export type { AttributeCodec, EntryView, ViewAttribute } from './model/view.js';
 export { storedAttributeEncoding } from './model/entry-view.js';
-export type { RawAttribute } from './model/attributes.js';
+export { checkAddSize, checkModifySize, MAX_ADD_ATTRIBUTES, MAX_ATTRIBUTE_VALUES, MAX_MODIFY_CHANGES, type RawAttribute } from './model/attributes.js';
+export { checkDnSize, MAX_DN_BYTES, MAX_DN_RDNS } from './model/dn.js';
 export { parseFilter, type Filter } from './model/filter.js';
 export type { Change } from './operations/modify.js';
 export type { Scope, SearchRequest, SearchResult } from './operations/search.js';

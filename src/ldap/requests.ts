@@ -5,7 +5,18 @@
  * drops the connection on SASL binds, malformed DNs, numeric-OID attribute lists and
  * modify-increment.
  */
-import { DirectoryError, type Change, type Filter, type RawAttribute } from '../directory/index.js';
+import {
+  checkAddSize,
+  checkDnSize,
+  checkModifySize,
+  DirectoryError,
+  MAX_ADD_ATTRIBUTES,
+  MAX_ATTRIBUTE_VALUES,
+  MAX_MODIFY_CHANGES,
+  type Change,
+  type Filter,
+  type RawAttribute,
+} from '../directory/index.js';
 import { decodeFilter } from './filter-codec.js';
 import type { Scope } from '../directory/index.js';
 import { BerError, BerReader, Op, ResultCode, type Envelope } from '../protocol/index.js';
@@ -33,15 +44,28 @@ export class RequestError extends Error {
 
 const SCOPES: Readonly<Record<number, Scope>> = { 0: 'base', 1: 'one', 2: 'sub' };
 
-/** Reads `SEQUENCE OF PartialAttribute` (type and SET OF values) with raw value bytes. */
-export function readAttributes(list: BerReader): RawAttribute[] {
+/** How many attributes, and values of each, are worth reading of a request. */
+interface ReadLimits {
+  readonly attributes: number;
+  readonly values: number;
+}
+
+/** A request's attributes are read one past the directory's limits: enough for it to refuse them, and no more. */
+const REQUEST_LIMITS: ReadLimits = { attributes: MAX_ADD_ATTRIBUTES, values: MAX_ATTRIBUTE_VALUES };
+
+/**
+ * Reads `SEQUENCE OF PartialAttribute` (type and SET OF values) with raw value bytes; with
+ * `limits`, it stops one attribute or value past them (what follows is not read: a request
+ * that lists thousands is refused for the count, at the cost of reading the few allowed).
+ */
+export function readAttributes(list: BerReader, limits: ReadLimits = { attributes: Infinity, values: Infinity }): RawAttribute[] {
   const attributes: RawAttribute[] = [];
-  while (!list.done) {
+  while (!list.done && attributes.length <= limits.attributes) {
     const a = list.enter(0x30);
     const type = a.string();
     const set = a.enter(0x31);
     const values: Buffer[] = [];
-    while (!set.done) values.push(Buffer.from(set.bytes(0x04)));
+    while (!set.done && values.length <= limits.values) values.push(Buffer.from(set.bytes(0x04)));
     if (!a.done) throw new RequestError('trailing data in an attribute');
     attributes.push({ type, values });
   }
@@ -50,8 +74,36 @@ export function readAttributes(list: BerReader): RawAttribute[] {
 
 const OPERATIONS: Readonly<Record<number, Change['operation']>> = { 0: 'add', 1: 'delete', 2: 'replace' };
 
-/** Decodes the operation of an envelope. */
+/**
+ * Decodes the operation of an envelope, and refuses (keeping the session) a request over the
+ * directory's limits on DNs, attributes and changes: checked here, in the process that
+ * received it, such a request never reaches the process that writes.
+ */
 export function decodeRequest(envelope: Envelope): LdapRequest {
+  const request = decodeOperation(envelope);
+  switch (request.type) {
+    case 'search':
+      checkDnSize(request.base);
+      break;
+    case 'add':
+      checkDnSize(request.dn);
+      checkAddSize(request.attributes);
+      break;
+    case 'modify':
+      checkDnSize(request.dn);
+      checkModifySize(request.changes);
+      break;
+    case 'delete':
+    case 'modifyDn':
+    case 'compare':
+      checkDnSize(request.dn);
+      break;
+    default:
+  }
+  return request;
+}
+
+function decodeOperation(envelope: Envelope): LdapRequest {
   const { pdu, op } = envelope;
   const body = new BerReader(pdu, op.start, op.end);
   try {
@@ -96,17 +148,18 @@ export function decodeRequest(envelope: Envelope): LdapRequest {
       }
       case Op.addRequest: {
         const dn = body.string();
-        return { type: 'add', dn, attributes: readAttributes(body.enter(0x30)) };
+        return { type: 'add', dn, attributes: readAttributes(body.enter(0x30), REQUEST_LIMITS) };
       }
       case Op.modifyRequest: {
         const dn = body.string();
         const list = body.enter(0x30);
         const changes: Change[] = [];
-        while (!list.done) {
+        // One past the limit is enough to refuse the request (decodeRequest): the rest is not read.
+        while (!list.done && changes.length <= MAX_MODIFY_CHANGES) {
           const c = list.enter(0x30);
           const code = c.integer(0x0a);
           const operation = OPERATIONS[code];
-          const [modification] = readAttributes(new BerReader(c.buffer, c.offset, c.end));
+          const [modification] = readAttributes(new BerReader(c.buffer, c.offset, c.end), REQUEST_LIMITS);
           if (!modification) throw new RequestError('modify change without an attribute');
           if (operation === undefined) {
             // RFC 4525 increment (3) is well formed but not offered: refuse it, keep the session.

@@ -1,6 +1,7 @@
 /**
  * When entries lapse: the earliest deadline (a TTL or a conference end) and the entries past
- * theirs with whatever sits below them, read for the expiry that deletes them.
+ * theirs with whatever sits below them, read for the expiry that deletes them; and what sits
+ * below an entry, which a delete takes with it too.
  */
 import type { AttributeCache } from './attribute-cache.js';
 import type { SqliteDatabase } from './database.js';
@@ -43,8 +44,13 @@ export class Deadlines {
     for (const row of this.#due.all(now, now)) {
       const entry = fromRow(row, this.#cache);
       due.set(entry.id, entry);
-      for (const child of this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END)) due.set(child[0], fromRow(child, this.#cache));
+      for (const child of this.below(entry)) due.set(child.id, child);
     }
     return due;
+  }
+
+  /** The entries below one, expired or not. */
+  below(entry: Pick<StoredEntry, 'path'>): StoredEntry[] {
+    return this.#descendants.all(entry.path + PATH_SEPARATOR, entry.path + PATH_END).map((row) => fromRow(row, this.#cache));
   }
 }

@@ -135,6 +135,15 @@ export class EntryStore {
     });
   }
 
+  /** Deletes an entry and every entry below it, expired or not; returns what was deleted, the entry first. */
+  deleteTree(entry: StoredEntry): StoredEntry[] {
+    return this.transaction(() => {
+      const gone = [entry, ...this.#deadlines.below(entry)];
+      for (const e of gone) this.delete(e.id);
+      return gone;
+    });
+  }
+
   /** Live entries in scope that the index query admits, in id order: {@link EntryScans.scan}. */
   scan(request: ScanRequest): Generator<StoredEntry, boolean> {
     return this.#scans.scan(request);

@@ -164,16 +164,64 @@ export function compileIndexQuery(q: IndexQuery): SqlFragment {
     case 'and':
     case 'or': {
       // Compound children are wrapped: SQLite evaluates INTERSECT and UNION left to right.
-      const parts = q.parts.map((part) => {
-        const c = compileIndexQuery(part);
-        return part.op === 'and' || part.op === 'or' ? { sql: `SELECT entry_id FROM (${c.sql})`, params: c.params } : c;
+      const parts = (q.op === 'or' ? equalitiesAsLists(q.parts) : q.parts).map((part) => {
+        const c = part.op === 'in' ? inList(part) : compileIndexQuery(part);
+        return part.op === 'and' || part.op === 'or' ? wrap(c) : c;
       });
-      return {
-        sql: parts.map((p) => p.sql).join(q.op === 'and' ? ' INTERSECT ' : ' UNION '),
-        params: parts.flatMap((p) => p.params),
-      };
+      return compound(parts, q.op === 'and' ? ' INTERSECT ' : ' UNION ');
     }
   }
+}
+
+/**
+ * Most terms of one compound SELECT written here: SQLite refuses more than 500
+ * (SQLITE_MAX_COMPOUND_SELECT), and a filter may have 1,024 elements.
+ */
+const MAX_COMPOUND_TERMS = 250;
+
+/** Equality terms on one attribute, as one list. */
+type InList = { op: 'in'; attr: string; values: string[] };
+
+/**
+ * The parts of an OR with its equality terms on one attribute gathered into one list each,
+ * in the place of the first: `(|(cn=a)(cn=b)...)` is one index lookup per value, in one
+ * statement whatever their number.
+ */
+function equalitiesAsLists(parts: readonly IndexQuery[]): Array<IndexQuery | InList> {
+  const lists = new Map<string, InList>();
+  const out: Array<IndexQuery | InList> = [];
+  for (const part of parts) {
+    if (part.op !== 'eq') {
+      out.push(part);
+      continue;
+    }
+    const list = lists.get(part.attr);
+    if (list) list.values.push(part.value);
+    else {
+      const created: InList = { op: 'in', attr: part.attr, values: [part.value] };
+      lists.set(part.attr, created);
+      out.push(created);
+    }
+  }
+  return out.map((part) => (part.op === 'in' && part.values.length === 1 ? { op: 'eq', attr: part.attr, value: part.values[0]! } : part));
+}
+
+/** An equality list as SQL: the values travel as one JSON array, so the statement is the same for any number. */
+const inList = (q: InList): SqlFragment => ({
+  sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value IN (SELECT value FROM json_each(?))',
+  params: [q.attr, JSON.stringify(q.values)],
+});
+
+const wrap = (c: SqlFragment): SqlFragment => ({ sql: `SELECT entry_id FROM (${c.sql})`, params: c.params });
+
+/** Terms joined by INTERSECT or UNION, in nested groups of at most {@link MAX_COMPOUND_TERMS} (both are associative). */
+function compound(parts: readonly SqlFragment[], operator: ' INTERSECT ' | ' UNION '): SqlFragment {
+  if (parts.length > MAX_COMPOUND_TERMS) {
+    const groups: SqlFragment[] = [];
+    for (let i = 0; i < parts.length; i += MAX_COMPOUND_TERMS) groups.push(wrap(compound(parts.slice(i, i + MAX_COMPOUND_TERMS), operator)));
+    return compound(groups, operator);
+  }
+  return { sql: parts.map((p) => p.sql).join(operator), params: parts.flatMap((p) => p.params) };
 }
 
 /**

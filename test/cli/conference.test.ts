@@ -82,7 +82,7 @@ describe('publish → list → show → refresh → delete', () => {
 
     const notOwner = await cli(['delete', 'weekly-sync'], { who: BOB });
     expect(notOwner.code, explain(notOwner)).toBe(1);
-    expect(notOwner.stderr).toBe(`rendezvous: ${dn}: only the entry's creator or an admin may delete it\n`);
+    expect(notOwner.stderr).toBe(`rendezvous: ${dn}: only the entry's creator, the owner of an entry above it, or an admin may delete it\n`);
 
     const deleted = await cli(['delete', 'weekly-sync']);
     expect(deleted.code, explain(deleted)).toBe(0);

@@ -148,6 +148,8 @@ describe('every entry change', () => {
       `modified ${ann}`,
       `deleted ${ann}`,
       `expired ${bo}`,
+      // The application container goes with the last entry below it.
+      `deleted ${app}`,
     ]);
   });
 });

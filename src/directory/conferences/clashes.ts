@@ -90,16 +90,44 @@ function usageOf(attributes: Readonly<Record<string, readonly string[]>>, read?:
   };
 }
 
-/** Parsed usages of stored conferences by entry id, valid while `modifiedAt` is unchanged. */
-const usageCache = new WeakMap<DirectoryContext, Map<number, { modifiedAt: number; usage: Usage | undefined }>>();
+/** Parsed usages of stored conferences by entry id, valid while `modifiedAt` is unchanged, and what they weigh. */
+interface UsageCache {
+  readonly byId: Map<number, { modifiedAt: number; usage: Usage | undefined }>;
+  weight: number;
+}
+
+/**
+ * What the usages kept may weigh together: characters of their groups' texts and lease tags,
+ * and 64 for each usage, group and tag (about 4,000 conferences of a few groups each). A blob
+ * may name any number of groups and tags, and entries come and go (ids are not reused): a
+ * full cache starts over.
+ */
+const USAGE_CACHE_WEIGHT = 1024 * 1024;
+
+const usageCaches = new WeakMap<DirectoryContext, UsageCache>();
+
+/** What a usage weighs in {@link USAGE_CACHE_WEIGHT}. */
+function weightOf(usage: Usage | undefined): number {
+  let weight = 64;
+  for (const g of usage?.groups ?? []) weight += 64 + g.text.length;
+  for (const tag of usage?.leases ?? []) weight += 64 + tag.length;
+  return weight;
+}
 
 function storedUsage(ctx: DirectoryContext, entry: StoredEntry): Usage | undefined {
-  let cache = usageCache.get(ctx);
-  if (!cache) usageCache.set(ctx, (cache = new Map()));
-  const hit = cache.get(entry.id);
+  let cache = usageCaches.get(ctx);
+  if (!cache) usageCaches.set(ctx, (cache = { byId: new Map(), weight: 0 }));
+  const hit = cache.byId.get(entry.id);
   if (hit?.modifiedAt === entry.modifiedAt) return hit.usage;
   const usage = usageOf(entry.attributes);
-  cache.set(entry.id, { modifiedAt: entry.modifiedAt, usage });
+  const weight = weightOf(usage);
+  if (cache.weight + weight > USAGE_CACHE_WEIGHT) {
+    cache.byId.clear();
+    cache.weight = 0;
+  }
+  // A replaced usage's weight stays counted until the cache starts over: an over-estimate.
+  cache.byId.set(entry.id, { modifiedAt: entry.modifiedAt, usage });
+  cache.weight += weight;
   return usage;
 }
 

@@ -2,10 +2,12 @@
  * Expiry on the second. Reads never show an entry past its deadline (every query compares
  * with the clock); this timer then deletes it from the database promptly, instead of in
  * slapd-style hourly sweeps, as a write like the others (group-committed with the clients'
- * writes) that records each deletion as an `expired` change.
+ * writes) that records each deletion as an `expired` change (and an application container
+ * it leaves empty as `deleted`).
  */
 import { recordChange } from '../changes.js';
 import type { DirectoryContext } from '../context.js';
+import { removeEmptyApplicationContainers } from '../operations/delete.js';
 
 /** How soon to retry deleting when the database refused. */
 const RETRY_MS = 5000;
@@ -15,7 +17,10 @@ const MAX_DELAY = 2 ** 31 - 1;
 
 /** Deletes, in the open write transaction, every entry whose TTL lapsed or whose conference ended. */
 function deleteExpired(ctx: DirectoryContext): void {
-  for (const entry of ctx.entries.deleteDue(ctx.now())) recordChange(ctx, { kind: 'expired', entry });
+  const expired = ctx.entries.deleteDue(ctx.now());
+  for (const entry of expired) recordChange(ctx, { kind: 'expired', entry });
+  // An application container goes with the last registration below it.
+  removeEmptyApplicationContainers(ctx, expired.map((entry) => entry.parent));
 }
 
 /** Deletes entries when their TTL lapses or their conference ends. */

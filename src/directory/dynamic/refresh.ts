@@ -16,7 +16,7 @@ export function refresh(ctx: DirectoryContext, identity: Identity, dnText: strin
   return ctx.entries.transaction(() => {
     const entry = requireLiveHead(ctx, name, dnText);
     if (entry.expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
-    checkOwner(identity, entry, 'refresh');
+    checkOwner(ctx, identity, name, entry, 'refresh');
     const ttl = grantTtl(ctx.options.ttl, requestedTtl);
     extendTtl(ctx, entry, ttl);
     return ttl;

@@ -21,6 +21,25 @@ export type Dn = Rdn[];
 const HEX = /^[0-9a-fA-F]{2}$/;
 
 /**
+ * Longest DN accepted, in bytes of UTF-8: slapd's limit (SLAP_LDAPDN_MAXLEN, 8,192; it
+ * answers invalidDNSyntax past it too). A client's DN is kept, normalised and looked up: the
+ * limit bounds what one name can cost and hold.
+ */
+export const MAX_DN_BYTES = 8192;
+
+/**
+ * Most RDNs in a DN. No entry can be deeper (an add is held to the same limit), so a longer
+ * DN cannot name anything; the tree Rendezvous keeps is a handful deep. slapd has no such
+ * limit of its own (its DNs stop at 8,192 bytes).
+ */
+export const MAX_DN_RDNS = 64;
+
+/** Attribute type at the start of an AVA (sticky: matched where the parser stands, no copy of the rest). */
+const TYPE = /[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)*/y;
+/** A hex-encoded BER value after its `#`. */
+const HEX_VALUE = /#(?:[0-9a-fA-F]{2})+/y;
+
+/**
  * Escaped bytes of a value as text. Only escapes can spell bytes that are not UTF-8 (a
  * character written as itself is whole), so they alone are checked.
  */
@@ -36,22 +55,52 @@ function invalid(text: string, why: string): DirectoryError {
 }
 
 /**
- * Parses the string form of a DN. The empty string is the root (an empty array).
+ * Refuses a DN over {@link MAX_DN_BYTES} or {@link MAX_DN_RDNS}, in one pass over it and
+ * before any other work: the protocol layer checks each request's DN as it decodes it, so an
+ * oversized one is refused where it arrived, not in the process that writes.
  *
- * @throws {@link DirectoryError} invalidDNSyntax with the reason.
+ * @throws {@link DirectoryError} invalidDNSyntax saying which limit.
+ */
+export function checkDnSize(text: string): void {
+  // A UTF-16 unit is at least one byte of UTF-8: only a text within the limit needs counting.
+  const bytes = text.length > MAX_DN_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_DN_BYTES) {
+    throw new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN: ${text.length > MAX_DN_BYTES ? 'more than ' : ''}${bytes} bytes long; at most ${MAX_DN_BYTES} are accepted`);
+  }
+  // RDNs are separated by unescaped commas (or semicolons); values hold no unescaped ones.
+  let rdns = 1;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5c) i += 1;
+    else if (c === 0x2c || c === 0x3b) rdns += 1;
+  }
+  if (rdns > MAX_DN_RDNS) throw new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN: ${rdns} RDNs; at most ${MAX_DN_RDNS} are accepted (no entry is deeper)`);
+}
+
+/** The match of a sticky pattern at `at`, or undefined. */
+function matchAt(pattern: RegExp, text: string, at: number): string | undefined {
+  pattern.lastIndex = at;
+  return pattern.exec(text)?.[0];
+}
+
+/**
+ * Parses the string form of a DN, in time linear in its length. The empty string is the
+ * root (an empty array).
+ *
+ * @throws {@link DirectoryError} invalidDNSyntax with the reason, or for a DN over the limits
+ * ({@link checkDnSize}).
  */
 export function parseDn(text: string): Dn {
   const dn: Dn = [];
+  checkDnSize(text);
   if (text.trim() === '') return dn;
   let i = 0;
   const n = text.length;
   let rdn: Rdn = [];
   while (i <= n) {
     while (text[i] === ' ') i += 1;
-    // attribute type
-    const typeMatch = /^(?:[A-Za-z][A-Za-z0-9-]*|[0-9]+(?:\.[0-9]+)*)/.exec(text.slice(i));
-    if (!typeMatch) throw invalid(text, `expected an attribute type at position ${i + 1}`);
-    const type = typeMatch[0];
+    const type = matchAt(TYPE, text, i);
+    if (type === undefined) throw invalid(text, `expected an attribute type at position ${i + 1}`);
     i += type.length;
     while (text[i] === ' ') i += 1;
     if (text[i] !== '=') throw invalid(text, `expected '=' after '${type}'`);
@@ -60,10 +109,10 @@ export function parseDn(text: string): Dn {
     let value = '';
     if (text[i] === '#') {
       // hex-encoded BER value: kept as written; the directory compares it byte for byte.
-      const m = /^#(?:[0-9a-fA-F]{2})+/.exec(text.slice(i));
-      if (!m) throw invalid(text, 'bad hex value after #');
-      value = m[0];
-      i += m[0].length;
+      const hex = matchAt(HEX_VALUE, text, i);
+      if (hex === undefined) throw invalid(text, 'bad hex value after #');
+      value = hex;
+      i += hex.length;
     } else {
       // The value as text: runs of characters as they are, and escaped bytes (\C3\A9) decoded
       // together when the run after them starts. A Buffer per character was most of what a

@@ -176,6 +176,15 @@ export function selectAttributes(
  */
 const views = new WeakMap<object, Map<string, EntryView>>();
 
+/**
+ * Views kept of one entry. A selection is any subset of the schema's attributes, and a
+ * view's encoding (kept by the protocol layer) is as large as what it selects: without a
+ * bound, searching one popular entry for ever new selections grew the memory without end.
+ * The stored attribute maps live in the store's cache, bounded in bytes, and so do their
+ * views: at most this many times its size. A full set starts over.
+ */
+const VIEWS_PER_ENTRY = 4;
+
 /** Builds the view of a stored entry for a selection, or reuses the one built before. */
 export function viewOf(ctx: DirectoryContext, entry: StoredEntry, selection: Selection, typesOnly: boolean): EntryView {
   if (entry.encoded !== null && !typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey) return { dn: entry.dn, attributes: [], encoded: entry.encoded };
@@ -185,6 +194,9 @@ export function viewOf(ctx: DirectoryContext, entry: StoredEntry, selection: Sel
   if (!byKey) views.set(entry.attributes, (byKey = new Map()));
   const key = typesOnly ? `${selection.reuseKey};types` : selection.reuseKey;
   let view = byKey.get(key);
-  if (!view) byKey.set(key, (view = build()));
+  if (!view) {
+    if (byKey.size >= VIEWS_PER_ENTRY) byKey.clear();
+    byKey.set(key, (view = build()));
+  }
   return view;
 }

@@ -25,8 +25,49 @@ export interface Name {
 /** Escapes what separates RDNs in the normal form, so distinct DNs never collide. */
 const escapeNormal = (value: string): string => value.replace(/[\\,+=\u0001]/g, (c) => `\\${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
 
-/** How many parsed names are kept. */
-const PARSED_CACHE_SIZE = 4096;
+/**
+ * The normal form of the parent of a normal form ('' for a top-level entry): its tail after
+ * the first separator, as a comma inside a value is escaped there.
+ */
+export function parentNdn(ndn: string): string {
+  const at = ndn.indexOf(',');
+  return at === -1 ? '' : ndn.slice(at + 1);
+}
+
+/** How many names each of the caches (names parsed, texts seen once) holds at most. */
+const CACHE_NAMES = 4096;
+
+/**
+ * How many characters of DN text each cache holds at most. A name kept holds its text about
+ * five times over (as written, its AVAs, its normal form, its parent's, its path), so the
+ * parsed names take a few MiB of heap at most, whatever clients send. Counted in names only,
+ * 4,096 DNs of 8 KiB held about 200 MB (and before DNs had a length limit, a hundred 1 MiB
+ * search bases left a worker 453 MB larger).
+ */
+const CACHE_CHARS = 256 * 1024;
+
+/** Values by DN text, at most {@link CACHE_NAMES} of them and {@link CACHE_CHARS} characters of text: a full cache starts over (no LRU upkeep). */
+class TextCache<V> {
+  readonly #values = new Map<string, V>();
+  #chars = 0;
+
+  get(text: string): V | undefined {
+    return this.#values.get(text);
+  }
+
+  has(text: string): boolean {
+    return this.#values.has(text);
+  }
+
+  set(text: string, value: V): void {
+    if (this.#values.size >= CACHE_NAMES || this.#chars + text.length > CACHE_CHARS) {
+      this.#values.clear();
+      this.#chars = 0;
+    }
+    this.#values.set(text, value);
+    this.#chars += text.length;
+  }
+}
 
 /** Normalises DNs against the schema. */
 export class Names {
@@ -84,22 +125,17 @@ export class Names {
     // Clients repeat the same few bases and DNs, and name most entries they write once: a
     // name is kept the second time it is asked for. Kept the first time, the DN of every
     // write lived long enough to become old-generation garbage in the writing process (most
-    // of what it held between collections under refresh). A full set starts over (no LRU upkeep).
-    if (this.#seen.has(text)) {
-      if (this.#parsed.size >= PARSED_CACHE_SIZE) this.#parsed.clear();
-      this.#parsed.set(text, name);
-    } else {
-      if (this.#seen.size >= PARSED_CACHE_SIZE) this.#seen.clear();
-      this.#seen.add(text);
-    }
+    // of what it held between collections under refresh).
+    if (this.#seen.has(text)) this.#parsed.set(text, name);
+    else this.#seen.set(text, true);
     return name;
   }
 
   /** Names parsed before, by their text; frozen, as they are shared. */
-  readonly #parsed = new Map<string, Name>();
+  readonly #parsed = new TextCache<Name>();
 
   /** Texts asked for once (and not kept yet). */
-  readonly #seen = new Set<string>();
+  readonly #seen = new TextCache<true>();
 
   #parse(text: string): Name {
     const written = parseDn(text);

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupRange, IndexRow, Span, StoredEntry } from '../../store/index.js';
-import { checkAdd, ownerOf } from '../access.js';
+import { checkAdd, checkAddBelow, checkAnonymousAddIsDynamic, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
@@ -18,6 +18,9 @@ import type { Name } from '../model/names.js';
 import { formatDn } from '../model/dn.js';
 
 const DYNAMIC_OBJECT = 'dynamicobject';
+
+/** The owner recorded on the entries the server creates itself: no client's. */
+const SERVER_OWNER = '';
 
 /** Inserts an entry whose attributes are complete and checked (`forms`: theirs, when worked out already). */
 function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: Record<string, string[]>, owner: string, expiresAt: number | null, forms = storedForms(ctx, attributes)): StoredEntry {
@@ -45,16 +48,15 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
 
 /**
  * Creates the `appName=<app>,ou=applications` container NetMeeting registers under, when the
- * first registration arrives before anyone created it.
+ * first registration arrives before anyone created it. The server owns it (no client may
+ * change it), and removes it with the last entry below it (operations/delete.ts).
  */
-function ensureApplicationContainer(ctx: DirectoryContext, parent: Name, owner: string): StoredEntry | undefined {
+function ensureApplicationContainer(ctx: DirectoryContext, parent: Name): StoredEntry | undefined {
   const rdn = parent.dn[0];
-  if (parent.dn.length < 2 || rdn?.length !== 1 || ctx.schema.attribute(rdn[0]!.type)?.key !== 'appname') return undefined;
-  const grandparent = ctx.names.parse(formatDn(parent.dn.slice(1)));
-  if (grandparent.ndn !== ctx.applicationsNdn) return undefined;
+  if (parent.parent !== ctx.applicationsNdn || rdn?.length !== 1 || ctx.schema.attribute(rdn[0]!.type)?.key !== 'appname') return undefined;
   const cls = ctx.schema.objectClass('rendezvousApplication');
   if (!cls) return undefined;
-  return insert(ctx, parent, formatDn(parent.dn), { objectclass: [cls.name], appname: [rdn[0]!.value] }, owner, null);
+  return insert(ctx, parent, formatDn(parent.dn), { objectclass: [cls.name], appname: [rdn[0]!.value] }, SERVER_OWNER, null);
 }
 
 /**
@@ -69,6 +71,8 @@ export interface PreparedAdd {
   /** Complete and checked; {@link commitAdd} may still flag clashes in them. */
   readonly attributes: Record<string, string[]>;
   readonly dynamic: boolean;
+  /** Who adds it: only the owner of the parent (or an admin) adds below an entry that is not an open container. */
+  readonly identity: Identity;
   /** Who will own the entry (the creator an ILS client's later changes are checked against). */
   readonly owner: string;
   /**
@@ -115,10 +119,13 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
   if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
 
   completeEntry(ctx, attributes);
+  const dynamic = classes.some((c) => c.key === DYNAMIC_OBJECT);
+  checkAnonymousAddIsDynamic(identity, dynamic);
   return {
     name,
     attributes,
-    dynamic: classes.some((c) => c.key === DYNAMIC_OBJECT),
+    dynamic,
+    identity,
     owner: ownerOf(identity),
     forms: storedForms(ctx, attributes),
     multicast: multicastOf(attributes),
@@ -130,7 +137,7 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
  * parent) is checked in the same transaction as the insert. Returns the entry as stored.
  */
 export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredEntry {
-  const { name, attributes, dynamic, owner } = prepared;
+  const { name, attributes, dynamic, identity, owner } = prepared;
   // A clash flag added or removed changes the attributes, and so their encoding and index
   // rows; the span and groups come from the times and the blob, which it leaves alone.
   const forms = checkClashes(ctx, name.ndn, attributes, prepared.multicast) ? { ...prepared.forms, encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes) } : prepared.forms;
@@ -145,10 +152,11 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
       recordChange(ctx, { kind: 'expired', entry: existing });
     }
     const parentName = ctx.names.parse(formatDn(name.dn.slice(1)));
-    const parent = name.parent === '' ? undefined : (findLive(ctx, parentName) ?? ensureApplicationContainer(ctx, parentName, owner));
+    const parent = name.parent === '' ? undefined : (findLive(ctx, parentName) ?? ensureApplicationContainer(ctx, parentName));
     if (name.parent !== '' && !parent) {
       throw new DirectoryError(ResultCode.noSuchObject, `parent entry does not exist: ${formatDn(name.dn.slice(1))}`, matchedDn(ctx, name));
     }
+    if (parent) checkAddBelow(ctx, identity, parentName, parent);
     if (!dynamic && parent && parent.expiresAt !== null) {
       throw new DirectoryError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
     }
@@ -166,5 +174,5 @@ export function add(ctx: DirectoryContext, identity: Identity, dnText: string, r
 export function ensureEntry(ctx: DirectoryContext, dnText: string, attributes: Record<string, string[]>): void {
   const name = ctx.names.parse(dnText);
   if (ctx.entries.get(name.ndn)) return;
-  insert(ctx, name, dnText, attributes, '', null);
+  insert(ctx, name, dnText, attributes, SERVER_OWNER, null);
 }

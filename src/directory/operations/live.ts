@@ -6,7 +6,6 @@
 import { isLiveAt, type EntryHead, type StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
 import { DirectoryError, ResultCode } from '../errors.js';
-import { formatDn } from '../model/dn.js';
 import type { Name } from '../model/names.js';
 
 /** Whether an entry is visible now (not expired). */
@@ -18,14 +17,23 @@ export function findLive(ctx: DirectoryContext, name: Name): StoredEntry | undef
   return entry && isLive(ctx, entry) ? entry : undefined;
 }
 
-/** The deepest existing ancestor's DN, for noSuchObject's matchedDN. */
+/**
+ * The DN of the deepest live ancestor reached from the top, for noSuchObject's matchedDN.
+ * The ancestors' normal forms are the tails of the name's (a comma inside a value is escaped
+ * there), so none is parsed or formatted again; the walk goes down from the top and stops at
+ * the first missing one, so it reads no more entries than exist above the name, whatever its
+ * depth. (Building and parsing each ancestor's DN, bottom up, made a long DN cost the square
+ * of its length.)
+ */
 export function matchedDn(ctx: DirectoryContext, name: Name): string {
-  for (let i = 1; i < name.dn.length; i += 1) {
-    const ancestor = ctx.names.parse(formatDn(name.dn.slice(i)));
-    const entry = findLive(ctx, ancestor);
-    if (entry) return entry.dn;
+  const { ndn } = name;
+  let matched = '';
+  for (let at = ndn.lastIndexOf(','); at > 0; at = ndn.lastIndexOf(',', at - 1)) {
+    const ancestor = ctx.entries.head(ndn.slice(at + 1));
+    if (!ancestor || !isLive(ctx, ancestor)) break;
+    matched = ancestor.dn;
   }
-  return '';
+  return matched;
 }
 
 /** The live entry at `name`, or noSuchObject with the matched DN. */

@@ -4,7 +4,7 @@
  */
 import type { StoredEntry } from '../../store/index.js';
 import { checkOwner, ownerOf } from '../access.js';
-import { checkWritable, decodeValues, resolveAttribute, type RawAttribute } from '../model/attributes.js';
+import { checkModifySize, checkWritable, decodeValues, MAX_ATTRIBUTE_VALUES, resolveAttribute, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
 import { checkClashes } from '../conferences/clashes.js';
@@ -22,12 +22,66 @@ export interface Change {
   modification: RawAttribute;
 }
 
+/**
+ * The values of the attributes a modify changes, each by its normal form in the entry's
+ * order, so that every change costs what its own values cost: comparing each change with
+ * the whole attribute, rebuilt after every change, made a modify of many changes to one
+ * attribute cost the square of their number.
+ */
+class ChangedValues {
+  readonly #attributes: Record<string, string[]>;
+  readonly #normal: (attr: AttributeInfo, value: string) => string;
+  readonly #byKey = new Map<string, Map<string, string>>();
+  /** Keys left without values at some point: written back at the end of the entry, as a removed attribute added again is. */
+  readonly #emptied = new Set<string>();
+
+  constructor(attributes: Record<string, string[]>, normal: (attr: AttributeInfo, value: string) => string) {
+    this.#attributes = attributes;
+    this.#normal = normal;
+  }
+
+  /** The values of an attribute by their normal forms, read from the entry on first use. */
+  of(attr: AttributeInfo): Map<string, string> {
+    let values = this.#byKey.get(attr.key);
+    if (!values) {
+      values = new Map();
+      for (const v of this.#attributes[attr.key] ?? []) values.set(this.#normal(attr, v), v);
+      this.#byKey.set(attr.key, values);
+    }
+    return values;
+  }
+
+  /** Replaces an attribute's values. */
+  set(attr: AttributeInfo, values: readonly string[]): Map<string, string> {
+    const next = new Map(values.map((v) => [this.#normal(attr, v), v]));
+    this.#byKey.set(attr.key, next);
+    return next;
+  }
+
+  /** Notes that an attribute has no values now. */
+  emptied(attr: AttributeInfo): void {
+    this.#emptied.add(attr.key);
+  }
+
+  /** Writes the changed attributes into the entry's attributes, refusing one with too many values. */
+  writeBack(): void {
+    for (const [key, values] of this.#byKey) {
+      if (values.size > MAX_ATTRIBUTE_VALUES) {
+        throw new DirectoryError(ResultCode.adminLimitExceeded, `${key}: the entry would hold ${values.size} values; at most ${MAX_ATTRIBUTE_VALUES} are accepted`);
+      }
+      if (this.#emptied.has(key) || values.size === 0) delete this.#attributes[key];
+      if (values.size > 0) this.#attributes[key] = [...values.values()];
+    }
+  }
+}
+
 /** Applies the changes; returns the entry as stored afterwards. */
 export function modify(ctx: DirectoryContext, identity: Identity, dnText: string, changes: readonly Change[]): StoredEntry {
+  checkModifySize(changes);
   const name = ctx.names.parse(dnText);
   return ctx.entries.transaction(() => {
     const previous = requireLive(ctx, name, dnText);
-    checkOwner(identity, previous, 'modify');
+    checkOwner(ctx, identity, name, previous, 'modify');
     const attributes = structuredClone(previous.attributes) as Record<string, string[]>;
     let expiresAt = previous.expiresAt;
     const rdnKeys = new Map<string, string[]>();
@@ -36,6 +90,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
       rdnKeys.set(attr.key, [...(rdnKeys.get(attr.key) ?? []), ctx.evaluator.assertion(attr, ava.value) ?? ava.value]);
     }
     const normal = (attr: AttributeInfo, v: string): string => (attr.binary ? v : (ctx.evaluator.assertion(attr, v) ?? v));
+    const changed = new ChangedValues(attributes, normal);
 
     for (const change of changes) {
       const attr = resolveAttribute(ctx, change.modification.type);
@@ -49,40 +104,41 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
         continue;
       }
       if (attr.key !== 'objectclass') checkWritable(attr);
-      const current = attributes[attr.key] ?? [];
-      const currentNormal = current.map((v) => normal(attr, v));
-      let next: string[];
+      let next: Map<string, string>;
       switch (change.operation) {
         case 'add': {
           if (values.length === 0) throw new DirectoryError(ResultCode.protocolError, `${attr.name}: a modify add needs at least one value`);
-          const clash = values.find((v) => currentNormal.includes(normal(attr, v)));
-          if (clash !== undefined) throw new DirectoryError(ResultCode.attributeOrValueExists, `${attr.name}: value '${clash}' already exists`);
-          next = [...current, ...values];
+          next = changed.of(attr);
+          const added = values.map((v) => [normal(attr, v), v] as const);
+          const clash = added.find(([n]) => next.has(n));
+          if (clash !== undefined) throw new DirectoryError(ResultCode.attributeOrValueExists, `${attr.name}: value '${clash[1]}' already exists`);
+          for (const [n, v] of added) next.set(n, v);
           break;
         }
         case 'delete': {
-          if (current.length === 0) throw new DirectoryError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no such attribute`);
+          next = changed.of(attr);
+          if (next.size === 0) throw new DirectoryError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no such attribute`);
           if (values.length === 0) {
-            next = [];
+            next.clear();
           } else {
             const drop = values.map((v) => normal(attr, v));
-            const missing = values.find((_, i) => !currentNormal.includes(drop[i]!));
+            const missing = values.find((_, i) => !next.has(drop[i]!));
             if (missing !== undefined) throw new DirectoryError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no value '${missing}'`);
-            next = current.filter((_, i) => !drop.includes(currentNormal[i]!));
+            for (const n of drop) next.delete(n);
           }
           break;
         }
         case 'replace':
-          next = values;
+          next = changed.set(attr, values);
           break;
       }
       const rdnValues = rdnKeys.get(attr.key);
-      if (rdnValues && !rdnValues.every((r) => next.some((v) => normal(attr, v) === r))) {
+      if (rdnValues && !rdnValues.every((r) => next.has(r))) {
         throw new DirectoryError(ResultCode.notAllowedOnRDN, `${attr.name}: the value naming the entry (its RDN) cannot be removed`);
       }
-      if (next.length === 0) delete attributes[attr.key];
-      else attributes[attr.key] = next;
+      if (next.size === 0) changed.emptied(attr);
     }
+    changed.writeBack();
 
     const before = resolveClasses(ctx.schema, previous.attributes.objectclass ?? []);
     const after = resolveClasses(ctx.schema, attributes.objectclass ?? []);

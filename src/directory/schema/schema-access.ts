@@ -5,7 +5,7 @@
 import type { ResultCodeValue } from '../errors.js';
 import type { MatchingRules } from '../model/matching.js';
 import { isBinarySyntax } from '../model/matching.js';
-import type { AttributeType, Schema } from './index.js';
+import type { AttributeType, ObjectClass, Schema } from './index.js';
 import type { ObjectClassKind } from './types.js';
 
 /** An attribute type, resolved. */
@@ -87,8 +87,14 @@ export function attributeInfo(parts: {
  * Resolves a loaded {@link Schema} into the lookups the directory makes, caching each answer.
  */
 export function schemaAccess(schema: Schema): SchemaAccess {
-  const attributes = new Map<string, AttributeInfo | null>();
-  const classes = new Map<string, ClassInfo | null>();
+  // Answers are kept by the spellings the schema defines (a name in lower case, an OID), so
+  // the caches hold at most what the schema holds; a name the schema lacks, or one with
+  // options, is looked up each time: clients send any number of those.
+  const attributes = new Map<string, AttributeInfo>();
+  const infos = new Map<AttributeType, AttributeInfo>();
+  const classes = new Map<string, ClassInfo>();
+  const classInfos = new Map<ObjectClass, ClassInfo>();
+  const defines = (element: { oid: string; names: readonly string[] }, key: string): boolean => element.oid === key || element.names.some((n) => n.toLowerCase() === key);
   const infoOf = (type: AttributeType): AttributeInfo =>
     attributeInfo({
       oid: type.oid,
@@ -103,33 +109,36 @@ export function schemaAccess(schema: Schema): SchemaAccess {
   return {
     attribute(nameOrOid) {
       const key = nameOrOid.toLowerCase();
-      let info = attributes.get(key);
-      if (info === undefined) {
-        const type = schema.attribute(nameOrOid);
-        info = type ? infoOf(type) : null;
-        attributes.set(key, info);
-      }
-      return info ?? undefined;
+      const known = attributes.get(key);
+      if (known) return known;
+      const type = schema.attribute(nameOrOid);
+      if (!type) return undefined;
+      let info = infos.get(type);
+      if (!info) infos.set(type, (info = infoOf(type)));
+      if (defines(type, key)) attributes.set(key, info);
+      return info;
     },
     objectClass(nameOrOid) {
       const key = nameOrOid.toLowerCase();
-      let info = classes.get(key);
-      if (info === undefined) {
-        const cls = schema.objectClass(nameOrOid);
-        info = cls
-          ? {
-              name: cls.name,
-              key: cls.name.toLowerCase(),
-              oid: cls.oid,
-              kind: cls.kind,
-              lineage: [cls, ...cls.superclasses].map((c) => c.name.toLowerCase()),
-              must: new Set(cls.must.map(keyOfType)),
-              allowed: new Set([...cls.must, ...cls.may].map(keyOfType)),
-            }
-          : null;
-        classes.set(key, info);
+      const known = classes.get(key);
+      if (known) return known;
+      const cls = schema.objectClass(nameOrOid);
+      if (!cls) return undefined;
+      let info = classInfos.get(cls);
+      if (!info) {
+        info = {
+          name: cls.name,
+          key: cls.name.toLowerCase(),
+          oid: cls.oid,
+          kind: cls.kind,
+          lineage: [cls, ...cls.superclasses].map((c) => c.name.toLowerCase()),
+          must: new Set(cls.must.map(keyOfType)),
+          allowed: new Set([...cls.must, ...cls.may].map(keyOfType)),
+        };
+        classInfos.set(cls, info);
       }
-      return info ?? undefined;
+      if (defines(cls, key)) classes.set(key, info);
+      return info;
     },
     checkEntry(objectClasses, entryAttributes) {
       const problem = schema.checkEntry([...objectClasses], entryAttributes)[0];

@@ -3,6 +3,7 @@
  * TLS), Who am I? (RFC 4532) and the RFC 2589 refresh, which goes to the Writer.
  */
 import { decodeRefreshRequest, encodeRefreshResponse, message, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID, type Envelope } from '../../protocol/index.js';
+import { checkDnSize } from '../../directory/index.js';
 import { extendedResponseOp } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
@@ -17,6 +18,8 @@ export async function extended(session: Session, envelope: Envelope, request: Ex
     }
     case REFRESH_OID: {
       const { dn, ttl } = decodeRefreshRequest(request.value);
+      // Refused here, in the process that received it, before it goes to the one that writes.
+      checkDnSize(dn);
       const granted = (await session.services.writer.write({ op: 'refresh', identity: session.identity, dn, ttl }))!;
       return session.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', REFRESH_OID, encodeRefreshResponse(granted))));
     }
