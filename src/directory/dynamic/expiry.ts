@@ -40,11 +40,19 @@ export class ExpiryScheduler {
     this.#write = write;
   }
 
-  /** Deletes what expired while the server was down, then follows every change. */
+  /**
+   * Deletes what expired while the server was down, before it serves anyone (nothing else
+   * writes yet: a transaction of its own), then follows every change.
+   */
   start(): void {
     this.#ctx.events.on('added', this.#onChange);
     this.#ctx.events.on('modified', this.#onChange);
-    this.#sweep();
+    try {
+      this.#ctx.entries.transaction(() => deleteExpired(this.#ctx));
+    } catch {
+      return this.#retry();
+    }
+    this.#scheduleNext();
   }
 
   /** Learns of a deadline set by a write. */
@@ -62,17 +70,22 @@ export class ExpiryScheduler {
   #sweep(): void {
     if (this.#stopped) return;
     this.#write(() => deleteExpired(this.#ctx)).then(
-      () => {
-        if (this.#stopped) return;
-        const next = this.#ctx.entries.nextDeadline();
-        this.#due = undefined;
-        if (next !== undefined) this.#schedule(next);
-      },
-      () => {
-        // A read-only or full database: the entries stay invisible; try again shortly.
-        if (!this.#stopped) this.#schedule(this.#ctx.now() + RETRY_MS);
-      },
+      () => this.#scheduleNext(),
+      () => this.#retry(),
     );
+  }
+
+  /** Waits for the earliest deadline left. */
+  #scheduleNext(): void {
+    if (this.#stopped) return;
+    const next = this.#ctx.entries.nextDeadline();
+    this.#due = undefined;
+    if (next !== undefined) this.#schedule(next);
+  }
+
+  /** A read-only or full database refused the deletions: the entries stay invisible; try again shortly. */
+  #retry(): void {
+    if (!this.#stopped) this.#schedule(this.#ctx.now() + RETRY_MS);
   }
 
   #schedule(at: number): void {
