@@ -216,7 +216,7 @@ export async function updateResults(path: string, size: number, section: string)
   try {
     text = await readFile(path, 'utf8');
   } catch {
-    text = '# Benchmark results\n\nWritten by `npm run bench` (see the README, section Benchmark).\n';
+    text = '# Benchmark results\n\nWritten by `npm run bench` (docs/benchmark.md).\n';
   }
   const block = `${begin(size)}\n${section.trimEnd()}\n${end(size)}`;
   const from = text.indexOf(begin(size));

@@ -4,7 +4,7 @@
  * Pure: the clock is passed in; {@link LocalAdmission} (admission.ts) runs the timers and hands
  * out the turns.
  *
- * The policy (README, "Failed binds"):
+ * The policy (docs/server.md, "Failed binds"):
  * - A source with no recent failure gets up to `cleanConcurrency` checks at once, undelayed:
  *   a correct password from such a source is never slowed by anyone else's failures.
  * - A source with n recent failures gets one check at a time, starting at least delay(n) after

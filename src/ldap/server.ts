@@ -119,7 +119,7 @@ export class LdapServer {
       // with none listed it fails on its own with a puzzling "No such attribute", and it finds
       // PLAIN and ANONYMOUS unworthy. DIGEST-MD5 starts with a bare bind, so the client sends
       // it and gets authMethodNotSupported with advice to use a simple bind. No SASL bind
-      // succeeds here (see README).
+      // succeeds here (docs/server.md, "Operations").
       saslMechanisms: ['DIGEST-MD5'],
       // StartTLS is offered only when it can work.
       extensions: [WHOAMI_OID, REFRESH_OID, ...(context ? [STARTTLS_OID] : [])],

@@ -2,7 +2,7 @@
  * The failed-bind throttle probed as an attacker would, through the wire (issue 22, item 11):
  * wrong binds from other addresses must not delay a correct bind from a clean address (no
  * lockout); a hundred parallel connections from one address get no more guesses than the
- * documented policy allows (README, "Failed binds"); spellings of one account share its
+ * documented policy allows (docs/server.md, "Failed binds"); spellings of one account share its
  * count; failed binds are logged once per source per interval with a count. Client addresses
  * are picked from 127.0.0.0/8 by binding the client socket's local address.
  */

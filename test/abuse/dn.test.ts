@@ -2,7 +2,7 @@
  * Long DNs probed as an attacker sends them (issue 22, item 1), through the wire with
  * hand-built requests, on a server with two workers (writes go to the primary):
  *
- * - A DN over the limits (8,192 bytes, 64 RDNs: README, "Transport security and limits") is
+ * - A DN over the limits (8,192 bytes, 64 RDNs: docs/server.md, "Transport security and limits") is
  *   refused with invalidDNSyntax by the worker that decodes it: the primary, which every
  *   write and new connection waits on, spends nothing on it, and another client's reads are
  *   answered within their usual latency meanwhile.

@@ -1,7 +1,7 @@
 /**
  * Pinning another user's entry (issue 22, item 10), through the wire: bob added a child below
  * alice's conference, and alice could then delete neither her conference (notAllowedOnNonLeaf)
- * nor bob's child (insufficientAccessRights). The rule now (README, "Access control"): below
+ * nor bob's child (insufficientAccessRights). The rule now (docs/server.md, "Access control"): below
  * an entry only its owner (or an admin) adds, the ILS containers staying open to whoever may
  * add; the owner of an entry owns what is below it, and deleting it takes its subtree. The
  * same with --ils-open between anonymous clients of two addresses (127.0.0.1, 127.0.0.2).

@@ -4,7 +4,7 @@
  * requests, on a server with two workers (every write goes to the primary):
  *
  * - Over the limits (256 attributes listed in an add, 1,024 values an attribute, 256 changes
- *   a modify: README, "Transport security and limits"), a request is refused with
+ *   a modify: docs/server.md, "Transport security and limits"), a request is refused with
  *   adminLimitExceeded by the worker that decodes it: the primary spends nothing on it, and
  *   another client's reads are answered within their usual latency meanwhile.
  * - Within them, the cost is linear: 254 repetitions of one attribute type cost what one
