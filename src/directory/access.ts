@@ -7,7 +7,7 @@
  */
 import type { EntryHead, StoredEntry } from '../store/index.js';
 import type { DirectoryContext, Identity } from './context.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import { OperationError, ResultCode } from './errors.js';
 import { parentNdn, type Name } from './model/names.js';
 import { isLive } from './operations/live.js';
 
@@ -41,10 +41,10 @@ export function ownsSubtree(ctx: DirectoryContext, name: Name): boolean {
 export function checkAdd(ctx: DirectoryContext, identity: Identity, name: Name): void {
   if (identity.admin) return;
   if (identity.ndn === '' && !ctx.options.ilsOpen) {
-    throw new DirectoryError(ResultCode.insufficientAccessRights, 'anonymous clients cannot add entries; bind with an account first');
+    throw new OperationError(ResultCode.insufficientAccessRights, 'anonymous clients cannot add entries; bind with an account first');
   }
   if (!within(name.parent, ctx.dynamicNdn) && !within(name.parent, ctx.applicationsNdn)) {
-    throw new DirectoryError(ResultCode.insufficientAccessRights, 'entries can be added only under ou=dynamic and ou=applications (or by an admin)');
+    throw new OperationError(ResultCode.insufficientAccessRights, 'entries can be added only under ou=dynamic and ou=applications (or by an admin)');
   }
 }
 
@@ -54,7 +54,7 @@ export function checkAdd(ctx: DirectoryContext, identity: Identity, name: Name):
  */
 export function checkAnonymousAddIsDynamic(identity: Identity, dynamic: boolean): void {
   if (identity.ndn !== '' || identity.admin || dynamic) return;
-  throw new DirectoryError(
+  throw new OperationError(
     ResultCode.insufficientAccessRights,
     'anonymous clients may add only dynamic entries (objectClass dynamicObject), which expire unless refreshed; bind with an account to add a static entry',
   );
@@ -66,7 +66,7 @@ export function checkAnonymousAddIsDynamic(identity: Identity, dynamic: boolean)
  */
 export function checkAddBelow(ctx: DirectoryContext, identity: Identity, parent: Name, entry: EntryHead): void {
   if (identity.admin || isOpenContainer(ctx, parent.ndn) || ownsAt(ctx, identity, parent, entry)) return;
-  throw new DirectoryError(ResultCode.insufficientAccessRights, `only the owner of ${entry.dn} (or an admin) may add entries below it`);
+  throw new OperationError(ResultCode.insufficientAccessRights, `only the owner of ${entry.dn} (or an admin) may add entries below it`);
 }
 
 /** Whether the identity may change (modify, delete, refresh) the entry by having created it. */
@@ -92,7 +92,7 @@ function ownsAt(ctx: DirectoryContext, identity: Identity, name: Name, entry: Pi
 /** Refuses a change (modify, delete, refresh) of the entry at `name` the identity does not own. */
 export function checkOwner(ctx: DirectoryContext, identity: Identity, name: Name, entry: Pick<StoredEntry, 'creator'>, action: string): void {
   if (ownsAt(ctx, identity, name, entry)) return;
-  throw new DirectoryError(
+  throw new OperationError(
     ResultCode.insufficientAccessRights,
     identity.ndn === '' ? `anonymous clients cannot ${action} this entry; bind as its owner` : `only the entry's creator, the owner of an entry above it, or an admin may ${action} it`,
   );

@@ -25,8 +25,8 @@ export interface Identity {
 /** The anonymous identity from an address. */
 export const anonymous = (address: string): Identity => ({ dn: '', ndn: '', admin: false, address });
 
-/** Directory configuration. */
-export interface DirectoryOptions {
+/** The directory tree's configuration. */
+export interface DirectoryTreeOptions {
   /** Naming context, default `o=Intranet`. */
   readonly suffix: string;
   /** Anonymous clients may register and keep their own entries alive (old ILS servers). */
@@ -60,7 +60,7 @@ export interface DirectoryContext {
   readonly planner: FilterPlanner;
   readonly entries: EntryStore;
   readonly accounts: AccountStore;
-  readonly options: DirectoryOptions;
+  readonly options: DirectoryTreeOptions;
   /** ms since the Unix epoch. */
   now(): number;
   readonly events: EventEmitter<DirectoryEvents>;

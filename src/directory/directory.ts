@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { WriteBatch, type AccountStore, type EntryStore, type StoredEntry } from '../store/index.js';
 import type { RawAttribute } from './model/attributes.js';
 import type { AttributeCodec } from './model/view.js';
-import { anonymous, type DirectoryContext, type DirectoryEvents, type DirectoryOptions, type Identity } from './context.js';
+import { anonymous, type DirectoryContext, type DirectoryEvents, type DirectoryTreeOptions, type Identity } from './context.js';
 import { FilterEvaluator } from './model/evaluate.js';
 import { FilterPlanner } from './model/plan.js';
 import type { Filter } from './model/filter.js';
@@ -22,7 +22,7 @@ import { explainSearch, search, type SearchRequest, type SearchResult } from './
 import type { SchemaAccess } from './schema/schema-access.js';
 import { rootDse, type ProtocolFeatures } from './root-dse.js';
 import { subschemaEntry } from './schema/subschema-entry.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import { OperationError, ResultCode } from './errors.js';
 import { ExpiryScheduler } from './dynamic/expiry.js';
 import { WindowCopier, type CopyProgress } from './conferences/window-copy.js';
 import { spanOf } from './conferences/span.js';
@@ -30,11 +30,11 @@ import { groupsOf } from './conferences/clashes.js';
 import { encodedOf } from './operations/write-steps.js';
 
 /** What a directory is built from. */
-export interface DirectoryParts {
+export interface DirectoryTreeParts {
   schema: SchemaAccess;
   entries: EntryStore;
   accounts: AccountStore;
-  options: DirectoryOptions;
+  options: DirectoryTreeOptions;
   /** Fixed timestamp of the schema, for cn=Subschema. */
   schemaTime: Date;
   /** Clock, for tests. */
@@ -47,7 +47,7 @@ export interface DirectoryParts {
 const SUFFIX_CLASSES: Readonly<Record<string, string>> = { o: 'organization', ou: 'organizationalUnit', dc: 'dcObject', c: 'country' };
 
 /** The directory. */
-export class Directory {
+export class DirectoryTree {
   readonly #ctx: DirectoryContext;
   readonly #schemaTime: Date;
   readonly #expiry: ExpiryScheduler;
@@ -55,7 +55,7 @@ export class Directory {
   #copier: WindowCopier | undefined;
   #features: ProtocolFeatures = { controls: [], saslMechanisms: [], extensions: [], features: [] };
 
-  constructor(parts: DirectoryParts) {
+  constructor(parts: DirectoryTreeParts) {
     const names = new Names(parts.schema, parts.options.suffix);
     const suffix = names.parse(parts.options.suffix);
     if (suffix.ndn === '') throw new Error('the suffix must not be empty');
@@ -102,7 +102,7 @@ export class Directory {
     return this.#ctx.events;
   }
 
-  get options(): DirectoryOptions {
+  get options(): DirectoryTreeOptions {
     return this.#ctx.options;
   }
 
@@ -200,7 +200,7 @@ export class Directory {
    * The write an ILS `(sttl=N)` term of a search asks for, to make through the Writer before
    * the search (see dynamic/sttl.ts); undefined when there is none.
    *
-   * @throws {@link DirectoryError} for an N the policy refuses, as the search answers.
+   * @throws {@link OperationError} for an N the policy refuses, as the search answers.
    */
   sttlRefresh(request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): SttlRefresh | undefined {
     return sttlRefreshOf(this.#ctx, request);
@@ -232,6 +232,6 @@ export class Directory {
 
   /** ILS has no rename: refused (RFC 4511 §4.9 unwillingToPerform). */
   modifyDn(dn: string): never {
-    throw new DirectoryError(ResultCode.unwillingToPerform, `${dn}: rename (modifyDN) is not supported, as in ILS; delete the entry and add it under the new name`);
+    throw new OperationError(ResultCode.unwillingToPerform, `${dn}: rename (modifyDN) is not supported, as in ILS; delete the entry and add it under the new name`);
   }
 }

@@ -12,13 +12,13 @@ export { ResultCode, type ResultCodeValue };
  * refusal that is not the request's doing (the storage failed beneath it) carries that
  * failure as its `cause`, which the server logs.
  */
-export class DirectoryError extends Error {
+export class OperationError extends Error {
   readonly code: ResultCodeValue;
   readonly matchedDN: string;
 
   constructor(code: ResultCodeValue, message: string, matchedDN = '', options?: ErrorOptions) {
     super(message, options);
-    this.name = 'DirectoryError';
+    this.name = 'OperationError';
     this.code = code;
     this.matchedDN = matchedDN;
   }

@@ -2,11 +2,11 @@
  * The directory layer: the DIT of Rendezvous over the store, independent of the wire. It
  * offers
  *
- * - {@link Directory}: one method per LDAP operation (bind, add, modify, delete, compare,
+ * - {@link DirectoryTree}: one method per LDAP operation (bind, add, modify, delete, compare,
  *   search, the RFC 2589 refresh), with the ILS conventions, access control, the schema
  *   rules, dynamic entries and their expiry, and conferences (attributes derived from the
  *   SDP blob, multicast clashes, the time-clustered copy). Refusals are
- *   {@link DirectoryError}s carrying an LDAP result code; src/ldap only encodes them.
+ *   {@link OperationError}s carrying an LDAP result code; src/ldap only encodes them.
  * - The write path (writes.ts): every change as a {@link WriteRequest}, applied by a
  *   {@link Writer} in the one process that writes, group-committed.
  * - What the protocol layer and the server assemble it from: the resolved schema, the TTL
@@ -22,9 +22,9 @@
  *
  * @packageDocumentation
  */
-export { Directory, type DirectoryParts } from './directory.js';
-export type { DirectoryEvents, DirectoryOptions, Identity } from './context.js';
-export { DirectoryError, ResultCode, type ResultCodeValue } from './errors.js';
+export { DirectoryTree, type DirectoryTreeParts } from './directory.js';
+export type { DirectoryEvents, DirectoryTreeOptions, Identity } from './context.js';
+export { OperationError, ResultCode, type ResultCodeValue } from './errors.js';
 export {
   LocalWriter,
   describeFailure,
@@ -42,7 +42,7 @@ export { checkAddSize, checkModifySize, MAX_ADD_ATTRIBUTES, MAX_ATTRIBUTE_VALUES
 export { checkDnSize, MAX_DN_BYTES, MAX_DN_RDNS } from './model/dn.js';
 export { parseFilter, type Filter } from './model/filter.js';
 export type { Change } from './operations/modify.js';
-export type { Scope, SearchRequest, SearchResult } from './operations/search.js';
+export type { SearchScope, SearchRequest, SearchResult } from './operations/search.js';
 export { accountDn, accountKey, isAccountName, type LdapVersion } from './operations/bind.js';
 export { hashPassword } from './operations/passwords.js';
 export { schemaAccess, type SchemaAccess } from './schema/schema-access.js';

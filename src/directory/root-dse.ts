@@ -2,7 +2,7 @@
  * The root DSE (RFC 4512 §5.1): what the server holds and implements, built from the
  * configuration and what the protocol layer declares. No one stores it.
  */
-import type { DirectoryOptions } from './context.js';
+import type { DirectoryTreeOptions } from './context.js';
 import { SUBSCHEMA_DN } from './schema/subschema-entry.js';
 
 /** What the protocol layer implements, for the root DSE. */
@@ -14,7 +14,7 @@ export interface ProtocolFeatures {
 }
 
 /** Attributes of the root DSE, by key. */
-export function rootDse(options: DirectoryOptions, features: ProtocolFeatures): Record<string, string[]> {
+export function rootDse(options: DirectoryTreeOptions, features: ProtocolFeatures): Record<string, string[]> {
   return {
     objectclass: ['top', 'extensibleObject'],
     namingcontexts: [options.suffix],

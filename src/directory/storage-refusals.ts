@@ -1,22 +1,22 @@
 /**
  * The refusal a client hears when the storage fails under a write (a full disk or quota, a
- * read-only database, a lock held too long, an I/O error): a typed {@link DirectoryError}
+ * read-only database, a lock held too long, an I/O error): a typed {@link OperationError}
  * with a result code that says whether trying again can help, instead of an internal error.
  * The failure beneath stays as its `cause`, for the operator's log.
  */
 import { storageFailure, type StorageFailure } from '../store/failures.js';
-import { DirectoryError, ResultCode } from './errors.js';
+import { OperationError, ResultCode } from './errors.js';
 
-function refusal(failure: StorageFailure, cause: unknown): DirectoryError {
+function refusal(failure: StorageFailure, cause: unknown): OperationError {
   switch (failure.kind) {
     case 'full':
-      return new DirectoryError(ResultCode.unavailable, 'the database is full (disk or --max-db-size); reads still work', '', { cause });
+      return new OperationError(ResultCode.unavailable, 'the database is full (disk or --max-db-size); reads still work', '', { cause });
     case 'readOnly':
-      return new DirectoryError(ResultCode.unwillingToPerform, 'the database is read-only; reads still work', '', { cause });
+      return new OperationError(ResultCode.unwillingToPerform, 'the database is read-only; reads still work', '', { cause });
     case 'busy':
-      return new DirectoryError(ResultCode.busy, 'the database is busy; try again', '', { cause });
+      return new OperationError(ResultCode.busy, 'the database is busy; try again', '', { cause });
     case 'unwritable':
-      return new DirectoryError(ResultCode.unavailable, `the database cannot be written (${failure.code})`, '', { cause });
+      return new OperationError(ResultCode.unavailable, `the database cannot be written (${failure.code})`, '', { cause });
   }
 }
 

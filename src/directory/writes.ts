@@ -7,8 +7,8 @@
  */
 import type { RawAttribute } from './model/attributes.js';
 import type { Identity } from './context.js';
-import type { Directory } from './directory.js';
-import { DirectoryError, type ResultCodeValue } from './errors.js';
+import type { DirectoryTree } from './directory.js';
+import { OperationError, type ResultCodeValue } from './errors.js';
 import type { Change } from './operations/modify.js';
 import type { PreparedAdd } from './operations/add.js';
 import type { SttlRefresh } from './dynamic/sttl.js';
@@ -24,7 +24,7 @@ export type WriteRequest =
   | { op: 'modify'; identity: Identity; dn: string; changes: readonly Change[] }
   | { op: 'delete'; identity: Identity; dn: string }
   | { op: 'refresh'; identity: Identity; dn: string; ttl: number }
-  /** The refresh an ILS `(sttl=N)` search asks for (Directory.sttlRefresh), made before the search reads. */
+  /** The refresh an ILS `(sttl=N)` search asks for (DirectoryTree.sttlRefresh), made before the search reads. */
   | { op: 'sttl'; identity: Identity; refresh: SttlRefresh };
 
 /** A write as the writing process applies it: an add arrives prepared. */
@@ -37,9 +37,9 @@ export interface Writer {
 
 /** Writes applied by this process's directory, group-committed. */
 export class LocalWriter implements Writer {
-  readonly #directory: Directory;
+  readonly #directory: DirectoryTree;
 
-  constructor(directory: Directory) {
+  constructor(directory: DirectoryTree) {
     this.#directory = directory;
   }
 
@@ -82,10 +82,10 @@ export class LocalWriter implements Writer {
 
 /**
  * Does the part of a write that needs no database where the request arrived: an add is
- * checked and completed ({@link Directory.prepareAdd}); other writes pass as they are.
+ * checked and completed ({@link DirectoryTree.prepareAdd}); other writes pass as they are.
  * Throws, as the write would, for bad input.
  */
-export function prepareWrite(directory: Directory, request: WriteRequest): PreparedWrite {
+export function prepareWrite(directory: DirectoryTree, request: WriteRequest): PreparedWrite {
   return request.op === 'add' ? { op: 'prepared', add: directory.prepareAdd(request.identity, request.dn, request.attributes) } : request;
 }
 
@@ -99,7 +99,7 @@ export type WriteFailure =
 
 /** Describes what a write threw, for another process. */
 export function describeFailure(error: unknown): WriteFailure {
-  if (error instanceof DirectoryError) {
+  if (error instanceof OperationError) {
     const failure: WriteFailure = { kind: 'directory', code: error.code, message: error.message, matchedDN: error.matchedDN };
     return error.cause === undefined ? failure : { ...failure, cause: error.cause instanceof Error ? error.cause.message : String(error.cause) };
   }
@@ -110,7 +110,7 @@ export function describeFailure(error: unknown): WriteFailure {
 /** The error a failure describes, to throw where the write was asked for. */
 export function failureError(failure: WriteFailure): Error {
   if (failure.kind === 'directory') {
-    return new DirectoryError(failure.code, failure.message, failure.matchedDN, failure.cause === undefined ? undefined : { cause: new Error(failure.cause) });
+    return new OperationError(failure.code, failure.message, failure.matchedDN, failure.cause === undefined ? undefined : { cause: new Error(failure.cause) });
   }
   return Object.assign(new Error(failure.message), failure.code === undefined ? {} : { code: failure.code });
 }

@@ -6,7 +6,7 @@
  */
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
-import { DirectoryError, type Identity } from '../directory/index.js';
+import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
@@ -245,7 +245,7 @@ export class Connection implements Session {
     } catch (error) {
       // RFC 4511 §4.1.1: a request whose encoding is wrong ends the session with a notice.
       if (error instanceof RequestError) return this.#disconnect(error.message);
-      if (error instanceof DirectoryError) return this.respond(envelope, error.code, error.message, error.matchedDN);
+      if (error instanceof OperationError) return this.respond(envelope, error.code, error.message, error.matchedDN);
       throw error;
     }
     const critical = unsupportedCritical(envelope.controls, request.type === 'search');
@@ -255,7 +255,7 @@ export class Connection implements Session {
     try {
       await (HANDLERS[request.type] as Handler)(this, envelope, request);
     } catch (error) {
-      if (error instanceof DirectoryError) {
+      if (error instanceof OperationError) {
         // Not the request's doing (the storage failed): the operator hears of it too.
         if (error.cause !== undefined) this.services.log.warn(`connection ${this.peer}: ${error.message} (${error.cause instanceof Error ? error.cause.message : String(error.cause)})`);
         return this.respond(envelope, error.code, error.message, error.matchedDN);

@@ -4,7 +4,7 @@
  * and a cookie cannot be replayed against a different search.
  */
 import { createHash } from 'node:crypto';
-import { DirectoryError } from '../directory/index.js';
+import { OperationError } from '../directory/index.js';
 import { ResultCode } from '../protocol/index.js';
 import type { LdapRequest } from './requests.js';
 
@@ -25,7 +25,7 @@ export function encodeCookie(lastId: number, request: SearchRequest): Buffer {
 /** The entry id to continue after; refuses a cookie from another search. */
 export function decodeCookie(cookie: Buffer, request: SearchRequest): number {
   if (cookie.length !== 16 || !cookie.subarray(8).equals(digest(request))) {
-    throw new DirectoryError(ResultCode.unwillingToPerform, 'the paged results cookie does not belong to this search; start the search again without a cookie');
+    throw new OperationError(ResultCode.unwillingToPerform, 'the paged results cookie does not belong to this search; start the search again without a cookie');
   }
   return Number(cookie.readBigUInt64BE(0));
 }

@@ -9,7 +9,7 @@ import {
   checkAddSize,
   checkDnSize,
   checkModifySize,
-  DirectoryError,
+  OperationError,
   MAX_ADD_ATTRIBUTES,
   MAX_ATTRIBUTE_VALUES,
   MAX_MODIFY_CHANGES,
@@ -18,14 +18,14 @@ import {
   type RawAttribute,
 } from '../directory/index.js';
 import { decodeFilter } from './filter-codec.js';
-import type { Scope } from '../directory/index.js';
+import type { SearchScope } from '../directory/index.js';
 import { BerError, BerReader, Op, ResultCode, type Envelope } from '../protocol/index.js';
 
 /** A decoded request. */
 export type LdapRequest =
   | { type: 'bind'; version: number; name: string; auth: { kind: 'simple'; password: string } | { kind: 'sasl'; mechanism: string } }
   | { type: 'unbind' }
-  | { type: 'search'; base: string; scope: Scope; sizeLimit: number; timeLimit: number; typesOnly: boolean; filter: Filter; attributes: string[] }
+  | { type: 'search'; base: string; scope: SearchScope; sizeLimit: number; timeLimit: number; typesOnly: boolean; filter: Filter; attributes: string[] }
   | { type: 'add'; dn: string; attributes: RawAttribute[] }
   | { type: 'modify'; dn: string; changes: Change[] }
   | { type: 'delete'; dn: string }
@@ -42,7 +42,7 @@ export class RequestError extends Error {
   }
 }
 
-const SCOPES: Readonly<Record<number, Scope>> = { 0: 'base', 1: 'one', 2: 'sub' };
+const SCOPES: Readonly<Record<number, SearchScope>> = { 0: 'base', 1: 'one', 2: 'sub' };
 
 /** How many attributes, and values of each, are worth reading of a request. */
 interface ReadLimits {
@@ -163,7 +163,7 @@ function decodeOperation(envelope: Envelope): LdapRequest {
           if (!modification) throw new RequestError('modify change without an attribute');
           if (operation === undefined) {
             // RFC 4525 increment (3) is well formed but not offered: refuse it, keep the session.
-            throw new DirectoryError(ResultCode.unwillingToPerform, code === 3 ? 'the modify-increment operation (RFC 4525) is not supported' : `unknown modify operation ${code}`);
+            throw new OperationError(ResultCode.unwillingToPerform, code === 3 ? 'the modify-increment operation (RFC 4525) is not supported' : `unknown modify operation ${code}`);
           }
           changes.push({ operation, modification });
         }

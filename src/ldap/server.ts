@@ -7,7 +7,7 @@
 import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
-import { LocalWriter, type Directory, type Writer } from '../directory/index.js';
+import { LocalWriter, type DirectoryTree, type Writer } from '../directory/index.js';
 import { DEFAULT_BIND_DELAY_BASE_MS, LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
@@ -110,7 +110,7 @@ export class LdapServer {
   }
 
   /** Starts listening; resolves once connections are accepted. */
-  static async start(directory: Directory, options: LdapServerOptions, log: Logger): Promise<LdapServer> {
+  static async start(directory: DirectoryTree, options: LdapServerOptions, log: Logger): Promise<LdapServer> {
     const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
     const context: SecureContext | undefined = options.tls ? createSecureContext({ ...TLS_SETTINGS, cert: options.tls.cert, key: options.tls.key }) : undefined;
     directory.setProtocolFeatures({

@@ -4,7 +4,7 @@
  * answer. {@link Connection} implements it; the handlers never touch the socket.
  */
 import type { SecureContext } from 'node:tls';
-import type { Directory, Identity, Writer } from '../directory/index.js';
+import type { DirectoryTree, Identity, Writer } from '../directory/index.js';
 import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
 import type { Logger } from '../log.js';
@@ -24,7 +24,7 @@ export interface ConnectionLimits {
 
 /** What a connection needs from the server. */
 export interface ConnectionServices {
-  directory: Directory;
+  directory: DirectoryTree;
   log: Logger;
   limits: ConnectionLimits;
   /** TLS for StartTLS; absent when no certificate is configured. */

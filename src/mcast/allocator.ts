@@ -12,13 +12,13 @@ import type { SqliteDatabase } from '../store/index.js';
 import { parseAddress } from './address.js';
 import { LeaseStore, type LeaseRow } from './leases.js';
 import { DEFAULT_LEASE_LIMITS, firstGap, grantWindow, subtractRuns, type LeaseLimits, type Run, type TimeRequest, type Window } from './policy.js';
-import { addressAt, checkScopes, poolOffset, poolSize, type Scope } from './scopes.js';
+import { addressAt, checkScopes, poolOffset, poolSize, type MulticastScope } from './scopes.js';
 
 /** A lease as the allocator reports it. Times are ms since the Unix epoch. */
 export interface Lease {
   /** The MADCAP Lease Identifier, lower-case hex. */
   readonly leaseId: string;
-  readonly scope: Scope;
+  readonly scope: MulticastScope;
   /** First and last of the consecutive addresses leased, canonical text. */
   readonly first: string;
   readonly last: string;
@@ -70,14 +70,14 @@ const fail = (failure: AllocationFailure, message: string): AllocationResult => 
 
 /** The allocator over a database that has schema/003-multicast.sql. */
 export class Allocator {
-  readonly scopes: readonly Scope[];
+  readonly scopes: readonly MulticastScope[];
   readonly limits: LeaseLimits;
   readonly #store: LeaseStore;
   readonly #now: () => number;
-  readonly #byId: ReadonlyMap<string, Scope>;
+  readonly #byId: ReadonlyMap<string, MulticastScope>;
 
   /** @throws {@link ScopeError} when the scopes overlap or there are none. */
-  constructor(db: SqliteDatabase, scopes: readonly Scope[], options: AllocatorOptions = {}) {
+  constructor(db: SqliteDatabase, scopes: readonly MulticastScope[], options: AllocatorOptions = {}) {
     checkScopes(scopes);
     this.scopes = scopes;
     this.limits = options.limits ?? DEFAULT_LEASE_LIMITS;
@@ -92,7 +92,7 @@ export class Allocator {
   }
 
   /** The scope with this Scope ID. */
-  scope(id: string): Scope | undefined {
+  scope(id: string): MulticastScope | undefined {
     return this.#byId.get(id);
   }
 
@@ -216,7 +216,7 @@ export class Allocator {
   }
 
   /** `size` consecutive offsets free during `window`: from the free list, else between leases. */
-  #find(scope: Scope, size: number, window: Window): Run | undefined {
+  #find(scope: MulticastScope, size: number, window: Window): Run | undefined {
     const free = this.#store.bestFit(scope.id, size);
     if (free) return { lo: free.lo, hi: free.lo + size - 1 };
     return firstGap(this.#store.during(scope.id, window), poolSize(scope), size);

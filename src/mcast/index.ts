@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 export { type Family, FAMILY_NUMBER, parseAddress, formatAddress, canonicalAddress } from './address.js';
-export { type Scope, ScopeError, DEFAULT_SCOPES, defineScope, parseScopeSpec, checkScopes, matchScope, poolSize } from './scopes.js';
+export { type MulticastScope, ScopeError, DEFAULT_SCOPES, defineScope, parseScopeSpec, checkScopes, matchScope, poolSize } from './scopes.js';
 export { type LeaseLimits, DEFAULT_LEASE_LIMITS } from './policy.js';
 export { Allocator, leaseAddresses, type Lease, type AllocationRequest, type AllocationResult, type AllocationFailure, type AllocatorOptions } from './allocator.js';
 export {

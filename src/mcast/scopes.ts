@@ -10,8 +10,8 @@
  */
 import { formatAddress, parseAddress, isMulticastValue, ADDRESS_BITS, type Family } from './address.js';
 
-/** A scope as the server configures it. Addresses are numbers; {@link Scope.id} is the text. */
-export interface Scope {
+/** A scope as the server configures it. Addresses are numbers; {@link MulticastScope.id} is the text. */
+export interface MulticastScope {
   /** Scope ID: the lowest address of the scope's range, canonical text (RFC 2730 §2.7). */
   readonly id: string;
   readonly family: Family;
@@ -35,13 +35,13 @@ export class ScopeError extends Error {
 }
 
 /** How many addresses of a pool (fits a number: pools are at most 2^32 addresses). */
-export const poolSize = (scope: Scope): number => Number(scope.pool.hi - scope.pool.lo + 1n);
+export const poolSize = (scope: MulticastScope): number => Number(scope.pool.hi - scope.pool.lo + 1n);
 
 /** The address of a pool offset, as text. */
-export const addressAt = (scope: Scope, offset: number): string => formatAddress(scope.family, scope.pool.lo + BigInt(offset));
+export const addressAt = (scope: MulticastScope, offset: number): string => formatAddress(scope.family, scope.pool.lo + BigInt(offset));
 
 /** The pool offset of an address, or undefined when the pool does not contain it. */
-export function poolOffset(scope: Scope, family: Family, value: bigint): number | undefined {
+export function poolOffset(scope: MulticastScope, family: Family, value: bigint): number | undefined {
   if (family !== scope.family || value < scope.pool.lo || value > scope.pool.hi) return undefined;
   return Number(value - scope.pool.lo);
 }
@@ -82,7 +82,7 @@ function parseRange(text: string): { family: Family; first: bigint; last: bigint
  * @throws {@link ScopeError} when the range is not multicast, leaves nothing to allocate, or
  *   (IPv6) is not a transient prefix of at most 96 bits.
  */
-export function defineScope(range: string, ttl: number, description: string): Scope {
+export function defineScope(range: string, ttl: number, description: string): MulticastScope {
   const r = parseRange(range);
   if (!isMulticastValue(r.family, r.first) || !isMulticastValue(r.family, r.last)) throw new ScopeError(`${range} is not a multicast range`);
   if (!Number.isInteger(ttl) || ttl < 1 || ttl > 255) throw new ScopeError(`${range}: the TTL must be a whole number from 1 to 255, not ${ttl}`);
@@ -110,7 +110,7 @@ export function defineScope(range: string, ttl: number, description: string): Sc
  * @example `239.255.0.0/16,16,Local Scope` or `ff15::/16,255,IPv6 site-local`
  * @throws {@link ScopeError}
  */
-export function parseScopeSpec(spec: string): Scope {
+export function parseScopeSpec(spec: string): MulticastScope {
   const [range, ttl, ...description] = spec.split(',');
   if (range === undefined || ttl === undefined || description.length === 0) throw new ScopeError(`'${spec}' is not RANGE,TTL,DESCRIPTION`);
   if (!/^\d{1,3}$/.test(ttl.trim())) throw new ScopeError(`'${spec}': the TTL must be a whole number from 1 to 255`);
@@ -123,7 +123,7 @@ export function parseScopeSpec(spec: string): Scope {
  *
  * @throws {@link ScopeError}
  */
-export function checkScopes(scopes: readonly Scope[]): void {
+export function checkScopes(scopes: readonly MulticastScope[]): void {
   if (scopes.length === 0) throw new ScopeError('no multicast scope is configured');
   for (const [i, a] of scopes.entries()) {
     for (const b of scopes.slice(i + 1)) {
@@ -138,7 +138,7 @@ export function checkScopes(scopes: readonly Scope[]): void {
  * realm-local, admin-local, site-local and organization-local (RFC 7346, RFC 4291), whose
  * scoping is by the address, hence the hop limit of 255 RFC 2730 recommends under admin scoping.
  */
-export const DEFAULT_SCOPES: readonly Scope[] = [
+export const DEFAULT_SCOPES: readonly MulticastScope[] = [
   defineScope('239.255.0.0/16', 16, 'Local Scope'),
   defineScope('239.192.0.0/14', 63, 'Organization-Local Scope'),
   defineScope('ff13::/16', 255, 'IPv6 Realm-Local Scope'),

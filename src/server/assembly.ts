@@ -29,7 +29,7 @@
  * SIGKILL included, loses an acknowledged write.
  */
 import { LdapServer } from '../ldap/server.js';
-import type { Directory } from '../directory/index.js';
+import type { DirectoryTree } from '../directory/index.js';
 import type { Logger } from '../log.js';
 import { startCore } from './core.js';
 import { checkServerOptions, listenerOptions, type ServerOptions } from './options.js';
@@ -38,7 +38,7 @@ import { startWorkers, type WorkerPool } from './workers.js';
 /** A running server. */
 export interface RunningServer {
   readonly url: string;
-  readonly directory: Directory;
+  readonly directory: DirectoryTree;
   /** Stops listening, finishes in-flight operations, closes the database. */
   stop(): Promise<void>;
 }

@@ -11,7 +11,7 @@ import {
   DEFAULT_CONFERENCE_GRACE,
   DEFAULT_SCHEMA_FILES,
   DEFAULT_TTL_POLICY,
-  Directory,
+  DirectoryTree,
   loadSchemaSync,
   schemaAccess,
   type AttributeCodec,
@@ -31,7 +31,7 @@ import { DEFAULT_MAX_DB_BYTES, type ServerOptions } from './options.js';
 export function openDirectory(
   options: Pick<ServerOptions, 'db' | 'suffix' | 'ilsOpen' | 'ttl' | 'conferenceGrace' | 'version' | 'maxDbBytes' | 'readOnly' | 'scopes' | 'refuseClashes'>,
   now?: () => number,
-): { db: SqliteDatabase; directory: Directory; entries: EntryStore; accounts: AccountStore; allocator: Allocator } {
+): { db: SqliteDatabase; directory: DirectoryTree; entries: EntryStore; accounts: AccountStore; allocator: Allocator } {
   const schema = loadSchemaSync();
   const schemaTime = new Date(Math.max(...DEFAULT_SCHEMA_FILES.map((f) => statSync(f).mtimeMs)));
   schemaTime.setMilliseconds(0);
@@ -46,7 +46,7 @@ export function openDirectory(
     const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
     // Entries are stored with their attributes encoded as the protocol sends them.
     const entries = new EntryStore(db, storedAttributeEncoding(access, codec));
-    const directory = new Directory({
+    const directory = new DirectoryTree({
       schema: access,
       entries,
       accounts,
@@ -84,7 +84,7 @@ function clashMessage(clashes: readonly AccountClash[], db: string): string {
 
 /** The running core of the process that writes. */
 export interface Core {
-  readonly directory: Directory;
+  readonly directory: DirectoryTree;
   /** Closes MADCAP, stops the background work and closes the database, in that order. */
   close(): Promise<void>;
 }
@@ -112,7 +112,7 @@ export async function startCore(options: ServerOptions, log: Logger): Promise<Co
  * The background work of the process that writes: expiry, and (unless read-only) filling the
  * time-clustered copy of the conferences while writes pause.
  */
-function startBackground(directory: Directory, options: Pick<ServerOptions, 'readOnly'>, log: Logger): void {
+function startBackground(directory: DirectoryTree, options: Pick<ServerOptions, 'readOnly'>, log: Logger): void {
   directory.startExpiry();
   if (options.readOnly) return;
   directory.startWindowCopy(

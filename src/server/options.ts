@@ -2,9 +2,9 @@
  * How to run the server: the options of `rendezvous serve` as values, their defaults, the
  * check that they can work together, and what the LDAP listener is started with.
  */
-import type { DirectoryOptions } from '../directory/index.js';
+import type { DirectoryTreeOptions } from '../directory/index.js';
 import type { LdapServerOptions, ServerLimits, TlsFiles } from '../ldap/server.js';
-import { checkScopes, ScopeError, type Scope } from '../mcast/scopes.js';
+import { checkScopes, ScopeError, type MulticastScope } from '../mcast/scopes.js';
 
 /** How to run the server. */
 export interface ServerOptions {
@@ -14,7 +14,7 @@ export interface ServerOptions {
   db: string;
   suffix: string;
   ilsOpen: boolean;
-  ttl?: DirectoryOptions['ttl'];
+  ttl?: DirectoryTreeOptions['ttl'];
   /** LDAPS port; used when `tls` is given. Default {@link DEFAULT_SERVER_OPTIONS}.tlsPort. */
   tlsPort?: number;
   tls?: TlsFiles;
@@ -31,7 +31,7 @@ export interface ServerOptions {
    */
   madcapPort?: number | null;
   /** Multicast scopes of the allocator; {@link DEFAULT_SCOPES} when absent. */
-  scopes?: readonly Scope[];
+  scopes?: readonly MulticastScope[];
   /** Refuse conferences whose multicast groups clash, instead of flagging them. */
   refuseClashes?: boolean;
   /**

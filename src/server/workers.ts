@@ -15,7 +15,7 @@
  */
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
-import { describeFailure, LocalWriter, reviveWrite, type Directory } from '../directory/index.js';
+import { describeFailure, LocalWriter, reviveWrite, type DirectoryTree } from '../directory/index.js';
 import { LocalAdmission, type BindTurn } from '../ldap/admission.js';
 import { DEFAULT_LIMITS } from '../ldap/server.js';
 import type { Logger } from '../log.js';
@@ -71,7 +71,7 @@ export interface WorkerPool {
  * Makes this process the primary of `options.workers` workers, answering their admission
  * questions and applying their writes to `directory`; resolves once every worker listens.
  */
-export async function startWorkers(directory: Directory, options: ServerOptions, log: Logger): Promise<WorkerPool> {
+export async function startWorkers(directory: DirectoryTree, options: ServerOptions, log: Logger): Promise<WorkerPool> {
   const count = options.workers ?? 1;
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const admission = new LocalAdmission(limits, log);

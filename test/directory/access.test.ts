@@ -4,7 +4,7 @@
  * anonymous clients too, owning what they add by their address.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { DirectoryError, ResultCode, type Identity } from '../../src/directory/index.js';
+import { OperationError, ResultCode, type Identity } from '../../src/directory/index.js';
 import { admin, alice, anonymousAt, APPLICATIONS, attributes, bob, change, DYNAMIC, openTestDirectory, person, read, refusal, SUFFIX, type TestDirectory } from './helpers.js';
 
 let t: TestDirectory;
@@ -17,7 +17,7 @@ function changes(who: Identity, dn: string): Record<string, number> {
       write();
       return 0;
     } catch (error) {
-      if (error instanceof DirectoryError) return error.code;
+      if (error instanceof OperationError) return error.code;
       throw error;
     }
   };

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Directory } from '../../src/directory/index.js';
+import type { DirectoryTree } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import { ConferenceGroups } from '../../src/store/conference-groups.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
@@ -29,7 +29,7 @@ function blob(name: string, connections: readonly string[], hours?: readonly [nu
   return sdp('v=0', 'o=- 1 1 IN IP4 h.example', `s=${name}`, t, ...media);
 }
 
-function addConference(directory: Directory, uid: string, connections: readonly string[], hours?: readonly [number, number]): StoredEntry {
+function addConference(directory: DirectoryTree, uid: string, connections: readonly string[], hours?: readonly [number, number]): StoredEntry {
   return directory.add(admin, dnOf(uid), [
     { type: 'objectClass', values: [Buffer.from('rtConference')] },
     { type: 'conferenceBlob', values: [Buffer.from(blob(uid, connections, hours))] },
@@ -61,7 +61,7 @@ afterEach(() => {
 
 describe('clash detection by multicast group', () => {
   let db: SqliteDatabase;
-  let directory: Directory;
+  let directory: DirectoryTree;
   const COUNT = 3000;
 
   beforeAll(() => {
@@ -113,7 +113,7 @@ describe('clash detection by multicast group', () => {
 
 describe('group overlap', () => {
   let db: SqliteDatabase;
-  let directory: Directory;
+  let directory: DirectoryTree;
   let entries: EntryStore;
   beforeEach(() => {
     ({ db, directory, entries } = openDirectory({ db: ':memory:', suffix: 'o=Intranet', ilsOpen: false, version: 'test' }));

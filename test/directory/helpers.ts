@@ -4,7 +4,7 @@
  * moves, the identities the rules tell apart, and helpers to write attributes and read
  * refusals.
  */
-import { DirectoryError, LocalWriter, parseFilter, ResultCode, type Change, type Directory, type Identity, type RawAttribute, type ResultCodeValue, type TtlPolicy } from '../../src/directory/index.js';
+import { OperationError, LocalWriter, parseFilter, ResultCode, type Change, type DirectoryTree, type Identity, type RawAttribute, type ResultCodeValue, type TtlPolicy } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 
@@ -24,7 +24,7 @@ export const anonymousAt = (address: string): Identity => ({ dn: '', ndn: '', ad
 
 /** A directory over an in-memory database. */
 export interface TestDirectory {
-  directory: Directory;
+  directory: DirectoryTree;
   db: SqliteDatabase;
   /** Writes as the server makes them: group-committed, through the write path. */
   writer: LocalWriter;
@@ -62,11 +62,11 @@ export function change(operation: Change['operation'], type: string, ...values: 
 }
 
 /** The DirectoryError `write` throws; fails when it throws none, or another error. */
-function refused(write: () => unknown): DirectoryError {
+function refused(write: () => unknown): OperationError {
   try {
     write();
   } catch (error) {
-    if (error instanceof DirectoryError) return error;
+    if (error instanceof OperationError) return error;
     throw error;
   }
   throw new Error('the directory did not refuse');
@@ -82,7 +82,7 @@ export const refusalMessage = (write: () => unknown): string => refused(write).m
  * Reads one entry's attributes (those named, or all user attributes) by their lower-case
  * names, or undefined when the search finds none.
  */
-export function read(directory: Directory, dn: string, attributeNames: string[] = []): Map<string, string[]> | undefined {
+export function read(directory: DirectoryTree, dn: string, attributeNames: string[] = []): Map<string, string[]> | undefined {
   // All user attributes, and objectClass by name: a selection that is not exactly '*', which
   // a search would answer with the stored encoding instead of a list.
   const selection = attributeNames.length === 0 ? ['*', 'objectClass'] : attributeNames;
@@ -90,7 +90,7 @@ export function read(directory: Directory, dn: string, attributeNames: string[] 
   try {
     [result] = [...directory.search(admin, { base: dn, scope: 'base', filter: parseFilter('(objectClass=*)'), attributes: selection, typesOnly: false })];
   } catch (error) {
-    if (error instanceof DirectoryError && error.code === ResultCode.noSuchObject) return undefined;
+    if (error instanceof OperationError && error.code === ResultCode.noSuchObject) return undefined;
     throw error;
   }
   if (!result) return undefined;
@@ -98,7 +98,7 @@ export function read(directory: Directory, dn: string, attributeNames: string[] 
 }
 
 /** The entryTTL an entry reads (seconds left), or undefined for a static entry. */
-export function entryTtl(directory: Directory, dn: string): number | undefined {
+export function entryTtl(directory: DirectoryTree, dn: string): number | undefined {
   const ttl = read(directory, dn, ['entryTTL'])?.get('entryttl')?.[0];
   return ttl === undefined ? undefined : Number(ttl);
 }

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFilter, type Directory } from '../../src/directory/index.js';
+import { parseFilter, type DirectoryTree } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 
 // The indexable part of a filter must run as SQL on entry_index, never as a scan of entries.
 let db: SqliteDatabase;
-let directory: Directory;
+let directory: DirectoryTree;
 
 beforeAll(() => {
   ({ db, directory } = openDirectory({ db: ':memory:', suffix: 'o=Intranet', ilsOpen: false, version: 'test' }));

@@ -5,7 +5,7 @@
  * transaction that makes it (where the change feed records it).
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseFilter, ResultCode, type Directory } from '../../src/directory/index.js';
+import { parseFilter, ResultCode, type DirectoryTree } from '../../src/directory/index.js';
 import { admin, alice, APPLICATIONS, attributes, bob, change, DYNAMIC, entryTtl, openTestDirectory, person, read, refusal, type TestDirectory } from './helpers.js';
 
 let t: TestDirectory;
@@ -20,7 +20,7 @@ const settle = async (): Promise<void> => {
 };
 
 const sttlSearch = (filter: string, afterId?: number) => ({ base: DYNAMIC, scope: 'one' as const, filter: parseFilter(filter), ...(afterId === undefined ? {} : { afterId }) });
-const searchAll = (directory: Directory, filter: string): number =>
+const searchAll = (directory: DirectoryTree, filter: string): number =>
   [...directory.search(alice, { ...sttlSearch(filter), attributes: ['entryTTL'], typesOnly: false })].length;
 const stored = (dn: string): number => (t.db.prepare('SELECT count(*) AS n FROM entries WHERE dn = ?').get(dn) as { n: number }).n;
 

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseFilter, spanOf, type Directory } from '../../src/directory/index.js';
+import { parseFilter, spanOf, type DirectoryTree } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
@@ -36,7 +36,7 @@ interface Times {
 const blobOf = (uid: string, { start, stop }: Times): Buffer =>
   Buffer.from(sdp('v=0', 'o=- 1 1 IN IP4 h.example', `s=${uid}`, 'c=IN IP4 192.0.2.1', `t=${start === 0 ? 0 : start + NTP_OFFSET} ${stop === 0 ? 0 : stop + NTP_OFFSET}`));
 
-function addConference(directory: Directory, uid: string, times: Times, classes = ['rtConference']): void {
+function addConference(directory: DirectoryTree, uid: string, times: Times, classes = ['rtConference']): void {
   directory.add(admin, dnOf(uid), [
     { type: 'objectClass', values: classes.map((c) => Buffer.from(c)) },
     { type: 'conferenceBlob', values: [blobOf(uid, times)] },
@@ -44,7 +44,7 @@ function addConference(directory: Directory, uid: string, times: Times, classes 
 }
 
 /** The uids (from the DNs) a search finds, in the order it sends them; all user attributes unless `attributes` says. */
-function found(directory: Directory, filter: string, options: { base?: string; scope?: 'one' | 'sub'; attributes?: string[]; afterId?: number } = {}): string[] {
+function found(directory: DirectoryTree, filter: string, options: { base?: string; scope?: 'one' | 'sub'; attributes?: string[]; afterId?: number } = {}): string[] {
   const results = directory.search(admin, {
     base: options.base ?? 'ou=dynamic,o=Intranet',
     scope: options.scope ?? 'one',
@@ -68,7 +68,7 @@ function random(seed: number): (n: number) => number {
 const dir = mkdtempSync(join(tmpdir(), 'rendezvous-windows-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let directory: Directory;
+let directory: DirectoryTree;
 let db: SqliteDatabase;
 let entries: EntryStore;
 

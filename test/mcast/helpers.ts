@@ -10,7 +10,7 @@ import type { Logger } from '../../src/log.js';
 import { Allocator } from '../../src/mcast/allocator.js';
 import { decodeMessage, encodeMessage, type MadcapMessage } from '../../src/mcast/codec.js';
 import type { Retransmission } from '../../src/mcast/client.js';
-import type { Scope } from '../../src/mcast/scopes.js';
+import type { MulticastScope } from '../../src/mcast/scopes.js';
 import { MadcapServer } from '../../src/mcast/server.js';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
 
@@ -34,7 +34,7 @@ export interface TestMadcap {
   stop(): Promise<void>;
 }
 
-export async function startMadcap(scopes: readonly Scope[]): Promise<TestMadcap> {
+export async function startMadcap(scopes: readonly MulticastScope[]): Promise<TestMadcap> {
   const dir = mkdtempSync(join(tmpdir(), 'rendezvous-madcap-'));
   const log = memoryLogger();
   let db: SqliteDatabase;

@@ -11,7 +11,7 @@ import { DEFAULT_LIMITS } from '../../ldap/server.js';
 import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
-import { parseScopeSpec, ScopeError, type Scope } from '../../mcast/scopes.js';
+import { parseScopeSpec, ScopeError, type MulticastScope } from '../../mcast/scopes.js';
 
 interface ServeOptions {
   host: string;
@@ -37,7 +37,7 @@ interface ServeOptions {
   maxDbSize: number;
   readOnly?: boolean;
   madcapPort?: number | 'off';
-  scope: Scope[];
+  scope: MulticastScope[];
   refuseClashes?: boolean;
   workers: number;
   busyPoll: number;
@@ -52,7 +52,7 @@ function madcapPortOption(value: string): number | 'off' {
 }
 
 /** `--scope RANGE,TTL,DESCRIPTION`, repeatable. */
-function scopeOption(value: string, previous: Scope[]): Scope[] {
+function scopeOption(value: string, previous: MulticastScope[]): MulticastScope[] {
   try {
     return [...previous, parseScopeSpec(value)];
   } catch (error) {

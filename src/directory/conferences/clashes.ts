@@ -10,7 +10,7 @@ import { parseGeneralizedTime, parseSdp, summarize, toGeneralizedTime } from '..
 import type { GroupRange, StoredEntry } from '../../store/index.js';
 import { BLOB_KEY } from './derived.js';
 import type { DirectoryContext } from '../context.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { MulticastLeaseLookup } from './leases.js';
 import { spanOf } from './span.js';
 
@@ -179,7 +179,7 @@ const when = (ms: number): string => (Number.isFinite(ms) ? toGeneralizedTime(ne
  * were completed). Returns whether that changed the attributes (a flag added or removed).
  * `read` is what {@link multicastOf} read of the blob where the add was prepared, if elsewhere.
  *
- * @throws {@link DirectoryError} constraintViolation naming the holder, with `refuseClashes`.
+ * @throws {@link OperationError} constraintViolation naming the holder, with `refuseClashes`.
  */
 export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes: Record<string, string[]>, read?: BlobMulticast): boolean {
   const flag = ctx.schema.attribute(CLASH_ATTRIBUTE);
@@ -189,7 +189,7 @@ export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes:
   if (clashes.length === 0) return flagged;
   if (ctx.options.refuseClashes) {
     const c = clashes[0]!;
-    throw new DirectoryError(
+    throw new OperationError(
       ResultCode.constraintViolation,
       `conferenceBlob: multicast group ${c.group} is already used by ${c.holder} (${when(c.start)} to ${when(c.end)}); choose another group or time`,
     );

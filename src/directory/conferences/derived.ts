@@ -3,7 +3,7 @@
  * SDP and are never written directly, so they cannot disagree with it.
  */
 import { formatProblem, parseSdp, SCOPE_VALUE, summarize, toGeneralizedTime } from '../../sdp/index.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 
 /**
  * Keys of the attributes derived from `conferenceBlob` (multicastClash from its groups
@@ -26,12 +26,12 @@ export const BLOB_KEY = 'conferenceblob';
 /**
  * Validates a blob strictly and derives the indexed attributes (keys → values).
  *
- * @throws {@link DirectoryError} invalidAttributeSyntax with every problem the validator found.
+ * @throws {@link OperationError} invalidAttributeSyntax with every problem the validator found.
  */
 export function deriveFromBlob(blob: string): Record<string, string[]> {
   const result = parseSdp(blob, { mode: 'strict' });
   if (!result.valid) {
-    throw new DirectoryError(
+    throw new OperationError(
       ResultCode.invalidAttributeSyntax,
       `conferenceBlob: invalid SDP: ${result.errors.map(formatProblem).join('; ')}`,
     );

@@ -6,7 +6,7 @@ import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { requireLiveHead } from '../operations/live.js';
 import { recordChange } from '../changes.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { EntryHead } from '../../store/index.js';
 import { grantTtl } from './ttl.js';
 
@@ -15,7 +15,7 @@ export function refresh(ctx: DirectoryContext, identity: Identity, dnText: strin
   const name = ctx.names.parse(dnText);
   return ctx.entries.transaction(() => {
     const entry = requireLiveHead(ctx, name, dnText);
-    if (entry.expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
+    if (entry.expiresAt === null) throw new OperationError(ResultCode.objectClassViolation, `${dnText} is not a dynamic entry (objectClass dynamicObject)`);
     checkOwner(ctx, identity, name, entry, 'refresh');
     const ttl = grantTtl(ctx.options.ttl, requestedTtl);
     extendTtl(ctx, entry, ttl);

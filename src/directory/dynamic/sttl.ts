@@ -7,10 +7,10 @@
  * ({@link refreshMatched}); the search then only reads, and its entryTTL values are the new ones.
  */
 import type { EntryHead, StoredEntry } from '../../store/index.js';
-import type { Scope } from '../operations/search.js';
+import type { SearchScope } from '../operations/search.js';
 import { mayChange } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { Filter } from '../model/filter.js';
 import type { SchemaAccess } from '../schema/schema-access.js';
 import { STTL_KEY } from '../model/evaluate.js';
@@ -21,7 +21,7 @@ import { grantTtl } from './ttl.js';
 /** The refresh an sTTL search asks for: the entries it matches get `ttl` seconds (granted by the policy). Plain data, for IPC. */
 export interface SttlRefresh {
   readonly base: string;
-  readonly scope: Scope;
+  readonly scope: SearchScope;
   readonly filter: Filter;
   readonly ttl: number;
 }
@@ -30,14 +30,14 @@ export interface SttlRefresh {
  * The refresh a filter asks for, in seconds: from an `(sttl=N)` term alone or directly
  * inside the top-level AND, where ILS clients put it.
  *
- * @throws {@link DirectoryError} protocolError when N is not a positive whole number of minutes.
+ * @throws {@link OperationError} protocolError when N is not a positive whole number of minutes.
  */
 export function sttlSeconds(schema: SchemaAccess, filter: Filter): number | undefined {
   const terms = filter.type === 'and' ? filter.filters : [filter];
   for (const term of terms) {
     if (term.type !== 'equality' || schema.attribute(term.attribute)?.key !== STTL_KEY) continue;
     if (!/^[0-9]+$/.test(term.value.trim()) || Number(term.value) <= 0) {
-      throw new DirectoryError(ResultCode.protocolError, `sTTL must be a positive whole number of minutes, not '${term.value}'`);
+      throw new OperationError(ResultCode.protocolError, `sTTL must be a positive whole number of minutes, not '${term.value}'`);
     }
     return Number(term.value) * 60;
   }
@@ -48,7 +48,7 @@ export function sttlSeconds(schema: SchemaAccess, filter: Filter): number | unde
  * The refresh a search asks for, or undefined. A paged search is one search (RFC 2696): its
  * first page refreshes every entry it matches, and the pages after it ask for nothing.
  *
- * @throws {@link DirectoryError} protocolError for a malformed N, sizeLimitExceeded for a TTL
+ * @throws {@link OperationError} protocolError for a malformed N, sizeLimitExceeded for a TTL
  *   above the server's maximum, before anything is written or read.
  */
 export function sttlRefreshOf(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): SttlRefresh | undefined {

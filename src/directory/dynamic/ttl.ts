@@ -2,7 +2,7 @@
  * Time-to-live policy for dynamic entries (RFC 2589): bounds, defaults and the TTL granted
  * for a request. Pure: times are passed in.
  */
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 
 /** Bounds and default, in seconds. */
 export interface TtlPolicy {
@@ -35,10 +35,10 @@ export function remainingTtl(expiresAt: number, now: number): number {
 /** Validates a requested TTL and applies the policy; returns seconds. */
 export function grantTtl(policy: TtlPolicy, requested: number): number {
   if (!Number.isInteger(requested) || requested <= 0 || requested > RFC2589_MAX_TTL) {
-    throw new DirectoryError(ResultCode.protocolError, `entryTTL must be a whole number of seconds from 1 to ${RFC2589_MAX_TTL}`);
+    throw new OperationError(ResultCode.protocolError, `entryTTL must be a whole number of seconds from 1 to ${RFC2589_MAX_TTL}`);
   }
   if (requested > policy.maxTtl) {
-    throw new DirectoryError(ResultCode.sizeLimitExceeded, `a TTL of ${requested} s is above this server's maximum of ${policy.maxTtl} s`);
+    throw new OperationError(ResultCode.sizeLimitExceeded, `a TTL of ${requested} s is above this server's maximum of ${policy.maxTtl} s`);
   }
   return Math.max(requested, policy.minTtl);
 }

@@ -4,7 +4,7 @@
  */
 import { DERIVED_KEYS, derivedWriteMessage } from '../conferences/derived.js';
 import type { DirectoryContext } from '../context.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import { normalize, syntaxProblem } from './matching.js';
 import type { AttributeInfo } from '../schema/schema-access.js';
 
@@ -40,7 +40,7 @@ export const MAX_MODIFY_CHANGES = 256;
 const truncate = (s: string): string => (s.length > 40 ? `${s.slice(0, 40)}...` : s);
 
 /** adminLimitExceeded. The messages do not count what is over: a decoder stops reading one past a limit. */
-const overLimit = (message: string): DirectoryError => new DirectoryError(ResultCode.adminLimitExceeded, message);
+const overLimit = (message: string): OperationError => new OperationError(ResultCode.adminLimitExceeded, message);
 
 /** Refuses values of one attribute over {@link MAX_ATTRIBUTE_VALUES}. */
 function checkValueCount(description: string, count: number): void {
@@ -67,9 +67,9 @@ export function checkModifySize(changes: ReadonlyArray<{ readonly modification: 
 export function resolveAttribute(ctx: DirectoryContext, description: string): AttributeInfo {
   const [name = '', ...options] = description.split(';');
   const attr = ctx.schema.attribute(name);
-  if (!attr) throw new DirectoryError(ResultCode.undefinedAttributeType, `${truncate(name)}: attribute type undefined in the schema (see cn=Subschema)`);
+  if (!attr) throw new OperationError(ResultCode.undefinedAttributeType, `${truncate(name)}: attribute type undefined in the schema (see cn=Subschema)`);
   if (options.some((o) => o.toLowerCase() !== 'binary')) {
-    throw new DirectoryError(ResultCode.undefinedAttributeType, `${truncate(description)}: attribute options are not supported`);
+    throw new OperationError(ResultCode.undefinedAttributeType, `${truncate(description)}: attribute options are not supported`);
   }
   return attr;
 }
@@ -97,14 +97,14 @@ function addValues(attr: AttributeInfo, raw: readonly Buffer[], read: ValuesRead
     } else {
       value = buffer.toString('utf8');
       if (!Buffer.from(value, 'utf8').equals(buffer)) {
-        throw new DirectoryError(ResultCode.invalidAttributeSyntax, `${attr.name}: value is not valid UTF-8`);
+        throw new OperationError(ResultCode.invalidAttributeSyntax, `${attr.name}: value is not valid UTF-8`);
       }
       const problem = syntaxProblem(attr.rules.syntax, value);
-      if (problem) throw new DirectoryError(ResultCode.invalidAttributeSyntax, `${attr.name}: ${problem}`);
+      if (problem) throw new OperationError(ResultCode.invalidAttributeSyntax, `${attr.name}: ${problem}`);
     }
     const key = attr.binary ? value : (normalize(attr.rules, value) ?? value);
     if (seen.has(key)) {
-      throw new DirectoryError(ResultCode.attributeOrValueExists, `${attr.name}: value '${truncate(value)}' is given twice`);
+      throw new OperationError(ResultCode.attributeOrValueExists, `${attr.name}: value '${truncate(value)}' is given twice`);
     }
     seen.add(key);
     values.push(value);
@@ -113,9 +113,9 @@ function addValues(attr: AttributeInfo, raw: readonly Buffer[], read: ValuesRead
 
 /** Refuses writing attributes clients may not write: operational, derived. */
 export function checkWritable(attr: AttributeInfo): void {
-  if (DERIVED_KEYS.has(attr.key)) throw new DirectoryError(ResultCode.constraintViolation, derivedWriteMessage(attr.name));
+  if (DERIVED_KEYS.has(attr.key)) throw new OperationError(ResultCode.constraintViolation, derivedWriteMessage(attr.name));
   if (attr.noUserModification && !USER_WRITABLE_OPERATIONAL.has(attr.key)) {
-    throw new DirectoryError(ResultCode.constraintViolation, `${attr.name} is maintained by the server and cannot be written`);
+    throw new OperationError(ResultCode.constraintViolation, `${attr.name} is maintained by the server and cannot be written`);
   }
 }
 
@@ -129,7 +129,7 @@ export function readAttributes(ctx: DirectoryContext, raw: readonly RawAttribute
   const out = new Map<string, ClientAttribute & ValuesRead>();
   for (const r of raw) {
     const attr = resolveAttribute(ctx, r.type);
-    if (r.values.length === 0) throw new DirectoryError(ResultCode.protocolError, `${attr.name}: an attribute in an add request needs at least one value`);
+    if (r.values.length === 0) throw new OperationError(ResultCode.protocolError, `${attr.name}: an attribute in an add request needs at least one value`);
     let read = out.get(attr.key);
     if (!read) out.set(attr.key, (read = { attr, values: [], seen: new Set() }));
     addValues(attr, r.values, read);

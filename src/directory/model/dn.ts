@@ -2,7 +2,7 @@
  * Distinguished names (RFC 4514): parsing the string form, and the normalised form the
  * directory compares and stores. Pure; attribute types are resolved by the caller's schema.
  */
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 
 /** One attribute value assertion of an RDN. */
 export interface Ava {
@@ -50,8 +50,8 @@ function utf8(text: string, bytes: number[]): string {
   return value;
 }
 
-function invalid(text: string, why: string): DirectoryError {
-  return new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN '${text}': ${why}`);
+function invalid(text: string, why: string): OperationError {
+  return new OperationError(ResultCode.invalidDNSyntax, `invalid DN '${text}': ${why}`);
 }
 
 /**
@@ -59,13 +59,13 @@ function invalid(text: string, why: string): DirectoryError {
  * before any other work: the protocol layer checks each request's DN as it decodes it, so an
  * oversized one is refused where it arrived, not in the process that writes.
  *
- * @throws {@link DirectoryError} invalidDNSyntax saying which limit.
+ * @throws {@link OperationError} invalidDNSyntax saying which limit.
  */
 export function checkDnSize(text: string): void {
   // A UTF-16 unit is at least one byte of UTF-8: only a text within the limit needs counting.
   const bytes = text.length > MAX_DN_BYTES ? text.length : Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_DN_BYTES) {
-    throw new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN: ${text.length > MAX_DN_BYTES ? 'more than ' : ''}${bytes} bytes long; at most ${MAX_DN_BYTES} are accepted`);
+    throw new OperationError(ResultCode.invalidDNSyntax, `invalid DN: ${text.length > MAX_DN_BYTES ? 'more than ' : ''}${bytes} bytes long; at most ${MAX_DN_BYTES} are accepted`);
   }
   // RDNs are separated by unescaped commas (or semicolons); values hold no unescaped ones.
   let rdns = 1;
@@ -74,7 +74,7 @@ export function checkDnSize(text: string): void {
     if (c === 0x5c) i += 1;
     else if (c === 0x2c || c === 0x3b) rdns += 1;
   }
-  if (rdns > MAX_DN_RDNS) throw new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN: ${rdns} RDNs; at most ${MAX_DN_RDNS} are accepted (no entry is deeper)`);
+  if (rdns > MAX_DN_RDNS) throw new OperationError(ResultCode.invalidDNSyntax, `invalid DN: ${rdns} RDNs; at most ${MAX_DN_RDNS} are accepted (no entry is deeper)`);
 }
 
 /** The match of a sticky pattern at `at`, or undefined. */
@@ -87,7 +87,7 @@ function matchAt(pattern: RegExp, text: string, at: number): string | undefined 
  * Parses the string form of a DN, in time linear in its length. The empty string is the
  * root (an empty array).
  *
- * @throws {@link DirectoryError} invalidDNSyntax with the reason, or for a DN over the limits
+ * @throws {@link OperationError} invalidDNSyntax with the reason, or for a DN over the limits
  * ({@link checkDnSize}).
  */
 export function parseDn(text: string): Dn {

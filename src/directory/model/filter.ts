@@ -2,7 +2,7 @@
  * LDAP search filters (RFC 4511 §4.5.1.7) as the directory sees them, independent of any
  * wire library, with a parser for the string form (RFC 4515).
  */
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 
 /** A search filter. Attribute names are as the client wrote them. */
 export type Filter =
@@ -30,7 +30,7 @@ export function filterDepth(f: Filter): number {
 /**
  * Decodes the `\hh` escapes of a filter value (RFC 4515 §3) into the UTF-8 text they spell.
  *
- * @throws {@link DirectoryError} protocolError for a malformed escape.
+ * @throws {@link OperationError} protocolError for a malformed escape.
  */
 export function unescapeFilterValue(text: string, whole = text): string {
   const bytes: number[] = [];
@@ -50,14 +50,14 @@ export function unescapeFilterValue(text: string, whole = text): string {
   return Buffer.from(bytes).toString('utf8');
 }
 
-function bad(text: string, why: string): DirectoryError {
-  return new DirectoryError(ResultCode.protocolError, `invalid filter '${text}': ${why}`);
+function bad(text: string, why: string): OperationError {
+  return new OperationError(ResultCode.protocolError, `invalid filter '${text}': ${why}`);
 }
 
 /**
  * Parses the string form of a filter (RFC 4515).
  *
- * @throws {@link DirectoryError} protocolError with the reason.
+ * @throws {@link OperationError} protocolError with the reason.
  */
 export function parseFilter(text: string): Filter {
   let pos = 0;

@@ -4,7 +4,7 @@
  */
 import { entryPath } from '../../store/index.js';
 import { formatDn, parseDn, type Dn } from './dn.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import { normalize } from './matching.js';
 import type { SchemaAccess } from '../schema/schema-access.js';
 
@@ -97,10 +97,10 @@ export class Names {
       rdn
         .map((ava) => {
           const attr = this.#schema.attribute(ava.type);
-          if (!attr) throw new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN '${text}': unknown attribute type '${ava.type}'`);
+          if (!attr) throw new OperationError(ResultCode.invalidDNSyntax, `invalid DN '${text}': unknown attribute type '${ava.type}'`);
           const value = ava.value.startsWith('#') ? ava.value.toLowerCase() : normalize(attr.rules, ava.value);
           if (value === undefined || value === '') {
-            throw new DirectoryError(ResultCode.invalidDNSyntax, `invalid DN '${text}': '${ava.value}' is not a valid ${attr.name}`);
+            throw new OperationError(ResultCode.invalidDNSyntax, `invalid DN '${text}': '${ava.value}' is not a valid ${attr.name}`);
           }
           return `${attr.key}=${escapeNormal(value)}`;
         })
@@ -112,7 +112,7 @@ export class Names {
   /**
    * Parses and normalises a DN.
    *
-   * @throws {@link DirectoryError} invalidDNSyntax.
+   * @throws {@link OperationError} invalidDNSyntax.
    */
   parse(text: string): Name {
     let name = this.#parsed.get(text);

@@ -13,7 +13,7 @@ import { endsAtOf } from '../conferences/span.js';
 import { findLive, isLive, matchedDn } from './live.js';
 import { completeEntry, encodedOf, indexRows, storedForms, type StoredForms } from './write-steps.js';
 import { recordChange } from '../changes.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { Name } from '../model/names.js';
 import { formatDn } from '../model/dn.js';
 
@@ -86,13 +86,13 @@ export interface PreparedAdd {
 /** Checks an add as far as the database is not needed (see {@link PreparedAdd}). */
 export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: string, raw: readonly RawAttribute[]): PreparedAdd {
   const name = ctx.names.parse(dnText);
-  if (name.ndn === '') throw new DirectoryError(ResultCode.unwillingToPerform, 'the root DSE cannot be added');
+  if (name.ndn === '') throw new OperationError(ResultCode.unwillingToPerform, 'the root DSE cannot be added');
   checkAdd(ctx, identity, name);
 
   const input = readAttributes(ctx, raw);
   for (const { attr } of input.values()) if (attr.key !== 'objectclass') checkWritable(attr);
   if ([...input.values()].some(({ attr }) => attr.key === 'entryttl')) {
-    throw new DirectoryError(ResultCode.constraintViolation, 'entryTTL cannot be given in an add; refresh the entry after adding it (modify entryTTL or the refresh operation)');
+    throw new OperationError(ResultCode.constraintViolation, 'entryTTL cannot be given in an add; refresh the entry after adding it (modify entryTTL or the refresh operation)');
   }
   const { classes } = resolveClasses(ctx.schema, input.get('objectclass')?.values ?? []);
   const attributes: Record<string, string[]> = {};
@@ -104,13 +104,13 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
   for (const ava of name.dn[0]!) {
     const attr = ctx.schema.attribute(ava.type)!;
     if (!allowed.has(attr.key)) {
-      throw new DirectoryError(ResultCode.namingViolation, `the RDN attribute '${attr.name}' is not allowed by the object classes ${classes.map((c) => c.name).join(', ')}`);
+      throw new OperationError(ResultCode.namingViolation, `the RDN attribute '${attr.name}' is not allowed by the object classes ${classes.map((c) => c.name).join(', ')}`);
     }
     const values = (attributes[attr.key] ??= []);
     const wanted = ctx.evaluator.assertion(attr, ava.value);
     if (!values.some((v) => ctx.evaluator.assertion(attr, v) === wanted)) {
       if (attr.singleValue && values.length > 0) {
-        throw new DirectoryError(ResultCode.namingViolation, `the RDN value ${attr.name}=${ava.value} differs from the entry's ${attr.name}`);
+        throw new OperationError(ResultCode.namingViolation, `the RDN value ${attr.name}=${ava.value} differs from the entry's ${attr.name}`);
       }
       values.push(ava.value);
     }
@@ -144,7 +144,7 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
   return ctx.entries.transaction(() => {
     const existing = ctx.entries.get(name.ndn);
     if (existing && isLive(ctx, existing)) {
-      throw new DirectoryError(ResultCode.entryAlreadyExists, `entry already exists: ${name.text}`);
+      throw new OperationError(ResultCode.entryAlreadyExists, `entry already exists: ${name.text}`);
     }
     if (existing) {
       // Expired, and not deleted yet: expiry's deletion, made here.
@@ -154,11 +154,11 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
     const parentName = ctx.names.parse(formatDn(name.dn.slice(1)));
     const parent = name.parent === '' ? undefined : (findLive(ctx, parentName) ?? ensureApplicationContainer(ctx, parentName));
     if (name.parent !== '' && !parent) {
-      throw new DirectoryError(ResultCode.noSuchObject, `parent entry does not exist: ${formatDn(name.dn.slice(1))}`, matchedDn(ctx, name));
+      throw new OperationError(ResultCode.noSuchObject, `parent entry does not exist: ${formatDn(name.dn.slice(1))}`, matchedDn(ctx, name));
     }
     if (parent) checkAddBelow(ctx, identity, parentName, parent);
     if (!dynamic && parent && parent.expiresAt !== null) {
-      throw new DirectoryError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
+      throw new OperationError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
     }
     const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
     return insert(ctx, name, name.text, attributes, owner, expiresAt, forms);

@@ -5,7 +5,7 @@
 import type { DirectoryContext, Identity } from '../context.js';
 import { anonymous } from '../context.js';
 import { escapeDnValue, parseDn } from '../model/dn.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import { normalize } from '../model/matching.js';
 import { verifyPassword } from './passwords.js';
 
@@ -60,14 +60,14 @@ export async function bind(ctx: DirectoryContext, dnText: string, password: stri
   if (password === '') {
     // NetMeeting binds LDAPv2 with its e-mail address and no password: that is anonymous.
     if (version === 2) return anonymous(address);
-    throw new DirectoryError(ResultCode.unwillingToPerform, 'unauthenticated bind (a name without a password) is refused; give the password, or bind anonymously with neither');
+    throw new OperationError(ResultCode.unwillingToPerform, 'unauthenticated bind (a name without a password) is refused; give the password, or bind anonymously with neither');
   }
-  if (dnText === '') throw new DirectoryError(ResultCode.invalidCredentials, INVALID);
+  if (dnText === '') throw new OperationError(ResultCode.invalidCredentials, INVALID);
   const name = accountName(ctx, dnText);
   const account = name === undefined ? undefined : ctx.accounts.get(name);
   // Hash even for unknown accounts, so response time does not reveal which names exist.
   const ok = await verifyPassword(password, account?.hash ?? DUMMY_HASH);
-  if (!account || !ok) throw new DirectoryError(ResultCode.invalidCredentials, INVALID);
+  if (!account || !ok) throw new OperationError(ResultCode.invalidCredentials, INVALID);
   const dn = accountDn(ctx.options.suffix, account.name);
   return { dn, ndn: ctx.names.parse(dn).ndn, admin: account.admin, address };
 }

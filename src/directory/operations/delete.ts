@@ -10,7 +10,7 @@ import type { DirectoryContext, Identity } from '../context.js';
 import { parentNdn } from '../model/names.js';
 import { requireLive } from './live.js';
 import { recordChange } from '../changes.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 
 /** Deletes an entry (with its subtree, where it owns one); returns what it was. */
 export function remove(ctx: DirectoryContext, identity: Identity, dnText: string): StoredEntry {
@@ -19,7 +19,7 @@ export function remove(ctx: DirectoryContext, identity: Identity, dnText: string
     const existing = requireLive(ctx, name, dnText);
     checkOwner(ctx, identity, name, existing, 'delete');
     if (!ownsSubtree(ctx, name) && ctx.entries.hasChildren(existing.ndn, ctx.now())) {
-      throw new DirectoryError(ResultCode.notAllowedOnNonLeaf, `${dnText} has entries below it; delete those first`);
+      throw new OperationError(ResultCode.notAllowedOnNonLeaf, `${dnText} has entries below it; delete those first`);
     }
     for (const entry of ctx.entries.deleteTree(existing)) recordChange(ctx, { kind: 'deleted', entry });
     removeEmptyApplicationContainers(ctx, [existing.parent]);

@@ -5,7 +5,7 @@
  */
 import { isLiveAt, type EntryHead, type StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { Name } from '../model/names.js';
 
 /** Whether an entry is visible now (not expired). */
@@ -48,5 +48,5 @@ export function requireLiveHead(ctx: DirectoryContext, name: Name, dnText: strin
 
 function live<E extends EntryHead>(ctx: DirectoryContext, name: Name, dnText: string, entry: E | undefined): E {
   if (entry && isLive(ctx, entry)) return entry;
-  throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${dnText}`, matchedDn(ctx, name));
+  throw new OperationError(ResultCode.noSuchObject, `no such entry: ${dnText}`, matchedDn(ctx, name));
 }

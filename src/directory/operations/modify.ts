@@ -12,7 +12,7 @@ import { endsAtOf } from '../conferences/span.js';
 import { requireLive } from './live.js';
 import { completeEntry, storedForms } from './write-steps.js';
 import { recordChange } from '../changes.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema/schema-access.js';
 import { grantTtl } from '../dynamic/ttl.js';
 
@@ -67,7 +67,7 @@ class ChangedValues {
   writeBack(): void {
     for (const [key, values] of this.#byKey) {
       if (values.size > MAX_ATTRIBUTE_VALUES) {
-        throw new DirectoryError(ResultCode.adminLimitExceeded, `${key}: the entry would hold ${values.size} values; at most ${MAX_ATTRIBUTE_VALUES} are accepted`);
+        throw new OperationError(ResultCode.adminLimitExceeded, `${key}: the entry would hold ${values.size} values; at most ${MAX_ATTRIBUTE_VALUES} are accepted`);
       }
       if (this.#emptied.has(key) || values.size === 0) delete this.#attributes[key];
       if (values.size > 0) this.#attributes[key] = [...values.values()];
@@ -97,9 +97,9 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
       const values = decodeValues(attr, change.modification.values);
       if (attr.key === 'entryttl') {
         if (change.operation !== 'replace' || values.length !== 1) {
-          throw new DirectoryError(ResultCode.constraintViolation, 'entryTTL can only be replaced with one value (a refresh)');
+          throw new OperationError(ResultCode.constraintViolation, 'entryTTL can only be replaced with one value (a refresh)');
         }
-        if (expiresAt === null) throw new DirectoryError(ResultCode.objectClassViolation, 'entryTTL applies only to dynamic entries (objectClass dynamicObject)');
+        if (expiresAt === null) throw new OperationError(ResultCode.objectClassViolation, 'entryTTL applies only to dynamic entries (objectClass dynamicObject)');
         expiresAt = ctx.now() + grantTtl(ctx.options.ttl, Number(values[0])) * 1000;
         continue;
       }
@@ -107,23 +107,23 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
       let next: Map<string, string>;
       switch (change.operation) {
         case 'add': {
-          if (values.length === 0) throw new DirectoryError(ResultCode.protocolError, `${attr.name}: a modify add needs at least one value`);
+          if (values.length === 0) throw new OperationError(ResultCode.protocolError, `${attr.name}: a modify add needs at least one value`);
           next = changed.of(attr);
           const added = values.map((v) => [normal(attr, v), v] as const);
           const clash = added.find(([n]) => next.has(n));
-          if (clash !== undefined) throw new DirectoryError(ResultCode.attributeOrValueExists, `${attr.name}: value '${clash[1]}' already exists`);
+          if (clash !== undefined) throw new OperationError(ResultCode.attributeOrValueExists, `${attr.name}: value '${clash[1]}' already exists`);
           for (const [n, v] of added) next.set(n, v);
           break;
         }
         case 'delete': {
           next = changed.of(attr);
-          if (next.size === 0) throw new DirectoryError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no such attribute`);
+          if (next.size === 0) throw new OperationError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no such attribute`);
           if (values.length === 0) {
             next.clear();
           } else {
             const drop = values.map((v) => normal(attr, v));
             const missing = values.find((_, i) => !next.has(drop[i]!));
-            if (missing !== undefined) throw new DirectoryError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no value '${missing}'`);
+            if (missing !== undefined) throw new OperationError(ResultCode.noSuchAttribute, `${attr.name}: the entry has no value '${missing}'`);
             for (const n of drop) next.delete(n);
           }
           break;
@@ -134,7 +134,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
       }
       const rdnValues = rdnKeys.get(attr.key);
       if (rdnValues && !rdnValues.every((r) => next.has(r))) {
-        throw new DirectoryError(ResultCode.notAllowedOnRDN, `${attr.name}: the value naming the entry (its RDN) cannot be removed`);
+        throw new OperationError(ResultCode.notAllowedOnRDN, `${attr.name}: the value naming the entry (its RDN) cannot be removed`);
       }
       if (next.size === 0) changed.emptied(attr);
     }
@@ -143,12 +143,12 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     const before = resolveClasses(ctx.schema, previous.attributes.objectclass ?? []);
     const after = resolveClasses(ctx.schema, attributes.objectclass ?? []);
     if (after.structural.key !== before.structural.key) {
-      throw new DirectoryError(ResultCode.objectClassModsProhibited, `the structural object class of an entry cannot change (${before.structural.name} to ${after.structural.name})`);
+      throw new OperationError(ResultCode.objectClassModsProhibited, `the structural object class of an entry cannot change (${before.structural.name} to ${after.structural.name})`);
     }
     const wasDynamic = before.classes.some((c) => c.key === 'dynamicobject');
     const isDynamic = after.classes.some((c) => c.key === 'dynamicobject');
     if (wasDynamic !== isDynamic) {
-      throw new DirectoryError(ResultCode.objectClassViolation, wasDynamic ? 'a dynamic entry cannot be made static (RFC 2589)' : 'a static entry cannot be made dynamic (RFC 2589)');
+      throw new OperationError(ResultCode.objectClassViolation, wasDynamic ? 'a dynamic entry cannot be made static (RFC 2589)' : 'a static entry cannot be made dynamic (RFC 2589)');
     }
     attributes.objectclass = [...new Set(after.classes.map((c) => c.name))];
     completeEntry(ctx, attributes);

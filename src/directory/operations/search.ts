@@ -8,19 +8,19 @@ import type { DirectoryContext } from '../context.js';
 import { matchedDn } from './live.js';
 import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes, valuesOf, viewOf } from '../model/entry-view.js';
 import type { EntryView } from '../model/view.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../model/evaluate.js';
 import type { Filter } from '../model/filter.js';
 import type { Name } from '../model/names.js';
 import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
 
 /** Search scopes (RFC 4511 §4.5.1.2): the base entry, its children, or its whole subtree. */
-export type Scope = 'base' | 'one' | 'sub';
+export type SearchScope = 'base' | 'one' | 'sub';
 
 /** A search request, decoded. */
 export interface SearchRequest {
   base: string;
-  scope: Scope;
+  scope: SearchScope;
   filter: Filter;
   attributes: readonly string[];
   typesOnly: boolean;
@@ -71,7 +71,7 @@ type Target = 'root DSE' | 'subschema' | 'stored';
  * Whether a search reads the root DSE or the subschema entry, which exist only for base-scope
  * reads of themselves (and a one-level search below the subschema, which finds nothing).
  */
-function targetOf(ctx: DirectoryContext, base: Name, scope: Scope): Target {
+function targetOf(ctx: DirectoryContext, base: Name, scope: SearchScope): Target {
   if (base.ndn === '' && scope === 'base') return 'root DSE';
   if ((base.ndn === 'cn=subschema' || base.ndn === 'cn=schema') && !ctx.entries.get(base.ndn)) return 'subschema';
   return 'stored';
@@ -150,5 +150,5 @@ export function* search(ctx: DirectoryContext, special: SpecialEntries, request:
   const entries = matching(ctx, base, request, read);
   let next: IteratorResult<StoredEntry, boolean>;
   while (!(next = entries.next()).done) yield { id: next.value.id, view: viewOf(ctx, next.value, selection, request.typesOnly) };
-  if (!next.value) throw new DirectoryError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
+  if (!next.value) throw new OperationError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
 }

@@ -9,7 +9,7 @@ import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from '../conferences/derived.j
 import { endsAtOf, spanOf } from '../conferences/span.js';
 import type { DirectoryContext } from '../context.js';
 import { checkEntry } from '../schema/entry-rules.js';
-import { DirectoryError, ResultCode } from '../errors.js';
+import { OperationError, ResultCode } from '../errors.js';
 import { isIndexed } from '../model/indexing.js';
 import { ALL_USER_ATTRIBUTES, selectAttributes } from '../model/entry-view.js';
 
@@ -24,7 +24,7 @@ export function completeEntry(ctx: DirectoryContext, attributes: Record<string, 
   checkEntry(ctx.schema, attributes);
   const endsAt = endsAtOf(attributes, ctx.options.conferenceGrace);
   if (endsAt !== null && endsAt <= ctx.now()) {
-    throw new DirectoryError(
+    throw new OperationError(
       ResultCode.constraintViolation,
       `the conference ended at ${attributes.stoptime?.[0]} (SDP stop time), more than the grace period of ${ctx.options.conferenceGrace} s ago; give it times in the future`,
     );

@@ -2,7 +2,7 @@
  * Bind (RFC 4511 §4.2) on the wire: the versions and methods offered, the TLS requirement
  * for passwords, and the failed-bind throttle (the server's Admission) around the directory's check.
  */
-import { DirectoryError } from '../../directory/index.js';
+import { OperationError } from '../../directory/index.js';
 import { ResultCode, type Envelope } from '../../protocol/index.js';
 import type { BindOutcome } from '../admission.js';
 import type { LdapRequest } from '../requests.js';
@@ -34,7 +34,7 @@ export async function bind(session: Session, envelope: Envelope, request: Extrac
     session.identity = await directory.bind(name, password, request.version, session.address);
     outcome = 'succeeded';
   } catch (error) {
-    if (error instanceof DirectoryError && error.code === ResultCode.invalidCredentials) outcome = 'failed';
+    if (error instanceof OperationError && error.code === ResultCode.invalidCredentials) outcome = 'failed';
     throw error;
   } finally {
     turn?.end(outcome);
