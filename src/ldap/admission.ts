@@ -4,7 +4,7 @@
  * (src/server/workers.ts), so limits and the failed-bind throttle count every connection and
  * bind, whichever worker serves it; a single process answers itself with {@link LocalAdmission}.
  */
-import { BindThrottle, DEFAULT_BIND_THROTTLE, type BindOutcome, type BindThrottleOptions } from './bind-throttle.js';
+import { BindThrottle, DEFAULT_BIND_THROTTLE, scaledBindThrottle, type BindOutcome } from './bind-throttle.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 
 export type { BindOutcome } from './bind-throttle.js';
@@ -47,11 +47,6 @@ export interface AdmissionLimits {
 /** The first failed-bind delay when none is given (ms). */
 export const DEFAULT_BIND_DELAY_BASE_MS = DEFAULT_BIND_THROTTLE.baseDelayMs;
 
-/** The default throttle with its delays scaled to start at `baseDelayMs`. */
-function scaledThrottle(baseDelayMs = DEFAULT_BIND_DELAY_BASE_MS): BindThrottleOptions {
-  const scale = baseDelayMs / DEFAULT_BIND_THROTTLE.baseDelayMs;
-  return { ...DEFAULT_BIND_THROTTLE, baseDelayMs, maxDelayMs: DEFAULT_BIND_THROTTLE.maxDelayMs * scale };
-}
 
 /** Open connections, in total and by address; pure bookkeeping. */
 export class ConnectionCounter {
@@ -92,7 +87,7 @@ export class LocalAdmission implements Admission {
   #timer: NodeJS.Timeout | undefined;
   #timerAt = Infinity;
 
-  constructor(limits: AdmissionLimits, log: Logger, throttle = new BindThrottle(scaledThrottle(limits.bindDelayBaseMs))) {
+  constructor(limits: AdmissionLimits, log: Logger, throttle = new BindThrottle(scaledBindThrottle(limits.bindDelayBaseMs ?? DEFAULT_BIND_DELAY_BASE_MS))) {
     this.#counter = new ConnectionCounter(limits);
     this.#throttle = throttle;
     this.#failures = new RateLimitedLog((message) => log.info(message), 'failed binds');

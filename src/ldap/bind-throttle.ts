@@ -41,6 +41,12 @@ export interface BindThrottleOptions {
  */
 export const DEFAULT_BIND_THROTTLE: BindThrottleOptions = { baseDelayMs: 250, maxDelayMs: 8000, forgetAfterMs: 15 * 60_000, maxTracked: 10_000, cleanConcurrency: 4 };
 
+/** The default throttle with its delays scaled to start at `baseDelayMs` (`serve --bind-delay-base`); 0: no delays. */
+export function scaledBindThrottle(baseDelayMs: number): BindThrottleOptions {
+  const scale = baseDelayMs / DEFAULT_BIND_THROTTLE.baseDelayMs;
+  return { ...DEFAULT_BIND_THROTTLE, baseDelayMs, maxDelayMs: DEFAULT_BIND_THROTTLE.maxDelayMs * scale };
+}
+
 /** How a password check ended: `none` when it did not happen or said nothing about the password. */
 export type BindOutcome = 'failed' | 'succeeded' | 'none';
 

@@ -4,7 +4,7 @@
  * bound on what it remembers.
  */
 import { describe, expect, it } from 'vitest';
-import { BindThrottle, DEFAULT_BIND_THROTTLE } from '../../src/ldap/bind-throttle.js';
+import { BindThrottle, DEFAULT_BIND_THROTTLE, scaledBindThrottle } from '../../src/ldap/bind-throttle.js';
 
 /** Requests n checks from `address` for `account`; returns their ids. */
 const request = (throttle: BindThrottle, n: number, address: string, account: string): number[] => Array.from({ length: n }, () => throttle.request(address, account));
@@ -61,6 +61,25 @@ describe('BindThrottle', () => {
     expect(throttle.due(1000).start).toEqual([]);
     const [c] = request(throttle, 1, '10.0.0.1', 'alice');
     expect(throttle.due(DEFAULT_BIND_THROTTLE.forgetAfterMs + 1).start).toEqual([c]);
+  });
+
+  it('scales the delays with --bind-delay-base: the first step, doubling to 32 times it; 0 delays nothing', () => {
+    /** nextDelayMs after each of `n` failures from one source, one check at a time. */
+    const delays = (baseDelayMs: number, n: number): number[] => {
+      const throttle = new BindThrottle(scaledBindThrottle(baseDelayMs));
+      let now = 0;
+      return Array.from({ length: n }, () => {
+        const [id] = request(throttle, 1, '10.0.0.1', 'alice');
+        let turn = throttle.due(now);
+        if (turn.start.length === 0 && turn.wakeAt !== undefined) turn = throttle.due((now = turn.wakeAt));
+        expect(turn.start).toEqual([id]);
+        return throttle.finish(id!, 'failed', now).nextDelayMs;
+      });
+    };
+    expect(delays(10, 8)).toEqual([10, 20, 40, 80, 160, 320, 320, 320]);
+    expect(delays(0, 4)).toEqual([0, 0, 0, 0]);
+    expect(scaledBindThrottle(DEFAULT_BIND_THROTTLE.baseDelayMs)).toEqual(DEFAULT_BIND_THROTTLE);
+    expect(delays(250, 7)).toEqual([250, 500, 1000, 2000, 4000, 8000, 8000]);
   });
 
   it('keeps at most maxTracked records, however many sources and accounts fail', () => {

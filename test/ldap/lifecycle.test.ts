@@ -73,17 +73,25 @@ describe('rendezvous serve: start and stop', () => {
   });
 
   it('logs one line per event: every line is one event with its time, and every event one line, whatever a client sends', async () => {
-    server = await startServer({ args: ['--bind-delay-base', '0'] });
-    // Failed binds log the name the client sent: line breaks in it, and a would-be line of its own.
+    server = await startServer({ args: ['--bind-delay-base', '0', '--size-limit', '1'] });
+    // Failed binds log the account the client named (in normal form): line breaks in the name,
+    // and a would-be line of its own. Each from its own address: the first failure from an
+    // address is logged at once (the next ones within seconds are counted into one line).
     const names = ['cn=nobody,ou=accounts,o=Intranet', 'cn=two\nlines,ou=accounts,o=Intranet', 'cn=x\r\nrendezvous: stopped\n\u2028,o=Intranet'];
     for (const [i, name] of names.entries()) {
-      const conn = await RawConnection.open(server.port);
+      const conn = await RawConnection.open(server.port, '127.0.0.1', `127.0.0.${i + 1}`);
       conn.write(simpleBindRequest(1, name, 'wrong'));
       expect((await conn.waitMessages(1))[0]?.resultCode, name).toBe(LDAP.invalidCredentials);
       conn.destroy();
-      // In order: the next bind's line comes after this one's.
-      await expect.poll(() => server!.logs().split('failed bind as').length - 1).toBe(i + 1);
+      await expect.poll(() => server!.logs().includes(`failed bind from 127.0.0.${i + 1} `)).toBe(true);
     }
+    // A search cut at the size limit logs its base as the client wrote it: here with line
+    // breaks, which the name's matching ignores.
+    const search = await RawConnection.open(server.port);
+    search.write(searchRequest(1, 'o=Intranet\r\n\u2028', 2));
+    const done = (await search.waitUntil((m) => m.some((x) => x.tag === 0x65))).find((x) => x.tag === 0x65);
+    expect(done?.resultCode).toBe(LDAP.sizeLimitExceeded);
+    search.destroy();
     // And input the server cannot parse, which ends that connection with an event of its own.
     const bad = await RawConnection.open(server.port);
     bad.write(Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
@@ -104,10 +112,11 @@ describe('rendezvous serve: start and stop', () => {
     // Each event on its line, once.
     const count = (pattern: RegExp): number => lines.filter((l) => pattern.test(l)).length;
     expect(count(/listening on ldap:/)).toBe(1);
-    expect(count(/failed bind as/)).toBe(3);
-    expect(count(/failed bind as 'cn=nobody,ou=accounts,o=Intranet' \(1 recent failure/)).toBe(1);
-    expect(count(/failed bind as 'cn=two\\nlines,ou=accounts,o=Intranet' \(2 recent failure/)).toBe(1);
-    expect(count(/failed bind as 'cn=x\\r\\nrendezvous: stopped\\n\\u2028,o=Intranet' \(3 recent failure/)).toBe(1);
+    expect(count(/failed bind/)).toBe(3);
+    expect(count(/failed bind from 127\.0\.0\.1 as "nobody" \(1 recent failure/)).toBe(1);
+    expect(count(/failed bind from 127\.0\.0\.2 as "two lines" \(1 recent failure/)).toBe(1);
+    expect(count(/failed bind from 127\.0\.0\.3 as "cn=x rendezvous: stopped,o=intranet" \(1 recent failure/)).toBe(1);
+    expect(count(/: search of o=Intranet\\r\\n\\u2028 stopped at the size limit of 1 entries$/)).toBe(1);
     expect(count(/: disconnected: malformed message: /)).toBe(1);
     expect(count(/SIGTERM: stopping$/)).toBe(1);
     expect(count(/rendezvous: stopped$/)).toBe(1);
