@@ -18,7 +18,7 @@ import { remove } from './operations/delete.js';
 import { modify, type Change } from './operations/modify.js';
 import { refresh } from './dynamic/refresh.js';
 import { refreshMatched, sttlRefreshOf, type SttlRefresh } from './dynamic/sttl.js';
-import { explainSearch, search, type SearchRequest, type SearchResult } from './operations/search.js';
+import { explainSearch, search, type SCANNING, type SearchRequest, type SearchResult } from './operations/search.js';
 import type { SchemaAccess } from './schema/schema-access.js';
 import { rootDse, type ProtocolFeatures } from './root-dse.js';
 import { subschemaEntry } from './schema/subschema-entry.js';
@@ -212,11 +212,14 @@ export class DirectoryTree {
   }
 
   /**
-   * Entries matching the request, one at a time. Throws noSuchObject before the first when
-   * the base is missing. Reads only: an sTTL term's refresh is {@link sttlRefresh}'s write.
-   * `identity` is who asks (anyone may read today).
+   * Entries matching the request, one at a time (with `pauseAfterMs`, and {@link SCANNING}
+   * during long scans). Throws noSuchObject before the first when the base is missing. Reads
+   * only: an sTTL term's refresh is {@link sttlRefresh}'s write. `identity` is who asks
+   * (anyone may read today).
    */
-  search(_identity: Identity, request: SearchRequest): Generator<SearchResult> {
+  search(identity: Identity, request: SearchRequest & { pauseAfterMs: number }): Generator<SearchResult | typeof SCANNING>;
+  search(identity: Identity, request: SearchRequest): Generator<SearchResult>;
+  search(_identity: Identity, request: SearchRequest): Generator<SearchResult | typeof SCANNING> {
     return search(this.#ctx, { rootDse: () => rootDse(this.#ctx.options, this.#features), subschema: () => subschemaEntry(this.#ctx.schema, this.#schemaTime) }, request);
   }
 

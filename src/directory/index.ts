@@ -42,7 +42,7 @@ export { checkAddSize, checkModifySize, MAX_ADD_ATTRIBUTES, MAX_ATTRIBUTE_VALUES
 export { checkDnSize, MAX_DN_BYTES, MAX_DN_RDNS } from './model/dn.js';
 export { parseFilter, type Filter } from './model/filter.js';
 export type { Change } from './operations/modify.js';
-export type { SearchScope, SearchRequest, SearchResult } from './operations/search.js';
+export { SCANNING, type SearchScope, type SearchRequest, type SearchResult } from './operations/search.js';
 export { accountDn, accountKey, isAccountName, type LdapVersion } from './operations/bind.js';
 export { hashPassword } from './operations/passwords.js';
 export { schemaAccess, type SchemaAccess } from './schema/schema-access.js';

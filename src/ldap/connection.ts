@@ -3,11 +3,20 @@
  * order, writes with back-pressure, switches to TLS on StartTLS, and ends only itself when
  * the client sends garbage. What each operation does on the wire is in src/ldap/operations,
  * dispatched from {@link HANDLERS}; errors they throw are encoded here.
+ *
+ * Memory per connection is bounded: with {@link ConnectionLimits.maxPending} operations (or
+ * a PDU limit's worth of bytes) queued, the connection stops reading its socket until one is
+ * done, so a client that pipelines without reading fills its own TCP window, not the
+ * server's heap; every response waits for the socket to drain; an incomplete PDU must
+ * arrive within a deadline and at a minimum rate ({@link Connection.tick}), in a buffer
+ * charged to the process's {@link PartialBudget}.
  */
 import type { Socket } from 'node:net';
+import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promises';
 import { TLSSocket } from 'node:tls';
 import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
+import { PduFramer, PduRefusal } from './framing.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
   BerError,
@@ -15,7 +24,6 @@ import {
   message,
   NOTICE_OF_DISCONNECTION_OID,
   Op,
-  pduLength,
   RESPONSE_OF,
   ResultCode,
   STARTTLS_OID,
@@ -24,7 +32,38 @@ import {
 } from '../protocol/index.js';
 import { extendedResponseOp, resultOp } from './responses.js';
 import { decodeRequest, RequestError, type LdapRequest } from './requests.js';
-import type { ConnectionServices, Session } from './session.js';
+import { PDU_RATE_GRACE_MS, type ConnectionServices, type Session } from './session.js';
+
+/**
+ * Runs `socket` through a TLS handshake as the server; calls `secure` when it is done, or
+ * destroys the socket when it fails or takes longer than `timeoutMs` (a client that opens
+ * connections and never finishes their handshakes holds nothing for long).
+ */
+export function serveTls(raw: Socket, services: Pick<ConnectionServices, 'tls' | 'clientLog'>, timeoutMs: number, secure: (socket: TLSSocket) => void): TLSSocket {
+  const address = raw.remoteAddress ?? '';
+  const peer = `${address}:${raw.remotePort ?? '?'}`;
+  const socket = new TLSSocket(raw, { isServer: true, secureContext: services.tls! });
+  const timer = setTimeout(() => {
+    services.clientLog.errors.note(address, `connection ${peer}: TLS handshake not done within ${timeoutMs / 1000} s`);
+    socket.destroy();
+  }, timeoutMs);
+  const failed = (error: Error): void => {
+    clearTimeout(timer);
+    services.clientLog.errors.note(address, `connection ${peer}: TLS handshake failed: ${error.message.trim()}`);
+    socket.destroy();
+  };
+  socket.once('error', failed);
+  socket.once('close', () => clearTimeout(timer));
+  socket.once('secure', () => {
+    clearTimeout(timer);
+    socket.off('error', failed);
+    secure(socket);
+  });
+  return socket;
+}
+
+/** How long a shutdown waits for a connection's queued operations to be answered. */
+const SHUTDOWN_GRACE_MS = 5000;
 
 /** Serves one socket. */
 export class Connection implements Session {
@@ -34,14 +73,31 @@ export class Connection implements Session {
   identity: Identity;
   #socket: Socket;
   #secure: boolean;
-  #pending: Buffer[] = [];
+  readonly #framer: PduFramer;
   readonly #queue: Envelope[] = [];
+  /** Bytes of the PDUs in {@link #queue}. */
+  #queuedBytes = 0;
+  /** Whether reading the socket is paused because the queue is full. */
+  #paused = false;
   #busy = false;
   #closed = false;
-  readonly #abandoned = new Set<number>();
+  /** The server is shutting down: nothing more is read. */
+  #stopping = false;
+  /** The message id of the operation being handled, and whether the client abandoned it. */
+  #current: number | undefined;
+  #currentAbandoned = false;
+  /** Complete PDUs received; {@link tick} compares it with what it saw last. */
+  #requests = 0;
+  #requestsSeen = 0;
+  /** When the connection last had a request or work (for the idle timeout). */
+  #activeAt = Date.now();
+  /** When the incomplete PDU held now began to arrive (undefined: none held). */
+  #partialSince: number | undefined;
   /** Resolves when the socket has drained (back-pressure). */
   #drain: Promise<void> | undefined;
   #drainResolve: (() => void) | undefined;
+  /** Since when writing has waited for the socket to drain. */
+  #drainSince = 0;
   /** Resolves when the socket closes, ending any wait for it to drain. */
   readonly #gone: Promise<void>;
   #goneResolve!: () => void;
@@ -58,26 +114,56 @@ export class Connection implements Session {
     this.address = socket.remoteAddress ?? '';
     this.peer = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
     this.identity = services.directory.anonymous(this.address);
+    this.#framer = new PduFramer(services.partialBudget, { tooLarge: ResultCode.protocolError, budget: ResultCode.busy });
     socket.setNoDelay(true);
     socket.on('close', () => {
       this.#closed = true;
+      this.#queue.length = 0;
+      this.#framer.clear();
       this.#idle?.();
       this.#goneResolve();
     });
-    if (services.limits.idleTimeoutMs > 0) {
-      socket.setTimeout(services.limits.idleTimeoutMs, () => {
-        if (this.#busy || this.#queue.length > 0) return;
-        this.#end(ResultCode.unavailable, `idle for ${Math.round(services.limits.idleTimeoutMs / 1000)} s`);
-      });
-    }
     this.#attach(socket);
+  }
+
+  /**
+   * Enforces the deadlines; the listener calls it about once a second. Ends a connection
+   * idle for the idle timeout (no complete request and nothing to do: trickled bytes do not
+   * count), one whose incomplete PDU is late or slower than the minimum rate, and one whose
+   * client has read nothing for the idle timeout while the server waits to write to it.
+   */
+  tick(now: number): void {
+    if (this.#closed) return;
+    const { idleTimeoutMs, pduTimeoutMs, minPduRate } = this.services.limits;
+    if (this.#requests !== this.#requestsSeen || this.#busy || this.#queue.length > 0) {
+      this.#requestsSeen = this.#requests;
+      this.#activeAt = now;
+    }
+    if (this.#drain !== undefined && idleTimeoutMs > 0 && now - this.#drainSince >= idleTimeoutMs) {
+      this.services.clientLog.disconnected.note(this.address, `connection ${this.peer}: disconnected: read nothing for ${Math.round(idleTimeoutMs / 1000)} s while answers waited`);
+      this.#closed = true;
+      this.#socket.destroy();
+      return;
+    }
+    if (this.#partialSince !== undefined && !this.#paused) {
+      const elapsed = now - this.#partialSince;
+      if (elapsed >= pduTimeoutMs) {
+        return this.#end(ResultCode.protocolError, `a request was not complete within ${pduTimeoutMs / 1000} s`);
+      }
+      if (elapsed >= PDU_RATE_GRACE_MS && this.#framer.held < (minPduRate * elapsed) / 1000) {
+        return this.#end(ResultCode.protocolError, `a request arrived slower than ${minPduRate} bytes a second`);
+      }
+    }
+    if (idleTimeoutMs > 0 && now - this.#activeAt >= idleTimeoutMs) {
+      this.#end(ResultCode.unavailable, `idle for ${Math.round(idleTimeoutMs / 1000)} s`);
+    }
   }
 
   /** Listens to the socket that carries LDAP (the TCP socket, or TLS over it after StartTLS). */
   #attach(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => this.#receive(chunk));
     socket.on('error', (error) => {
-      if (!this.#closed) this.services.log.info(`connection ${this.peer}: ${error.message}`);
+      if (!this.#closed) this.services.clientLog.errors.note(this.address, `connection ${this.peer}: ${error.message}`);
       this.#closed = true;
       socket.destroy();
     });
@@ -95,8 +181,18 @@ export class Connection implements Session {
 
   /** Finishes what is in progress, tells the client, and closes. */
   async shutdown(): Promise<void> {
+    // Requests not yet read or framed are not served; the queued ones are, for a while. The
+    // socket is read on (what comes is dropped), so that the client's end is seen.
+    this.#stopping = true;
+    this.#framer.clear();
+    this.#unpause();
     if (!this.#closed && (this.#busy || this.#queue.length > 0)) {
-      await new Promise<void>((resolve) => (this.#idle = resolve));
+      const idle = new Promise<void>((resolve) => (this.#idle = resolve));
+      if ((await Promise.race([idle.then(() => true), sleep(SHUTDOWN_GRACE_MS).then(() => false)])) === false) {
+        // A client that does not read its answers does not hold the server up.
+        this.#closed = true;
+        this.#socket.destroy();
+      }
     }
     if (!this.#closed) {
       this.#socket.end(message(0, extendedResponseOp(ResultCode.unavailable, 'the server is shutting down', NOTICE_OF_DISCONNECTION_OID)));
@@ -107,7 +203,16 @@ export class Connection implements Session {
   close(): void {
     this.#closed = true;
     this.#queue.length = 0;
+    this.#framer.clear();
+    // Read on, so that the client's end of the connection is seen and the socket closes.
+    this.#unpause();
     this.#socket.end();
+  }
+
+  #unpause(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    this.#socket.resume();
   }
 
   /** Ends the connection after a protocol violation, with a notice of disconnection. */
@@ -118,45 +223,79 @@ export class Connection implements Session {
   /** Sends a notice of disconnection (RFC 4511 §4.4.1), logs why, and closes. */
   #end(code: number, reason: string): void {
     if (this.#closed) return;
-    this.services.log.info(`connection ${this.peer}: disconnected: ${reason}`);
+    this.services.clientLog.disconnected.note(this.address, `connection ${this.peer}: disconnected: ${reason}`);
     this.#closed = true;
     this.#queue.length = 0;
+    this.#framer.clear();
     this.#socket.end(message(0, extendedResponseOp(code, reason, NOTICE_OF_DISCONNECTION_OID)));
     this.#socket.destroySoon?.();
   }
 
+  /** The largest PDU accepted now: smaller until the client binds (slapd's sockbuf_max_incoming). */
+  #pduLimit(): number {
+    const { maxPduBytes, maxAnonymousPduBytes } = this.services.limits;
+    return this.identity.dn === '' ? Math.min(maxAnonymousPduBytes, maxPduBytes) : maxPduBytes;
+  }
+
+  readonly #limitText = (): string => {
+    const limit = this.#pduLimit();
+    return `the limit of ${limit} bytes${limit < this.services.limits.maxPduBytes ? ' for a client that has not bound' : ''}`;
+  };
+
   #receive(chunk: Buffer): void {
-    if (this.#closed) return;
-    this.#pending.push(chunk);
-    let buffer = this.#pending.length === 1 ? this.#pending[0]! : Buffer.concat(this.#pending);
-    const { maxPduBytes, maxPending } = this.services.limits;
+    if (this.#closed || this.#stopping) return;
     try {
-      for (;;) {
-        if (buffer.length > 0 && buffer[0] !== 0x30) throw new BerError('a message must start with a SEQUENCE');
-        const length = pduLength(buffer);
-        if (length !== undefined && length > maxPduBytes) {
-          throw new BerError(`message of ${length} bytes exceeds the limit of ${maxPduBytes}`);
-        }
-        if (length === undefined || buffer.length < length) break;
-        const envelope = decodeEnvelope(buffer.subarray(0, length));
-        buffer = buffer.subarray(length);
+      this.#framer.push(chunk);
+    } catch (error) {
+      return this.#refuse(error);
+    }
+    this.#frame();
+  }
+
+  /**
+   * Moves complete PDUs from the framer to the queue while the queue has room, and pauses
+   * reading the socket while it has none (resumed as the queue empties).
+   */
+  #frame(): void {
+    if (this.#stopping) return;
+    const { maxPending } = this.services.limits;
+    const limit = this.#pduLimit();
+    let framed = false;
+    try {
+      while (this.#queue.length < maxPending && this.#queuedBytes < limit) {
+        const pdu = this.#framer.next(limit, this.#limitText);
+        if (pdu === undefined) break;
+        framed = true;
+        this.#requests += 1;
+        const envelope = decodeEnvelope(pdu);
         if (envelope.op.tag === Op.abandonRequest) {
           this.#abandonNow(envelope);
           continue;
         }
-        if (this.#queue.length >= maxPending) {
-          this.services.log.info(`connection ${this.peer}: busy: more than ${maxPending} operations outstanding`);
-          void this.respond(envelope, ResultCode.busy, `more than ${maxPending} operations are outstanding on this connection`);
-          continue;
-        }
         this.#queue.push(envelope);
+        this.#queuedBytes += pdu.length;
       }
     } catch (error) {
-      this.#disconnect(error instanceof BerError ? `malformed message: ${error.message}` : String(error));
-      return;
+      return this.#refuse(error);
     }
-    this.#pending = buffer.length > 0 ? [buffer] : [];
-    void this.#pump();
+    const full = this.#queue.length >= maxPending || this.#queuedBytes >= limit;
+    // The clock of an incomplete PDU starts with its first bytes, or when the server reads
+    // again after a pause (while it does not read, the client cannot be late).
+    if (this.#framer.held === 0) this.#partialSince = undefined;
+    else if (framed || (this.#paused && !full) || this.#partialSince === undefined) this.#partialSince = Date.now();
+    if (full !== this.#paused) {
+      this.#paused = full;
+      if (full) this.#socket.pause();
+      else this.#socket.resume();
+    }
+    // Only with something to answer: an idle pump would start busy polling (busy-poll.ts).
+    if (this.#queue.length > 0) void this.#pump();
+  }
+
+  /** Ends the connection for bytes that are not a PDU it accepts. */
+  #refuse(error: unknown): void {
+    if (error instanceof PduRefusal) return this.#end(error.code, error.message);
+    this.#disconnect(error instanceof BerError ? `malformed message: ${error.message}` : String(error));
   }
 
   /** An abandon is handled as it arrives, not queued behind what it abandons. */
@@ -171,8 +310,20 @@ export class Connection implements Session {
     if (request.type === 'abandon') void HANDLERS.abandon(this, envelope, request);
   }
 
+  /**
+   * An abandoned operation still queued is dropped; the one in progress stops at its next
+   * check. An abandon of anything else is ignored: nothing is kept for it.
+   */
   abandon(messageId: number): void {
-    this.#abandoned.add(messageId);
+    if (messageId === this.#current) {
+      this.#currentAbandoned = true;
+      return;
+    }
+    // Only searches are dropped: a write the client gave up on has been answered so far.
+    const index = this.#queue.findIndex((e) => e.messageId === messageId && e.op.tag === Op.searchRequest);
+    if (index < 0) return;
+    this.#queuedBytes -= this.#queue[index]!.pdu.length;
+    this.#queue.splice(index, 1);
   }
 
   get gone(): Promise<void> {
@@ -180,16 +331,31 @@ export class Connection implements Session {
   }
 
   cancelled(messageId: number): boolean {
-    return this.#abandoned.delete(messageId) || this.#closed;
+    return (messageId === this.#current && this.#currentAbandoned) || this.#closed;
   }
 
   async #pump(): Promise<void> {
     if (this.#busy) return;
     this.#busy = true;
+    let handled = 0;
     try {
       while (this.#queue.length > 0 && !this.#closed) {
+        if (++handled > this.services.limits.maxPending) {
+          // A long pipeline takes turns with the other connections.
+          handled = 0;
+          await nextTurn();
+          if (this.#queue.length === 0 || this.#closed) break;
+        }
         const envelope = this.#queue.shift()!;
-        await this.#handle(envelope);
+        this.#queuedBytes -= envelope.pdu.length;
+        if (this.#paused) this.#frame();
+        this.#current = envelope.messageId;
+        this.#currentAbandoned = false;
+        try {
+          await this.#handle(envelope);
+        } finally {
+          this.#current = undefined;
+        }
       }
     } finally {
       this.#busy = false;
@@ -209,6 +375,7 @@ export class Connection implements Session {
     if (this.#closed) return undefined;
     if (!this.#socket.write(bytes) && !this.#drain) {
       this.#drain = new Promise<void>((resolve) => (this.#drainResolve = resolve));
+      this.#drainSince = Date.now();
     }
     return this.#drain ? this.#waitForDrain() : undefined;
   }
@@ -267,17 +434,26 @@ export class Connection implements Session {
   }
 
   async startTls(envelope: Envelope): Promise<void> {
-    const context = this.services.tls;
-    if (!context) return this.respond(envelope, ResultCode.protocolError, 'StartTLS is not available: the server has no certificate (--tls-cert, --tls-key)');
+    if (!this.services.tls) return this.respond(envelope, ResultCode.protocolError, 'StartTLS is not available: the server has no certificate (--tls-cert, --tls-key)');
     if (this.#secure) return this.respond(envelope, ResultCode.operationsError, 'TLS is already established on this connection');
-    if (this.#queue.length > 0) return this.respond(envelope, ResultCode.operationsError, 'operations are outstanding; StartTLS must be sent alone');
-    await this.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', STARTTLS_OID)));
+    if (this.#queue.length > 0 || this.#framer.held > 0) {
+      // RFC 4511 §4.14.1: nothing may follow the request until TLS is established. Bytes that
+      // did came in clear and may be a man in the middle's, to be answered inside the
+      // protected session (the CVE-2011-0411 class): none is served, and, as slapd does, the
+      // connection ends.
+      return this.#end(ResultCode.protocolError, 'data followed the StartTLS request before TLS was established');
+    }
+    // From here every byte read belongs to the TLS handshake: the raw socket keeps what it
+    // reads for the TLS socket, which takes it over.
     const raw = this.#socket;
     raw.removeAllListeners('data');
+    raw.pause();
+    await this.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', STARTTLS_OID)));
+    if (this.#closed) return;
     raw.removeAllListeners('drain');
-    const secure = new TLSSocket(raw, { isServer: true, secureContext: context });
-    this.#socket = secure;
+    this.#paused = false;
+    // Until the handshake is done nothing is read; what is written waits for it.
+    this.#socket = serveTls(raw, this.services, this.services.limits.handshakeTimeoutMs, (secure) => this.#attach(secure));
     this.#secure = true;
-    this.#attach(secure);
   }
 }

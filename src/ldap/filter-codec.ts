@@ -9,7 +9,10 @@ import { BerError, BerReader } from '../protocol/index.js';
 
 /** Deepest nesting of and/or/not accepted. */
 export const MAX_FILTER_DEPTH = 64;
-/** Most elements (terms and operators) in one filter. */
+/**
+ * Most elements in one filter: operators, assertions, and each piece of a substring
+ * assertion (`(cn=*a*b*)` counts three), so that a filter's cost is bounded by its count.
+ */
 export const MAX_FILTER_ELEMENTS = 1024;
 
 const text = (bytes: Buffer): string => bytes.toString('utf8');
@@ -55,6 +58,7 @@ function decodeElement(reader: BerReader, depth: number, budget: { left: number 
       const filter: Filter = { type: 'substrings', attribute, any: [] };
       let count = 0;
       while (!pieces.done) {
+        if (--budget.left < 0) throw new BerError(`filter with more than ${MAX_FILTER_ELEMENTS} elements`);
         const piece = pieces.next();
         const value = text(pieces.buffer.subarray(piece.start, piece.end));
         count += 1;

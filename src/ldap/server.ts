@@ -11,7 +11,9 @@ import { LocalWriter, type DirectoryTree, type Writer } from '../directory/index
 import { DEFAULT_BIND_DELAY_BASE_MS, LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
-import { Connection } from './connection.js';
+import { ClientLog } from './client-log.js';
+import { Connection, serveTls } from './connection.js';
+import { PartialBudget } from './framing.js';
 import type { Logger } from '../log.js';
 import { ALL_OPERATIONAL_ATTRIBUTES_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';
@@ -26,10 +28,14 @@ export interface TlsFiles {
 
 /** Limits on connections, beyond the per-connection ones. */
 export interface ServerLimits extends ConnectionLimits {
+  /** Sockets open in total, TLS handshakes included. */
   maxConnections: number;
+  /** Sockets open from one address, TLS handshakes included. */
   maxConnectionsPerAddress: number;
   /** The first failed-bind delay, which the others scale with; 0: none (AdmissionLimits.bindDelayBaseMs). */
   bindDelayBaseMs: number;
+  /** Bytes of incomplete PDUs one process holds for all its connections together. */
+  partialBudgetBytes: number;
 }
 
 /** Listener options. */
@@ -59,21 +65,34 @@ export interface LdapServerOptions {
 
 /**
  * Defaults, each chosen for a conference directory on a LAN:
- * 4 MiB PDUs (a large conference blob is a few kilobytes); 4096 connections, 1024 from one
- * address (a NAT gateway or a busy host); 64 outstanding operations per connection; idle
- * connections closed after 15 minutes (ILS clients refresh every few minutes and reconnect);
- * 1000 entries per search or page, as slapd's default size limit is of that order; failed binds
- * delayed 250 ms, doubling with each further failure to at most 8 s (./admission.ts).
+ * 4 MiB PDUs once bound and 256 KiB before (slapd's sockbuf_max_incoming_auth and
+ * sockbuf_max_incoming; a large conference blob is a few kilobytes); 4096 connections, 1024
+ * from one address (a NAT gateway or a busy host); 64 outstanding operations per connection;
+ * idle connections closed after 15 minutes (ILS clients refresh every few minutes and
+ * reconnect); a PDU whole within 30 s of its first byte and at 1 KiB/s at least (a 4 MiB PDU
+ * then needs 140 KB/s); a TLS handshake within 10 s; 64 MiB of incomplete PDUs per process;
+ * 1000 entries per search or page, as slapd's default size limit is of that order, and an
+ * hour per search, slapd's default time limit; failed binds delayed 250 ms, doubling with
+ * each further failure to at most 8 s (./admission.ts).
  */
 export const DEFAULT_LIMITS: ServerLimits = {
   maxPduBytes: 4 * 1024 * 1024,
+  maxAnonymousPduBytes: 256 * 1024,
   maxPending: 64,
   idleTimeoutMs: 15 * 60_000,
+  pduTimeoutMs: 30_000,
+  minPduRate: 1024,
+  handshakeTimeoutMs: 10_000,
   sizeLimit: 1000,
+  timeLimit: 3600,
   maxConnections: 4096,
   maxConnectionsPerAddress: 1024,
   bindDelayBaseMs: DEFAULT_BIND_DELAY_BASE_MS,
+  partialBudgetBytes: 64 * 1024 * 1024,
 };
+
+/** How often the connections' deadlines are checked ({@link Connection.tick}). */
+const TICK_MS = 1000;
 
 interface LdapjsServer {
   listen(port: number, host: string, callback: () => void): void;
@@ -102,11 +121,16 @@ export class LdapServer {
   readonly #servers: LdapjsServer[];
   readonly #connections: Set<Connection>;
   readonly #log: Logger;
+  readonly #ticker: NodeJS.Timeout;
 
   private constructor(servers: LdapjsServer[], log: Logger, connections: Set<Connection>) {
     this.#servers = servers;
     this.#log = log;
     this.#connections = connections;
+    this.#ticker = setInterval(() => {
+      const now = Date.now();
+      for (const connection of connections) connection.tick(now);
+    }, TICK_MS).unref();
   }
 
   /** Starts listening; resolves once connections are accepted. */
@@ -129,35 +153,42 @@ export class LdapServer {
     const admission = options.admission ?? new LocalAdmission(limits, log);
     const writer = options.writer ?? new LocalWriter(directory);
     const poller = new BusyPoller(options.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
-    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller };
+    const partialBudget = new PartialBudget(limits.partialBudgetBytes);
+    const clientLog = new ClientLog(log);
+    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller, partialBudget, clientLog };
+    // Every accepted socket is counted, LDAPS ones from before their handshake (which has a
+    // deadline), so half-open handshakes cannot hold the server past its connection limits.
     const router = (secure: boolean) => (socket: Socket): void => {
       const address = socket.remoteAddress ?? '';
       // Until a Connection owns the socket, its errors concern nobody.
       socket.on('error', () => undefined);
       void admission.admit(address).then((refusal) => {
         if (refusal) {
-          log.info(`refused connection from ${address}:${socket.remotePort ?? '?'}: ${refusal}`);
-          socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION_OID)));
+          clientLog.refused.note(address, `refused connection from ${address}:${socket.remotePort ?? '?'}: ${refusal}`);
+          // An LDAPS client could not read a notice before its handshake: it is just closed.
+          if (secure) socket.destroy();
+          else socket.end(message(0, extendedResponseOp(ResultCode.busy, `too many connections: ${refusal}`, NOTICE_OF_DISCONNECTION_OID)));
           return;
         }
         if (socket.destroyed) {
           admission.release(address);
           return;
         }
-        const connection = new Connection(socket, services, secure);
-        connections.add(connection);
-        socket.on('close', () => {
-          connections.delete(connection);
-          admission.release(address);
-        });
+        socket.on('close', () => admission.release(address));
+        const serve = (ldapSocket: Socket): void => {
+          if (socket.destroyed) return;
+          const connection = new Connection(ldapSocket, services, secure);
+          connections.add(connection);
+          socket.on('close', () => connections.delete(connection));
+        };
+        if (secure) serveTls(socket, services, limits.handshakeTimeoutMs, serve);
+        else serve(socket);
       });
     };
+    // Both listeners are plain TCP: LDAPS's handshake is run by serveTls, as StartTLS's is.
     const create = (secure: boolean): LdapjsServer => {
-      const serverOptions = secure && options.tls ? { ...TLS_SETTINGS, certificate: options.tls.cert, key: options.tls.key, connectionRouter: router(true) } : { connectionRouter: router(false) };
-      const server = ldap.createServer(serverOptions as unknown as ldap.ServerOptions) as unknown as LdapjsServer;
+      const server = ldap.createServer({ connectionRouter: router(secure) } as unknown as ldap.ServerOptions) as unknown as LdapjsServer;
       server.on('error', (error) => log.warn(`listener: ${error.message}`));
-      // A TLS handshake that fails concerns that client only.
-      server.server.on('tlsClientError', (error: Error) => log.info(`TLS handshake failed: ${error.message}`));
       return server;
     };
     const servers = [create(false)];
@@ -184,6 +215,7 @@ export class LdapServer {
 
   /** Stops accepting, lets in-flight operations finish, then closes every connection. */
   async close(): Promise<void> {
+    clearInterval(this.#ticker);
     const closed = Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))));
     await Promise.all([...this.#connections].map((c) => c.shutdown()));
     await closed;

@@ -7,20 +7,38 @@ import type { SecureContext } from 'node:tls';
 import type { DirectoryTree, Identity, Writer } from '../directory/index.js';
 import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
+import type { ClientLog } from './client-log.js';
+import type { PartialBudget } from './framing.js';
 import type { Logger } from '../log.js';
 import type { Envelope, ResponseControl } from '../protocol/index.js';
 
 /** Limits a connection enforces. */
 export interface ConnectionLimits {
-  /** Largest PDU accepted, in bytes; a larger one ends the connection. */
+  /** Largest PDU accepted from a bound client, in bytes (slapd's sockbuf_max_incoming_auth); a larger one ends the connection. */
   maxPduBytes: number;
-  /** Operations queued on one connection before further ones get busy. */
+  /** Largest PDU accepted before a bind (slapd's sockbuf_max_incoming); at most {@link maxPduBytes}. */
+  maxAnonymousPduBytes: number;
+  /**
+   * Operations queued on one connection; with that many (or PDUs as large as the PDU limit)
+   * waiting, the connection stops reading its socket until one is done.
+   */
   maxPending: number;
-  /** A connection with nothing to do for this long is closed (0: never). */
+  /** A connection with nothing to do and no complete request for this long is closed (0: never). */
   idleTimeoutMs: number;
+  /** A PDU must arrive whole within this long of its first byte. */
+  pduTimeoutMs: number;
+  /** ...and, after its first {@link PDU_RATE_GRACE_MS}, at this many bytes a second on average at least. */
+  minPduRate: number;
+  /** A TLS handshake (LDAPS, or after StartTLS) must be done within this long. */
+  handshakeTimeoutMs: number;
   /** Most entries one search returns (or one page of a paged search). */
   sizeLimit: number;
+  /** Longest a search may run, in seconds (a client's smaller time limit wins). */
+  timeLimit: number;
 }
+
+/** How long a PDU may arrive slower than {@link ConnectionLimits.minPduRate}: a TCP window or two on a slow link. */
+export const PDU_RATE_GRACE_MS = 5_000;
 
 /** What a connection needs from the server. */
 export interface ConnectionServices {
@@ -37,6 +55,10 @@ export interface ConnectionServices {
   writer: Writer;
   /** Told when the connection has answered everything it was sent. */
   poller: BusyPoller;
+  /** Bytes of incomplete PDUs all the process's connections may hold together. */
+  partialBudget: PartialBudget;
+  /** Rate-limited lines about what clients do (refusals, disconnections...). */
+  clientLog: ClientLog;
 }
 
 /** One client's session, as the operation handlers use it. */

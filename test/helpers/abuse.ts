@@ -197,3 +197,35 @@ export class Reader {
  * 100 ms of scheduling slack. An attack that stalls a process for seconds is far outside.
  */
 export const usualLatencyBound = (baseline: readonly number[]): number => 3 * max(baseline) + 100;
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** How much each server process grew from `before` to `after` ({@link serverRss}), in MiB: the primary, then each worker. */
+export function rssGrowth(before: ReturnType<typeof serverRss>, after: ReturnType<typeof serverRss>): number[] {
+  return [after.primary - before.primary, ...after.workers.map((mib, i) => mib - (before.workers[i] ?? 0))];
+}
+
+/** `RSS a+b -> c+d MiB` (the primary, then each worker) for a test's output. */
+export function describeRss(before: ReturnType<typeof serverRss>, after: ReturnType<typeof serverRss>): string {
+  const list = (r: ReturnType<typeof serverRss>): string => [r.primary, ...r.workers].map((v) => v.toFixed(0)).join('+');
+  return `RSS ${list(before)} -> ${list(after)} MiB`;
+}
+
+/**
+ * {@link serverRss} once every process is within `marginMiB` of `before`, or after `ms` (what
+ * it is then): freed buffers leave the resident set only when the collector has run and the
+ * allocator gives the pages back, which an idle server may take a while to do.
+ */
+export async function settledRss(pid: number, before: ReturnType<typeof serverRss>, marginMiB: number, ms = 3000): Promise<ReturnType<typeof serverRss>> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const now = serverRss(pid);
+    if (rssGrowth(before, now).every((growth) => growth < marginMiB) || Date.now() >= deadline) return now;
+    await sleep(250);
+  }
+}
+
+/** The lines of a server's log that match `pattern`. */
+export function logLines(server: { logs(): string }, pattern: RegExp): string[] {
+  return server.logs().split('\n').filter((line) => pattern.test(line));
+}

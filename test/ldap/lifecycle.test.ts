@@ -285,13 +285,16 @@ describe('malformed input ends that connection only', () => {
     ['a SearchRequest cut short inside its filter', ldapMessage(1, tlv(0x63, Buffer.concat([Buffer.from([0x04, 0x00, 0x0a, 0x01, 0x00]), Buffer.from([0xa0, 0x10, 0x87])])))],
   ];
 
+  let sources = 0;
   it.each(cases)('%s: the server closes it, keeps the other connections and new ones working, and logs it', async (_name, garbage) => {
     const other = await RawConnection.open(server.port);
     const before = await ldapsearch(server.url, { base: DYNAMIC, scope: 'base', attrs: ['1.1'] });
     expect(before.code, explain(before)).toBe(LDAP.success);
     const logLines = server.logs().split('\n').length;
 
-    const bad = await RawConnection.open(server.port);
+    // Each from an address of its own: the server logs a client's disconnections once per 10 s.
+    const from = `127.0.4.${++sources}`;
+    const bad = await RawConnection.open(server.port, '127.0.0.1', from);
     bad.write(garbage);
     const closed = await bad.waitClosed(5_000);
     bad.destroy();
@@ -305,6 +308,7 @@ describe('malformed input ends that connection only', () => {
     const after = await ldapsearch(server.url, { base: DYNAMIC, scope: 'base', attrs: ['1.1'] });
     expect(after.code, explain(after)).toBe(LDAP.success);
     expect(server.logs().split('\n').length, server.logs()).toBeGreaterThan(logLines);
+    expect(server.logs()).toContain(`connection ${from}:`);
   });
 
   it('survives a client that sends half a PDU and disconnects', async () => {

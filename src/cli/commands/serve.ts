@@ -28,6 +28,12 @@ interface ServeOptions {
   tlsPort: number;
   requireTlsForBind?: boolean;
   maxPdu: number;
+  maxPduAnonymous: number;
+  pduTimeout: number;
+  minPduRate: number;
+  partialPduBudget: number;
+  handshakeTimeout: number;
+  timeLimit: number;
   maxConnections: number;
   maxConnectionsPerAddress: number;
   bindDelayBase: number;
@@ -89,12 +95,18 @@ export function registerServe(program: Command, version: string): void {
     .option('--tls-key <file>', 'PEM private key of the certificate')
     .option('--tls-port <port>', 'LDAPS port (with --tls-cert; 0 picks a free one)', integerOption('--tls-port', 0, 65535), d.tlsPort)
     .option('--require-tls-for-bind', 'refuse simple binds with a password on connections without TLS (confidentialityRequired)')
-    .option('--max-pdu <bytes>', 'largest request accepted; a larger one ends the connection', integerOption('--max-pdu', 1024, 1024 ** 3), DEFAULT_LIMITS.maxPduBytes)
+    .option('--max-pdu <bytes>', 'largest request accepted from a bound client; a larger one ends the connection', integerOption('--max-pdu', 1024, 1024 ** 3), DEFAULT_LIMITS.maxPduBytes)
+    .option('--max-pdu-anonymous <bytes>', 'largest request accepted before a bind (as slapd\'s sockbuf_max_incoming)', integerOption('--max-pdu-anonymous', 1024, 1024 ** 3), DEFAULT_LIMITS.maxAnonymousPduBytes)
+    .option('--pdu-timeout <seconds>', 'a request must arrive whole this long after its first byte', integerOption('--pdu-timeout', 1, 3600), DEFAULT_LIMITS.pduTimeoutMs / 1000)
+    .option('--min-pdu-rate <bytes>', 'bytes a second a request must arrive at, on average, after its first 5 s', integerOption('--min-pdu-rate', 0, 1024 ** 3), DEFAULT_LIMITS.minPduRate)
+    .option('--partial-pdu-budget <bytes>', 'bytes of incomplete requests one process holds for all its connections', integerOption('--partial-pdu-budget', 65536, 1024 ** 4), DEFAULT_LIMITS.partialBudgetBytes)
+    .option('--handshake-timeout <seconds>', 'a TLS handshake (LDAPS or StartTLS) must be done this long after it starts', integerOption('--handshake-timeout', 1, 3600), DEFAULT_LIMITS.handshakeTimeoutMs / 1000)
+    .option('--time-limit <seconds>', 'longest a search runs (a client\'s smaller time limit wins)', integerOption('--time-limit', 1, 31_557_600), DEFAULT_LIMITS.timeLimit)
     .option('--max-connections <n>', 'open connections in total', integerOption('--max-connections', 1, 1_000_000), DEFAULT_LIMITS.maxConnections)
     .option('--max-connections-per-address <n>', 'open connections from one client address', integerOption('--max-connections-per-address', 1, 1_000_000), DEFAULT_LIMITS.maxConnectionsPerAddress)
     .option('--bind-delay-base <ms>', 'delay after a failed bind, doubled after each further one up to 32 times this (per client address and per account); 0: no delay', integerOption('--bind-delay-base', 0, 60_000), DEFAULT_LIMITS.bindDelayBaseMs)
-    .option('--max-pending <n>', 'operations outstanding on one connection before busy', integerOption('--max-pending', 1, 100_000), DEFAULT_LIMITS.maxPending)
-    .option('--idle-timeout <seconds>', 'close connections idle this long (0: never)', integerOption('--idle-timeout', 0, 31_557_600), DEFAULT_LIMITS.idleTimeoutMs / 1000)
+    .option('--max-pending <n>', 'operations queued on one connection before the server stops reading it', integerOption('--max-pending', 1, 100_000), DEFAULT_LIMITS.maxPending)
+    .option('--idle-timeout <seconds>', 'close connections with no complete request and nothing to do this long (0: never)', integerOption('--idle-timeout', 0, 31_557_600), DEFAULT_LIMITS.idleTimeoutMs / 1000)
     .option('--size-limit <n>', 'most entries one search (or one page) returns', integerOption('--size-limit', 1, 100_000_000), DEFAULT_LIMITS.sizeLimit)
     .option('--max-db-size <megabytes>', 'database quota: writes beyond it are refused (unavailable), reads go on (0: none)', integerOption('--max-db-size', 0, 1_000_000), DEFAULT_MAX_DB_BYTES / 1024 ** 2)
     .option('--read-only', 'serve reads only: every write is refused (unwillingToPerform)')
@@ -119,6 +131,12 @@ export function registerServe(program: Command, version: string): void {
         requireTlsForBind: options.requireTlsForBind === true,
         limits: {
           maxPduBytes: options.maxPdu,
+          maxAnonymousPduBytes: options.maxPduAnonymous,
+          pduTimeoutMs: options.pduTimeout * 1000,
+          minPduRate: options.minPduRate,
+          partialBudgetBytes: options.partialPduBudget,
+          handshakeTimeoutMs: options.handshakeTimeout * 1000,
+          timeLimit: options.timeLimit,
           maxConnections: options.maxConnections,
           maxConnectionsPerAddress: options.maxConnectionsPerAddress,
           bindDelayBaseMs: options.bindDelayBase,

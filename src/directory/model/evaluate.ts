@@ -51,6 +51,20 @@ export class FilterEvaluator {
   }
 
   /** The normal forms of an entry's values. */
+  /**
+   * The substring forms of an attribute's values, once per frozen value array: an OR of
+   * hundreds of substring terms on one long attribute would otherwise fold it once per term.
+   */
+  #substringForms(attr: AttributeInfo, target: EvaluationTarget): readonly string[] {
+    const values = target.values(attr);
+    const frozen = Object.isFrozen(values);
+    const known = frozen ? this.#substringFormed.get(values) : undefined;
+    if (known) return known;
+    const out = values.map((v) => substringForm(attr.rules, v));
+    if (frozen) this.#substringFormed.set(values, out);
+    return out;
+  }
+
   #normalValues(attr: AttributeInfo, target: EvaluationTarget): readonly string[] {
     const values = target.values(attr);
     // Stored values come frozen and are shared while the entry is unchanged: normalise them
@@ -92,6 +106,8 @@ export class FilterEvaluator {
 
   /** Normal forms of frozen value arrays (each belongs to one attribute of one stored entry). */
   readonly #normalized = new WeakMap<readonly string[], readonly string[]>();
+  /** Substring forms of frozen value arrays, likewise. */
+  readonly #substringFormed = new WeakMap<readonly string[], readonly string[]>();
 
   evaluate(filter: Filter, target: EvaluationTarget): Truth {
     switch (filter.type) {
@@ -150,7 +166,7 @@ export class FilterEvaluator {
         const initial = filter.initial === undefined ? undefined : form(filter.initial);
         const final = filter.final === undefined ? undefined : form(filter.final);
         const any = filter.any.map(form);
-        return target.values(attr).some((v) => matchesSubstrings(form(v), initial, any, final));
+        return this.#substringForms(attr, target).some((v) => matchesSubstrings(v, initial, any, final));
       }
       case 'extensible':
         return this.#extensible(filter, target);

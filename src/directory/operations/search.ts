@@ -10,6 +10,7 @@ import { ALL_USER_ATTRIBUTES, encodedValuesOf, parseSelection, selectAttributes,
 import type { EntryView } from '../model/view.js';
 import { OperationError, ResultCode } from '../errors.js';
 import type { EvaluationTarget } from '../model/evaluate.js';
+import type { AttributeInfo } from '../schema/schema-access.js';
 import type { Filter } from '../model/filter.js';
 import type { Name } from '../model/names.js';
 import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
@@ -26,7 +27,16 @@ export interface SearchRequest {
   typesOnly: boolean;
   /** Continue after this entry id (paged results). */
   afterId?: number;
+  /**
+   * While reading candidates that do not match, yield {@link SCANNING} once this many
+   * milliseconds passed since the last thing yielded, so that the caller can stop a long
+   * scan (a time limit, an abandon) and let other work run.
+   */
+  pauseAfterMs?: number;
 }
+
+/** What a search with {@link SearchRequest.pauseAfterMs} yields between results while it scans. */
+export const SCANNING: unique symbol = Symbol('scanning');
 
 /** One result: the entry view and its id (for paging cookies). */
 export interface SearchResult {
@@ -50,8 +60,20 @@ function mapTarget(ctx: DirectoryContext, attributes: Record<string, string[]>):
  */
 function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColumn, name: () => Name): EvaluationTarget {
   const encoded = read === 'encoded' ? entry.encoded : null;
+  const values = encoded === null ? (attr: AttributeInfo) => valuesOf(ctx, entry, attr) : (attr: AttributeInfo) => encodedValuesOf(ctx, entry, encoded, attr);
+  // Read (decoded) once per attribute, and frozen so that the evaluator normalises them once,
+  // however many terms of the filter name the attribute.
+  let read1: Map<string, readonly string[]> | undefined;
   return {
-    values: encoded === null ? (attr) => valuesOf(ctx, entry, attr) : (attr) => encodedValuesOf(ctx, entry, encoded, attr),
+    values: (attr) => {
+      read1 ??= new Map();
+      let known = read1.get(attr.key);
+      if (known === undefined) {
+        const read = values(attr);
+        read1.set(attr.key, (known = Object.isFrozen(read) ? read : Object.freeze([...read])));
+      }
+      return known;
+    },
     dnValues: () => name().dn.flat(),
   };
 }
@@ -83,7 +105,7 @@ function targetOf(ctx: DirectoryContext, base: Name, scope: SearchScope): Target
  * false, having yielded nothing, when the base is not a live entry. Read-only: searches and
  * the sTTL refresh (dynamic/sttl.ts), which writes what it matches, both find entries here.
  */
-export function* matching(ctx: DirectoryContext, base: Name, request: Pick<SearchRequest, 'scope' | 'filter' | 'afterId'>, read: ScanColumn): Generator<StoredEntry, boolean> {
+export function* matching(ctx: DirectoryContext, base: Name, request: Pick<SearchRequest, 'scope' | 'filter' | 'afterId' | 'pauseAfterMs'>, read: ScanColumn): Generator<StoredEntry | typeof SCANNING, boolean> {
   // A lookup the index answers exactly skips the evaluation.
   const exact = ctx.planner.exact(request.filter);
   // The store checks the base in the same query (it is not read); a scan that finds nothing
@@ -98,18 +120,27 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
     now: ctx.now(),
     liveBase: base.ndn === '' ? undefined : base.ndn,
   });
+  const pauseAfter = request.pauseAfterMs;
+  let yielded = pauseAfter === undefined ? 0 : performance.now();
   let next: IteratorResult<StoredEntry, boolean>;
   while (!(next = scan.next()).done) {
     const entry = next.value;
     if (!exact) {
       let name: Name | undefined;
       const target = storedTarget(ctx, entry, read, () => (name ??= ctx.names.parse(entry.dn)));
-      if (ctx.evaluator.evaluate(request.filter, target) !== true) continue;
+      if (ctx.evaluator.evaluate(request.filter, target) !== true) {
+        if (pauseAfter !== undefined && performance.now() - yielded >= pauseAfter) {
+          yield SCANNING;
+          yielded = performance.now();
+        }
+        continue;
+      }
     }
     // Read without its attributes, with values a result leaves out (so no encoding to send),
     // and deleted before its attributes were fetched: it has none, not even an object class.
     if (read === 'encoded' && entry.encoded === null && Object.keys(entry.attributes).length === 0) continue;
     yield entry;
+    if (pauseAfter !== undefined) yielded = performance.now();
   }
   return next.value;
 }
@@ -121,7 +152,8 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
 export function* matchingStored(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): Generator<StoredEntry> {
   const base = ctx.names.parse(request.base);
   if (targetOf(ctx, base, request.scope) !== 'stored') return;
-  yield* matching(ctx, base, request, 'encoded');
+  // Asked without pauseAfterMs, matching yields nothing but entries.
+  yield* matching(ctx, base, request, 'encoded') as Generator<StoredEntry, boolean>;
 }
 
 /**
@@ -129,7 +161,7 @@ export function* matchingStored(ctx: DirectoryContext, request: Pick<SearchReque
  * refresh an ILS `(sttl=N)` term asks for is a write of its own (dynamic/sttl.ts), made
  * before the search.
  */
-export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult> {
+export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult | typeof SCANNING> {
   const base = ctx.names.parse(request.base);
   const selection = parseSelection(ctx, request.attributes);
 
@@ -148,7 +180,7 @@ export function* search(ctx: DirectoryContext, special: SpecialEntries, request:
   // parsed or kept. Other selections read the attributes, to select from.
   const read: ScanColumn = !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
   const entries = matching(ctx, base, request, read);
-  let next: IteratorResult<StoredEntry, boolean>;
-  while (!(next = entries.next()).done) yield { id: next.value.id, view: viewOf(ctx, next.value, selection, request.typesOnly) };
+  let next: IteratorResult<StoredEntry | typeof SCANNING, boolean>;
+  while (!(next = entries.next()).done) yield next.value === SCANNING ? SCANNING : { id: next.value.id, view: viewOf(ctx, next.value, selection, request.typesOnly) };
   if (!next.value) throw new OperationError(ResultCode.noSuchObject, `no such entry: ${request.base}`, matchedDn(ctx, base));
 }

@@ -4,7 +4,8 @@
  * This is the hot path: nothing here allocates or awaits per entry beyond the entry's
  * message, unless the socket is full.
  */
-import type { EntryView } from '../../directory/index.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { OperationError, SCANNING, type EntryView } from '../../directory/index.js';
 import { PAGED_RESULTS_OID, ResultCode, type Envelope, type ResponseControl } from '../../protocol/index.js';
 import { pagedRequest, pagedResponseValue } from '../controls.js';
 import { decodeCookie, encodeCookie } from '../paging.js';
@@ -13,6 +14,16 @@ import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
+
+/**
+ * Milliseconds a search runs before it checks its time limit and whether it was abandoned,
+ * and lets the event loop run (an abandon, other clients' requests), whether it is reading
+ * candidates that do not match or sending entries to a client that reads them as fast.
+ */
+const SLICE_MS = 5;
+
+/** The largest page size (RFC 2696: INTEGER (0..maxInt)). */
+const MAX_INT = 2 ** 31 - 1;
 
 /**
  * Encoded attribute lists by view. The directory hands out the same view object again while
@@ -45,8 +56,12 @@ export async function search(session: Session, envelope: Envelope, request: Sear
 }
 
 async function searchCorked(session: Session, envelope: Envelope, request: SearchRequest): Promise<void> {
-  const { directory, limits, log, writer } = session.services;
+  const { directory, limits, clientLog, writer } = session.services;
   const paged = pagedRequest(envelope.controls);
+  if (paged && (paged.size < 0 || paged.size > MAX_INT)) {
+    // As slapd: a negative size would otherwise lift the size limit off the whole search.
+    throw new OperationError(ResultCode.protocolError, `paged results size ${paged.size} is out of range (0 to ${MAX_INT})`);
+  }
   const adminLimit = limits.sizeLimit;
   if (paged) paged.size = Math.min(paged.size, adminLimit);
   const sizeLimit = paged ? request.sizeLimit : request.sizeLimit === 0 ? adminLimit : Math.min(request.sizeLimit, adminLimit);
@@ -60,27 +75,50 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
   // search (which only reads) returns the new entryTTL.
   const refresh = directory.sttlRefresh(search);
   if (refresh) await writer.write({ op: 'sttl', identity: session.identity, refresh });
-  const results = directory.search(session.identity, { ...search, attributes: request.attributes, typesOnly: request.typesOnly });
-  const started = Date.now();
+  const results = directory.search(session.identity, { ...search, attributes: request.attributes, typesOnly: request.typesOnly, pauseAfterMs: SLICE_MS });
+  // The client's time limit, or the server's when that is smaller or the client set none.
+  const clientLimited = request.timeLimit > 0 && request.timeLimit <= limits.timeLimit;
+  const timeLimit = clientLimited ? request.timeLimit : limits.timeLimit;
+  const deadline = Date.now() + timeLimit * 1000;
+  const timedOut = (): Promise<void> =>
+    session.respond(envelope, ResultCode.timeLimitExceeded, `${clientLimited ? 'the requested' : "the server's"} time limit of ${timeLimit} s was exceeded`);
+  /** Lets an abandon and other clients' requests in; what was written goes out first. */
+  const pause = async (): Promise<void> => {
+    session.uncork();
+    await nextTurn();
+    session.cork();
+    turned = Date.now();
+  };
+  let turned = Date.now();
   let sent = 0;
   let lastId: number | undefined;
   for (let next = results.next(); !next.done; next = results.next()) {
     if (session.cancelled(envelope.messageId)) return;
+    const now = Date.now();
+    if (now > deadline) return timedOut();
+    if (next.value === SCANNING) {
+      await pause();
+      continue;
+    }
+    if (now - turned >= SLICE_MS) {
+      await pause();
+      if (session.cancelled(envelope.messageId)) return;
+    }
     if (paged && sent === paged.size) {
       // One more match exists: hand out a cookie to continue after the last one sent.
       return session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(encodeCookie(lastId!, request)) }]);
     }
     if (sizeLimit > 0 && sent === sizeLimit) {
       const whose = sizeLimit === request.sizeLimit ? 'the requested' : "the server's";
-      if (sizeLimit !== request.sizeLimit) log.info(`connection ${session.peer}: search of ${request.base} stopped at the size limit of ${sizeLimit} entries`);
+      if (sizeLimit !== request.sizeLimit) clientLog.sizeLimited.note(session.address, `connection ${session.peer}: search of ${request.base} stopped at the size limit of ${sizeLimit} entries`);
       return session.respond(envelope, ResultCode.sizeLimitExceeded, `${whose} size limit of ${sizeLimit} entries was reached; narrow the filter or use paged results`);
-    }
-    if (request.timeLimit > 0 && Date.now() - started > request.timeLimit * 1000) {
-      return session.respond(envelope, ResultCode.timeLimitExceeded, `time limit of ${request.timeLimit} s exceeded`);
     }
     const { view, id } = next.value;
     const full = session.writeOrWait(entryMessage(envelope.messageId, view));
-    if (full) await full;
+    if (full) {
+      await full;
+      turned = Date.now();
+    }
     sent += 1;
     lastId = id;
   }
