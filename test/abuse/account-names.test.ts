@@ -50,7 +50,7 @@ describe('account names', () => {
     } finally {
       await server.stop();
     }
-  });
+  }, 90_000); // eight CLI processes and a dozen tool runs, each a process start
 });
 
 describe('a database with accounts that clash, from before names were compared so', () => {

@@ -26,7 +26,9 @@ const rss = (server: TestServer): number => serverRss(server.pid).primary;
 describe('caches, --workers 1', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startServer({ ilsOpen: true, args: ['--workers', '1'] });
+    // Anonymous requests as large as a bound client's: the probes must reach the caches, not
+    // the anonymous PDU limit (test/abuse/partial-pdu.test.ts probes that).
+    server = await startServer({ ilsOpen: true, args: ['--workers', '1', '--max-pdu-anonymous', String(4 * 1024 * 1024)] });
   });
   afterAll(() => server.stop());
 

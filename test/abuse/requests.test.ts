@@ -29,7 +29,9 @@ describe('attributes, values and changes, --ils-open --workers 2, anonymous', ()
   let reader: Reader;
   let baseline: number[];
   beforeAll(async () => {
-    server = await startServer({ ilsOpen: true, args: ['--workers', '2'] });
+    // Anonymous requests as large as a bound client's: the attacks must reach the request
+    // limits, not the anonymous PDU limit (test/abuse/partial-pdu.test.ts probes that).
+    server = await startServer({ ilsOpen: true, args: ['--workers', '2', '--max-pdu-anonymous', String(4 * 1024 * 1024)] });
     reader = await Reader.open(server.port);
     await reader.reads(5);
     baseline = await reader.reads(20);
