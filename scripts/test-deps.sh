@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need from Debian, installed when it can be: the wire tests talk to the
 # server with real peers (OpenLDAP's client tools and server, python3-ldap3, python-ldap)
-# and make TLS certificates with openssl. Run by `npm test` (pretest) and by .ci/run.
+# and make TLS certificates and probe the cipher suites with openssl. Run by `npm test`
+# (pretest) and by .ci/run.
 #
 # Every package present: silent, exit 0. Some missing, as root: `apt-get update` once and
 # `apt-get install` them without questions, keeping the slapd package from starting a
