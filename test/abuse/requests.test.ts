@@ -54,7 +54,7 @@ describe('attributes, values and changes, --ils-open --workers 2, anonymous', ()
     const attack = addRequest(1, `cn=flood,${DYNAMIC}`, [...person('flood'), ...comments(8000, 'flood').map((c) => ({ type: 'comment', values: [c] }))]);
     const started = performance.now();
     const r = await cost([[1, attack]], ADMIN_LIMIT_EXCEEDED);
-    expect(performance.now() - started).toBeLessThan(2000); // was 36.8 s of a worker
+    expect(performance.now() - started).toBeLessThan(5000); // was 36.8 s of a worker (the time includes the reader's last read, slow on a loaded machine)
     expect(r.diagnostics[0]).toBe('an add may list at most 256 attributes; this one lists more');
     expect(r.primary).toBeLessThan(0.05);
     expect(max(r.latencies)).toBeLessThan(usualLatencyBound(baseline));
@@ -64,7 +64,7 @@ describe('attributes, values and changes, --ils-open --workers 2, anonymous', ()
     const changes = comments(20_000, 'flood').map((c) => ({ operation: 0 as const, modification: { type: 'comment', values: [c] } }));
     const started = performance.now();
     const r = await cost([[1, modifyRequest(1, `cn=anyone,${DYNAMIC}`, changes)]], ADMIN_LIMIT_EXCEEDED);
-    expect(performance.now() - started).toBeLessThan(2000); // was 27.8 s of the primary
+    expect(performance.now() - started).toBeLessThan(5000); // was 27.8 s of the primary
     expect(r.diagnostics[0]).toBe('a modify may make at most 256 changes; this one makes more');
     expect(r.primary).toBeLessThan(0.05);
     expect(max(r.latencies)).toBeLessThan(usualLatencyBound(baseline));
