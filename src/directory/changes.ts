@@ -4,21 +4,25 @@
  * deletes, refreshes (the RFC 2589 operation and the ILS sTTL search term), and the deletions
  * of expiry (a TTL lapsed, a conference ended, or an expired entry an add replaces).
  *
- * This is where a change feed hooks: what it records here is written in the same SQLite
- * transaction as the change, so it holds every committed change and nothing else. The
- * directory's events (added, modified, deleted, expired) are emitted from here for their
- * listeners (the expiry timer); they are heard before the commit, and a failed commit leaves
- * a listener having heard of a change that was undone (the expiry timer then wakes for
- * nothing).
+ * Each change gets the next CSN, which becomes the entry's entryCSN, and a row in the change
+ * log (src/store/change-log.ts), in the same SQLite transaction: the log holds every
+ * committed change and nothing else. Once the transaction is over, the process's change feed
+ * wakes (sync/feed.ts) and with it every live search. The directory's events (added,
+ * modified, deleted, expired) are emitted from here for their listeners (the expiry timer);
+ * they are heard before the commit, and a failed commit leaves a listener having heard of a
+ * change that was undone (the expiry timer then wakes for nothing).
  */
-import type { EntryHead, StoredEntry } from '../store/index.js';
+import type { EntryHead, StoredAttributes, StoredEntry } from '../store/index.js';
 import type { DirectoryContext } from './context.js';
 
 /** One change of one entry. */
 export type EntryChange =
   | { kind: 'added'; entry: StoredEntry }
-  /** A refresh reads and reports only the entry's head (no attributes). */
-  | { kind: 'modified'; entry: EntryHead; previous: EntryHead }
+  /**
+   * A refresh reads and reports only the entry's head (no attributes); a modify that changed
+   * the attributes gives those it had `before`.
+   */
+  | { kind: 'modified'; entry: EntryHead; previous: EntryHead; before?: StoredAttributes }
   | { kind: 'deleted'; entry: StoredEntry }
   /** Removed because its TTL lapsed or its conference ended; not by a client. */
   | { kind: 'expired'; entry: StoredEntry };
@@ -27,18 +31,30 @@ export type EntryChange =
  * Records a change made in the open write transaction, and tells the directory's listeners.
  *
  * @throws Error when no transaction is open: a change recorded after its commit could be lost
- *   to a change feed, which is a defect of the caller.
+ *   to the change feed, which is a defect of the caller.
  */
 export function recordChange(ctx: DirectoryContext, change: EntryChange): void {
   if (!ctx.entries.inTransaction) throw new Error(`an entry change (${change.kind} ${change.entry.dn}) must be recorded inside the transaction that makes it`);
+  const at = ctx.now();
+  const csn = ctx.csn.next(at);
+  const { entry } = change;
+  const common = { csn, uuid: entry.uuid, dn: entry.dn, path: entry.path, at };
   switch (change.kind) {
     case 'added':
+      ctx.entries.setCsn(entry.id, csn);
+      ctx.entries.changes.append({ ...common, kind: 'add', expired: false });
+      ctx.events.emit('added', change.entry);
+      break;
+    case 'modified':
+      ctx.entries.setCsn(entry.id, csn);
+      ctx.entries.changes.append({ ...common, kind: 'modify', expired: false, ...(change.before === undefined ? {} : { before: change.before }) });
+      ctx.events.emit('modified', change.entry, change.previous);
+      break;
     case 'deleted':
     case 'expired':
+      ctx.entries.changes.append({ ...common, kind: 'delete', expired: change.kind === 'expired', before: change.entry.attributes });
       ctx.events.emit(change.kind, change.entry);
-      return;
-    case 'modified':
-      ctx.events.emit('modified', change.entry, change.previous);
-      return;
+      break;
   }
+  ctx.feed.wakeSoon();
 }

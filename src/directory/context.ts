@@ -10,6 +10,8 @@ import type { Names } from './model/names.js';
 import type { SchemaAccess } from './schema/schema-access.js';
 import type { TtlPolicy } from './dynamic/ttl.js';
 import type { AttributeCodec } from './model/view.js';
+import type { CsnClock } from './sync/csn.js';
+import type { ChangeFeed } from './sync/feed.js';
 
 /** Who is asking: the bound account (or nobody) and from where. */
 export interface Identity {
@@ -75,4 +77,8 @@ export interface DirectoryContext {
    * and what searches send as it is and evaluate filters on.
    */
   readonly attributeCodec: AttributeCodec;
+  /** Makes the CSN of each change (used in the writing process only). */
+  readonly csn: CsnClock;
+  /** This process's view of the change log, woken after each recorded change. */
+  readonly feed: ChangeFeed;
 }

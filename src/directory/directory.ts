@@ -28,6 +28,8 @@ import { WindowCopier, type CopyProgress } from './conferences/window-copy.js';
 import { spanOf } from './conferences/span.js';
 import { groupsOf } from './conferences/clashes.js';
 import { encodedOf } from './operations/write-steps.js';
+import { CsnClock } from './sync/csn.js';
+import { ChangeFeed, type ChangeSource } from './sync/feed.js';
 
 /** What a directory is built from. */
 export interface DirectoryTreeParts {
@@ -76,6 +78,8 @@ export class DirectoryTree {
       applicationsNdn: child('ou=applications'),
       accountsNdn: child('ou=accounts'),
       attributeCodec: parts.attributeCodec,
+      csn: new CsnClock(parts.entries.changes.contextCsn()),
+      feed: new ChangeFeed(parts.entries.changes),
     };
     // Before anything reads an entry: a database from before migration 010 gets its rows
     // into the one shape the store reads.
@@ -121,10 +125,25 @@ export class DirectoryTree {
     this.#copier.start();
   }
 
-  /** Stops the expiry timer and the copier. */
+  /**
+   * The change feed of this process: every committed change of an entry, in order, from the
+   * change log. In a worker process, call {@link changesCommitted} when the writing process
+   * says the log grew.
+   */
+  get changes(): ChangeSource {
+    return this.#ctx.feed;
+  }
+
+  /** The writing process committed changes: the feed reads them now. */
+  changesCommitted(): void {
+    this.#ctx.feed.wake();
+  }
+
+  /** Stops the expiry timer, the copier and the feed's polling. */
   close(): void {
     this.#expiry.stop();
     this.#copier?.stop();
+    this.#ctx.feed.close();
   }
 
   /** Declares what the protocol layer implements, for the root DSE. */

@@ -1,14 +1,22 @@
 /**
  * What the server (src/ldap) and the client (src/client) both speak of LDAP, in one
  * implementation: the BER codec, the LDAPMessage envelope and operation tags, the result
- * codes, the OIDs of the extended operations, controls and features, and the RFC 2589
- * refresh values. Nothing here depends on any other layer.
+ * codes, the OIDs of the extended operations, controls and features, the RFC 2589
+ * refresh values, and the values of the live-update controls (RFC 4533 sync, persistent
+ * search, cancel). Nothing here depends on any other layer.
  */
 export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
 export { decodeEnvelope, message, Op, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
 export {
   ALL_OPERATIONAL_ATTRIBUTES_OID,
+  CANCEL_OID,
+  ENTRY_CHANGE_NOTIFICATION_OID,
   MANAGE_DSA_IT_OID,
+  PERSISTENT_SEARCH_OID,
+  SYNC_DONE_OID,
+  SYNC_INFO_OID,
+  SYNC_REQUEST_OID,
+  SYNC_STATE_OID,
   NOTICE_OF_DISCONNECTION_OID,
   PAGED_RESULTS_OID,
   REFRESH_OID,
@@ -17,3 +25,4 @@ export {
 } from './oids.js';
 export { decodeRefreshRequest, encodeRefreshRequest, encodeRefreshResponse } from './refresh.js';
 export { ResultCode, type ResultCodeValue } from './result-codes.js';
+export * from './sync.js';

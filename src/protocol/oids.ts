@@ -17,5 +17,18 @@ export const PAGED_RESULTS_OID = '1.2.840.113556.1.4.319';
 /** ManageDsaIT control (RFC 3296). */
 export const MANAGE_DSA_IT_OID = '2.16.840.1.113730.3.4.2';
 
+/** Cancel extended operation (RFC 3909). */
+export const CANCEL_OID = '1.3.6.1.1.8';
+
+/** Content synchronisation (RFC 4533 §2): the request control, the controls and intermediate response it answers with. */
+export const SYNC_REQUEST_OID = '1.3.6.1.4.1.4203.1.9.1.1';
+export const SYNC_STATE_OID = '1.3.6.1.4.1.4203.1.9.1.2';
+export const SYNC_DONE_OID = '1.3.6.1.4.1.4203.1.9.1.3';
+export const SYNC_INFO_OID = '1.3.6.1.4.1.4203.1.9.1.4';
+
+/** Persistent search (draft-ietf-ldapext-psearch-03) and its Entry Change Notification control. */
+export const PERSISTENT_SEARCH_OID = '2.16.840.1.113730.3.4.3';
+export const ENTRY_CHANGE_NOTIFICATION_OID = '2.16.840.1.113730.3.4.7';
+
 /** All operational attributes (`+`) feature (RFC 3673). */
 export const ALL_OPERATIONAL_ATTRIBUTES_OID = '1.3.6.1.4.1.4203.1.5.1';

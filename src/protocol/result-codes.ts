@@ -44,6 +44,13 @@ export const ResultCode = {
   objectClassModsProhibited: 69,
   affectsMultipleDSAs: 71,
   other: 80,
+  /** Cancel (RFC 3909 §2): the operation was cancelled; noSuchOperation, tooLate and cannotCancel answer the cancel. */
+  canceled: 118,
+  noSuchOperation: 119,
+  tooLate: 120,
+  cannotCancel: 121,
+  /** Content synchronisation (RFC 4533 §2.6): the client must refresh (again, from its cookie or from nothing). */
+  syncRefreshRequired: 4096,
 } as const;
 
 /** One of the {@link ResultCode} values. */

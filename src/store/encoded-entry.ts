@@ -57,6 +57,9 @@ export class EncodedEntry implements StoredEntry {
   get uuid(): string {
     return this.#full().uuid;
   }
+  get csn(): string {
+    return this.#full().csn;
+  }
   get attributes(): StoredAttributes {
     return (this.#attributes ??= this.#full().attributes);
   }
@@ -66,4 +69,4 @@ export class EncodedEntry implements StoredEntry {
 }
 
 /** What an entry deleted before the rest of its row was read has: nothing. */
-const GONE: Omit<StoredEntry, 'id' | 'dn' | 'expiresAt' | 'endsAt'> = { ndn: '', parent: '', path: '', attributes: Object.freeze({}), creator: '', modifier: '', createdAt: 0, modifiedAt: 0, uuid: '', encoded: null };
+const GONE: Omit<StoredEntry, 'id' | 'dn' | 'expiresAt' | 'endsAt'> = { ndn: '', parent: '', path: '', attributes: Object.freeze({}), creator: '', modifier: '', createdAt: 0, modifiedAt: 0, uuid: '', encoded: null, csn: '' };

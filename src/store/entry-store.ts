@@ -3,6 +3,7 @@
  * keeping the index tables in step, its lookups by name, and the scans, deadline queries and
  * index upkeep of the modules beside it, behind one object the directory holds.
  */
+import { ChangeLog } from './change-log.js';
 import { AttributeCache, type AttributeEncoding, type StoredAttributes } from './attribute-cache.js';
 import { backfillEncodings } from './backfill.js';
 import type { GroupRange } from './conference-groups.js';
@@ -19,6 +20,8 @@ export class EntryStore {
   readonly #db: SqliteDatabase;
   readonly #get;
   readonly #head;
+  readonly #byUuid;
+  readonly #setCsn;
   readonly #insert;
   readonly #update;
   readonly #delete;
@@ -29,6 +32,8 @@ export class EntryStore {
   readonly #indexes: EntryIndexes;
   readonly #scans: EntryScans;
   readonly #deadlines: Deadlines;
+  /** The change log, written in the transactions of the changes it records. */
+  readonly changes: ChangeLog;
 
   /**
    * Every row keeps its entry's attributes once, in the protocol's encoding (`encoding`): a
@@ -40,10 +45,12 @@ export class EntryStore {
     this.#encoding = encoding;
     this.#cache = new AttributeCache(encoding.decode);
     this.#get = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE ndn = ?`).raw(true);
-    this.#head = db.prepare<[string], EntryHead>('SELECT id, dn, creator, expires_at AS expiresAt, ends_at AS endsAt FROM entries WHERE ndn = ?');
+    this.#head = db.prepare<[string], EntryHead>('SELECT id, dn, path, uuid, creator, expires_at AS expiresAt, ends_at AS endsAt FROM entries WHERE ndn = ?');
+    this.#byUuid = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE uuid = ?`).raw(true);
+    this.#setCsn = db.prepare('UPDATE entries SET csn = ? WHERE id = ?');
     this.#insert = db.prepare(
-      `INSERT INTO entries (dn, ndn, parent, path, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded, sendable)
-       VALUES (@dn, @ndn, @parent, @path, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded, @sendable)`,
+      `INSERT INTO entries (dn, ndn, parent, path, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded, sendable, csn)
+       VALUES (@dn, @ndn, @parent, @path, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded, @sendable, @csn)`,
     );
     this.#update = db.prepare(
       'UPDATE entries SET modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt, encoded = @encoded, sendable = @sendable WHERE id = @id',
@@ -54,6 +61,7 @@ export class EntryStore {
     this.#indexes = new EntryIndexes(db, this.#cache);
     this.#scans = new EntryScans(db, this.#cache, this.#indexes.groups);
     this.#deadlines = new Deadlines(db, this.#cache);
+    this.changes = new ChangeLog(db, encoding);
   }
 
   /** Whether a transaction is open on the database. */
@@ -75,6 +83,17 @@ export class EntryStore {
   /** The head of the entry with this normalised DN, expired or not: {@link EntryHead}. */
   head(ndn: string): EntryHead | undefined {
     return this.#head.get(ndn);
+  }
+
+  /** The entry with this entryUUID, expired or not. */
+  byUuid(uuid: string): StoredEntry | undefined {
+    const row = this.#byUuid.get(uuid);
+    return row ? fromRow(row, this.#cache) : undefined;
+  }
+
+  /** Sets an entry's entryCSN (the change that made it is being recorded). */
+  setCsn(id: number, csn: string): void {
+    this.#setCsn.run(csn, id);
   }
 
   /** Whether a live entry has this normalised DN (without reading it). */

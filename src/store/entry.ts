@@ -18,6 +18,11 @@ export interface StoredEntry {
   createdAt: number;
   modifiedAt: number;
   uuid: string;
+  /**
+   * The entry's entryCSN: the change sequence number of its last change (src/directory/sync
+   * makes them), '' until its first change is recorded.
+   */
+  csn: string;
   /** When the TTL of a dynamic entry lapses (ms); null for static entries. */
   expiresAt: number | null;
   /** When a bounded conference is removed, whatever its TTL (ms); null otherwise. */
@@ -38,7 +43,7 @@ export interface StoredEntry {
  * refreshed, old-generation garbage once evicted (measured: 48 MiB of its peak under
  * refresh x64 at 1,000,000 entries).
  */
-export type EntryHead = Pick<StoredEntry, 'id' | 'dn' | 'creator' | 'expiresAt' | 'endsAt'>;
+export type EntryHead = Pick<StoredEntry, 'id' | 'dn' | 'path' | 'uuid' | 'creator' | 'expiresAt' | 'endsAt'>;
 
 /** Whether an entry is visible at `now` (ms): neither its TTL nor its conference has run out. */
 export function isLiveAt(entry: Pick<StoredEntry, 'expiresAt' | 'endsAt'>, now: number): boolean {

@@ -11,7 +11,7 @@ import type { ScanColumn } from './query.js';
  * The columns of an entry row, in the order every row statement selects them: the encoding
  * holds the attributes, and `sendable` says whether it is what a search result sends.
  */
-const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded', 'sendable'] as const;
+const COLUMNS = ['id', 'dn', 'ndn', 'parent', 'path', 'creator', 'modifier', 'created_at', 'modified_at', 'uuid', 'expires_at', 'ends_at', 'encoded', 'sendable', 'csn'] as const;
 
 /**
  * What a scan of the encoding reads of a row ({@link EncodedRow}): a search that sends the
@@ -69,6 +69,7 @@ export type Row = [
   endsAt: number | null,
   encoded: Buffer,
   sendable: 0 | 1,
+  csn: string,
 ];
 
 /** An entry from its whole row, its attributes decoded (or found in the cache) from its encoding. */
@@ -95,4 +96,5 @@ const entryOf = (r: Row, attributes: StoredAttributes): StoredEntry => ({
   expiresAt: r[10],
   endsAt: r[11],
   encoded: r[13] === 1 ? r[12] : null,
+  csn: r[14],
 });

@@ -187,6 +187,7 @@ describe('a database from before the group table', () => {
     raw.exec('ALTER TABLE entries DROP COLUMN encoded; ALTER TABLE entries DROP COLUMN sendable; DROP TRIGGER entries_index_delete');
     raw.exec('DROP TRIGGER entries_windows_delete; DROP TABLE conference_windows; DROP TABLE conference_window_classes; DROP TABLE conference_windows_copied');
     raw.exec('DROP INDEX accounts_by_key; ALTER TABLE accounts DROP COLUMN key');
+    raw.exec('DROP TABLE changes; DROP TABLE sync_state; DROP INDEX entries_uuid; ALTER TABLE entries DROP COLUMN csn');
     raw.exec('DROP TRIGGER entries_groups_delete; DROP TABLE conference_groups; DROP TABLE pending_backfills; PRAGMA user_version = 4');
     raw.close();
 

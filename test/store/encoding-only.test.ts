@@ -15,7 +15,7 @@ import { bytesOf, standInEncoding } from './stand-in-encoding.js';
 /** An entry under o=x; `sendable`: written with its result's encoding (else with none). */
 function entry(n: number, cn: string, sendable: boolean): Omit<StoredEntry, 'id'> {
   const attributes = { objectclass: ['person'], cn: [cn] };
-  return { dn: `cn=e${n},o=x`, ndn: `cn=e${n},o=x`, parent: 'o=x', path: `o=x\u0001cn=e${n}`, attributes, creator: '', modifier: '', createdAt: 0, modifiedAt: 0, uuid: `u${n}`, expiresAt: null, endsAt: null, encoded: sendable ? bytesOf(attributes) : null };
+  return { dn: `cn=e${n},o=x`, ndn: `cn=e${n},o=x`, parent: 'o=x', path: `o=x\u0001cn=e${n}`, attributes, creator: '', modifier: '', createdAt: 0, modifiedAt: 0, uuid: `u${n}`, csn: '', expiresAt: null, endsAt: null, encoded: sendable ? bytesOf(attributes) : null };
 }
 
 let db: SqliteDatabase;
@@ -34,7 +34,7 @@ const scan = (read: 'encoded' | 'attributes'): StoredEntry[] => [...store.scan({
 describe('the one row shape', () => {
   it('has no JSON column: the encoding holds the attributes', () => {
     const names = (db.prepare("SELECT name FROM pragma_table_info('entries')").pluck().all() as string[]).sort();
-    expect(names).toEqual(['created_at', 'creator', 'dn', 'encoded', 'ends_at', 'expires_at', 'id', 'modified_at', 'modifier', 'ndn', 'parent', 'path', 'sendable', 'uuid']);
+    expect(names).toEqual(['created_at', 'creator', 'dn', 'encoded', 'ends_at', 'expires_at', 'id', 'modified_at', 'modifier', 'ndn', 'parent', 'path', 'sendable', 'uuid', 'csn'].sort());
   });
 
   it("keeps a result's encoding as it is, and encodes an entry given none itself, not sendable", () => {

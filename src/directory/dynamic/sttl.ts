@@ -59,7 +59,7 @@ export function sttlRefreshOf(ctx: DirectoryContext, request: Pick<SearchRequest
 }
 
 /** The head of a stored entry, read by its fields (a scanned entry reads the rest of its row on demand). */
-const headOf = (entry: StoredEntry): EntryHead => ({ id: entry.id, dn: entry.dn, creator: entry.creator, expiresAt: entry.expiresAt, endsAt: entry.endsAt });
+const headOf = (entry: StoredEntry): EntryHead => ({ id: entry.id, dn: entry.dn, path: entry.path, uuid: entry.uuid, creator: entry.creator, expiresAt: entry.expiresAt, endsAt: entry.endsAt });
 
 /**
  * Refreshes the dynamic entries an sTTL search matches that the identity may change, in one

@@ -15,6 +15,8 @@ const OPERATIONAL = [
   'structuralobjectclass',
   'entrydn',
   'entryuuid',
+  'entrycsn',
+  'contextcsn',
   'creatorsname',
   'createtimestamp',
   'modifiersname',
@@ -75,6 +77,11 @@ export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key
       return [entry.dn];
     case 'entryuuid':
       return [entry.uuid];
+    case 'entrycsn':
+      return entry.csn === '' ? undefined : [entry.csn];
+    case 'contextcsn':
+      // On the suffix entry, as slapd's syncprov keeps it.
+      return entry.ndn === ctx.suffixNdn ? [ctx.entries.changes.contextCsn()] : undefined;
     case 'creatorsname':
       return [entry.creator.startsWith('anonymous@') ? '' : entry.creator];
     case 'modifiersname':

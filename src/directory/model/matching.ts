@@ -146,6 +146,8 @@ export function normalize(rules: MatchingRules, value: string, dnNormalizer?: (d
     }
     case 'booleanmatch':
       return value.trim().toUpperCase();
+    case 'csnmatch':
+      return value.trim();
     case 'objectidentifiermatch':
     case 'uuidmatch':
       return value.trim().toLowerCase();

@@ -36,6 +36,7 @@ function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: R
     createdAt: now,
     modifiedAt: now,
     uuid: randomUUID(),
+    csn: '', // recordChange sets it
     expiresAt,
     endsAt: endsAtOf(attributes, ctx.options.conferenceGrace),
     encoded: forms.encoded,

@@ -157,7 +157,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     const forms = storedForms(ctx, attributes);
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups);
-    recordChange(ctx, { kind: 'modified', entry, previous });
+    recordChange(ctx, { kind: 'modified', entry, previous, before: previous.attributes });
     return entry;
   });
 }

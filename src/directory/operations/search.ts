@@ -58,7 +58,7 @@ function mapTarget(ctx: DirectoryContext, attributes: Record<string, string[]>):
  * A stored entry to evaluate a filter on: its attributes, or when the scan read its stored
  * encoding instead of them, the values read from that.
  */
-function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColumn, name: () => Name): EvaluationTarget {
+export function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColumn, name: () => Name): EvaluationTarget {
   const encoded = read === 'encoded' ? entry.encoded : null;
   const values = encoded === null ? (attr: AttributeInfo) => valuesOf(ctx, entry, attr) : (attr: AttributeInfo) => encodedValuesOf(ctx, entry, encoded, attr);
   // Read (decoded) once per attribute, and frozen so that the evaluator normalises them once,

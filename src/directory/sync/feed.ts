@@ -1,0 +1,120 @@
+/**
+ * The change feed of one process: what the change log (src/store/change-log.ts) holds past a
+ * position, and a wake-up for the readers that follow it (live searches, the web page's
+ * events). The log is the truth; notifications only wake readers. In the writing process a
+ * recorded change wakes the feed once its transaction is over; in a worker, the primary's
+ * message that the log grew does ({@link ChangeFeed.wake}), and a poll every second catches
+ * a message lost or late, so no change is ever missed, only seen later.
+ *
+ * The newest changes are kept in memory (a ring of {@link RING_SIZE}), read once from SQLite
+ * however many readers follow the feed, each with the caches a reader fills once per
+ * change for all ({@link ChangeRecord.memo}).
+ */
+import type { ChangeLog, ChangeRow } from '../../store/index.js';
+
+/** A change as readers get it: the log's row, with a place for what readers work out of it once. */
+export interface ChangeRecord extends ChangeRow {
+  /** Per-process caches readers share (the entry as it is now, filter results by query). */
+  readonly memo: Map<string, unknown>;
+}
+
+/** The feed's interface for readers. */
+export interface ChangeSource {
+  /** The sequence number of the newest change this process knows committed. */
+  head(): number;
+  /** Changes after `seq`, oldest first (at most `limit`), or 'expired' when the log no longer holds them all. */
+  since(seq: number, limit?: number): ChangeRecord[] | 'expired';
+  /** Calls `listener` each time changes past the head were committed; returns how to stop. */
+  onCommit(listener: () => void): () => void;
+}
+
+/** How many of the newest changes are kept in memory for the readers. */
+export const RING_SIZE = 4096;
+
+/** How often a process with readers looks at the log without being told (ms). */
+export const POLL_MS = 1000;
+
+/** How many changes {@link ChangeFeed.since} returns at most by default. */
+const DEFAULT_LIMIT = 512;
+
+/** One process's view of the change log. */
+export class ChangeFeed implements ChangeSource {
+  readonly #log: ChangeLog;
+  readonly #listeners = new Set<() => void>();
+  #head: number;
+  /** The newest changes, in order, contiguous, ending at {@link #head}. */
+  #ring: ChangeRecord[] = [];
+  #wakeScheduled = false;
+  #poll: NodeJS.Timeout | undefined;
+
+  constructor(log: ChangeLog) {
+    this.#log = log;
+    this.#head = log.head();
+  }
+
+  head(): number {
+    return this.#head;
+  }
+
+  /** Reads what the log holds past the head and tells the listeners (call it when told the log grew). */
+  wake(): void {
+    let rows: ChangeRow[];
+    try {
+      rows = this.#log.since(this.#head, RING_SIZE);
+    } catch {
+      return; // A busy or closed database: the next wake or poll reads it.
+    }
+    if (rows.length === 0) return;
+    for (const row of rows) this.#ring.push({ ...row, memo: new Map() });
+    if (this.#ring.length > RING_SIZE) this.#ring.splice(0, this.#ring.length - RING_SIZE);
+    this.#head = rows[rows.length - 1]!.seq;
+    // More than a ring's worth arrived at once: the rest is read at the next turn.
+    if (rows.length === RING_SIZE) this.wakeSoon();
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  /** Wakes the feed after the current turn (in the writing process: once the transaction is over). */
+  wakeSoon(): void {
+    if (this.#wakeScheduled) return;
+    this.#wakeScheduled = true;
+    setImmediate(() => {
+      this.#wakeScheduled = false;
+      this.wake();
+    });
+  }
+
+  since(seq: number, limit = DEFAULT_LIMIT): ChangeRecord[] | 'expired' {
+    if (seq >= this.#head) return [];
+    const first = this.#ring[0];
+    if (first !== undefined && first.seq <= seq + 1) {
+      const start = seq + 1 - first.seq;
+      return this.#ring.slice(start, start + limit);
+    }
+    const rows = this.#log.since(seq, limit);
+    // Gone from the log: the first row is not the one after seq.
+    if (rows.length === 0 || rows[0]!.seq !== seq + 1) return 'expired';
+    return rows.map((row) => ({ ...row, memo: new Map() }));
+  }
+
+  onCommit(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    if (this.#poll === undefined) {
+      this.#poll = setInterval(() => this.wake(), POLL_MS);
+      this.#poll.unref();
+    }
+    return () => {
+      this.#listeners.delete(listener);
+      if (this.#listeners.size === 0 && this.#poll !== undefined) {
+        clearInterval(this.#poll);
+        this.#poll = undefined;
+      }
+    };
+  }
+
+  /** Stops polling (the process is stopping). */
+  close(): void {
+    clearInterval(this.#poll);
+    this.#poll = undefined;
+    this.#listeners.clear();
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * What a live search asks for (base, scope, filter, attributes), compiled once to be asked of
+ * each change: whether an entry is in scope by its path, whether it matches the filter, and
+ * its view. Answers for a change are kept on the change ({@link ChangeRecord.memo}) under
+ * the query's key, so a thousand live searches that ask the same are answered once per change.
+ */
+import { PATH_SEPARATOR, isLiveAt, type StoredAttributes, type StoredEntry } from '../../store/index.js';
+import type { DirectoryContext } from '../context.js';
+import type { Filter } from '../model/filter.js';
+import type { Name } from '../model/names.js';
+import { parseSelection, viewOf, type Selection } from '../model/entry-view.js';
+import type { EntryView } from '../model/view.js';
+import { storedTarget, type SearchScope } from '../operations/search.js';
+import type { ChangeRecord } from './feed.js';
+
+/** A live search's question, as a client sent it. */
+export interface LiveRequest {
+  base: string;
+  scope: SearchScope;
+  filter: Filter;
+  attributes: readonly string[];
+  typesOnly: boolean;
+}
+
+/** A live search's question, compiled. */
+export class LiveQuery {
+  readonly request: LiveRequest;
+  readonly base: Name;
+  readonly selection: Selection;
+  /** Same key, same answers about any entry: base, scope and filter. */
+  readonly matchKey: string;
+  readonly #ctx: DirectoryContext;
+
+  constructor(ctx: DirectoryContext, request: LiveRequest) {
+    this.#ctx = ctx;
+    this.request = request;
+    this.base = ctx.names.parse(request.base);
+    this.selection = parseSelection(ctx, request.attributes);
+    this.matchKey = `${this.base.ndn}\u0000${request.scope}\u0000${JSON.stringify(request.filter)}`;
+  }
+
+  /** Whether an entry at `path` is in the search's scope. */
+  inScope(path: string): boolean {
+    const base = this.base.path;
+    const scope = this.request.scope;
+    if (scope === 'base') return path === base;
+    const below = base === '' ? path !== '' : path.startsWith(base + PATH_SEPARATOR);
+    if (scope === 'sub') return path === base || below;
+    return below && !path.slice(base === '' ? 0 : base.length + 1).includes(PATH_SEPARATOR);
+  }
+
+  /** Whether a live entry is in scope and matches the filter. */
+  matches(entry: StoredEntry): boolean {
+    if (!this.inScope(entry.path) || !isLiveAt(entry, this.#ctx.now())) return false;
+    let name: Name | undefined;
+    return this.#ctx.evaluator.evaluate(this.request.filter, storedTarget(this.#ctx, entry, 'attributes', () => (name ??= this.#ctx.names.parse(entry.dn)))) === true;
+  }
+
+  /** What the client is sent of an entry. */
+  view(entry: StoredEntry): EntryView {
+    return viewOf(this.#ctx, entry, this.selection, this.request.typesOnly);
+  }
+
+  /** What the client is sent of the attributes an entry had (a deleted entry, for persistent search). */
+  viewOfBefore(record: ChangeRecord): EntryView {
+    const entry = entryBefore(this.#ctx, record);
+    return entry === undefined ? { dn: record.dn, attributes: [] } : viewOf(this.#ctx, entry, this.selection, this.request.typesOnly);
+  }
+
+  /**
+   * Whether the entry a change is about matched before the change: its attributes before
+   * (a delete, a modify that changed them), or for a change that did not touch them (a
+   * refresh), whether it matches now.
+   */
+  matchedBefore(record: ChangeRecord): boolean {
+    return memo(record, `b\u0000${this.matchKey}`, () => {
+      if (!this.inScope(record.path)) return false;
+      const entry = entryBefore(this.#ctx, record);
+      if (entry === undefined) return record.kind === 'modify' && this.matchesNow(record);
+      let name: Name | undefined;
+      return this.#ctx.evaluator.evaluate(this.request.filter, storedTarget(this.#ctx, entry, 'attributes', () => (name ??= this.#ctx.names.parse(entry.dn)))) === true;
+    });
+  }
+
+  /** Whether the entry a change is about matches as it is now (false when it is gone or expired). */
+  matchesNow(record: ChangeRecord): boolean {
+    return memo(record, `n\u0000${this.matchKey}`, () => {
+      const entry = currentEntry(this.#ctx, record);
+      return entry !== undefined && this.matches(entry);
+    });
+  }
+}
+
+/** A value worked out once per change and key. */
+function memo<T>(record: ChangeRecord, key: string, make: () => T): T {
+  if (record.memo.has(key)) return record.memo.get(key) as T;
+  const value = make();
+  record.memo.set(key, value);
+  return value;
+}
+
+/** The entry a change is about, as it is now (read once per change and process); undefined when gone. */
+export function currentEntry(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
+  if (record.kind === 'delete') return undefined;
+  return memo(record, 'entry', () => ctx.entries.byUuid(record.uuid));
+}
+
+/** The entry a change is about with the attributes it had before the change, when the change recorded them. */
+function entryBefore(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
+  if (record.before === null) return undefined;
+  return memo(record, 'before', () => {
+    const attributes: StoredAttributes = Object.freeze(ctx.entries.changes.decodeBefore(record.before!));
+    const ndn = ctx.names.parse(record.dn).ndn;
+    return {
+      id: 0,
+      dn: record.dn,
+      ndn,
+      parent: '',
+      path: record.path,
+      attributes,
+      creator: '',
+      modifier: '',
+      createdAt: record.at,
+      modifiedAt: record.at,
+      uuid: record.uuid,
+      csn: record.csn,
+      expiresAt: null,
+      endsAt: null,
+      encoded: null,
+    } satisfies StoredEntry;
+  });
+}
