@@ -30,6 +30,8 @@ import { groupsOf } from './conferences/clashes.js';
 import { encodedOf } from './operations/write-steps.js';
 import { CsnClock } from './sync/csn.js';
 import { ChangeFeed, type ChangeSource } from './sync/feed.js';
+import { LiveQuery, type LiveRequest } from './sync/query.js';
+import { LiveCursor, logPosition, refreshPhase, requireBase, type RefreshItem, type RefreshOutcome } from './sync/content-sync.js';
 
 /** What a directory is built from. */
 export interface DirectoryTreeParts {
@@ -132,6 +134,43 @@ export class DirectoryTree {
    */
   get changes(): ChangeSource {
     return this.#ctx.feed;
+  }
+
+  /** Compiles what a live search (content sync, persistent search) asks for. */
+  liveQuery(request: LiveRequest): LiveQuery {
+    return new LiveQuery(this.#ctx, request);
+  }
+
+  /**
+   * The refresh phase of a content sync (RFC 4533 §3.3) from a client at `cookieCsn`
+   * (sync/content-sync.ts); yields SCANNING during long scans. `identity` is who asks (anyone
+   * may read today).
+   */
+  syncRefresh(_identity: Identity, query: LiveQuery, cookieCsn: string | undefined, pauseAfterMs: number): Generator<RefreshItem | typeof SCANNING, RefreshOutcome> {
+    return refreshPhase(this.#ctx, query, cookieCsn, pauseAfterMs);
+  }
+
+  /** Throws noSuchObject when a live search's base is not a live entry (as a search would). */
+  requireLiveBase(query: LiveQuery): void {
+    requireBase(this.#ctx, query);
+  }
+
+  /** A live search's cursor over the change feed, after log position `seq`. */
+  liveCursor(query: LiveQuery, seq: number): LiveCursor {
+    return new LiveCursor(this.#ctx, query, seq);
+  }
+
+  /** The change log's position now: the newest change and its CSN. */
+  logPosition(): { seq: number; csn: string } {
+    return logPosition(this.#ctx);
+  }
+
+  /**
+   * Forgets the oldest changes of the log beyond `keep` and those older than `maxAgeMs`; a
+   * write (the writing process runs it through the batch). Returns how many were dropped.
+   */
+  purgeChanges(keep: number, maxAgeMs: number): number {
+    return this.#ctx.entries.changes.purge(keep, this.#ctx.now() - maxAgeMs);
   }
 
   /** The writing process committed changes: the feed reads them now. */

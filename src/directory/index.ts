@@ -9,6 +9,8 @@
  *   {@link OperationError}s carrying an LDAP result code; src/ldap only encodes them.
  * - The write path (writes.ts): every change as a {@link WriteRequest}, applied by a
  *   {@link Writer} in the one process that writes, group-committed.
+ * - The change feed ({@link DirectoryTree.changes}): every committed change, in order, in
+ *   every process; live searches (`liveQuery`, `syncRefresh`, `liveCursor`) built on it.
  * - What the protocol layer and the server assemble it from: the resolved schema, the TTL
  *   policy and the other options, the attribute codec.
  *
@@ -16,7 +18,9 @@
  * matching rules, attribute input, the entry view), `schema/` (the LDAP schema and the
  * rules an entry must meet), `dynamic/` (RFC 2589 dynamic entries: TTL policy, the ILS
  * sTTL refresh, expiry), `conferences/` (derived attributes, clashes, spans, the
- * time-clustered copy) and `operations/` (one file per operation and their shared steps).
+ * time-clustered copy), `operations/` (one file per operation and their shared steps) and
+ * `sync/` (the change feed and what live searches make of it: CSNs, cookies, the RFC 4533
+ * refresh and persist phases, as slapd's syncprov overlay).
  *
  * Import the layer from here; the modules inside import one another directly.
  *
@@ -53,3 +57,7 @@ export { spanOf } from './conferences/span.js';
 export type { ProtocolFeatures } from './root-dse.js';
 export type { CopyProgress } from './conferences/window-copy.js';
 export type { SttlRefresh } from './dynamic/sttl.js';
+export type { ChangeRecord, ChangeSource } from './sync/feed.js';
+export type { LiveQuery, LiveRequest } from './sync/query.js';
+export type { LiveChange, LiveCursor, RefreshItem, RefreshOutcome } from './sync/content-sync.js';
+export { formatCookie, parseCookie, type SyncCookie } from './sync/cookie.js';

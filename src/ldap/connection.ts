@@ -17,6 +17,7 @@ import { TLSSocket } from 'node:tls';
 import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
 import { PduFramer, PduRefusal } from './framing.js';
+import type { LiveEnd, LiveSearch } from './live.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
   BerError,
@@ -105,6 +106,8 @@ export class Connection implements Session {
   #idle: (() => void) | undefined;
   /** The socket corked by a search in progress, flushed whenever back-pressure makes writing wait. */
   #corked: Socket | undefined;
+  /** Live searches by message id, running outside the queue (src/ldap/live.ts). */
+  readonly #live = new Map<number, LiveSearch>();
 
   constructor(socket: Socket, services: ConnectionServices, secure: boolean) {
     this.#gone = new Promise<void>((resolve) => (this.#goneResolve = resolve));
@@ -118,6 +121,7 @@ export class Connection implements Session {
     socket.setNoDelay(true);
     socket.on('close', () => {
       this.#closed = true;
+      this.#endAllLive();
       this.#queue.length = 0;
       this.#framer.clear();
       this.#idle?.();
@@ -135,7 +139,8 @@ export class Connection implements Session {
   tick(now: number): void {
     if (this.#closed) return;
     const { idleTimeoutMs, pduTimeoutMs, minPduRate } = this.services.limits;
-    if (this.#requests !== this.#requestsSeen || this.#busy || this.#queue.length > 0) {
+    // A connection that holds a live search waits for changes, as the client asked: not idle.
+    if (this.#requests !== this.#requestsSeen || this.#busy || this.#queue.length > 0 || this.#live.size > 0) {
       this.#requestsSeen = this.#requests;
       this.#activeAt = now;
     }
@@ -184,6 +189,7 @@ export class Connection implements Session {
     // Requests not yet read or framed are not served; the queued ones are, for a while. The
     // socket is read on (what comes is dropped), so that the client's end is seen.
     this.#stopping = true;
+    this.#endAllLive();
     this.#framer.clear();
     this.#unpause();
     if (!this.#closed && (this.#busy || this.#queue.length > 0)) {
@@ -201,6 +207,7 @@ export class Connection implements Session {
   }
 
   close(): void {
+    this.#endAllLive();
     this.#closed = true;
     this.#queue.length = 0;
     this.#framer.clear();
@@ -315,6 +322,10 @@ export class Connection implements Session {
    * check. An abandon of anything else is ignored: nothing is kept for it.
    */
   abandon(messageId: number): void {
+    if (this.#live.has(messageId)) {
+      void this.endLive(messageId, 'abandon');
+      return;
+    }
     if (messageId === this.#current) {
       this.#currentAbandoned = true;
       return;
@@ -324,6 +335,30 @@ export class Connection implements Session {
     if (index < 0) return;
     this.#queuedBytes -= this.#queue[index]!.pdu.length;
     this.#queue.splice(index, 1);
+  }
+
+  get liveSearches(): number {
+    return this.#live.size;
+  }
+
+  addLive(messageId: number, live: LiveSearch): void {
+    this.#live.set(messageId, live);
+  }
+
+  removeLive(messageId: number): void {
+    this.#live.delete(messageId);
+  }
+
+  async endLive(messageId: number, why: LiveEnd): Promise<boolean> {
+    const live = this.#live.get(messageId);
+    if (!live) return false;
+    this.#live.delete(messageId);
+    await live.end(why);
+    return true;
+  }
+
+  #endAllLive(): void {
+    for (const id of [...this.#live.keys()]) void this.endLive(id, 'closed');
   }
 
   get gone(): Promise<void> {

@@ -2,17 +2,20 @@
  * Request controls the server understands, and the criticality rule for the rest
  * (RFC 4511 §4.1.11: an unknown critical control fails the operation).
  */
-import { BerError, BerReader, integer, MANAGE_DSA_IT_OID, octets, PAGED_RESULTS_OID, tlv, type RequestControl } from '../protocol/index.js';
+import { BerError, BerReader, integer, MANAGE_DSA_IT_OID, octets, PAGED_RESULTS_OID, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, tlv, type RequestControl } from '../protocol/index.js';
+
+/** Controls a search understands: paged results (RFC 2696), content sync (RFC 4533), persistent search. */
+const SEARCH_CONTROLS: readonly string[] = [PAGED_RESULTS_OID, SYNC_REQUEST_OID, PERSISTENT_SEARCH_OID];
 
 /**
- * Controls recognised: paged results (RFC 2696) on searches; ManageDsaIT (RFC 3296) on all
- * operations, where it changes nothing (no referrals or aliases here), but browsers send it.
+ * Controls recognised: those of searches; ManageDsaIT (RFC 3296) on all operations, where it
+ * changes nothing (no referrals or aliases here), but browsers send it.
  */
-export const SUPPORTED_CONTROLS = [PAGED_RESULTS_OID, MANAGE_DSA_IT_OID] as const;
+export const SUPPORTED_CONTROLS = [...SEARCH_CONTROLS, MANAGE_DSA_IT_OID] as const;
 
 /** The first critical control this server does not implement for the operation, if any. */
 export function unsupportedCritical(controls: readonly RequestControl[], isSearch: boolean): RequestControl | undefined {
-  return controls.find((c) => c.critical && !(c.oid === MANAGE_DSA_IT_OID || (isSearch && c.oid === PAGED_RESULTS_OID)));
+  return controls.find((c) => c.critical && !(c.oid === MANAGE_DSA_IT_OID || (isSearch && SEARCH_CONTROLS.includes(c.oid))));
 }
 
 /** A paged-results request. */

@@ -18,6 +18,16 @@ export function extendedResponseOp(code: number, diagnostic: string, name?: stri
   return resultOp(Op.extendedResponse, code, diagnostic, '', ...extra);
 }
 
+/** An IntermediateResponse (RFC 4511 §4.13) with optional name and raw value. */
+export function intermediateResponseOp(name?: string, value?: Buffer): Buffer {
+  return tlv(Op.intermediateResponse, ...(name === undefined ? [] : [octets(name, 0x80)]), ...(value === undefined ? [] : [octets(value, 0x81)]));
+}
+
+/** A SearchResultEntry operation (to be wrapped with controls by `message`). */
+export function searchEntryOp(dn: string, list: Buffer): Buffer {
+  return tlv(Op.searchResultEntry, octets(dn), list);
+}
+
 /** An attribute of a returned entry; `binary` values are latin1 strings (one char per byte). */
 export interface EntryAttribute {
   readonly name: string;

@@ -11,11 +11,12 @@ import { LocalWriter, type DirectoryTree, type Writer } from '../directory/index
 import { DEFAULT_BIND_DELAY_BASE_MS, LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
+import { LiveCount } from './live.js';
 import { ClientLog } from './client-log.js';
 import { Connection, serveTls } from './connection.js';
 import { PartialBudget } from './framing.js';
 import type { Logger } from '../log.js';
-import { ALL_OPERATIONAL_ATTRIBUTES_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
+import { ALL_OPERATIONAL_ATTRIBUTES_OID, CANCEL_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';
 import type { ConnectionLimits } from './session.js';
 import { TLS_SETTINGS } from './tls.js';
@@ -36,6 +37,8 @@ export interface ServerLimits extends ConnectionLimits {
   bindDelayBaseMs: number;
   /** Bytes of incomplete PDUs one process holds for all its connections together. */
   partialBudgetBytes: number;
+  /** Live searches one process serves at most, over all its connections. */
+  maxLiveSearchesTotal: number;
 }
 
 /** Listener options. */
@@ -73,7 +76,9 @@ export interface LdapServerOptions {
  * then needs 140 KB/s); a TLS handshake within 10 s; 64 MiB of incomplete PDUs per process;
  * 1000 entries per search or page, as slapd's default size limit is of that order, and an
  * hour per search, slapd's default time limit; failed binds delayed 250 ms, doubling with
- * each further failure to at most 8 s (./admission.ts).
+ * each further failure to at most 8 s (./admission.ts). Live searches: 64 per connection
+ * and 10,000 per process (each costs a cursor and a subscription, about 2 KiB: a thousand
+ * fit easily), ended past 10,000 unread changes.
  */
 export const DEFAULT_LIMITS: ServerLimits = {
   maxPduBytes: 4 * 1024 * 1024,
@@ -89,6 +94,9 @@ export const DEFAULT_LIMITS: ServerLimits = {
   maxConnectionsPerAddress: 1024,
   bindDelayBaseMs: DEFAULT_BIND_DELAY_BASE_MS,
   partialBudgetBytes: 64 * 1024 * 1024,
+  maxLiveSearches: 64,
+  maxLiveSearchesTotal: 10_000,
+  liveBacklog: 10_000,
 };
 
 /** How often the connections' deadlines are checked ({@link Connection.tick}). */
@@ -146,7 +154,7 @@ export class LdapServer {
       // succeeds here (docs/server.md, "Operations").
       saslMechanisms: ['DIGEST-MD5'],
       // StartTLS is offered only when it can work.
-      extensions: [WHOAMI_OID, REFRESH_OID, ...(context ? [STARTTLS_OID] : [])],
+      extensions: [WHOAMI_OID, REFRESH_OID, CANCEL_OID, ...(context ? [STARTTLS_OID] : [])],
       features: [ALL_OPERATIONAL_ATTRIBUTES_OID],
     });
     const connections = new Set<Connection>();
@@ -155,7 +163,8 @@ export class LdapServer {
     const poller = new BusyPoller(options.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
     const partialBudget = new PartialBudget(limits.partialBudgetBytes);
     const clientLog = new ClientLog(log);
-    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller, partialBudget, clientLog };
+    const liveCount = new LiveCount(limits.maxLiveSearchesTotal);
+    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller, partialBudget, clientLog, liveCount };
     // Every accepted socket is counted, LDAPS ones from before their handshake (which has a
     // deadline), so half-open handshakes cannot hold the server past its connection limits.
     const router = (secure: boolean) => (socket: Socket): void => {

@@ -9,6 +9,7 @@ import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
 import type { ClientLog } from './client-log.js';
 import type { PartialBudget } from './framing.js';
+import type { LiveCount, LiveEnd, LiveSearch } from './live.js';
 import type { Logger } from '../log.js';
 import type { Envelope, ResponseControl } from '../protocol/index.js';
 
@@ -35,6 +36,10 @@ export interface ConnectionLimits {
   sizeLimit: number;
   /** Longest a search may run, in seconds (a client's smaller time limit wins). */
   timeLimit: number;
+  /** Live searches (content sync in refreshAndPersist mode, persistent search) one connection may hold open. */
+  maxLiveSearches: number;
+  /** Changes a live search may fall behind before it is ended (the client starts again from its cookie). */
+  liveBacklog: number;
 }
 
 /** How long a PDU may arrive slower than {@link ConnectionLimits.minPduRate}: a TCP window or two on a slow link. */
@@ -59,6 +64,8 @@ export interface ConnectionServices {
   partialBudget: PartialBudget;
   /** Rate-limited lines about what clients do (refusals, disconnections...). */
   clientLog: ClientLog;
+  /** The live searches the process serves, counted against its limit. */
+  liveCount: LiveCount;
 }
 
 /** One client's session, as the operation handlers use it. */
@@ -91,6 +98,14 @@ export interface Session {
   cancelled(messageId: number): boolean;
   /** Records that the client abandoned operation `messageId`. */
   abandon(messageId: number): void;
+  /** How many live searches the connection holds open. */
+  readonly liveSearches: number;
+  /** Holds a live search of message `messageId` until it ends ({@link endLive}, or the connection closes). */
+  addLive(messageId: number, live: LiveSearch): void;
+  /** Forgets a live search that ended by itself. */
+  removeLive(messageId: number): void;
+  /** Ends the live search of message `messageId`; false when there is none. */
+  endLive(messageId: number, why: LiveEnd): Promise<boolean>;
   /** Answers a StartTLS request and, when it succeeds, continues the session over TLS. */
   startTls(envelope: Envelope): Promise<void>;
   /** Closes the connection at the client's request (unbind): nothing more is answered. */

@@ -26,6 +26,7 @@ export const Op = {
   abandonRequest: 0x50,
   extendedRequest: 0x77,
   extendedResponse: 0x78,
+  intermediateResponse: 0x79,
 } as const;
 
 /** The response tag for each request tag that has one. */

@@ -22,7 +22,7 @@ import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES } from '../mcast/scopes.js';
 import { MADCAP_PORT, MadcapServer } from '../mcast/server.js';
 import { AccountStore, EntryStore, openDatabase, type AccountClash, type SqliteDatabase } from '../store/index.js';
-import { DEFAULT_MAX_DB_BYTES, type ServerOptions } from './options.js';
+import { DEFAULT_MAX_DB_BYTES, DEFAULT_SYNC_LOG, type ServerOptions, type SyncLogBounds } from './options.js';
 
 /**
  * Opens the database and builds the directory over it: the first step of {@link startCore},
@@ -92,9 +92,10 @@ export interface Core {
 /** Opens the database and the directory, starts the background work, then MADCAP. */
 export async function startCore(options: ServerOptions, log: Logger): Promise<Core> {
   const { db, directory, allocator } = openDirectory(options);
-  startBackground(directory, options, log);
+  const stopBackground = startBackground(directory, options, log);
   const close = async (madcap: MadcapServer | undefined): Promise<void> => {
     await madcap?.close();
+    stopBackground();
     directory.close();
     db.close();
   };
@@ -109,16 +110,36 @@ export async function startCore(options: ServerOptions, log: Logger): Promise<Co
 }
 
 /**
- * The background work of the process that writes: expiry, and (unless read-only) filling the
- * time-clustered copy of the conferences while writes pause.
+ * The background work of the process that writes: expiry, and (unless read-only) keeping the
+ * change log within its bounds and filling the time-clustered copy of the conferences while
+ * writes pause. Returns how to stop what the directory does not stop itself.
  */
-function startBackground(directory: DirectoryTree, options: Pick<ServerOptions, 'readOnly'>, log: Logger): void {
+function startBackground(directory: DirectoryTree, options: Pick<ServerOptions, 'readOnly' | 'syncLog'>, log: Logger): () => void {
   directory.startExpiry();
-  if (options.readOnly) return;
+  if (options.readOnly) return () => undefined;
+  const purge = startLogPurge(directory, options.syncLog ?? DEFAULT_SYNC_LOG, log);
   directory.startWindowCopy(
     (p) => log.info(`time-clustered copy of the conferences up to date (${p.entries} entries read in ${(p.ms / 1000).toFixed(1)} s)`),
     (error) => log.warn(`time-clustered copy of the conferences: ${error.message}; time-window searches read the rest from the entries; trying again in a minute`),
   );
+  return purge;
+}
+
+/** How often the change log is cut to its bounds. */
+const PURGE_MS = 10_000;
+
+/**
+ * Keeps the change log within its bounds: at start, then every {@link PURGE_MS}, as a write of
+ * the batch (the log is written in the writes' transactions). Returns how to stop.
+ */
+function startLogPurge(directory: DirectoryTree, bounds: SyncLogBounds, log: Logger): () => void {
+  const purge = (): void => {
+    directory.batched(() => directory.purgeChanges(bounds.keep, bounds.maxAgeMs)).catch((error: unknown) => log.warn(`change log: cannot forget old changes: ${(error as Error).message}; trying again in ${PURGE_MS / 1000} s`));
+  };
+  purge();
+  const timer = setInterval(purge, PURGE_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /** Starts MADCAP beside the LDAP listener, unless turned off; the default port is given up with a warning when taken. */

@@ -5,4 +5,4 @@
  */
 export { startServer, type RunningServer } from './assembly.js';
 export { openDirectory } from './core.js';
-export { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, ServerOptionsError, type ServerOptions } from './options.js';
+export { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, DEFAULT_SYNC_LOG, ServerOptionsError, type ServerOptions, type SyncLogBounds } from './options.js';

@@ -42,8 +42,23 @@ export interface ServerOptions {
   workers?: number;
   /** Microseconds to keep polling for a lone client's next request (LdapServerOptions.busyPollMicros). */
   busyPollMicros?: number;
+  /** How much of the change log is kept for sync clients and replicas to resume from; {@link DEFAULT_SYNC_LOG} when absent. */
+  syncLog?: SyncLogBounds;
   version: string;
 }
+
+/** The change log's bounds: the newest `keep` changes, none older than `maxAgeMs`. */
+export interface SyncLogBounds {
+  keep: number;
+  maxAgeMs: number;
+}
+
+/**
+ * The change log unless told otherwise: 100,000 changes (a day of a busy ILS directory's
+ * keep-alives; about 20 MB) and a week, so that a replica offline for a weekend resumes
+ * without a full reload unless the directory was busy.
+ */
+export const DEFAULT_SYNC_LOG: SyncLogBounds = { keep: 100_000, maxAgeMs: 7 * 24 * 3600 * 1000 };
 
 /**
  * The database quota unless told otherwise: 8 GiB, twice the file of 1,000,000 conferences

@@ -37,5 +37,10 @@ export interface Reply {
 }
 
 /** What the primary sends. Messages use advanced serialization: Buffers and bigints pass as they are. */
-export type PrimaryMessage = Reply | { kind: 'start'; options: ServerOptions } | { kind: 'stop' };
+export type PrimaryMessage =
+  | Reply
+  | { kind: 'start'; options: ServerOptions }
+  | { kind: 'stop' }
+  /** The change log grew: the worker's change feed reads it (a wake-up only; the log is the truth). */
+  | { kind: 'changes' };
 

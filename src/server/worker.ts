@@ -72,9 +72,12 @@ class Primary implements Admission, Writer {
 const log = prefixedLogger(stderrLogger, `worker ${process.env.RENDEZVOUS_WORKER ?? '?'}: `);
 const primary = new Primary();
 let stop: (() => Promise<void>) | undefined;
+/** This worker's directory, once started: told when the primary's change log grew. */
+let started: { changesCommitted(): void } | undefined;
 
 async function start(options: ServerOptions): Promise<void> {
   const { db, directory } = openDirectory(options);
+  started = directory;
   // Every write, the sTTL refresh of a search included, goes to the primary, whose expiry
   // sees it: this connection only reads, and SQLite refuses it any write (SQLITE_READONLY).
   db.pragma('query_only = ON');
@@ -108,6 +111,9 @@ process.on('message', (message: PrimaryMessage) => {
       return;
     case 'reply':
       primary.answer(message.id, message.value);
+      return;
+    case 'changes':
+      started?.changesCommitted();
       return;
     case 'stop':
       void (stop ?? (() => Promise.resolve()))().finally(() => process.exit(0));

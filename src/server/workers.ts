@@ -81,6 +81,11 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
   let listening: (ports: { port: number; tlsPort: number | undefined }) => void = () => undefined;
   let failed: (error: Error) => void = () => undefined;
 
+  // Every committed change wakes the workers' live searches; one lost message delays them to
+  // their feed's next poll, no more (src/directory/sync/feed.ts).
+  const unsubscribe = directory.changes.onCommit(() => {
+    for (const w of workers) if (w.greeted && w.process.isConnected()) w.process.send({ kind: 'changes' } satisfies PrimaryMessage);
+  });
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), serialization: 'advanced', execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
 
   const fork = (index: number, restart = false): void => {
@@ -155,6 +160,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
 
   const stopWorkers = async (): Promise<void> => {
     stopping = true;
+    unsubscribe();
     await Promise.all(
       [...workers].map(
         (w) =>

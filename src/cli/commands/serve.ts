@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { stderrLogger } from '../../log.js';
 import { DEFAULT_BUSY_POLL_MICROS } from '../../ldap/busy-poll.js';
 import { DEFAULT_LIMITS } from '../../ldap/server.js';
-import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
+import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, DEFAULT_SYNC_LOG, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
 import { parseScopeSpec, ScopeError, type MulticastScope } from '../../mcast/scopes.js';
@@ -47,6 +47,11 @@ interface ServeOptions {
   refuseClashes?: boolean;
   workers: number;
   busyPoll: number;
+  syncLog: number;
+  syncLogAge: number;
+  maxLiveSearches: number;
+  maxLiveSearchesTotal: number;
+  liveBacklog: number;
 }
 
 /** One worker per core: searches are CPU-bound and each process runs on one core. */
@@ -114,6 +119,11 @@ export function registerServe(program: Command, version: string): void {
     .option('--scope <range,ttl,description>', 'a multicast scope to allocate from, e.g. 239.255.0.0/16,16,Local Scope (repeatable; replaces the defaults)', scopeOption, [])
     .option('--workers <n>', 'processes serving LDAP connections (1: everything in one process)', integerOption('--workers', 1, 256), DEFAULT_WORKERS)
     .option('--busy-poll <microseconds>', 'after answering a lone client, poll this long for its next request instead of sleeping: lower latency for one-request-at-a-time clients, for some idle CPU (0: off)', integerOption('--busy-poll', 0, 100_000), DEFAULT_BUSY_POLL_MICROS)
+    .option('--sync-log <changes>', 'changes the change log keeps for sync clients and replicas to resume from (older cookies get a full refresh)', integerOption('--sync-log', 1, 1_000_000_000), DEFAULT_SYNC_LOG.keep)
+    .option('--sync-log-age <seconds>', 'and the longest it keeps a change', integerOption('--sync-log-age', 1, 31_557_600 * 10), DEFAULT_SYNC_LOG.maxAgeMs / 1000)
+    .option('--max-live-searches <n>', 'live searches (sync refreshAndPersist, persistent search) one connection may hold open', integerOption('--max-live-searches', 1, 1_000_000), DEFAULT_LIMITS.maxLiveSearches)
+    .option('--max-live-searches-total <n>', 'live searches one serving process holds open in total', integerOption('--max-live-searches-total', 1, 10_000_000), DEFAULT_LIMITS.maxLiveSearchesTotal)
+    .option('--live-backlog <changes>', 'changes a live search may fall behind before it is ended (sync: e-syncRefreshRequired; persistent search: disconnected)', integerOption('--live-backlog', 1, 100_000_000), DEFAULT_LIMITS.liveBacklog)
     .option('--refuse-clashes', 'refuse conferences whose multicast groups another conference or lease holds at the same time (constraintViolation)')
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
@@ -143,7 +153,11 @@ export function registerServe(program: Command, version: string): void {
           maxPending: options.maxPending,
           idleTimeoutMs: options.idleTimeout * 1000,
           sizeLimit: options.sizeLimit,
+          maxLiveSearches: options.maxLiveSearches,
+          maxLiveSearchesTotal: options.maxLiveSearchesTotal,
+          liveBacklog: options.liveBacklog,
         },
+        syncLog: { keep: options.syncLog, maxAgeMs: options.syncLogAge * 1000 },
         maxDbBytes: options.maxDbSize * 1024 * 1024,
         readOnly: options.readOnly === true,
         ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),

@@ -54,6 +54,13 @@ export function logCovers(ctx: DirectoryContext, csn: string, upto: string): boo
   return csn >= ctx.entries.changes.purgedCsn() && csn <= upto;
 }
 
+/** Throws noSuchObject when the search's base is not a live entry. */
+export function requireBase(ctx: DirectoryContext, query: LiveQuery): void {
+  if (query.base.ndn !== '' && !ctx.entries.isLive(query.base.ndn, ctx.now())) {
+    throw new OperationError(ResultCode.noSuchObject, `no such entry: ${query.request.base}`, matchedDn(ctx, query.base));
+  }
+}
+
 /**
  * The refresh phase for a client whose cookie says it has seen up to `cookieCsn` (undefined:
  * nothing). With the log covering the cookie, only what changed is sent, as adds, and what
@@ -64,9 +71,7 @@ export function logCovers(ctx: DirectoryContext, csn: string, upto: string): boo
  */
 export function* refreshPhase(ctx: DirectoryContext, query: LiveQuery, cookieCsn: string | undefined, pauseAfterMs: number): Generator<RefreshItem | typeof SCANNING, RefreshOutcome> {
   const start = logPosition(ctx);
-  if (query.base.ndn !== '' && !ctx.entries.isLive(query.base.ndn, ctx.now())) {
-    throw new OperationError(ResultCode.noSuchObject, `no such entry: ${query.request.base}`, matchedDn(ctx, query.base));
-  }
+  requireBase(ctx, query);
   if (cookieCsn !== undefined && logCovers(ctx, cookieCsn, start.csn)) {
     yield* changedSince(ctx, query, ctx.entries.changes.seqOfCsn(cookieCsn), start.seq);
     return { ...start, refreshDeletes: true };

@@ -1,8 +1,9 @@
 /**
  * Extended operations (RFC 4511 §4.12) on the wire: StartTLS (the connection switches to
- * TLS), Who am I? (RFC 4532) and the RFC 2589 refresh, which goes to the Writer.
+ * TLS), Who am I? (RFC 4532), Cancel (RFC 3909) of a live search, and the RFC 2589 refresh,
+ * which goes to the Writer.
  */
-import { decodeRefreshRequest, encodeRefreshResponse, message, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID, type Envelope } from '../../protocol/index.js';
+import { CANCEL_OID, decodeCancelRequest, decodeRefreshRequest, encodeRefreshResponse, message, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID, type Envelope } from '../../protocol/index.js';
 import { checkDnSize } from '../../directory/index.js';
 import { extendedResponseOp } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
@@ -15,6 +16,13 @@ export async function extended(session: Session, envelope: Envelope, request: Ex
     case WHOAMI_OID: {
       const authzId = session.identity.dn === '' ? '' : `dn:${session.identity.dn}`;
       return session.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', undefined, Buffer.from(authzId, 'utf8'))));
+    }
+    case CANCEL_OID: {
+      // RFC 3909: the cancelled operation answers `canceled`, then the cancel answers. Only a
+      // live search runs beside the queue; any other operation is answered before this one is read.
+      const target = decodeCancelRequest(request.value);
+      if (await session.endLive(target, 'cancel')) return session.respond(envelope, ResultCode.success);
+      return session.respond(envelope, ResultCode.noSuchOperation, `no operation ${target} in progress on this connection to cancel`);
     }
     case REFRESH_OID: {
       const { dn, ttl } = decodeRefreshRequest(request.value);

@@ -1,6 +1,7 @@
 /**
  * Search (RFC 4511 §4.5) on the wire: the size, time and page limits, paged-results cookies
- * (RFC 2696), and the entries streamed as the directory finds them, with back-pressure.
+ * (RFC 2696), and the entries streamed as the directory finds them, with back-pressure. A
+ * search with a content sync or persistent search control is live (./live-search.ts).
  * This is the hot path: nothing here allocates or awaits per entry beyond the entry's
  * message, unless the socket is full.
  */
@@ -12,6 +13,7 @@ import { decodeCookie, encodeCookie } from '../paging.js';
 import { attributeList, searchEntryMessage } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
+import { liveControl, persistentSearch, syncSearch } from './live-search.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
 
@@ -47,6 +49,9 @@ function entryMessage(messageId: number, view: EntryView): Buffer {
  * of one per message (with TCP_NODELAY each write would otherwise be sent alone).
  */
 export async function search(session: Session, envelope: Envelope, request: SearchRequest): Promise<void> {
+  const live = liveControl(envelope.controls);
+  if (live?.kind === 'sync') return syncSearch(session, envelope, request, live.request);
+  if (live?.kind === 'psearch') return persistentSearch(session, envelope, request, live.request);
   session.cork();
   try {
     return await searchCorked(session, envelope, request);

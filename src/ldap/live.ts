@@ -1,0 +1,160 @@
+/**
+ * Live searches on the wire: what runs after a content sync's refresh phase (RFC 4533
+ * refreshAndPersist) or a persistent search's initial results, outside the connection's
+ * queue, until the client cancels or abandons it or goes away. Each follows the process's
+ * change feed with a cursor ({@link LiveCursor}) and writes what concerns it with
+ * back-pressure; it holds nothing but its position, so a client that stops reading costs a
+ * socket buffer, not the server's heap. Past {@link ConnectionLimits.liveBacklog} unread
+ * changes it is ended (its `overflow`), and the client must start again from its cookie.
+ */
+import type { LiveChange, LiveCursor } from '../directory/index.js';
+import type { Session } from './session.js';
+
+/** What ends a live search: the client's cancel (answered `canceled`), abandon or going away (nothing said), or a backlog. */
+export type LiveEnd = 'cancel' | 'abandon' | 'closed';
+
+/** A live search as its connection holds it. */
+export interface LiveSearch {
+  /** Stops following the feed; a cancel answers the search first. */
+  end(why: LiveEnd): Promise<void>;
+}
+
+/** How many live searches one process serves at most, counted over all its connections. */
+export class LiveCount {
+  readonly max: number;
+  #open = 0;
+
+  constructor(max: number) {
+    this.max = max;
+  }
+
+  get open(): number {
+    return this.#open;
+  }
+
+  /** Takes a place; false when all are taken. */
+  take(): boolean {
+    if (this.#open >= this.max) return false;
+    this.#open += 1;
+    return true;
+  }
+
+  release(): void {
+    this.#open = Math.max(0, this.#open - 1);
+  }
+}
+
+/** How a live search writes what it follows. */
+export interface LiveWriter {
+  /** The message for one change, or undefined to send nothing. */
+  message(change: LiveChange): Buffer | undefined;
+  /** Sent when the cursor moved past changes none of which was sent (a cookie for an idle client); undefined: nothing. */
+  progress?(csn: string): Buffer | undefined;
+  /** Sent when the search ends because the client fell behind, or the log forgot what it had not read. */
+  overflow(): Buffer;
+  /** What the search answers when the client cancels it. */
+  cancelled(): Buffer;
+  /** After `overflow` is written: end the whole connection (persistent search) or only the search. */
+  readonly overflowEndsConnection?: boolean;
+}
+
+/** How many changes of the log a live search reads at a time. */
+const READ_BATCH = 256;
+
+/** How long an idle live search waits before telling its client how far the log moved. */
+const PROGRESS_DELAY_MS = 1000;
+
+/**
+ * Follows the change feed for one live search of `session` (message `messageId`), from the
+ * cursor's position, writing what `writer` makes of each change; returns the handle the
+ * connection ends it with. `csn` is where the client is (its last cookie's).
+ */
+export function follow(session: Session, messageId: number, cursor: LiveCursor, csn: string, writer: LiveWriter, backlog: number, onEnd: () => void): LiveSearch {
+  const { directory } = session.services;
+  let ended = false;
+  let running = false;
+  let again = false;
+  let lastSent = csn;
+  let lastRead = csn;
+  let progressTimer: NodeJS.Timeout | undefined;
+
+  const stop = (): void => {
+    if (ended) return;
+    ended = true;
+    unsubscribe();
+    clearTimeout(progressTimer);
+    onEnd();
+  };
+
+  const overflow = (): void => {
+    if (ended) return;
+    stop();
+    session.services.clientLog.disconnected.note(session.address, `connection ${session.peer}: live search ${messageId} ended: the client fell more than ${backlog} changes behind`);
+    void session.write(writer.overflow()).then(() => {
+      if (writer.overflowEndsConnection) session.close();
+    });
+  };
+
+  const progress = (): void => {
+    progressTimer = undefined;
+    if (ended || running || lastRead === lastSent || !writer.progress) return;
+    const bytes = writer.progress(lastRead);
+    lastSent = lastRead;
+    if (bytes) void session.write(bytes);
+  };
+
+  const drain = async (): Promise<void> => {
+    if (running) {
+      again = true;
+      // Stuck writing to a client that does not read: the backlog is all that is checked.
+      if (cursor.behind > backlog) overflow();
+      return;
+    }
+    running = true;
+    try {
+      do {
+        again = false;
+        for (;;) {
+          if (ended || session.cancelled(messageId)) return;
+          if (cursor.behind > backlog) return overflow();
+          const changes = cursor.read(READ_BATCH);
+          if (changes === 'expired') return overflow();
+          for (const change of changes) {
+            const bytes = writer.message(change);
+            if (bytes === undefined) continue;
+            const full = session.writeOrWait(bytes);
+            lastSent = change.record.csn;
+            if (full) await full;
+            if (ended) return;
+          }
+          if (cursor.behind === 0) break;
+        }
+      } while (again && !ended);
+    } finally {
+      running = false;
+    }
+    if (!ended && writer.progress) {
+      lastRead = directory.logPosition().csn;
+      if (lastRead !== lastSent && progressTimer === undefined) {
+        progressTimer = setTimeout(progress, PROGRESS_DELAY_MS);
+        progressTimer.unref();
+      }
+    }
+  };
+
+  const wake = (): void => void drain().catch((error: unknown) => {
+    session.services.log.warn(`connection ${session.peer}: live search ${messageId}: ${(error as Error).stack ?? String(error)}`);
+    stop();
+  });
+  const unsubscribe = directory.changes.onCommit(wake);
+  // Changes committed between the refresh phase and now.
+  wake();
+
+  return {
+    async end(why: LiveEnd): Promise<void> {
+      if (ended) return;
+      stop();
+      if (why === 'cancel') await session.write(writer.cancelled());
+    },
+  };
+}

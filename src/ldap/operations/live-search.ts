@@ -1,0 +1,239 @@
+/**
+ * Live searches on the wire: RFC 4533 content synchronisation (the Sync Request control:
+ * refreshOnly and refreshAndPersist, with cookies) and persistent search
+ * (draft-ietf-ldapext-psearch-03, with Entry Change Notifications). The directory decides
+ * what changed for the search (src/directory/sync); this encodes it: Sync State controls on
+ * entries, Sync Info intermediate responses, Sync Done on the result. The refresh phase runs
+ * in the connection's queue like any search; the persist phase runs beside it
+ * (src/ldap/live.ts) until cancel (RFC 3909), abandon, unbind or disconnection.
+ */
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
+import {
+  ChangeType,
+  decodePersistentSearch,
+  decodeSyncRequest,
+  encodeEntryChangeNotification,
+  encodeSyncDone,
+  encodeSyncInfo,
+  encodeSyncState,
+  ENTRY_CHANGE_NOTIFICATION_OID,
+  message,
+  NOTICE_OF_DISCONNECTION_OID,
+  Op,
+  PERSISTENT_SEARCH_OID,
+  SYNC_REQUEST_OID,
+  ResultCode,
+  SYNC_DONE_OID,
+  SYNC_INFO_OID,
+  SYNC_STATE_OID,
+  type Envelope,
+  type PersistentSearch,
+  type RequestControl,
+  type ResponseControl,
+  type SyncRequest,
+} from '../../protocol/index.js';
+import { follow, type LiveWriter } from '../live.js';
+import type { LdapRequest } from '../requests.js';
+import { attributeList, extendedResponseOp, intermediateResponseOp, resultOp, searchEntryOp } from '../responses.js';
+import type { Session } from '../session.js';
+
+type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
+
+/** Milliseconds the refresh phase runs before it checks its limits and lets other work run. */
+const SLICE_MS = 5;
+
+/** The attribute list of a view (the stored encoding when the view is one). */
+const listOf = (view: EntryView): Buffer => view.encoded ?? attributeList(view.attributes);
+
+/** A SearchResultEntry message with response controls. */
+const entryMessage = (messageId: number, view: EntryView, controls: ResponseControl[]): Buffer => message(messageId, searchEntryOp(view.dn, listOf(view)), controls);
+
+/** A SearchResultDone message. */
+const doneMessage = (messageId: number, code: number, diagnostic: string, controls: ResponseControl[] = []): Buffer => message(messageId, resultOp(Op.searchResultDone, code, diagnostic), controls);
+
+/** A Sync Info intermediate response. */
+const syncInfoMessage = (messageId: number, info: Parameters<typeof encodeSyncInfo>[0]): Buffer => message(messageId, intermediateResponseOp(SYNC_INFO_OID, encodeSyncInfo(info)));
+
+/** The control that makes a search live, if any: content sync or persistent search. */
+export function liveControl(controls: readonly RequestControl[]): { kind: 'sync'; request: SyncRequest } | { kind: 'psearch'; request: PersistentSearch } | undefined {
+  for (const c of controls) {
+    if (c.oid === SYNC_REQUEST_OID) return { kind: 'sync', request: decodeSyncRequest(c.value) };
+    if (c.oid === PERSISTENT_SEARCH_OID) return { kind: 'psearch', request: decodePersistentSearch(c.value) };
+  }
+  return undefined;
+}
+
+/**
+ * Checks that one more live search may open on this connection and in this process, and
+ * takes its place in the process's count (given back by `release`).
+ */
+function admitLive(session: Session, persist: boolean): () => void {
+  if (!persist) return () => undefined;
+  const { limits, liveCount } = session.services;
+  if (session.liveSearches >= limits.maxLiveSearches) {
+    throw new OperationError(ResultCode.adminLimitExceeded, `this connection already has ${limits.maxLiveSearches} live searches open (the server's limit per connection); end one (cancel or abandon) first`);
+  }
+  if (!liveCount.take()) throw new OperationError(ResultCode.busy, `the server already serves ${liveCount.max} live searches; try again later`);
+  let released = false;
+  return () => {
+    if (!released) liveCount.release();
+    released = true;
+  };
+}
+
+/** Runs a refresh phase, writing what it yields; returns its outcome, or undefined when it answered already (limit, abandon). */
+async function runRefresh(
+  session: Session,
+  envelope: Envelope,
+  request: SearchRequest,
+  items: Generator<RefreshItem | typeof SCANNING, { csn: string; seq: number; refreshDeletes: boolean }>,
+  write: (item: RefreshItem) => Buffer,
+): Promise<{ csn: string; seq: number; refreshDeletes: boolean } | undefined> {
+  const { limits } = session.services;
+  // A replica (an administrator's account) reads the whole tree; others have the server's limits.
+  const admin = session.identity.admin;
+  const sizeLimit = admin ? request.sizeLimit : request.sizeLimit === 0 ? limits.sizeLimit : Math.min(request.sizeLimit, limits.sizeLimit);
+  const timeLimit = admin ? request.timeLimit : request.timeLimit === 0 ? limits.timeLimit : Math.min(request.timeLimit, limits.timeLimit);
+  const deadline = timeLimit > 0 ? Date.now() + timeLimit * 1000 : Infinity;
+  let turned = Date.now();
+  let sent = 0;
+  for (let next = items.next(); ; next = items.next()) {
+    if (session.cancelled(envelope.messageId)) return undefined;
+    if (Date.now() > deadline) {
+      await session.respond(envelope, ResultCode.timeLimitExceeded, `the time limit of ${timeLimit} s was exceeded during the refresh phase; nothing is to be deleted from what the client has`);
+      return undefined;
+    }
+    if (next.done) return next.value;
+    if (next.value === SCANNING || Date.now() - turned >= SLICE_MS) {
+      session.uncork();
+      await nextTurn();
+      session.cork();
+      turned = Date.now();
+      if (next.value === SCANNING) continue;
+    }
+    const item = next.value;
+    if (item.type === 'entry') {
+      if (sizeLimit > 0 && sent === sizeLimit) {
+        await session.respond(envelope, ResultCode.sizeLimitExceeded, `the size limit of ${sizeLimit} entries was reached during the refresh phase; narrow the search or replicate as an administrator`);
+        return undefined;
+      }
+      sent += 1;
+    }
+    const full = session.writeOrWait(write(item));
+    if (full) {
+      await full;
+      turned = Date.now();
+    }
+  }
+}
+
+/** A content synchronisation search (RFC 4533 §3). */
+export async function syncSearch(session: Session, envelope: Envelope, request: SearchRequest, sync: SyncRequest): Promise<void> {
+  const { directory } = session.services;
+  const id = envelope.messageId;
+  const persist = sync.mode === 'refreshAndPersist';
+  const release = admitLive(session, persist);
+  try {
+    const query = directory.liveQuery(request);
+    const cookie = sync.cookie && !sync.reloadHint ? parseCookie(sync.cookie.toString('utf8')) : sync.cookie ? { ...parseCookie(sync.cookie.toString('utf8')), csn: undefined } : {};
+    const cookieOf = (csn: string): Buffer => Buffer.from(formatCookie(csn, cookie.rid));
+    const refresh = directory.syncRefresh(session.identity, query, cookie.csn, SLICE_MS);
+    session.cork();
+    let outcome;
+    try {
+      outcome = await runRefresh(session, envelope, request, refresh, (item) =>
+        item.type === 'entry'
+          ? entryMessage(id, item.view, [{ oid: SYNC_STATE_OID, value: encodeSyncState({ state: item.state, uuid: item.uuid }) }])
+          : syncInfoMessage(id, { type: 'syncIdSet', refreshDeletes: true, uuids: item.uuids }),
+      );
+    } finally {
+      session.uncork();
+    }
+    if (outcome === undefined) return release();
+    const done = cookieOf(outcome.csn);
+    if (!persist) {
+      release();
+      return session.write(doneMessage(id, ResultCode.success, '', [{ oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: done, refreshDeletes: outcome.refreshDeletes }) }]));
+    }
+    await session.write(syncInfoMessage(id, { type: outcome.refreshDeletes ? 'refreshDelete' : 'refreshPresent', cookie: done, refreshDone: true }));
+    if (session.cancelled(id)) return release();
+    let lastCookie = done;
+    const writer: LiveWriter = {
+      message: (change) => {
+        lastCookie = cookieOf(change.record.csn);
+        const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: lastCookie });
+        const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
+        return entryMessage(id, view, [{ oid: SYNC_STATE_OID, value: state }]);
+      },
+      progress: (csn) => {
+        lastCookie = cookieOf(csn);
+        return syncInfoMessage(id, { type: 'newcookie', cookie: lastCookie });
+      },
+      overflow: () =>
+        doneMessage(id, ResultCode.syncRefreshRequired, `the client fell behind the changes; sync again from the cookie`, [
+          { oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: lastCookie, refreshDeletes: false }) },
+        ]),
+      cancelled: () => doneMessage(id, ResultCode.canceled, 'the sync was cancelled', [{ oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: lastCookie, refreshDeletes: false }) }]),
+    };
+    startLive(session, id, directory.liveCursor(query, outcome.seq), outcome.csn, writer, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Entry Change Notification change types by what happened. */
+const ECN_TYPE: Readonly<Record<LiveChange['kind'], number>> = { add: ChangeType.add, delete: ChangeType.delete, modify: ChangeType.modify };
+
+/** A persistent search (draft-ietf-ldapext-psearch-03 §4): entries as they change, with Entry Change Notifications when asked. */
+export async function persistentSearch(session: Session, envelope: Envelope, request: SearchRequest, ps: PersistentSearch): Promise<void> {
+  const { directory } = session.services;
+  const id = envelope.messageId;
+  const release = admitLive(session, true);
+  try {
+    const query: LiveQuery = directory.liveQuery(request);
+    let position: { seq: number; csn: string };
+    if (ps.changesOnly) {
+      position = directory.logPosition();
+      directory.requireLiveBase(query);
+    } else {
+      session.cork();
+      let outcome;
+      try {
+        outcome = await runRefresh(session, envelope, request, directory.syncRefresh(session.identity, query, undefined, SLICE_MS), (item) =>
+          // Without a cookie the refresh yields every entry, as an add.
+          entryMessage(id, (item as Extract<RefreshItem, { type: 'entry' }>).view, []),
+        );
+      } finally {
+        session.uncork();
+      }
+      if (outcome === undefined) return release();
+      position = outcome;
+    }
+    const writer: LiveWriter = {
+      message: (change) => {
+        if ((ps.changeTypes & ECN_TYPE[change.kind]) === 0) return undefined;
+        const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
+        const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
+        return entryMessage(id, view, controls);
+      },
+      overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, 'a persistent search fell too far behind the changes; search again', NOTICE_OF_DISCONNECTION_OID)),
+      overflowEndsConnection: true,
+      cancelled: () => doneMessage(id, ResultCode.canceled, 'the persistent search was cancelled'),
+    };
+    startLive(session, id, directory.liveCursor(query, position.seq), position.csn, writer, release);
+  } catch (error) {
+    release();
+    throw error;
+  }
+}
+
+/** Hands the persist phase to the connection, outside its queue. */
+function startLive(session: Session, id: number, cursor: LiveCursor, csn: string, writer: LiveWriter, release: () => void): void {
+  const live = follow(session, id, cursor, csn, writer, session.services.limits.liveBacklog, () => {
+    session.removeLive(id);
+    release();
+  });
+  session.addLive(id, live);
+}
