@@ -19,6 +19,8 @@ CREATE TABLE changes (
   before  BLOB                        -- the entry's attributes before (stored encoding), or NULL
 );
 CREATE UNIQUE INDEX changes_csn ON changes (csn);
+-- What an entry was right after a change: the `before` of its next change that has one.
+CREATE INDEX changes_uuid ON changes (uuid, seq);
 
 -- What the log was at migration and what it has forgotten since. A database from before the
 -- log: every entry gets the CSN of this moment (nothing can be replayed from before it).

@@ -56,6 +56,7 @@ export class ChangeLog {
   readonly #head;
   readonly #newest;
   readonly #newestRow;
+  readonly #nextBefore;
   readonly #state;
   readonly #firstAfterCsn;
   readonly #oldest;
@@ -70,6 +71,7 @@ export class ChangeLog {
     this.#since = db.prepare<[number, number], RawChange>(`${SELECT} WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true);
     this.#head = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes');
     this.#newest = db.prepare<[], { csn: string }>('SELECT csn FROM changes ORDER BY seq DESC LIMIT 1');
+    this.#nextBefore = db.prepare<[string, number], { before: Buffer }>('SELECT before FROM changes WHERE uuid = ? AND seq > ? AND before IS NOT NULL ORDER BY seq LIMIT 1');
     this.#newestRow = db.prepare<[], { seq: number; csn: string }>('SELECT seq, csn FROM changes ORDER BY seq DESC LIMIT 1');
     this.#state = db.prepare<[], { context_csn: string; purged_csn: string }>('SELECT context_csn, purged_csn FROM sync_state WHERE id = 1');
     this.#firstAfterCsn = db.prepare<[string], { seq: number }>('SELECT seq FROM changes WHERE csn > ? ORDER BY csn LIMIT 1');
@@ -94,6 +96,14 @@ export class ChangeLog {
   /** The changes after `seq`, oldest first, at most `limit`. */
   since(seq: number, limit: number): ChangeRow[] {
     return this.#since.all(seq, limit).map((r) => ({ seq: r[0], csn: r[1], uuid: r[2], kind: KIND_OF[r[3]]!, expired: r[4] === 1, dn: r[5], path: r[6], at: r[7], before: r[8] }));
+  }
+
+  /**
+   * The attributes an entry had right after change `seq`: the `before` of its next change that
+   * recorded one (undefined when none did: they are the entry's attributes now).
+   */
+  attributesAfter(uuid: string, seq: number): Buffer | undefined {
+    return this.#nextBefore.get(uuid, seq)?.before;
   }
 
   /** Decodes the attributes of {@link ChangeRow.before}. */

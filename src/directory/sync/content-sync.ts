@@ -15,7 +15,7 @@ import { matchedDn } from '../operations/live.js';
 import { matching, SCANNING } from '../operations/search.js';
 import type { EntryView } from '../model/view.js';
 import type { ChangeRecord } from './feed.js';
-import { currentEntry, type LiveQuery } from './query.js';
+import { currentEntry, entryAfter, type LiveQuery } from './query.js';
 
 /** How many entryUUIDs one syncIdSet carries at most. */
 export const ID_SET_SIZE = 1000;
@@ -172,9 +172,9 @@ export class LiveCursor {
         if (q.matchedBefore(record)) out.push({ kind: 'delete', record });
         continue;
       }
-      const now = q.matchesNow(record);
+      const now = q.matchesAfter(record);
       const before = record.kind === 'add' ? false : q.matchedBefore(record);
-      const entry = now ? currentEntry(this.#ctx, record) : undefined;
+      const entry = now ? entryAfter(this.#ctx, record) : undefined;
       if (now && entry !== undefined) out.push({ kind: before ? 'modify' : 'add', record, entry });
       else if (before) out.push({ kind: 'delete', record });
     }

@@ -65,6 +65,9 @@ export class ChangeFeed implements ChangeSource {
       return; // A busy or closed database: the next wake or poll reads it.
     }
     if (rows.length === 0) return;
+    // The log forgot changes this process had not read yet: the ring must stay contiguous
+    // (readers before the gap find it expired in the log).
+    if (rows[0]!.seq !== this.#head + 1) this.#ring = [];
     for (const row of rows) this.#ring.push({ ...row, memo: new Map() });
     if (this.#ring.length > RING_SIZE) this.#ring.splice(0, this.#ring.length - RING_SIZE);
     this.#head = rows[rows.length - 1]!.seq;

@@ -70,22 +70,22 @@ export class LiveQuery {
   /**
    * Whether the entry a change is about matched before the change: its attributes before
    * (a delete, a modify that changed them), or for a change that did not touch them (a
-   * refresh), whether it matches now.
+   * refresh), whether it matched right after.
    */
   matchedBefore(record: ChangeRecord): boolean {
     return memo(record, `b\u0000${this.matchKey}`, () => {
       if (!this.inScope(record.path)) return false;
       const entry = entryBefore(this.#ctx, record);
-      if (entry === undefined) return record.kind === 'modify' && this.matchesNow(record);
+      if (entry === undefined) return record.kind === 'modify' && this.matchesAfter(record);
       let name: Name | undefined;
       return this.#ctx.evaluator.evaluate(this.request.filter, storedTarget(this.#ctx, entry, 'attributes', () => (name ??= this.#ctx.names.parse(entry.dn)))) === true;
     });
   }
 
-  /** Whether the entry a change is about matches as it is now (false when it is gone or expired). */
-  matchesNow(record: ChangeRecord): boolean {
-    return memo(record, `n\u0000${this.matchKey}`, () => {
-      const entry = currentEntry(this.#ctx, record);
+  /** Whether the entry a change is about matched right after the change ({@link entryAfter}). */
+  matchesAfter(record: ChangeRecord): boolean {
+    return memo(record, `a\u0000${this.matchKey}`, () => {
+      const entry = entryAfter(this.#ctx, record);
       return entry !== undefined && this.matches(entry);
     });
   }
@@ -105,11 +105,30 @@ export function currentEntry(ctx: DirectoryContext, record: ChangeRecord): Store
   return memo(record, 'entry', () => ctx.entries.byUuid(record.uuid));
 }
 
+/**
+ * The entry a change is about as the change left it: with the attributes its next change
+ * recorded as `before` (it changed again since), or as it is now. Each change is then judged
+ * and sent by its own outcome, whatever came after: a reader that reads late sees every step.
+ * Undefined for a delete, or an entry gone since without a trace (never: a delete records
+ * its attributes).
+ */
+export function entryAfter(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
+  if (record.kind === 'delete') return undefined;
+  return memo(record, 'after', () => {
+    const later = ctx.entries.changes.attributesAfter(record.uuid, record.seq);
+    return later === undefined ? currentEntry(ctx, record) : entryOf(ctx, record, later);
+  });
+}
+
 /** The entry a change is about with the attributes it had before the change, when the change recorded them. */
 function entryBefore(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
   if (record.before === null) return undefined;
-  return memo(record, 'before', () => {
-    const attributes: StoredAttributes = Object.freeze(ctx.entries.changes.decodeBefore(record.before!));
+  return memo(record, 'before', () => entryOf(ctx, record, record.before!));
+}
+
+/** The entry a change is about, with attributes the log recorded (in the store's encoding). */
+function entryOf(ctx: DirectoryContext, record: ChangeRecord, encoded: Buffer): StoredEntry {
+    const attributes: StoredAttributes = Object.freeze(ctx.entries.changes.decodeBefore(encoded));
     const ndn = ctx.names.parse(record.dn).ndn;
     return {
       id: 0,
@@ -128,5 +147,4 @@ function entryBefore(ctx: DirectoryContext, record: ChangeRecord): StoredEntry |
       endsAt: null,
       encoded: null,
     } satisfies StoredEntry;
-  });
 }
