@@ -17,7 +17,7 @@ import { TLSSocket } from 'node:tls';
 import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
 import { PduFramer, PduRefusal } from './framing.js';
-import type { LiveEnd, LiveSearch } from './live.js';
+import type { LiveEnd, LiveSearch } from './live-count.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
   BerError,

@@ -11,7 +11,7 @@ import { LocalWriter, type DirectoryTree, type Writer } from '../directory/index
 import { DEFAULT_BIND_DELAY_BASE_MS, LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
-import { LiveCount } from './live.js';
+import { LiveCount } from './live-count.js';
 import { ClientLog } from './client-log.js';
 import { Connection, serveTls } from './connection.js';
 import { PartialBudget } from './framing.js';
