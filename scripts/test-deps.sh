@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need from Debian, installed when it can be: the wire tests talk to the
 # server with real peers (OpenLDAP's client tools and server, python3-ldap3, python-ldap)
-# and make TLS certificates and probe the cipher suites with openssl. Run by `npm test`
+# and make TLS certificates and probe the cipher suites with openssl; the MADCAP multicast
+# test makes a network namespace with unshare and ip. Run by `npm test`
 # (pretest) and by .ci/run.
 #
 # Every package present: silent, exit 0. Some missing, as root: `apt-get update` once and
@@ -15,6 +16,7 @@
 #   SLAPD, SLAPTEST              where slapd and slaptest are (as in test/helpers/slapd.ts)
 #   SASL_PATH                    where libsasl2 looks for its plugins (as libsasl2 itself)
 #   POLICY_RC_D                  the invoke-rc.d policy file (default /usr/sbin/policy-rc.d)
+#   IP                           where iproute2's ip is (as in test/mcast/multicast.test.ts)
 set -uo pipefail
 
 # The interpreter the Python tests run (test/helpers/python.ts): Debian's, with its modules.
@@ -22,6 +24,7 @@ PYTHON=/usr/bin/python3
 SLAPD=${SLAPD:-/usr/sbin/slapd}
 SLAPTEST=${SLAPTEST:-/usr/sbin/slaptest}
 POLICY_RC_D=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
+IP=${IP:-/usr/sbin/ip}
 
 # Prints the Debian packages whose part the tests use is missing, one per line.
 missing_packages() {
@@ -40,6 +43,9 @@ missing_packages() {
   "$PYTHON" -c 'import ldap3' >/dev/null 2>&1 || echo python3-ldap3
   "$PYTHON" -c 'import ldap' >/dev/null 2>&1 || echo python3-ldap
   command -v openssl >/dev/null 2>&1 || echo openssl
+  # The MADCAP multicast test makes a network namespace (unshare, of the essential
+  # util-linux) and routes multicast over its loopback with ip.
+  [ -x "$IP" ] || echo iproute2
 }
 
 mapfile -t need < <(missing_packages)

@@ -4,7 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 
-/** Address families, with their IANA numbers as MADCAP carries them (RFC 2730 §2, `addrfamily`). */
+/** Address families, with their IANA numbers as MADCAP carries them (RFC 2730 §2.1, the header's `addrfamily`). */
 export type Family = 'ipv4' | 'ipv6';
 
 /** IANA address family numbers (RFC 1700 / iana.org "Address Family Numbers"). */

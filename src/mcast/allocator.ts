@@ -120,8 +120,11 @@ export class Allocator {
   }
 
   /**
-   * Moves a lease to a new window: the lease time counts from its start, or from now once it
-   * has started. Refused when another lease holds one of its addresses in the new window.
+   * Moves a lease to a new window. What the client leaves out takes RFC 2730 §2.2.7's
+   * defaults: no start time means as soon as possible (now), no lease time the maximum
+   * available (the longest lease granted, cut short where another lease of one of its
+   * addresses begins). Refused when another lease holds one of its addresses at the new start,
+   * or during the lease time asked for.
    */
   renew(leaseId: string, time: TimeRequest): AllocationResult {
     return this.#store.transaction(() => {
@@ -129,9 +132,19 @@ export class Allocator {
       const row = this.#store.byLeaseId(leaseId);
       const lease = row && this.#toLease(row);
       if (!row || !lease) return fail('unknownLease', `no lease has the identifier ${leaseId}`);
-      const window = grantWindow({ ...time, start: time.start ?? row.start, duration: time.duration ?? row.end - Math.max(row.start, this.#now()) }, this.#now(), this.limits);
-      if ('refused' in window) return fail('refused', window.refused);
-      const others = this.#store.holding(row.scope, row, window).filter((l) => l.id !== row.id);
+      const now = this.#now();
+      const granted = grantWindow({ ...time, start: time.start ?? now, duration: time.duration ?? this.limits.maximumDuration }, now, this.limits);
+      if ('refused' in granted) return fail('refused', granted.refused);
+      let window: Window = granted;
+      let others = this.#store.holding(row.scope, row, window).filter((l) => l.id !== row.id);
+      if (others.length > 0 && time.duration === undefined) {
+        // The maximum available ends where the first other lease of these addresses begins.
+        window = { start: window.start, end: Math.min(...others.map((l) => l.start)) };
+        if (time.minimumDuration !== undefined && window.end - window.start < time.minimumDuration) {
+          return fail('unavailable', `${lease.first} is leased to someone else before the minimum lease time asked for is over`);
+        }
+        others = window.end > window.start ? [] : others;
+      }
       if (others.length > 0) return fail('unavailable', `${lease.first} is leased to someone else during part of the new window`);
       this.#store.setWindow(row.id, window.start, window.end);
       return { ok: true, lease: { ...lease, start: window.start, end: window.end } };

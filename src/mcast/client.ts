@@ -2,14 +2,20 @@
  * `McastAddressAllocation`: the client side of MADCAP, shaped like TAPI 3's
  * IMcastAddressAllocation (mdhcp.h): enumerate scopes, request, renew and release leases, and
  * rebuild a lease saved by an earlier run. Requests are retransmitted with exponential
- * back-off (RFC 2730 §2.5) under one xid, so the server answers a repeat from its cache.
+ * back-off (RFC 2730 §2.3) under one xid, so the server answers a repeat from its response cache.
+ *
+ * With a known server every message goes to it by unicast, and a lease is asked for with a
+ * REQUEST straight away (RFC 2730 Appendix A.5). Without one the client looks for a server by
+ * multicast: DISCOVER to the MADCAP Server Multicast Address (§2.2.2), then the REQUEST naming
+ * the server whose OFFER it takes, multicast too (§2.2.4); renewals and releases go to that
+ * server by unicast.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import { createSocket } from 'node:dgram';
 import { isIP } from 'node:net';
 import { parseAddress, formatAddress, type Family } from './address.js';
 import { decodeMessage, encodeMessage, ERROR_CODE, OPTION, type MadcapMessage, type MadcapOptions, type MessageType } from './codec.js';
-import { matchScope } from './scopes.js';
+import { LOCAL_SCOPE_SERVER_ADDRESS, matchScope } from './scopes.js';
 import { MADCAP_PORT } from './server.js';
 
 /** A scope as a server reports it (IMcastScope, MCAST_SCOPE_ENTRY). */
@@ -18,7 +24,7 @@ export interface McastScope {
   readonly scopeId: string;
   /** The server that reported it (its Server Identifier). */
   readonly serverId: string;
-  /** The local interface: the wildcard, since the client asks one server by unicast. */
+  /** The local interface: the wildcard (the system's choice). */
   readonly interfaceId: string;
   readonly lastAddress: string;
   readonly ttl: number;
@@ -47,13 +53,25 @@ export interface Retransmission {
   attempts: number;
 }
 
-/** RFC 2730 §2.5's recommendation: 4 s, doubling; sends at t, t+4, t+12 and t+28, gives up at t+60. */
+/** RFC 2730 §2.3's recommendation: 4 s, doubling; sends at t, t+4, t+12 and t+28, gives up at t+60. */
 export const RFC2730_RETRANSMISSION: Retransmission = { initialMs: 4000, maxIntervalMs: 32_000, attempts: 4 };
 
 /** How to reach the server. */
 export interface McastClientOptions {
-  /** `HOST`, `HOST:PORT` or `[IPV6]:PORT`; the port defaults to 2535. */
-  server: string;
+  /**
+   * A known server, `HOST`, `HOST:PORT` or `[IPV6]:PORT` (port 2535 by default): every message
+   * goes to it by unicast (RFC 2730 Appendix A.5). Absent: servers are found by multicast.
+   */
+  server?: string;
+  /**
+   * Without `server`: the MADCAP Server Multicast Address to multicast to, `GROUP[:PORT]`;
+   * by default the Local Scope's, 239.255.255.254, port 2535 (RFC 2730 §2.9–§2.10). IPv4 only.
+   */
+  multicast?: string;
+  /** The local IPv4 address of the interface to multicast from; by default the system's choice. */
+  multicastInterface?: string;
+  /** Multicast TTL; by default 16, the Local Scope's (RFC 2730 §2.9). */
+  multicastTtl?: number;
   /** Address family of the scopes and addresses asked for (COM clients: IPv4 only). Default ipv4. */
   family?: Family;
   retransmission?: Retransmission;
@@ -109,23 +127,45 @@ function expand(family: Family, ranges: readonly { first: string; last: string }
   return out;
 }
 
+/** Where a message goes: one server by unicast, or a MADCAP Server Multicast Address. */
+interface Destination {
+  host: string;
+  port: number;
+  multicast: boolean;
+}
+
+/** The Local Scope's maximum TTL a client assumes (RFC 2730 §2.9). */
+const LOCAL_SCOPE_TTL = 16;
+
 /** The TAPI-style multicast address allocation client. */
 export class McastAddressAllocation {
-  readonly #server: { host: string; port: number };
+  /** The known server, or the multicast group when there is none. */
+  readonly #server: Destination;
+  readonly #interface: string | undefined;
+  readonly #ttl: number;
   readonly #family: Family;
   readonly #retransmission: Retransmission;
   #xid = randomInt(0, 0x7fffffff);
   #scopes: McastScope[] | undefined;
 
   constructor(options: McastClientOptions) {
-    this.#server = parseServer(options.server);
     this.#family = options.family ?? 'ipv4';
+    if (options.server !== undefined) {
+      this.#server = { ...parseServer(options.server), multicast: false };
+    } else {
+      if (this.#family !== 'ipv4') throw new McastError('usage', 'name the MADCAP server for IPv6: servers are found by multicast over IPv4 only');
+      const group = parseServer(options.multicast ?? LOCAL_SCOPE_SERVER_ADDRESS);
+      if (parseAddress(group.host)?.family !== 'ipv4') throw new McastError('usage', `'${options.multicast}' is not an IPv4 multicast group`);
+      this.#server = { ...group, multicast: true };
+    }
+    this.#interface = options.multicastInterface;
+    this.#ttl = options.multicastTtl ?? LOCAL_SCOPE_TTL;
     this.#retransmission = options.retransmission ?? RFC2730_RETRANSMISSION;
   }
 
-  /** The server's scopes of this client's family (GETINFO with the Multicast Scope List). */
+  /** The server's scopes of this client's family (GETINFO with the Multicast Scope List; the first server to answer, by multicast). */
   async enumerateScopes(): Promise<McastScope[]> {
-    const ack = await this.#exchange('GETINFO', newLeaseIdentifier(), { optionRequestList: [OPTION.multicastScopeList, OPTION.currentTime, OPTION.featureList] });
+    const ack = await this.#exchange('GETINFO', newLeaseIdentifier(), { optionRequestList: [OPTION.multicastScopeList, OPTION.currentTime, OPTION.featureList] }, this.#server);
     const serverId = ack.options.serverIdentifier?.address ?? this.#server.host;
     this.#scopes = (ack.options.multicastScopeList ?? []).map((s) => ({
       scopeId: s.id,
@@ -150,8 +190,9 @@ export class McastAddressAllocation {
   }
 
   /**
-   * Leases `count` consecutive addresses in a scope from `start` to `stop` (DISCOVER, OFFER,
-   * REQUEST, ACK). The server may grant a shorter lease; the result says what was granted.
+   * Leases `count` consecutive addresses in a scope from `start` to `stop`: REQUEST and ACK
+   * from a known server, or DISCOVER, OFFER, REQUEST and ACK by multicast. The server may grant
+   * a shorter lease; the result says what was granted.
    */
   async requestAddress(scope: McastScope | string, start: Date, stop: Date, count = 1): Promise<McastLeaseInfo> {
     if (stop.getTime() <= start.getTime()) throw new McastError('usage', 'the lease must stop after it starts');
@@ -162,30 +203,45 @@ export class McastAddressAllocation {
     const options: MadcapOptions = {
       multicastScope: s.scopeId,
       leaseTime: Math.max(1, unixSeconds(stop.getTime() - from)),
-      addressesRequested: { minimum: count, desired: count },
       currentTime: unixSeconds(now),
     };
+    // RFC 2730 §3.8: not sent when asking for one address.
+    if (count > 1) options.addressesRequested = { minimum: count, desired: count };
     if (start.getTime() > now) options.startTime = unixSeconds(start.getTime());
     const leaseIdentifier = newLeaseIdentifier();
-    const offer = await this.#exchange('DISCOVER', leaseIdentifier, options);
-    const ack = await this.#exchange('REQUEST', leaseIdentifier, { ...options, ...(offer.options.serverIdentifier ? { serverIdentifier: offer.options.serverIdentifier } : {}) });
+    if (!this.#server.multicast) return this.#leaseOf(await this.#exchange('REQUEST', leaseIdentifier, options, this.#server), leaseIdentifier, s.ttl, s.scopeId);
+    const offer = await this.#exchange('DISCOVER', leaseIdentifier, options, this.#server);
+    const serverIdentifier = offer.options.serverIdentifier;
+    if (!serverIdentifier) throw new McastError('nak', 'the OFFER named no server (no Server Identifier)');
+    const ack = await this.#exchange('REQUEST', leaseIdentifier, { ...options, serverIdentifier }, this.#server);
     return this.#leaseOf(ack, leaseIdentifier, s.ttl, s.scopeId);
   }
 
-  /** Extends a lease to `stop` (by default, its current length again from now). */
+  /**
+   * Extends a lease to `stop` (by default, its current length again from now). A lease that
+   * has not started keeps its start: RENEW then carries Start Time, which otherwise means
+   * "as soon as possible" (RFC 2730 §2.2.7).
+   */
   async renewAddress(lease: McastLeaseInfo, stop?: Date): Promise<McastLeaseInfo> {
     const now = Date.now();
     const until = stop?.getTime() ?? now + (lease.stop.getTime() - lease.start.getTime());
     const from = Math.max(lease.start.getTime(), now);
     if (until <= from) throw new McastError('usage', 'the renewed lease must stop after it starts');
     const leaseIdentifier = this.#leaseIdentifier(lease);
-    const ack = await this.#exchange('RENEW', leaseIdentifier, { leaseTime: unixSeconds(until - from) });
+    const options: MadcapOptions = { leaseTime: unixSeconds(until - from) };
+    if (lease.start.getTime() > now) Object.assign(options, { startTime: unixSeconds(lease.start.getTime()), currentTime: unixSeconds(now) });
+    const ack = await this.#exchange('RENEW', leaseIdentifier, options, this.#holder(lease));
     return this.#leaseOf(ack, leaseIdentifier, lease.ttl, lease.scopeId);
   }
 
   /** Gives a lease back. */
   async releaseAddress(lease: McastLeaseInfo): Promise<void> {
-    await this.#exchange('RELEASE', this.#leaseIdentifier(lease), {});
+    await this.#exchange('RELEASE', this.#leaseIdentifier(lease), {}, this.#holder(lease));
+  }
+
+  /** The server holding a lease: the known one, or (found by multicast) the one that granted it, by unicast. */
+  #holder(lease: McastLeaseInfo): Destination {
+    return this.#server.multicast ? { host: lease.serverAddress, port: this.#server.port, multicast: false } : this.#server;
   }
 
   /**
@@ -243,16 +299,18 @@ export class McastAddressAllocation {
 
   /**
    * Sends a request and waits for its answer (OFFER for DISCOVER, ACK otherwise, or NAK) with
-   * the same xid and Lease Identifier, retransmitting the same bytes with back-off.
+   * the same xid and Lease Identifier, retransmitting the same bytes with back-off. Sent to a
+   * multicast group, the first answer wins.
    *
    * @throws {@link McastError} on NAK or when every attempt timed out.
    */
-  #exchange(type: MessageType, leaseIdentifier: Buffer, options: MadcapOptions): Promise<MadcapMessage> {
+  #exchange(type: MessageType, leaseIdentifier: Buffer, options: MadcapOptions, to: Destination): Promise<MadcapMessage> {
     this.#xid = (this.#xid + 1) >>> 0;
     const xid = this.#xid;
     const request = encodeMessage({ type, family: this.#family, xid, options: { ...options, leaseIdentifier } });
     const expected: MessageType = type === 'DISCOVER' ? 'OFFER' : 'ACK';
-    const { host, port } = this.#server;
+    const { host, port } = to;
+    const what = to.multicast ? `MADCAP servers at ${host}:${port} (multicast)` : `the MADCAP server ${host}:${port}`;
     const socket = createSocket({ type: host.includes(':') ? 'udp6' : 'udp4' });
     const r = this.#retransmission;
     return new Promise<MadcapMessage>((resolve, reject) => {
@@ -266,7 +324,7 @@ export class McastAddressAllocation {
       };
       const send = (): void => {
         if (sent === r.attempts) {
-          finish(new McastError('timeout', `no answer from the MADCAP server ${host}:${port} to ${type} after ${sent} attempts`));
+          finish(new McastError('timeout', `no answer from ${what} to ${type} after ${sent} attempts`));
           return;
         }
         const wait = Math.min(r.initialMs * 2 ** sent, r.maxIntervalMs);
@@ -274,7 +332,7 @@ export class McastAddressAllocation {
         socket.send(request, port, host);
         timer = setTimeout(send, wait);
       };
-      socket.on('error', (error) => finish(new McastError('timeout', `cannot reach the MADCAP server ${host}:${port}: ${error.message}`)));
+      socket.on('error', (error) => finish(new McastError('timeout', `cannot reach ${what}: ${error.message}`)));
       socket.on('message', (datagram) => {
         // Anything that is not the answer to this request (late, foreign, malformed) is ignored.
         const decoded = decodeMessage(datagram);
@@ -288,7 +346,18 @@ export class McastAddressAllocation {
           finish(undefined, m);
         }
       });
-      socket.bind(0, () => send());
+      socket.bind(0, () => {
+        if (to.multicast) {
+          try {
+            socket.setMulticastTTL(this.#ttl);
+            if (this.#interface !== undefined) socket.setMulticastInterface(this.#interface);
+          } catch (error) {
+            finish(new McastError('usage', `cannot multicast from ${this.#interface ?? 'the default interface'}: ${(error as Error).message}`));
+            return;
+          }
+        }
+        send();
+      });
     });
   }
 }

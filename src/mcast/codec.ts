@@ -1,8 +1,10 @@
 /**
- * The MADCAP wire format (RFC 2730 §2–§3): an 8-byte header (version 0, message type, IANA
- * address family, xid) then options of 2-byte code, 2-byte length and value, ended by End.
- * Pure functions: datagrams in, typed messages out, and back. Untrusted bytes are read here
- * once; everything past this module works with {@link MadcapMessage}.
+ * The MADCAP wire format (RFC 2730 §2.1 and §3): an 8-byte header (version 0, message type,
+ * IANA address family, xid) then options of 2-byte code, 2-byte length and value, ended by
+ * End. Pure functions: datagrams in, typed messages out, and back. Untrusted bytes are read
+ * here once; everything past this module works with {@link MadcapMessage}. Where the wire form
+ * is awkward to work with (a List of Address Ranges is start address and block size), the
+ * typed form is the convenient one (first and last address) and the conversion happens here.
  */
 import { ADDRESS_LENGTH, addressBytes, bytesToValue, familyOfNumber, FAMILY_NUMBER, formatAddress, parseAddress, type Family } from './address.js';
 
@@ -11,7 +13,7 @@ export const MESSAGE_TYPE = { DISCOVER: 1, OFFER: 2, REQUEST: 3, RENEW: 4, ACK: 
 export type MessageType = keyof typeof MESSAGE_TYPE;
 const TYPE_NAMES = new Map<number, MessageType>(Object.entries(MESSAGE_TYPE).map(([k, v]) => [v, k as MessageType]));
 
-/** Option codes (RFC 2730 §3, IANA "MADCAP Options"). */
+/** Option codes (RFC 2730 §3: §3.1 End to §3.17 Error, in code order; IANA "MADCAP Options"). */
 export const OPTION = {
   end: 0,
   leaseTime: 1,
@@ -32,7 +34,7 @@ export const OPTION = {
   error: 16,
 } as const;
 
-/** Error codes of the Error option (RFC 2730 §3.16). */
+/** Error codes of the Error option (RFC 2730 §3.17.1–§3.17.5). */
 export const ERROR_CODE = {
   validRequestCouldNotBeCompleted: 0,
   invalidRequest: 1,
@@ -41,10 +43,37 @@ export const ERROR_CODE = {
   requiredFeatureNotSupported: 4,
 } as const;
 
-/** Feature codes of the Feature List option (RFC 2730 §3.12, Table 4). */
+/** Feature codes of the Feature List option (RFC 2730 §3.13). */
 export const FEATURE = { serverMobility: 0, retryAfter: 1, sharedLeaseIdentifier: 2 } as const;
 
-/** A range of consecutive addresses, inclusive, as canonical text. */
+/**
+ * The option code an Invalid Request or Valid Request Could Not Be Completed error names when
+ * no one option is to blame (RFC 2730 §3.17.1–§3.17.2).
+ */
+export const NO_OPTION = 0xffff;
+
+/**
+ * The data of an Error option whose code names an offending option (codes 0 and 1, RFC 2730
+ * §3.17.1–§3.17.2): that option's 2-octet code, or {@link NO_OPTION}.
+ */
+export function offendingOptionData(option: number = NO_OPTION): Buffer {
+  return u16(option, 'offending option');
+}
+
+/**
+ * The data of an Excessive Clock Skew error (code 2, RFC 2730 §3.17.3): a 4-octet time, the
+ * server's current time in seconds since 1970 as in Current Time, from which the client can
+ * tell how far off its clock is.
+ */
+export function clockSkewData(serverTime: number): Buffer {
+  return u32(serverTime, 'server time');
+}
+
+/**
+ * A range of consecutive addresses, inclusive, as canonical text. On the wire (RFC 2730
+ * §3.11) a range is its start address and a 2-octet block size; a range of more than 65535
+ * addresses is written as several.
+ */
 export interface AddressRange {
   first: string;
   last: string;
@@ -110,8 +139,12 @@ export interface MadcapMessage {
 /** Why a datagram was not read, and whether it can still be answered with an Invalid Request NAK. */
 export interface DecodeFailure {
   reason: string;
-  /** Present when the header and the Lease Identifier were readable (RFC 2730 §2.1: answer Invalid Request). */
-  answerable?: { type: MessageType; family: Family; xid: number; leaseIdentifier: Buffer; option?: number };
+  /**
+   * Present when the header and the Lease Identifier were readable, so that the sender can be
+   * told Invalid Request (RFC 2730 §2.1 for a malformed message, §2.2 for an unknown message
+   * type, whose number `type` then is). `option` is the code of the offending option.
+   */
+  answerable?: { type: MessageType | number; family: Family; xid: number; leaseIdentifier: Buffer; option?: number };
 }
 
 export type DecodeResult = { ok: true; message: MadcapMessage } | ({ ok: false } & DecodeFailure);
@@ -171,6 +204,28 @@ function readAddress(r: Reader, family: Family): string {
 function readU16List(value: Buffer, code: number, what: string, minimum: number): number[] {
   if (value.length % 2 !== 0 || value.length < minimum * 2) throw new OptionError(code, `${what}: length ${value.length} is not a list of at least ${minimum} 2-byte codes`);
   return Array.from({ length: value.length / 2 }, (_, i) => value.readUInt16BE(i * 2));
+}
+
+/**
+ * A List of Address Ranges (RFC 2730 §3.11): entries of a start address and a 2-octet block
+ * size (6 bytes each for IPv4, 18 for IPv6); the list may be empty (Retry After, §2.13.2).
+ */
+function readAddressRanges(value: Buffer, family: Family): AddressRange[] {
+  const entry = ADDRESS_LENGTH[family] + 2;
+  const code = OPTION.addressRanges;
+  if (value.length % entry !== 0) throw new OptionError(code, `List of Address Ranges: length ${value.length} is not a list of ${entry}-byte entries (start address and block size)`);
+  const top = (1n << BigInt(ADDRESS_LENGTH[family] * 8)) - 1n;
+  const r = new Reader(value, code, 'List of Address Ranges');
+  const ranges: AddressRange[] = [];
+  while (r.left > 0) {
+    const start = bytesToValue(r.take(ADDRESS_LENGTH[family]));
+    const size = r.u16();
+    if (size === 0) throw new OptionError(code, `List of Address Ranges: the range at ${formatAddress(family, start)} has block size 0`);
+    const last = start + BigInt(size - 1);
+    if (last > top) throw new OptionError(code, `List of Address Ranges: ${size} addresses from ${formatAddress(family, start)} run past the end of the address space`);
+    ranges.push({ first: formatAddress(family, start), last: formatAddress(family, last) });
+  }
+  return ranges;
 }
 
 /** Reads every known option; unknown codes are ignored (RFC 2730 §3). */
@@ -237,14 +292,9 @@ function readOptions(raw: ReadonlyMap<number, Buffer>, family: Family): MadcapOp
         o.multicastScopeList = entries;
         break;
       }
-      case OPTION.addressRanges: {
-        if (value.length === 0 || value.length % (2 * addressLength) !== 0) throw new OptionError(code, `List of Address Ranges: length ${value.length} is not a list of address pairs`);
-        const r = new Reader(value, code, 'List of Address Ranges');
-        const ranges: AddressRange[] = [];
-        while (r.left > 0) ranges.push({ first: readAddress(r, family), last: readAddress(r, family) });
-        o.addressRanges = ranges;
+      case OPTION.addressRanges:
+        o.addressRanges = readAddressRanges(value, family);
         break;
-      }
       case OPTION.currentTime:
         o.currentTime = u32Option(code, 'Current Time')(value);
         break;
@@ -277,16 +327,17 @@ function readOptions(raw: ReadonlyMap<number, Buffer>, family: Family): MadcapOp
 
 /**
  * Reads a datagram. Never throws: anything malformed comes back as a failure with its reason.
- * Framing problems (too short, version not 0, unknown type, options running past the end, no
- * End option) make the datagram unanswerable; problems inside a well-framed message that
- * carries a Lease Identifier can be answered with an Invalid Request NAK.
+ * Framing problems (too short, version not 0, options running past the end, no End option)
+ * make the datagram unanswerable (RFC 2730 §2.1); an unknown message type (§2.2) or a problem
+ * inside a well-framed message that carries a Lease Identifier can be answered with an
+ * Invalid Request NAK.
  */
 export function decodeMessage(datagram: Uint8Array): DecodeResult {
   const buf = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.byteLength);
   if (buf.length < MIN_MESSAGE_LENGTH) return { ok: false, reason: `${buf.length} bytes, shorter than the ${MIN_MESSAGE_LENGTH} of a header and End option` };
   if (buf[0] !== 0) return { ok: false, reason: `version ${buf[0]}, not 0` };
-  const type = TYPE_NAMES.get(buf[1]!);
-  if (!type) return { ok: false, reason: `unknown message type ${buf[1]}` };
+  const typeNumber = buf[1]!;
+  const type = TYPE_NAMES.get(typeNumber);
   const familyNumber = buf.readUInt16BE(2);
   const xid = buf.readUInt32BE(4);
   const raw = new Map<number, Buffer>();
@@ -312,8 +363,9 @@ export function decodeMessage(datagram: Uint8Array): DecodeResult {
   const family = familyOfNumber(familyNumber);
   const invalid = (reason: string, option?: number): DecodeResult =>
     leaseIdentifier?.length && family
-      ? { ok: false, reason, answerable: { type, family, xid, leaseIdentifier: Buffer.from(leaseIdentifier), ...(option === undefined ? {} : { option }) } }
+      ? { ok: false, reason, answerable: { type: type ?? typeNumber, family, xid, leaseIdentifier: Buffer.from(leaseIdentifier), ...(option === undefined ? {} : { option }) } }
       : { ok: false, reason };
+  if (!type) return invalid(`unknown message type ${typeNumber}`);
   if (!family) return invalid(`unsupported address family ${familyNumber}`);
   if (duplicate !== undefined) return invalid(`option ${duplicate} appears more than once`, duplicate);
   try {
@@ -354,6 +406,26 @@ function shortText(text: string, what: string): Buffer {
   return Buffer.concat([u8(b.length, `${what} length`), b]);
 }
 
+/** Largest block size of one List of Address Ranges entry (RFC 2730 §3.11: 2 octets). */
+const MAX_BLOCK = 0xffff;
+
+/** A List of Address Ranges value: start address and block size, long ranges split in blocks of at most 65535. */
+function addressRangesValue(ranges: readonly AddressRange[], family: Family): Buffer {
+  const entries: Buffer[] = [];
+  for (const r of ranges) {
+    const first = parseAddress(r.first);
+    const last = parseAddress(r.last);
+    if (!first || first.family !== family || !last || last.family !== family || last.value < first.value) {
+      throw new RangeError(`address range ${r.first}-${r.last} is not a range of ${family} addresses`);
+    }
+    for (let start = first.value; start <= last.value; start += BigInt(MAX_BLOCK)) {
+      const size = last.value - start + 1n > BigInt(MAX_BLOCK) ? MAX_BLOCK : Number(last.value - start + 1n);
+      entries.push(addressBytes(family, start), u16(size, 'block size'));
+    }
+  }
+  return Buffer.concat(entries);
+}
+
 /** The value bytes of each option a message carries, by code. */
 function optionValues(m: MadcapMessage): Array<[number, Buffer]> {
   const o = m.options;
@@ -387,9 +459,7 @@ function optionValues(m: MadcapMessage): Array<[number, Buffer]> {
     );
     add(OPTION.multicastScopeList, Buffer.concat([u8(entries.length, 'Scope Count'), ...entries]));
   }
-  if (o.addressRanges) {
-    add(OPTION.addressRanges, Buffer.concat(o.addressRanges.flatMap((r) => [addressOf(r.first, m.family, 'range start'), addressOf(r.last, m.family, 'range end')])));
-  }
+  if (o.addressRanges) add(OPTION.addressRanges, addressRangesValue(o.addressRanges, m.family));
   add(OPTION.currentTime, o.currentTime === undefined ? undefined : u32(o.currentTime, 'Current Time'));
   if (o.featureList) {
     const f = o.featureList;

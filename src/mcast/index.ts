@@ -5,7 +5,19 @@
  * @packageDocumentation
  */
 export { type Family, FAMILY_NUMBER, parseAddress, formatAddress, canonicalAddress } from './address.js';
-export { type MulticastScope, ScopeError, DEFAULT_SCOPES, defineScope, parseScopeSpec, checkScopes, matchScope, poolSize } from './scopes.js';
+export {
+  type MulticastScope,
+  ScopeError,
+  DEFAULT_SCOPES,
+  defineScope,
+  parseScopeSpec,
+  checkScopes,
+  matchScope,
+  poolSize,
+  LOCAL_SCOPE_SERVER_ADDRESS,
+  scopeServerAddress,
+  serverMulticastAddresses,
+} from './scopes.js';
 export { type LeaseLimits, DEFAULT_LEASE_LIMITS } from './policy.js';
 export { Allocator, leaseAddresses, type Lease, type AllocationRequest, type AllocationResult, type AllocationFailure, type AllocatorOptions } from './allocator.js';
 export {
@@ -15,6 +27,9 @@ export {
   OPTION,
   ERROR_CODE,
   FEATURE,
+  NO_OPTION,
+  offendingOptionData,
+  clockSkewData,
   type MessageType,
   type MadcapMessage,
   type MadcapOptions,
@@ -25,6 +40,7 @@ export {
   type FeatureList,
 } from './codec.js';
 export { MadcapServer, MADCAP_PORT, type MadcapServerOptions } from './server.js';
+export { DEFAULT_MAX_CLOCK_SKEW } from './responder.js';
 export {
   McastAddressAllocation,
   McastError,

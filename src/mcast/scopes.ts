@@ -1,6 +1,7 @@
 /**
  * Multicast scopes: the address ranges the allocator hands addresses out of, each with its
- * Scope ID, TTL and description (RFC 2730 §2.7), from configuration or the defaults.
+ * Scope ID, TTL and description (RFC 2730 §2.7), from configuration or the defaults, and the
+ * MADCAP Server Multicast Address of each (§2.10).
  *
  * What may be allocated in a scope (its pool) follows the address architecture:
  * - IPv4 administratively scoped ranges (239.0.0.0/8, RFC 2365): never the top 256 addresses,
@@ -52,6 +53,34 @@ const RELATIVE_V4 = 256n;
 const GROUP_ID_BITS = 32n;
 /** RFC 3307 §4: group IDs 0x80000000–0xFFFFFFFF are for dynamic allocation. */
 const DYNAMIC_GROUP_IDS = { lo: 0x80000000n, hi: 0xffffffffn };
+
+/** The MADCAP relative assignment among those addresses (RFC 2365 §9: 0 is SAP, 1 is MADCAP). */
+const MADCAP_RELATIVE_OFFSET = 1n;
+
+/**
+ * The Local Scope's MADCAP Server Multicast Address (RFC 2730 §2.10), the group a client
+ * multicasts DISCOVER to when it knows no other scope (§2.9).
+ */
+export const LOCAL_SCOPE_SERVER_ADDRESS = '239.255.255.254';
+
+/**
+ * The MADCAP Server Multicast Address of a scope (RFC 2730 §2.10): in an IPv4 administratively
+ * scoped range, the relative assignment 1 of RFC 2365 §9, the scope's last address minus one
+ * (239.255.255.254 in the Local Scope). Undefined for other ranges, which have no relative
+ * assignments, and for IPv6 scopes, which this server does not serve by multicast.
+ */
+export function scopeServerAddress(scope: Pick<MulticastScope, 'family' | 'first' | 'last'>): string | undefined {
+  if (scope.family !== 'ipv4' || scope.first < ADMIN_SCOPED_V4.first || scope.last > ADMIN_SCOPED_V4.last) return undefined;
+  return formatAddress('ipv4', scope.last - MADCAP_RELATIVE_OFFSET);
+}
+
+/**
+ * The groups an IPv4 MADCAP server joins: the Local Scope's server address, where clients look
+ * first, and that of each IPv4 admin scope it serves, without repeats.
+ */
+export function serverMulticastAddresses(scopes: readonly MulticastScope[]): string[] {
+  return [...new Set([LOCAL_SCOPE_SERVER_ADDRESS, ...scopes.flatMap((s) => scopeServerAddress(s) ?? [])])];
+}
 
 /** Reads `A.B.C.D/len`, `ffXY::/len` or `FIRST-LAST`. */
 function parseRange(text: string): { family: Family; first: bigint; last: bigint; prefix?: number } {

@@ -1,8 +1,10 @@
 /**
- * The MADCAP server: a UDP socket (port 2535 by default, RFC 2730 §2.1) in front of the
- * responder, with the response cache that makes retransmitted requests idempotent (§2.5) and
- * a timer that expires ended leases. A datagram that cannot be read is dropped with a log
- * line; nothing a client sends can stop the server.
+ * The MADCAP server: a UDP socket (IANA port 2535 by default) in front of the responder, with
+ * the response cache RFC 2730 asks for, which makes retransmitted requests idempotent, and a
+ * timer that expires ended leases. It also joins the MADCAP Server Multicast Address of the
+ * IPv4 scopes (§2.10), where clients multicast DISCOVER (§2.2.2) and the REQUEST that follows
+ * it (§2.2.4); answers go back by unicast from the server's own address. A datagram that
+ * cannot be read is dropped with a log line; nothing a client sends can stop the server.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { networkInterfaces } from 'node:os';
@@ -10,7 +12,8 @@ import type { Logger } from '../log.js';
 import { parseAddress, type Family } from './address.js';
 import type { Allocator } from './allocator.js';
 import { decodeMessage, encodeMessage, ERROR_CODE, type MadcapMessage } from './codec.js';
-import { nak, respond, type ResponderContext } from './responder.js';
+import { DEFAULT_MAX_CLOCK_SKEW, nak, respond, type ResponderContext } from './responder.js';
+import { serverMulticastAddresses } from './scopes.js';
 
 /** The IANA port of MADCAP. */
 export const MADCAP_PORT = 2535;
@@ -26,7 +29,7 @@ export interface MadcapServerOptions {
   serverAddress?: string;
   /** How long answers are kept for retransmitted requests, ms (RFC 2730 recommends 60 s). */
   responseCacheMs?: number;
-  /** Largest accepted clock skew of a client, seconds (default 300). */
+  /** Largest accepted clock skew of a client, seconds (RFC 2730 §2.12; default 1800, as RECOMMENDED). */
   maxClockSkew?: number;
   /** The clock, for tests. */
   now?: () => number;
@@ -52,6 +55,10 @@ function defaultServerAddress(host: string, family: Family): string {
 /** A running MADCAP server. */
 export class MadcapServer {
   readonly #socket: Socket;
+  /** Sockets bound to the MADCAP Server Multicast Addresses joined (a specific listening address). */
+  readonly #groups: Socket[] = [];
+  /** The groups joined, for the log. */
+  readonly #joined: string[] = [];
   readonly #options: MadcapServerOptions;
   readonly #serverId: { family: Family; address: string };
   readonly #cache = new Map<string, Cached>();
@@ -64,7 +71,7 @@ export class MadcapServer {
     const family: Family = options.host.includes(':') ? 'ipv6' : 'ipv4';
     const address = options.serverAddress ?? defaultServerAddress(options.host, family);
     this.#serverId = { family: parseAddress(address)?.family ?? family, address };
-    socket.on('message', (datagram, peer) => this.#receive(datagram, peer));
+    socket.on('message', (datagram, peer) => this.#receive(datagram, peer, undefined));
     socket.on('error', (error) => options.log.warn(`madcap: socket error: ${error.message}`));
     this.#expiry = setInterval(() => {
       try {
@@ -75,20 +82,65 @@ export class MadcapServer {
     }, EXPIRY_INTERVAL_MS).unref();
   }
 
-  /** Binds the socket; rejects with the bind error (EADDRINUSE, EACCES, ...). */
-  static start(options: MadcapServerOptions): Promise<MadcapServer> {
-    const socket = createSocket({ type: options.host.includes(':') ? 'udp6' : 'udp4' });
-    return new Promise((resolve, reject) => {
-      const fail = (error: Error): void => {
-        socket.close();
-        reject(error);
-      };
-      socket.once('error', fail);
-      socket.bind(options.port, options.host, () => {
-        socket.off('error', fail);
-        resolve(new MadcapServer(socket, options));
+  /**
+   * Binds the socket and joins the MADCAP Server Multicast Addresses; rejects with the bind
+   * error (EADDRINUSE, EACCES, ...). A group that cannot be joined (no multicast route) is
+   * logged: the server then answers unicast only.
+   */
+  static async start(options: MadcapServerOptions): Promise<MadcapServer> {
+    const socket = await bound(options.host.includes(':') ? 'udp6' : 'udp4', options.port, options.host);
+    const server = new MadcapServer(socket, options);
+    await server.#joinGroups();
+    return server;
+  }
+
+  /**
+   * Joins the IPv4 MADCAP Server Multicast Addresses on the listening interface. Listening on
+   * the wildcard, the socket itself joins on every IPv4 interface; listening on one address,
+   * a socket bound to each group address and the server's port receives what is multicast
+   * there (the unicast socket, bound to its own address, does not).
+   */
+  async #joinGroups(): Promise<void> {
+    const { host, log } = this.#options;
+    if (host.includes(':')) return;
+    const port = this.#socket.address().port;
+    const wildcard = host === '0.0.0.0';
+    const interfaces = wildcard
+      ? Object.values(networkInterfaces())
+          .flatMap((list) => list ?? [])
+          .filter((i) => i.family === 'IPv4')
+          .map((i) => i.address)
+      : [host];
+    for (const group of serverMulticastAddresses(this.#options.allocator.scopes)) {
+      let target = this.#socket;
+      if (!wildcard) {
+        try {
+          // Shared with other servers on this host that listen on other addresses: each gets a copy.
+          target = await bound('udp4', port, group, true);
+        } catch (error) {
+          log.warn(`madcap: cannot listen on ${group}:${port}: ${(error as Error).message}; multicast DISCOVER to it will not be answered`);
+          continue;
+        }
+        target.on('message', (datagram, peer) => this.#receive(datagram, peer, group));
+        target.on('error', (error) => log.warn(`madcap: socket error on ${group}: ${error.message}`));
+        this.#groups.push(target);
+      }
+      const joinedOn = interfaces.filter((address) => {
+        try {
+          target.addMembership(group, address);
+          return true;
+        } catch (error) {
+          log.warn(`madcap: cannot join ${group} on ${address}: ${(error as Error).message}`);
+          return false;
+        }
       });
-    });
+      if (joinedOn.length > 0) this.#joined.push(group);
+    }
+  }
+
+  /** The MADCAP Server Multicast Addresses this server joined. */
+  get groups(): readonly string[] {
+    return this.#joined;
   }
 
   /** Where the server listens. */
@@ -112,16 +164,18 @@ export class MadcapServer {
   close(): Promise<void> {
     return (this.#closed ??= new Promise((resolve) => {
       clearInterval(this.#expiry);
+      for (const group of this.#groups) group.close();
       this.#socket.close(() => resolve());
     }));
   }
 
-  #receive(datagram: Buffer, peer: RemoteInfo): void {
+  /** One datagram, received by unicast or (`group`) on a MADCAP Server Multicast Address; the answer goes back by unicast. */
+  #receive(datagram: Buffer, peer: RemoteInfo, group: string | undefined): void {
     const client = `${peer.address}:${peer.port}`;
     const log = this.#options.log;
     try {
       const now = (this.#options.now ?? Date.now)();
-      const response = this.#answer(datagram, client, now);
+      const response = this.#answer(datagram, client, now, group === undefined ? client : `${client} via ${group}`);
       if (response) this.#socket.send(response, peer.port, peer.address);
     } catch (error) {
       // A failure here is ours (the database, a bug), never a reason to stop serving others.
@@ -129,14 +183,14 @@ export class MadcapServer {
     }
   }
 
-  /** The bytes to send back, or undefined to stay silent. */
-  #answer(datagram: Buffer, client: string, now: number): Buffer | undefined {
+  /** The bytes to send back, or undefined to stay silent. `from` names the client and, for a multicast message, the group in log lines. */
+  #answer(datagram: Buffer, client: string, now: number, from: string): Buffer | undefined {
     const log = this.#options.log;
     const decoded = decodeMessage(datagram);
     const ctx: ResponderContext = {
       allocator: this.#options.allocator,
       serverId: this.#serverId,
-      maxClockSkew: this.#options.maxClockSkew ?? 300,
+      maxClockSkew: this.#options.maxClockSkew ?? DEFAULT_MAX_CLOCK_SKEW,
       client,
       now: () => now,
     };
@@ -144,11 +198,11 @@ export class MadcapServer {
     if (decoded.ok) {
       message = decoded.message;
     } else if (decoded.answerable) {
-      log.warn(`madcap: ${client}: invalid ${decoded.answerable.type}: ${decoded.reason}; answering Invalid Request`);
-      const data = decoded.answerable.option === undefined ? undefined : Buffer.from([decoded.answerable.option >> 8, decoded.answerable.option & 0xff]);
-      return encodeMessage(nak(ctx, decoded.answerable, ERROR_CODE.invalidRequest, data));
+      const { type, option } = decoded.answerable;
+      log.warn(`madcap: ${from}: invalid ${typeof type === 'number' ? 'message' : type}: ${decoded.reason}; answering Invalid Request`);
+      return encodeMessage(nak(ctx, decoded.answerable, ERROR_CODE.invalidRequest, option === undefined ? {} : { option }));
     } else {
-      log.warn(`madcap: ${client}: dropped a malformed datagram of ${datagram.length} bytes: ${decoded.reason}`);
+      log.warn(`madcap: ${from}: dropped a malformed datagram of ${datagram.length} bytes: ${decoded.reason}`);
       return undefined;
     }
 
@@ -160,10 +214,10 @@ export class MadcapServer {
 
     const response = respond(ctx, message);
     if ('ignore' in response) {
-      log.info(`madcap: ${client}: ignored ${response.ignore}`);
+      log.info(`madcap: ${from}: ignored ${response.ignore}`);
       return undefined;
     }
-    log.info(`madcap: ${client}: ${response.summary}`);
+    log.info(`madcap: ${from}: ${response.summary}`);
     const bytes = encodeMessage(response.reply);
     this.#cache.set(key, { at: now, bytes });
     return bytes;
@@ -177,4 +231,20 @@ export class MadcapServer {
       this.#cache.delete(key);
     }
   }
+}
+
+/** A UDP socket bound to `host:port`; rejects with the bind error. */
+function bound(type: 'udp4' | 'udp6', port: number, host: string, reuseAddr = false): Promise<Socket> {
+  const socket = createSocket({ type, reuseAddr });
+  return new Promise((resolve, reject) => {
+    const fail = (error: Error): void => {
+      socket.close();
+      reject(error);
+    };
+    socket.once('error', fail);
+    socket.bind(port, host, () => {
+      socket.off('error', fail);
+      resolve(socket);
+    });
+  });
 }

@@ -147,8 +147,9 @@ async function startMadcap(options: ServerOptions, allocator: Allocator, log: Lo
   if (options.madcapPort === null) return undefined;
   const port = options.madcapPort ?? MADCAP_PORT;
   try {
-    const madcap = await MadcapServer.start({ host: options.host, port, allocator, log });
+    const madcap = await MadcapServer.start({ host: options.host, port, allocator, log, ...(options.madcapClockSkew === undefined ? {} : { maxClockSkew: options.madcapClockSkew }) });
     log.info(`madcap listening on ${madcap.url} (${allocator.scopes.length} scopes)`);
+    if (madcap.groups.length > 0) log.info(`madcap listening on the MADCAP server multicast addresses ${madcap.groups.join(', ')} (port ${madcap.address.port})`);
     return madcap;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -30,6 +30,12 @@ export interface ServerOptions {
    * Absent: 2535, skipped with a warning when that port is taken or privileged.
    */
   madcapPort?: number | null;
+  /**
+   * Largest difference, in seconds, between a MADCAP client's Current Time and ours that is
+   * accepted (RFC 2730 §2.12: MUST be configurable); {@link DEFAULT_MAX_CLOCK_SKEW} (30 minutes,
+   * as RECOMMENDED) when absent.
+   */
+  madcapClockSkew?: number;
   /** Multicast scopes of the allocator; {@link DEFAULT_SCOPES} when absent. */
   scopes?: readonly MulticastScope[];
   /** Refuse conferences whose multicast groups clash, instead of flagging them. */

@@ -98,6 +98,19 @@ describe('allocator', () => {
     expect(b.first).toBe(a.first);
     expect(alloc.renew('a', { duration: 4 * HOUR })).toMatchObject({ ok: false, failure: 'unavailable' });
     expect(alloc.renew('nope', {})).toMatchObject({ ok: false, failure: 'unknownLease' });
+    // Without a lease time, the maximum available: up to where the other lease of the address begins.
+    expect(ok(alloc.renew('a', {}))).toMatchObject({ first: a.first, start: clock.now, end: b.start });
+    expect(alloc.renew('a', { minimumDuration: 4 * HOUR })).toMatchObject({ ok: false, failure: 'unavailable' });
+  });
+
+  it('renews without Lease Time or Start Time as RFC 2730 §2.2.7 says: as soon as possible, the maximum available', () => {
+    const { alloc, clock } = allocator();
+    const booked = ok(alloc.request({ leaseId: 'later', scopeId: SMALL.id, start: T0 + 24 * HOUR, duration: HOUR }));
+    clock.now += HOUR;
+    const renewed = ok(alloc.renew('later', {}));
+    expect(renewed).toMatchObject({ first: booked.first, start: clock.now, end: clock.now + alloc.limits.maximumDuration });
+    // With a Start Time and Lease Time, those are what counts.
+    expect(ok(alloc.renew('later', { start: T0 + 48 * HOUR, duration: 2 * HOUR }))).toMatchObject({ start: T0 + 48 * HOUR, end: T0 + 50 * HOUR });
   });
 
   it('expires leases at their end and frees their addresses', () => {

@@ -11,7 +11,7 @@ import { Allocator } from '../../src/mcast/allocator.js';
 import { decodeMessage, encodeMessage, type MadcapMessage } from '../../src/mcast/codec.js';
 import type { Retransmission } from '../../src/mcast/client.js';
 import type { MulticastScope } from '../../src/mcast/scopes.js';
-import { MadcapServer } from '../../src/mcast/server.js';
+import { MadcapServer, type MadcapServerOptions } from '../../src/mcast/server.js';
 import { openDatabase, type SqliteDatabase } from '../../src/store/database.js';
 
 /** Quick retransmission for tests: 100 ms, doubling, four sends. */
@@ -34,7 +34,7 @@ export interface TestMadcap {
   stop(): Promise<void>;
 }
 
-export async function startMadcap(scopes: readonly MulticastScope[]): Promise<TestMadcap> {
+export async function startMadcap(scopes: readonly MulticastScope[], options: Pick<MadcapServerOptions, 'maxClockSkew'> = {}): Promise<TestMadcap> {
   const dir = mkdtempSync(join(tmpdir(), 'rendezvous-madcap-'));
   const log = memoryLogger();
   let db: SqliteDatabase;
@@ -43,7 +43,7 @@ export async function startMadcap(scopes: readonly MulticastScope[]): Promise<Te
   const start = async (): Promise<void> => {
     db = openDatabase(join(dir, 'r.db'));
     allocator = new Allocator(db, scopes);
-    server = await MadcapServer.start({ host: '127.0.0.1', port: 0, allocator, log });
+    server = await MadcapServer.start({ host: '127.0.0.1', port: 0, allocator, log, ...options });
   };
   const close = async (): Promise<void> => {
     await server.close();

@@ -1,12 +1,13 @@
 /**
  * MADCAP over real UDP on 127.0.0.1: the client and the server, retransmission, exhaustion,
- * leases that outlive a server restart, idempotent repeats, and datagrams that try to break
- * the server.
+ * leases that outlive a server restart, idempotent repeats, the Error option's data and the
+ * rules of RFC 2730 on the wire, and datagrams that try to break the server.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createSocket } from 'node:dgram';
 import { McastAddressAllocation, McastError, type McastLeaseInfo } from '../../src/mcast/client.js';
-import { encodeMessage, ERROR_CODE, FEATURE, OPTION, type MadcapMessage } from '../../src/mcast/codec.js';
+import { decodeMessage, encodeMessage, ERROR_CODE, FEATURE, OPTION, type MadcapMessage } from '../../src/mcast/codec.js';
+import { DEFAULT_LEASE_LIMITS } from '../../src/mcast/policy.js';
 import { allocateForConference } from '../../src/mcast/conference.js';
 import { leaseTag } from '../../src/mcast/lease-tag.js';
 import { DEFAULT_SCOPES, parseScopeSpec } from '../../src/mcast/scopes.js';
@@ -238,7 +239,6 @@ describe('server rules', () => {
         Buffer.from('hello'),
         Buffer.from('00030001000000010000', 'hex'), // 10 bytes
         Buffer.concat([Buffer.from([1]), valid.subarray(1)]), // version 1
-        Buffer.concat([valid.subarray(0, 1), Buffer.from([42]), valid.subarray(2)]), // type 42
         valid.subarray(0, valid.length - 4), // no End
         Buffer.concat([valid.subarray(0, 8), Buffer.from('0003ffff00', 'hex')]), // option past the end
         Buffer.alloc(65_000, 0xff),
@@ -260,6 +260,173 @@ describe('server rules', () => {
       expect(lease.addresses).toHaveLength(1);
     } finally {
       peer.close();
+    }
+  });
+});
+
+/** The Error option of a NAK as it is on the wire: code, length and value, in hex. */
+function errorOptionHex(datagram: Buffer | undefined): string {
+  if (!datagram) throw new Error('no reply');
+  let at = 8;
+  while (at + 4 <= datagram.length) {
+    const code = datagram.readUInt16BE(at);
+    const length = datagram.readUInt16BE(at + 2);
+    if (code === OPTION.error) return datagram.subarray(at, at + 4 + length).toString('hex');
+    at += 4 + length;
+  }
+  throw new Error(`no Error option in ${datagram.toString('hex')}`);
+}
+
+describe('RFC 2730 on the wire', () => {
+  const SCOPE = '239.254.10.0';
+  const message = (type: MadcapMessage['type'], xid: number, extra: Partial<MadcapMessage['options']> = {}): MadcapMessage => ({
+    type,
+    family: 'ipv4',
+    xid,
+    options: { leaseIdentifier: LEASE, ...extra },
+  });
+
+  it("sends each error's data as RFC 2730 §3.17 says", async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      // Invalid Request names the offending option (§3.17.2): no Multicast Scope (4).
+      peer.send(message('REQUEST', 1, { leaseTime: 600 }));
+      expect(errorOptionHex(await peer.next())).toBe('0010000400010004');
+      // An unknown message type: Invalid Request, no option to blame (§2.2, §3.17.2).
+      const unknown = encodeMessage(message('REQUEST', 2));
+      unknown[1] = 42;
+      peer.send(unknown);
+      const nak = await peer.next();
+      expect(nak && decodeMessage(nak)).toMatchObject({ ok: true, message: { type: 'NAK', xid: 2 } });
+      expect(errorOptionHex(nak)).toBe('001000040001ffff');
+      // Valid Request Could Not Be Completed, no option to blame (§3.17.1): a start beyond the booking horizon.
+      peer.send(message('REQUEST', 3, { multicastScope: SCOPE, startTime: now + 400 * 86_400, currentTime: now }));
+      expect(errorOptionHex(await peer.next())).toBe('001000040000ffff');
+      // Excessive Clock Skew carries our time in 4 octets (§3.17.3).
+      peer.send(message('REQUEST', 4, { multicastScope: SCOPE, startTime: now + 3600, currentTime: now - 7200 }));
+      const skew = errorOptionHex(await peer.next());
+      expect(skew.slice(0, 12)).toBe('001000060002');
+      expect(Math.abs(Number.parseInt(skew.slice(12), 16) - Date.now() / 1000)).toBeLessThan(5);
+      // Lease Identifier Not Recognized has no data (§3.17.4).
+      peer.send(message('RELEASE', 5));
+      expect(errorOptionHex(await peer.next())).toBe('001000020003');
+      // Invalid Request naming the Lease Identifier (3) that already holds a lease.
+      peer.send(message('REQUEST', 6, { multicastScope: SCOPE }));
+      expect((await peer.reply()).type).toBe('ACK');
+      peer.send(message('REQUEST', 7, { multicastScope: SCOPE }));
+      expect(errorOptionHex(await peer.next())).toBe('0010000400010003');
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('grants a REQUEST written by hand in RFC form, with a List of Address Ranges, and answers in that form', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      const now = Math.floor(Date.now() / 1000).toString(16).padStart(8, '0');
+      peer.send(
+        Buffer.from(
+          [
+            '00 03 0001 00000101', // REQUEST, IPv4, xid 257
+            '0001 0004 00000258', // Lease Time 600 s
+            `0003 0011 ${LEASE.toString('hex')}`, // Lease Identifier
+            '0004 0004 effe0a00', // Multicast Scope 239.254.10.0
+            '000a 0006 effe0a10 0002', // List of Address Ranges: 239.254.10.16, block size 2
+            `000b 0004 ${now}`, // Current Time
+            '0000 0000',
+          ]
+            .join('')
+            .replace(/\s+/g, ''),
+          'hex',
+        ),
+      );
+      const ack = await peer.next();
+      const m = ack && decodeMessage(ack);
+      expect(m).toMatchObject({ ok: true, message: { type: 'ACK', xid: 257 } });
+      // The ACK's range is one 6-byte entry: start address, block size 1.
+      expect(ack!.toString('hex')).toMatch(/000a0006effe0a..0001/);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('echoes a Feature List in its reply when the client sent one (§3.13)', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      peer.send(message('REQUEST', 10, { multicastScope: SCOPE, featureList: { supported: [FEATURE.sharedLeaseIdentifier], requested: [], required: [] } }));
+      expect((await peer.reply()).options.featureList).toEqual({ supported: [FEATURE.sharedLeaseIdentifier], requested: [], required: [] });
+      peer.send(message('RENEW', 11, { featureList: { supported: [], requested: [FEATURE.retryAfter], required: [] } }));
+      expect((await peer.reply()).options).toMatchObject({ featureList: { supported: [FEATURE.sharedLeaseIdentifier] } });
+      peer.send(message('RELEASE', 12, { featureList: { supported: [], requested: [], required: [] } }));
+      expect((await peer.reply()).options.featureList).toBeDefined();
+      // A NAK too.
+      peer.send(message('RELEASE', 13, { featureList: { supported: [], requested: [], required: [] } }));
+      const nak = await peer.reply();
+      expect(nak.type).toBe('NAK');
+      expect(nak.options.featureList).toBeDefined();
+      // And none when the client sent none.
+      peer.send(message('GETINFO', 14, { optionRequestList: [OPTION.currentTime] }));
+      expect((await peer.reply()).options.featureList).toBeUndefined();
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('renews without Lease Time or Start Time for the maximum available, as soon as possible (§2.2.7)', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      peer.send(message('REQUEST', 20, { multicastScope: SCOPE, leaseTime: 600, startTime: now + 86_400, currentTime: now }));
+      expect((await peer.reply()).options.startTime).toBe(now + 86_400);
+      peer.send(message('RENEW', 21));
+      const ack = await peer.reply();
+      expect(ack.type).toBe('ACK');
+      expect(Math.abs(ack.options.startTime! - Date.now() / 1000)).toBeLessThan(5);
+      expect(ack.options.leaseTime).toBe(DEFAULT_LEASE_LIMITS.maximumDuration / 1000);
+    } finally {
+      peer.close();
+    }
+  });
+
+  it('accepts the clock skew RFC 2730 §2.12 recommends by default (30 minutes), and a configured one instead', async () => {
+    const peer = await rawPeer(madcap.server.address.port);
+    const strict = await startMadcap([LAB], { maxClockSkew: 60 });
+    const strictPeer = await rawPeer(strict.server.address.port);
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      peer.send(message('REQUEST', 30, { multicastScope: SCOPE, startTime: now + 3600, currentTime: now - 1200 }));
+      expect((await peer.reply()).type).toBe('ACK');
+      peer.send(message('REQUEST', 31, { multicastScope: SCOPE, leaseIdentifier: Buffer.from('01ff', 'hex'), startTime: now + 3600, currentTime: now - 1900 }));
+      expect((await peer.reply()).options.error?.code).toBe(ERROR_CODE.excessiveClockSkew);
+      strictPeer.send(message('REQUEST', 32, { multicastScope: SCOPE, startTime: now + 3600, currentTime: now - 120 }));
+      expect((await strictPeer.reply()).options.error?.code).toBe(ERROR_CODE.excessiveClockSkew);
+    } finally {
+      peer.close();
+      strictPeer.close();
+      await strict.stop();
+    }
+  });
+
+  it('sends Number of Addresses Requested only when asking for more than one (§3.8), and no DISCOVER to a known server (Appendix A.5)', async () => {
+    const listener = createSocket('udp4');
+    const heard: MadcapMessage[] = [];
+    listener.on('message', (b) => {
+      const d = decodeMessage(b);
+      if (d.ok) heard.push(d.message);
+    });
+    await new Promise<void>((resolve) => listener.bind(0, '127.0.0.1', resolve));
+    try {
+      const c = new McastAddressAllocation({ server: `127.0.0.1:${listener.address().port}`, retransmission: { initialMs: 30, maxIntervalMs: 30, attempts: 1 } });
+      const scope = { scopeId: SCOPE, serverId: '127.0.0.1', interfaceId: '0.0.0.0', lastAddress: '239.254.11.255', ttl: 8, description: 'Lab' };
+      const stop = new Date(Date.now() + HOUR);
+      await expect(c.requestAddress(scope, new Date(), stop)).rejects.toMatchObject({ kind: 'timeout' });
+      await expect(c.requestAddress(scope, new Date(), stop, 3)).rejects.toMatchObject({ kind: 'timeout' });
+      expect(heard.map((m) => m.type)).toEqual(['REQUEST', 'REQUEST']);
+      expect(heard[0]!.options.addressesRequested).toBeUndefined();
+      expect(heard[1]!.options.addressesRequested).toEqual({ minimum: 3, desired: 3 });
+    } finally {
+      listener.close();
     }
   });
 });

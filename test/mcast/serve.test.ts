@@ -11,7 +11,8 @@ import { explain, LDAP, ldapadd, ldapmodify, ldapsearch, ldifModify } from '../h
 import { accountDn, startServer, type TestServer } from '../helpers/server.js';
 import { at, conferenceBlob, conferenceDn, conferenceLdif, type ConferenceSpec } from '../ldap/fixtures/directory.js';
 import { McastAddressAllocation } from '../../src/mcast/client.js';
-import { FAST } from './helpers.js';
+import { ERROR_CODE, type MadcapMessage } from '../../src/mcast/codec.js';
+import { FAST, rawPeer, type RawPeer } from './helpers.js';
 
 const ALICE = { name: 'alice', password: 'alice-pw' };
 const alice = { auth: { dn: accountDn(ALICE.name), password: ALICE.password } };
@@ -76,7 +77,7 @@ describe('rendezvous mcast against rendezvous serve', () => {
       [['renew', '--duration', '1h'], 2, /name the lease with --lease FILE or --request-id HEX/],
       [['release', '--request-id', 'xyz'], 2, /'xyz' is not a request ID/],
       [['release', '--lease', '/nonexistent/lease.json'], 1, /cannot read the lease \/nonexistent\/lease\.json: no such file/],
-      [['request', '--scope', 'lab', '--count', '600'], 1, /refused the DISCOVER: the request could not be completed/],
+      [['request', '--scope', 'lab', '--count', '600'], 1, /refused the REQUEST: the request could not be completed/],
     ];
     // None changes what the server holds: run at once, with the silent server's wait beside them.
     const [silent, results] = await Promise.all([
@@ -107,6 +108,35 @@ describe('rendezvous serve flags', () => {
     }
     expect(overlapping).toMatchObject({ code: 2, stderr: expect.stringMatching(/^rendezvous: --scope: the scopes 239\.255\.0\.0 \(a\) and 239\.255\.0\.0 \(b\) overlap\n$/) });
     expect(bad).toMatchObject({ code: 2, stderr: 'rendezvous: --scope: 10.0.0.0/8 is not a multicast range\n' });
+  });
+
+  it('takes the allowed MADCAP clock skew from --madcap-clock-skew (RFC 2730 §2.12), 30 minutes by default', async () => {
+    const [help, negative] = await Promise.all([runCli(['serve', '--help']), runCli(['serve', '--madcap-clock-skew', '-1'])]);
+    expect(help.stdout).toMatch(/--madcap-clock-skew <seconds> +largest difference between a MADCAP\s+client's clock[\s\S]*?\(default: 1800\)/);
+    expect(negative.code).toBe(2);
+    const [strict, lenient] = await Promise.all([startServer({ args: ['--madcap-port', '0', '--madcap-clock-skew', '60'] }), startServer({ args: ['--madcap-port', '0'] })]);
+    const peers = await Promise.all([strict, lenient].map((s) => rawPeer(Number(madcapAddress(s).split(':')[1]))));
+    try {
+      const now = Math.floor(Date.now() / 1000);
+      const request = (xid: number, behind: number): MadcapMessage => ({
+        type: 'REQUEST',
+        family: 'ipv4',
+        xid,
+        options: { leaseIdentifier: Buffer.from([0, xid]), multicastScope: '239.255.0.0', startTime: now + 3600, currentTime: now - behind },
+      });
+      const [strictPeer, lenientPeer] = peers as [RawPeer, RawPeer];
+      strictPeer.send(request(1, 120));
+      expect((await strictPeer.reply()).options.error?.code).toBe(ERROR_CODE.excessiveClockSkew);
+      strictPeer.send(request(2, 30));
+      expect((await strictPeer.reply()).type).toBe('ACK');
+      lenientPeer.send(request(3, 1200));
+      expect((await lenientPeer.reply()).type).toBe('ACK');
+      lenientPeer.send(request(4, 1900));
+      expect((await lenientPeer.reply()).options.error?.code).toBe(ERROR_CODE.excessiveClockSkew);
+    } finally {
+      for (const p of peers) p.close();
+      await Promise.all([strict.stop(), lenient.stop()]);
+    }
   });
 });
 

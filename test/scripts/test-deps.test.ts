@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/test-deps.sh', import.meta.url));
 const IS_ROOT = process.getuid?.() === 0;
-const ALL = ['ldap-utils', 'libsasl2-modules', 'slapd', 'python3-ldap3', 'python3-ldap', 'openssl'];
+const ALL = ['ldap-utils', 'libsasl2-modules', 'slapd', 'python3-ldap3', 'python3-ldap', 'openssl', 'iproute2'];
 
 let dir: string;
 beforeEach(() => {
@@ -57,6 +57,7 @@ function environment(hide: string[], bin: Record<string, string> = {}, extra: No
     POLICY_RC_D: join(dir, 'policy-rc.d'),
     ...(hide.includes('libsasl2-modules') ? { SASL_PATH: join(dir, 'no-sasl-plugins') } : {}),
     ...(hide.includes('slapd') ? { SLAPD: join(dir, 'sbin/slapd'), SLAPTEST: join(dir, 'sbin/slaptest') } : {}),
+    ...(hide.includes('iproute2') ? { IP: join(dir, 'sbin/ip') } : {}),
     ...extra,
   };
 }

@@ -7,6 +7,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { McastAddressAllocation, McastError, type McastLeaseInfo, type McastScope, type Retransmission } from '../../mcast/client.js';
 import { MADCAP_PORT } from '../../mcast/server.js';
+import { LOCAL_SCOPE_SERVER_ADDRESS } from '../../mcast/scopes.js';
 import { CliError, UsageError } from '../errors.js';
 import { formatLocalTime, formatRows, toJson } from '../format.js';
 import { integerOption } from '../options.js';
@@ -15,6 +16,8 @@ import { durationOption, timeOption } from '../time-options.js';
 
 interface CommonFlags {
   server: string;
+  /** `--multicast [GROUP[:PORT]]`: find the server by multicast instead of asking `--server`. */
+  multicast?: true | string;
   timeout: number;
   json?: boolean;
 }
@@ -59,7 +62,8 @@ function retransmission(timeoutSeconds: number): Retransmission {
 }
 
 function client(flags: CommonFlags, ipv6 = false): McastAddressAllocation {
-  return madcapSync(() => new McastAddressAllocation({ server: flags.server, family: ipv6 ? 'ipv6' : 'ipv4', retransmission: retransmission(flags.timeout) }));
+  const where = flags.multicast === undefined ? { server: flags.server } : flags.multicast === true ? {} : { multicast: flags.multicast };
+  return madcapSync(() => new McastAddressAllocation({ ...where, family: ipv6 ? 'ipv6' : 'ipv4', retransmission: retransmission(flags.timeout) }));
 }
 
 function madcapSync<T>(fn: () => T): T {
@@ -126,6 +130,7 @@ export function registerMcast(program: Command): void {
   const common = (c: Command): Command =>
     c
       .option('--server <host[:port]>', `MADCAP server (port ${MADCAP_PORT} by default)`, DEFAULT_SERVER)
+      .option('--multicast [group[:port]]', `instead of --server, find a server by multicast to its MADCAP server address (default ${LOCAL_SCOPE_SERVER_ADDRESS}:${MADCAP_PORT}, IPv4)`)
       .option('--timeout <seconds>', 'give up after this long without an answer (retransmitting with back-off)', integerOption('--timeout', 1, 3600), 60)
       .option('--json', 'print JSON');
 

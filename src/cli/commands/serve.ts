@@ -12,6 +12,7 @@ import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, DEFAU
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
 import { parseScopeSpec, ScopeError, type MulticastScope } from '../../mcast/scopes.js';
+import { DEFAULT_MAX_CLOCK_SKEW } from '../../mcast/responder.js';
 
 interface ServeOptions {
   host: string;
@@ -43,6 +44,7 @@ interface ServeOptions {
   maxDbSize: number;
   readOnly?: boolean;
   madcapPort?: number | 'off';
+  madcapClockSkew: number;
   scope: MulticastScope[];
   refuseClashes?: boolean;
   workers: number;
@@ -116,6 +118,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--max-db-size <megabytes>', 'database quota: writes beyond it are refused (unavailable), reads go on (0: none)', integerOption('--max-db-size', 0, 1_000_000), DEFAULT_MAX_DB_BYTES / 1024 ** 2)
     .option('--read-only', 'serve reads only: every write is refused (unwillingToPerform)')
     .option('--madcap-port <port>', 'MADCAP (RFC 2730) UDP port on the same host; 0 picks a free one, off turns it off (default 2535, skipped if taken)', madcapPortOption)
+    .option('--madcap-clock-skew <seconds>', "largest difference between a MADCAP client's clock and the server's that is accepted (RFC 2730 §2.12)", integerOption('--madcap-clock-skew', 0, 31_557_600), DEFAULT_MAX_CLOCK_SKEW)
     .option('--scope <range,ttl,description>', 'a multicast scope to allocate from, e.g. 239.255.0.0/16,16,Local Scope (repeatable; replaces the defaults)', scopeOption, [])
     .option('--workers <n>', 'processes serving LDAP connections (1: everything in one process)', integerOption('--workers', 1, 256), DEFAULT_WORKERS)
     .option('--busy-poll <microseconds>', 'after answering a lone client, poll this long for its next request instead of sleeping: lower latency for one-request-at-a-time clients, for some idle CPU (0: off)', integerOption('--busy-poll', 0, 100_000), DEFAULT_BUSY_POLL_MICROS)
@@ -161,6 +164,7 @@ export function registerServe(program: Command, version: string): void {
         maxDbBytes: options.maxDbSize * 1024 * 1024,
         readOnly: options.readOnly === true,
         ...(options.madcapPort === undefined ? {} : { madcapPort: options.madcapPort === 'off' ? null : options.madcapPort }),
+        madcapClockSkew: options.madcapClockSkew,
         ...(options.scope.length > 0 ? { scopes: options.scope } : {}),
         refuseClashes: options.refuseClashes === true,
         workers: options.workers,
