@@ -1,0 +1,213 @@
+/**
+ * Live searches on the wire, what no well-behaved client library lets a test do: the limits
+ * per connection and per process (and that abandon, cancel and unbind give the places back),
+ * cancel (RFC 3909) with its result codes, a client that stops reading (ended past the
+ * backlog with e-syncRefreshRequired, the server's memory flat), and what a thousand open live
+ * searches cost. The live updates themselves, through real clients (ldapsearch, python-ldap,
+ * ldap3, a slapd consumer, the library): test/replication and test/client.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeCancelRequest, encodePersistentSearch, encodeSyncRequest, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, CANCEL_OID } from '../../src/protocol/index.js';
+import { addRequest, describeRss, results, serverRss, settledRss, rssGrowth } from '../helpers/abuse.js';
+import { ldapsearch } from '../helpers/ldap-tools.js';
+import { abandonRequest, berString, ldapMessage, RawConnection, searchRequest, tlv, unbindRequest, type LdapMessage } from '../helpers/raw-ldap.js';
+import { startServer, type TestServer } from '../helpers/server.js';
+
+const SYNC_INFO = 0x79;
+
+/** A control, as BER. */
+const control = (oid: string, value: Buffer): Buffer => tlv(0x30, Buffer.concat([berString(oid), tlv(0x01, [0xff]), berString(value)]));
+
+/** A refreshAndPersist sync search of the dynamic container, message `id`. */
+const syncSearch = (id: number, base = 'ou=dynamic,o=Intranet'): Buffer => {
+  const plain = searchRequest(id, base, 2);
+  return withControls(plain, control(SYNC_REQUEST_OID, encodeSyncRequest({ mode: 'refreshAndPersist', reloadHint: false })));
+};
+
+/** A persistent search, message `id`. */
+const persistentSearch = (id: number): Buffer => withControls(searchRequest(id, 'ou=dynamic,o=Intranet', 2), control(PERSISTENT_SEARCH_OID, encodePersistentSearch({ changeTypes: 15, changesOnly: true, returnECs: true })));
+
+/** The same LDAPMessage with a controls element appended. */
+function withControls(messageBytes: Buffer, ...controls: Buffer[]): Buffer {
+  // messageBytes is SEQUENCE { id, op }: rebuild it with [0] controls.
+  const header = messageBytes[1]! & 0x80 ? 2 + (messageBytes[1]! & 0x7f) : 2;
+  const body = messageBytes.subarray(header);
+  return tlv(0x30, Buffer.concat([body, tlv(0xa0, Buffer.concat(controls))]));
+}
+
+const cancelRequest = (id: number, target: number): Buffer => ldapMessage(id, tlv(0x77, Buffer.concat([berString(CANCEL_OID, 0x80), berString(encodeCancelRequest(target), 0x81)])));
+
+/** Waits for the message that says message `id`'s refresh phase is done (a Sync Info, or a result). */
+const refreshed = (c: RawConnection, id: number, ms = 10_000): Promise<LdapMessage[]> => c.waitUntil((all) => all.some((m) => m.id === id && (m.tag === SYNC_INFO || m.resultCode !== undefined)), ms);
+const resultOf = (all: LdapMessage[], id: number): LdapMessage | undefined => all.find((m) => m.id === id && m.resultCode !== undefined && m.tag === 0x65);
+
+/** A person to add, with a description of `size` bytes. */
+const person = (n: number, size = 10) => addRequest(1000 + n, `cn=p${n}@example.com,ou=dynamic,o=Intranet`, [
+  { type: 'objectClass', values: ['rtPerson', 'dynamicObject'] },
+  { type: 'cn', values: [`p${n}@example.com`] },
+  { type: 'comment', values: ['x'.repeat(size)] },
+]);
+
+describe('live search limits', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ ilsOpen: true, args: ['--max-live-searches', '2', '--max-live-searches-total', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  it('are listed in the root DSE: the sync and persistent search controls, and cancel', async () => {
+    const out = (await ldapsearch(server.url, { base: '', scope: 'base', attrs: ['supportedControl', 'supportedExtension'] })).stdout;
+    expect(out).toContain(`supportedControl: ${SYNC_REQUEST_OID}`);
+    expect(out).toContain(`supportedControl: ${PERSISTENT_SEARCH_OID}`);
+    expect(out).toContain(`supportedExtension: ${CANCEL_OID}`);
+  });
+
+  it('refuse a live search past the limit per connection (adminLimitExceeded) and per process (busy); abandon, cancel and unbind give the place back', async () => {
+    const a = await RawConnection.open(server.port);
+    const b = await RawConnection.open(server.port);
+    try {
+      a.write(syncSearch(2));
+      a.write(persistentSearch(3));
+      await refreshed(a, 2);
+      a.write(syncSearch(4));
+      const tooMany = resultOf(await refreshed(a, 4), 4)!;
+      expect(tooMany.resultCode).toBe(11);
+      expect(tooMany.diagnosticMessage).toMatch(/already has 2 live searches/);
+
+      b.write(syncSearch(2));
+      await refreshed(b, 2);
+      b.write(syncSearch(3));
+      const busy = resultOf(await refreshed(b, 3), 3)!;
+      expect(busy.resultCode).toBe(51);
+      expect(busy.diagnosticMessage).toMatch(/already serves 3 live searches/);
+
+      // Abandon frees a place: no answer for the abandoned search, the next one opens.
+      a.write(abandonRequest(5, 2));
+      b.write(syncSearch(6));
+      expect((await refreshed(b, 6)).some((m) => m.id === 6 && m.tag === SYNC_INFO)).toBe(true);
+
+      // Cancel ends a live search with `canceled`, then answers success; an unknown id gets noSuchOperation.
+      b.write(cancelRequest(7, 6));
+      let seen = await b.waitUntil((all) => all.some((m) => m.id === 7));
+      expect(resultOf(seen, 6)?.resultCode).toBe(118);
+      expect(seen.find((m) => m.id === 7)?.resultCode).toBe(0);
+      expect(seen.findIndex((m) => m.id === 6 && m.tag === 0x65)).toBeLessThan(seen.findIndex((m) => m.id === 7));
+      b.write(cancelRequest(8, 99));
+      seen = await b.waitUntil((all) => all.some((m) => m.id === 8));
+      expect(seen.find((m) => m.id === 8)?.resultCode).toBe(119);
+
+      // Unbind frees the connection's: after it, another client has both places (b holds the third).
+      a.write(unbindRequest(9));
+      await a.waitClosed(5000);
+      const c = await RawConnection.open(server.port);
+      try {
+        c.write(syncSearch(2));
+        c.write(syncSearch(3));
+        const both = await c.waitUntil((all) => [2, 3].every((id) => all.some((m) => m.id === id && (m.tag === SYNC_INFO || m.resultCode !== undefined))), 10_000);
+        expect(both.filter((m) => m.tag === SYNC_INFO).map((m) => m.id).sort()).toEqual([2, 3]);
+      } finally {
+        c.destroy();
+      }
+    } finally {
+      a.destroy();
+      b.destroy();
+    }
+  });
+
+  it('refuse a live search of a base that does not exist (noSuchObject), taking no place', async () => {
+    const c = await RawConnection.open(server.port);
+    try {
+      c.write(syncSearch(2, 'ou=nowhere,o=Intranet'));
+      const done = resultOf(await refreshed(c, 2), 2)!;
+      expect(done.resultCode).toBe(32);
+    } finally {
+      c.destroy();
+    }
+  });
+});
+
+describe('a client that stops reading its live search', () => {
+  /** Adds 600 entries of 32 KiB (19 MiB of changes, far more than socket buffers hold) on a server; how much its memory grew. */
+  async function write600(server: TestServer): Promise<number> {
+    const writer = await RawConnection.open(server.port);
+    try {
+      const before = serverRss(server.pid);
+      const ids: number[] = [];
+      for (let n = 0; n < 600; n += 1) {
+        writer.write(person(n, 32 * 1024));
+        ids.push(1000 + n);
+        if (n % 50 === 49) await results(writer, ids.splice(0), 60_000);
+      }
+      await results(writer, ids, 60_000);
+      const after = await settledRss(server.pid, before, 1, 3000);
+      console.log(`600 adds of 32 KiB: ${describeRss(before, after)}`);
+      return Math.max(...rssGrowth(before, after));
+    } finally {
+      writer.destroy();
+    }
+  }
+
+  it('is sent e-syncRefreshRequired once it is 100 changes behind, and the server keeps nothing of what it did not read', async () => {
+    // The same writes on a server without a live search: how much memory they take by themselves.
+    const alone = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
+    let baseline: number;
+    try {
+      baseline = await write600(alone);
+    } finally {
+      await alone.stop();
+    }
+    const server = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
+    const watcher = await RawConnection.open(server.port);
+    try {
+      watcher.write(syncSearch(2));
+      await refreshed(watcher, 2);
+      watcher.socket.pause();
+      const growth = await write600(server);
+      // Kept for the reader, the 19 MiB would show on top of what the writes take anyway.
+      expect(growth).toBeLessThan(baseline + 12);
+      watcher.socket.resume();
+      const all = await watcher.waitUntil((m) => resultOf(m, 2) !== undefined, 30_000);
+      expect(resultOf(all, 2)?.resultCode).toBe(4096);
+      expect(all.filter((m) => m.id === 2 && m.tag === 0x64).length).toBeLessThan(600);
+      expect(server.logs()).toMatch(/live search 2 ended: the client fell more than 100 changes behind/);
+    } finally {
+      watcher.destroy();
+      await server.stop();
+    }
+  });
+});
+
+describe('a thousand live searches', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ ilsOpen: true });
+  });
+  afterAll(() => server.stop());
+
+  it('stay open together, each told of a change, at a few KiB each', async () => {
+    const connections: RawConnection[] = [];
+    try {
+      const before = serverRss(server.pid);
+      for (let c = 0; c < 16; c += 1) {
+        const connection = await RawConnection.open(server.port);
+        connections.push(connection);
+        for (let i = 0; i < 63; i += 1) connection.write(syncSearch(2 + i));
+      }
+      for (const connection of connections) await connection.waitUntil((all) => all.filter((m) => m.tag === SYNC_INFO).length >= 63, 60_000);
+      const after = serverRss(server.pid);
+      const perSearchKiB = ((after.primary - before.primary) * 1024) / (16 * 63);
+      console.log(`1,008 live searches: ${describeRss(before, after)}, ${perSearchKiB.toFixed(1)} KiB each`);
+      expect(perSearchKiB).toBeLessThan(32);
+      const writer = await RawConnection.open(server.port);
+      connections.push(writer);
+      writer.write(person(1));
+      await results(writer, [1001]);
+      for (const connection of connections.slice(0, 16)) {
+        const seen = await connection.waitUntil((all) => all.filter((m) => m.tag === 0x64 && m.body.includes(Buffer.from('p1@example.com'))).length >= 63, 30_000);
+        expect(seen.filter((m) => m.tag === 0x64 && m.body.includes(Buffer.from('p1@example.com')))).toHaveLength(63);
+      }
+    } finally {
+      for (const connection of connections) connection.destroy();
+    }
+  });
+});
