@@ -122,6 +122,37 @@ export function attributeValues(list: Buffer, name: string, binary: boolean): st
   return values;
 }
 
+/** Whether bytes [start, end) of `buffer` are, ASCII case ignored, a name in `keys` (lower case). */
+function isKey(buffer: Buffer, start: number, end: number, keys: ReadonlySet<string>): boolean {
+  // Attribute names are ASCII (RFC 4512 keystring): lower-casing the bytes is exact.
+  return keys.has(buffer.toString('latin1', start, end).toLowerCase());
+}
+
+/**
+ * The attributes of a list {@link attributeList} wrote whose names are in `keys` (lower
+ * case), as a list of their own: their bytes copied as they are, nothing decoded. A search
+ * that names attributes (`uid conferenceBlob`, what TAPI and ILS clients ask for) sends this
+ * instead of decoding the entry and encoding the selection again.
+ */
+export function selectAttributes(list: Buffer, keys: ReadonlySet<string>): Buffer {
+  const kept: Array<[number, number]> = [];
+  let length = 0;
+  const outer = readTlv(list, 0);
+  for (let at = outer.start; at < outer.end; ) {
+    const attribute = readTlv(list, at, outer.end);
+    const start = at;
+    at = attribute.end;
+    const type = readTlv(list, attribute.start, attribute.end);
+    if (!isKey(list, type.start, type.end, keys)) continue;
+    kept.push([start, attribute.end]);
+    length += attribute.end - start;
+  }
+  const out = Buffer.allocUnsafe(tlvSize(length));
+  let to = writeHeader(out, 0, 0x30, length);
+  for (const [start, end] of kept) to += list.copy(out, to, start, end);
+  return out;
+}
+
 /**
  * Every attribute of a list {@link attributeList} wrote, with its values; `binary` tells by
  * name which values are bytes. The directory stores entries' attributes as such lists.

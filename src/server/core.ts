@@ -16,7 +16,7 @@ import {
   schemaAccess,
   type AttributeCodec,
 } from '../directory/index.js';
-import { attributeList, attributeValues, readAttributeList } from '../ldap/responses.js';
+import { attributeList, attributeValues, readAttributeList, selectAttributes } from '../ldap/responses.js';
 import type { Logger } from '../log.js';
 import { Allocator } from '../mcast/allocator.js';
 import { DEFAULT_SCOPES } from '../mcast/scopes.js';
@@ -43,7 +43,7 @@ export function openDirectory(
     if (clashes.length > 0) throw new Error(clashMessage(clashes, options.db));
     const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
     const access = schemaAccess(schema);
-    const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList };
+    const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList, select: selectAttributes };
     // Entries are stored with their attributes encoded as the protocol sends them.
     const entries = new EntryStore(db, storedAttributeEncoding(access, codec));
     const directory = new DirectoryTree({

@@ -4,7 +4,8 @@
  * moves, the identities the rules tell apart, and helpers to write attributes and read
  * refusals.
  */
-import { OperationError, LocalWriter, parseFilter, ResultCode, type Change, type DirectoryTree, type Identity, type RawAttribute, type ResultCodeValue, type TtlPolicy } from '../../src/directory/index.js';
+import { readAttributeList } from '../../src/ldap/responses.js';
+import { OperationError, LocalWriter, parseFilter, ResultCode, type Change, type EntryView, type ViewAttribute, type DirectoryTree, type Identity, type RawAttribute, type ResultCodeValue, type TtlPolicy } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 
@@ -94,7 +95,12 @@ export function read(directory: DirectoryTree, dn: string, attributeNames: strin
     throw error;
   }
   if (!result) return undefined;
-  return new Map(result.view.attributes.map((a) => [a.name.toLowerCase(), a.values]));
+  return new Map(viewAttributes(result.view).map((a) => [a.name.toLowerCase(), a.values]));
+}
+
+/** A view's attributes, read from the stored bytes it carries when it is one (as the wire sends them). */
+export function viewAttributes(view: EntryView): ViewAttribute[] {
+  return view.encoded ? readAttributeList(view.encoded, () => false) : view.attributes;
 }
 
 /** The entryTTL an entry reads (seconds left), or undefined for a static entry. */

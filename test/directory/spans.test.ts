@@ -7,6 +7,7 @@ import { parseFilter } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
 import { toGeneralizedTime } from '../../src/sdp/time.js';
 import { sdp } from '../sdp/helpers.js';
+import { viewAttributes } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rendezvous-spans-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,7 +80,7 @@ describe('conference spans', () => {
     });
     const found = (filter: string): string[] =>
       [...directory.search(admin, { base: 'ou=dynamic,o=Intranet', scope: 'one', filter: parseFilter(filter), attributes: ['uid'], typesOnly: false })]
-        .map((r) => r.view.attributes.find((a) => a.name === 'uid')!.values[0]!)
+        .map((r) => viewAttributes(r.view).find((a) => a.name === 'uid')!.values[0]!)
         .sort();
     const expected = (keep: (start: number, stop: number) => boolean): string[] =>
       starts.flatMap((start, i) => (keep(start, stopOf(start)) ? [`c${i}`] : [])).sort();

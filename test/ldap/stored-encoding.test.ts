@@ -14,7 +14,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BerReader } from '../../src/protocol/index.js';
 import { readAttributes } from '../../src/ldap/requests.js';
-import { explain, ldapadd, ldapmodify, ldapsearch, ldifEntry, ldifModify, LDAP, type LdifEntry } from '../helpers/ldap-tools.js';
+import { explain, ldapadd, ldapmodify, ldapsearch, ldifEntry, ldifModify, LDAP, LdifEntry } from '../helpers/ldap-tools.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { ALICE, ALL_BYTES, at, bindAs, conferenceDn, conferenceLdif, DYNAMIC, generalizedTime, WEEKLY_SYNC, type ConferenceSpec } from './fixtures/directory.js';
 
@@ -68,6 +68,25 @@ describe('stored encodings', () => {
       const [star] = await find(filter, ['*']);
       expect(text(star!), filter).toEqual(text(all!));
     }
+  });
+
+  it('a search naming attributes sends those of the stored bytes, as the entry has them, in any case or by another name', async () => {
+    const [all] = await find('(uid=Stored One)');
+    const pick = (names: string[]): string[] => text(new LdifEntry(all!.dn, all!.lines.filter((l) => names.includes(l.name.toLowerCase()))));
+    for (const [asked, expected] of [
+      [['uid', 'conferenceBlob'], ['uid', 'conferenceblob']],
+      [['startTime', 'STOPTIME', 'generalDescription'], ['starttime', 'stoptime', 'generaldescription']],
+      [['commonName', 'attendees', 'nosuchattribute'], ['cn', 'attendees']],
+      [['ntSecurityDescriptor'], ['ntsecuritydescriptor']],
+    ] as const) {
+      const [named] = await find('(uid=Stored One)', [...asked]);
+      expect(text(named!), asked.join(' ')).toEqual(pick([...expected]));
+    }
+    // No attributes, and names that mix in a computed one: as before.
+    const [none] = await find('(uid=Stored One)', ['1.1']);
+    expect(none!.names()).toEqual([]);
+    const [mixed] = await find('(uid=Stored One)', ['uid', 'createTimestamp']);
+    expect(mixed!.lowerNames().sort()).toEqual(['createtimestamp', 'uid']);
   });
 
   it('stores the user attributes of each entry, encoded, with the entry, and only so', async () => {

@@ -37,14 +37,20 @@ export interface Selection {
    * only (no computed operational attribute such as entryTtl), so views can be reused.
    */
   reuseKey: string | undefined;
+  /**
+   * Whether the view of an entry is part of its stored encoding: attributes asked for by name
+   * (or none, `1.1`), none of them computed. Such a search sends those attributes' bytes
+   * picked out of the encoding ({@link AttributeCodec.select}), decoding nothing.
+   */
+  fromEncoding: boolean;
 }
 
 /** Every user attribute and nothing else: what a search asks for by default, and what is stored encoded. */
-export const ALL_USER_ATTRIBUTES: Readonly<Selection> = { allUser: true, allOperational: false, named: new Set(), reuseKey: '*;' };
+export const ALL_USER_ATTRIBUTES: Readonly<Selection> = { allUser: true, allOperational: false, named: new Set(), reuseKey: '*;', fromEncoding: false };
 
 /** Reads a requested attribute list (RFC 4511 §4.5.1.8, RFC 3673). Unknown names are ignored. */
 export function parseSelection(ctx: DirectoryContext, requested: readonly string[]): Selection {
-  const selection: Selection = { allUser: false, allOperational: false, named: new Set(), reuseKey: undefined };
+  const selection: Selection = { allUser: false, allOperational: false, named: new Set(), reuseKey: undefined, fromEncoding: false };
   const wanted = requested.filter((a) => a !== '1.1');
   if (wanted.length === 0 && !requested.includes('1.1')) selection.allUser = true;
   for (const raw of wanted) {
@@ -58,6 +64,7 @@ export function parseSelection(ctx: DirectoryContext, requested: readonly string
   }
   const computed = selection.allOperational || OPERATIONAL.some((key) => selection.named.has(key));
   if (!computed) selection.reuseKey = `${selection.allUser ? '*' : ''};${[...selection.named].sort().join(',')}`;
+  selection.fromEncoding = !computed && !selection.allUser;
   return selection;
 }
 
@@ -194,7 +201,10 @@ const VIEWS_PER_ENTRY = 4;
 
 /** Builds the view of a stored entry for a selection, or reuses the one built before. */
 export function viewOf(ctx: DirectoryContext, entry: StoredEntry, selection: Selection, typesOnly: boolean): EntryView {
-  if (entry.encoded !== null && !typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey) return { dn: entry.dn, attributes: [], encoded: entry.encoded };
+  if (entry.encoded !== null && !typesOnly) {
+    if (selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey) return { dn: entry.dn, attributes: [], encoded: entry.encoded };
+    if (selection.fromEncoding) return { dn: entry.dn, attributes: [], encoded: ctx.attributeCodec.select(entry.encoded, selection.named) };
+  }
   const build = (): EntryView => selectAttributes(ctx, entry.dn, entry.attributes, selection, typesOnly, (key) => operationalValues(ctx, entry, key));
   if (selection.reuseKey === undefined || !Object.isFrozen(entry.attributes)) return build();
   let byKey = views.get(entry.attributes);

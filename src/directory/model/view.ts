@@ -33,4 +33,9 @@ export interface AttributeCodec {
   values(encoded: Buffer, name: string, binary: boolean): string[] | undefined;
   /** Every attribute, as `encode` was given them; `binary` tells by name which values are bytes. */
   read(encoded: Buffer, binary: (name: string) => boolean): ViewAttribute[];
+  /**
+   * The encoding of the attributes of `encoded` whose names, lower-cased, are in `keys`, in
+   * their order there: the bytes copied as they are, nothing decoded.
+   */
+  select(encoded: Buffer, keys: ReadonlySet<string>): Buffer;
 }

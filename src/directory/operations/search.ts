@@ -178,7 +178,9 @@ export function* search(ctx: DirectoryContext, special: SpecialEntries, request:
   // A search for all user attributes (the default, and what ILS clients ask for) reads the
   // stored encoding, evaluates the filter on it and sends it: no entry's attributes are
   // parsed or kept. Other selections read the attributes, to select from.
-  const read: ScanColumn = !request.typesOnly && selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey ? 'encoded' : 'attributes';
+  // So does a search that names attributes (none computed): it sends their bytes, picked out
+  // of the encoding.
+  const read: ScanColumn = !request.typesOnly && (selection.reuseKey === ALL_USER_ATTRIBUTES.reuseKey || selection.fromEncoding) ? 'encoded' : 'attributes';
   const entries = matching(ctx, base, request, read);
   let next: IteratorResult<StoredEntry | typeof SCANNING, boolean>;
   while (!(next = entries.next()).done) yield next.value === SCANNING ? SCANNING : { id: next.value.id, view: viewOf(ctx, next.value, selection, request.typesOnly) };
