@@ -155,9 +155,9 @@ export class DirectoryTree {
     requireBase(this.#ctx, query);
   }
 
-  /** A live search's cursor over the change feed, after log position `seq`. */
-  liveCursor(query: LiveQuery, seq: number): LiveCursor {
-    return new LiveCursor(this.#ctx, query, seq);
+  /** A live search's cursor over the change feed, after log position `seq` (whose CSN is `csn`). */
+  liveCursor(query: LiveQuery, seq: number, csn: string): LiveCursor {
+    return new LiveCursor(this.#ctx, query, seq, csn);
   }
 
   /** The change log's position now: the newest change and its CSN. */

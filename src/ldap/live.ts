@@ -34,10 +34,11 @@ const PROGRESS_DELAY_MS = 1000;
 /**
  * Follows the change feed for one live search of `session` (message `messageId`), from the
  * cursor's position, writing what `writer` makes of each change; returns the handle the
- * connection ends it with. `csn` is where the client is (its last cookie's).
+ * connection ends it with. The cursor starts where the client is (its last cookie's CSN).
  */
-export function follow(session: Session, messageId: number, cursor: LiveCursor, csn: string, writer: LiveWriter, backlog: number, onEnd: () => void): LiveSearch {
+export function follow(session: Session, messageId: number, cursor: LiveCursor, writer: LiveWriter, backlog: number, onEnd: () => void): LiveSearch {
   const { directory } = session.services;
+  const csn = cursor.csn;
   let ended = false;
   let running = false;
   let again = false;
@@ -101,7 +102,7 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
       running = false;
     }
     if (!ended && writer.progress) {
-      lastRead = directory.logPosition().csn;
+      lastRead = cursor.csn;
       if (lastRead !== lastSent && progressTimer === undefined) {
         progressTimer = setTimeout(progress, PROGRESS_DELAY_MS);
         progressTimer.unref();

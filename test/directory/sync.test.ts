@@ -206,7 +206,7 @@ describe('the persist phase', () => {
     // A change committed after the refresh took its position, while it reads.
     t.directory.add(admin, `cn=During,${DYNAMIC}`, person('During'));
     while (!next.done) next = run.next();
-    const cursor = t.directory.liveCursor(q, next.value.seq);
+    const cursor = t.directory.liveCursor(q, next.value.seq, next.value.csn);
     t.clock.now += 5;
     t.directory.modify(admin, `cn=Ann,${DYNAMIC}`, [change('replace', 'comment', 'visible')]);
     t.directory.modify(admin, `cn=Ann,${DYNAMIC}`, [change('replace', 'comment', 'hidden')]);
@@ -220,7 +220,7 @@ describe('the persist phase', () => {
     expect(cursor.behind).toBe(0);
     // Forgotten by the log (and past what the process keeps in memory) before it was read:
     // the reader must start again.
-    const late = t.directory.liveCursor(q, 1);
+    const late = t.directory.liveCursor(q, 1, "");
     for (let i = 0; i < RING_SIZE + 10; i += 1) t.directory.add(admin, `cn=L${i},${DYNAMIC}`, person(`L${i}`));
     t.directory.purgeChanges(2, 3_600_000);
     await settle();

@@ -140,16 +140,24 @@ export class LiveCursor {
   readonly #ctx: DirectoryContext;
   readonly #query: LiveQuery;
   #seq: number;
+  #csn: string;
 
-  constructor(ctx: DirectoryContext, query: LiveQuery, seq: number) {
+  /** `seq` and `csn`: the log position the search has seen up to, and its CSN. */
+  constructor(ctx: DirectoryContext, query: LiveQuery, seq: number, csn: string) {
     this.#ctx = ctx;
     this.#query = query;
     this.#seq = seq;
+    this.#csn = csn;
   }
 
   /** The log position the search has read up to. */
   get seq(): number {
     return this.#seq;
+  }
+
+  /** The CSN of the last change the search has read (its cookie's, once it has told the client). */
+  get csn(): string {
+    return this.#csn;
   }
 
   /** How many changes the search has not read yet. */
@@ -168,6 +176,7 @@ export class LiveCursor {
     const q = this.#query;
     for (const record of records) {
       this.#seq = record.seq;
+      this.#csn = record.csn;
       if (record.kind === 'delete') {
         if (q.matchedBefore(record)) out.push({ kind: 'delete', record });
         continue;

@@ -28,8 +28,11 @@ export interface ChangeSource {
   onCommit(listener: () => void): () => void;
 }
 
-/** How many of the newest changes are kept in memory for the readers. */
+/** How many of the newest changes are kept in memory for the readers, at most. */
 export const RING_SIZE = 4096;
+
+/** ...and how many bytes of the attributes they recorded: changes of large entries are fewer. */
+const RING_BYTES = 8 * 1024 * 1024;
 
 /** How often a process with readers looks at the log without being told (ms). */
 export const POLL_MS = 1000;
@@ -44,6 +47,8 @@ export class ChangeFeed implements ChangeSource {
   #head: number;
   /** The newest changes, in order, contiguous, ending at {@link #head}. */
   #ring: ChangeRecord[] = [];
+  /** Bytes of the attributes the ring's changes recorded. */
+  #ringBytes = 0;
   #wakeScheduled = false;
   #poll: NodeJS.Timeout | undefined;
 
@@ -67,9 +72,20 @@ export class ChangeFeed implements ChangeSource {
     if (rows.length === 0) return;
     // The log forgot changes this process had not read yet: the ring must stay contiguous
     // (readers before the gap find it expired in the log).
-    if (rows[0]!.seq !== this.#head + 1) this.#ring = [];
-    for (const row of rows) this.#ring.push({ ...row, memo: new Map() });
-    if (this.#ring.length > RING_SIZE) this.#ring.splice(0, this.#ring.length - RING_SIZE);
+    if (rows[0]!.seq !== this.#head + 1) {
+      this.#ring = [];
+      this.#ringBytes = 0;
+    }
+    for (const row of rows) {
+      this.#ring.push({ ...row, memo: new Map() });
+      this.#ringBytes += row.before?.length ?? 0;
+    }
+    let drop = 0;
+    while (drop < this.#ring.length - 1 && (this.#ring.length - drop > RING_SIZE || this.#ringBytes > RING_BYTES)) {
+      this.#ringBytes -= this.#ring[drop]!.before?.length ?? 0;
+      drop += 1;
+    }
+    this.#ring.splice(0, drop);
     this.#head = rows[rows.length - 1]!.seq;
     // More than a ring's worth arrived at once: the rest is read at the next turn.
     if (rows.length === RING_SIZE) this.wakeSoon();

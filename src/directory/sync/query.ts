@@ -30,6 +30,9 @@ export class LiveQuery {
   /** Same key, same answers about any entry: base, scope and filter. */
   readonly matchKey: string;
   readonly #ctx: DirectoryContext;
+  /** The keys of this query's answers in a change's memo, made once (read per change and search). */
+  readonly #beforeKey: string;
+  readonly #afterKey: string;
 
   constructor(ctx: DirectoryContext, request: LiveRequest) {
     this.#ctx = ctx;
@@ -37,6 +40,8 @@ export class LiveQuery {
     this.base = ctx.names.parse(request.base);
     this.selection = parseSelection(ctx, request.attributes);
     this.matchKey = `${this.base.ndn}\u0000${request.scope}\u0000${JSON.stringify(request.filter)}`;
+    this.#beforeKey = `b\u0000${this.matchKey}`;
+    this.#afterKey = `a\u0000${this.matchKey}`;
   }
 
   /** Whether an entry at `path` is in the search's scope. */
@@ -73,7 +78,7 @@ export class LiveQuery {
    * refresh), whether it matched right after.
    */
   matchedBefore(record: ChangeRecord): boolean {
-    return memo(record, `b\u0000${this.matchKey}`, () => {
+    return memo(record, this.#beforeKey, () => {
       if (!this.inScope(record.path)) return false;
       const entry = entryBefore(this.#ctx, record);
       if (entry === undefined) return record.kind === 'modify' && this.matchesAfter(record);
@@ -84,7 +89,7 @@ export class LiveQuery {
 
   /** Whether the entry a change is about matched right after the change ({@link entryAfter}). */
   matchesAfter(record: ChangeRecord): boolean {
-    return memo(record, `a\u0000${this.matchKey}`, () => {
+    return memo(record, this.#afterKey, () => {
       const entry = entryAfter(this.#ctx, record);
       return entry !== undefined && this.matches(entry);
     });
@@ -99,10 +104,30 @@ function memo<T>(record: ChangeRecord, key: string, make: () => T): T {
   return value;
 }
 
-/** The entry a change is about, as it is now (read once per change and process); undefined when gone. */
+/**
+ * Entries read or decoded for changes, by change and which state, a few per process: the
+ * live searches woken by a change judge it one after the other, so the entry is read once
+ * for all of them, and no more than {@link ENTRIES_KEPT} entries (which may be large) are held
+ * however many changes the ring keeps.
+ */
+const entriesKept = new WeakMap<DirectoryContext, Map<string, StoredEntry | undefined>>();
+const ENTRIES_KEPT = 64;
+
+function kept(ctx: DirectoryContext, record: ChangeRecord, which: string, make: () => StoredEntry | undefined): StoredEntry | undefined {
+  let cache = entriesKept.get(ctx);
+  if (cache === undefined) entriesKept.set(ctx, (cache = new Map()));
+  const key = `${record.seq}:${which}`;
+  if (cache.has(key)) return cache.get(key);
+  const entry = make();
+  if (cache.size >= ENTRIES_KEPT) cache.delete(cache.keys().next().value!);
+  cache.set(key, entry);
+  return entry;
+}
+
+/** The entry a change is about, as it is now; undefined when gone. */
 export function currentEntry(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
   if (record.kind === 'delete') return undefined;
-  return memo(record, 'entry', () => ctx.entries.byUuid(record.uuid));
+  return kept(ctx, record, 'now', () => ctx.entries.byUuid(record.uuid));
 }
 
 /**
@@ -114,7 +139,7 @@ export function currentEntry(ctx: DirectoryContext, record: ChangeRecord): Store
  */
 export function entryAfter(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
   if (record.kind === 'delete') return undefined;
-  return memo(record, 'after', () => {
+  return kept(ctx, record, 'after', () => {
     const later = ctx.entries.changes.attributesAfter(record.uuid, record.seq);
     return later === undefined ? currentEntry(ctx, record) : entryOf(ctx, record, later);
   });
@@ -123,7 +148,7 @@ export function entryAfter(ctx: DirectoryContext, record: ChangeRecord): StoredE
 /** The entry a change is about with the attributes it had before the change, when the change recorded them. */
 function entryBefore(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
   if (record.before === null) return undefined;
-  return memo(record, 'before', () => entryOf(ctx, record, record.before!));
+  return kept(ctx, record, 'before', () => entryOf(ctx, record, record.before!));
 }
 
 /** The entry a change is about, with attributes the log recorded (in the store's encoding). */

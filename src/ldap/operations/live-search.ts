@@ -176,7 +176,7 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
         ]),
       cancelled: () => doneMessage(id, ResultCode.canceled, 'the sync was cancelled', [{ oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: lastCookie, refreshDeletes: false }) }]),
     };
-    startLive(session, id, directory.liveCursor(query, outcome.seq), outcome.csn, writer, release);
+    startLive(session, id, directory.liveCursor(query, outcome.seq, outcome.csn), writer, release);
   } catch (error) {
     release();
     throw error;
@@ -222,7 +222,7 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
       overflowEndsConnection: true,
       cancelled: () => doneMessage(id, ResultCode.canceled, 'the persistent search was cancelled'),
     };
-    startLive(session, id, directory.liveCursor(query, position.seq), position.csn, writer, release);
+    startLive(session, id, directory.liveCursor(query, position.seq, position.csn), writer, release);
   } catch (error) {
     release();
     throw error;
@@ -230,8 +230,8 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
 }
 
 /** Hands the persist phase to the connection, outside its queue. */
-function startLive(session: Session, id: number, cursor: LiveCursor, csn: string, writer: LiveWriter, release: () => void): void {
-  const live = follow(session, id, cursor, csn, writer, session.services.limits.liveBacklog, () => {
+function startLive(session: Session, id: number, cursor: LiveCursor, writer: LiveWriter, release: () => void): void {
+  const live = follow(session, id, cursor, writer, session.services.limits.liveBacklog, () => {
     session.removeLive(id);
     release();
   });
