@@ -91,7 +91,8 @@ export function* refreshPhase(ctx: DirectoryContext, query: LiveQuery, cookieCsn
 
 /** The entries changed after log position `from` up to `to` that the query matches now, and the entryUUIDs of the rest. */
 function* changedSince(ctx: DirectoryContext, query: LiveQuery, from: number, to: number): Generator<RefreshItem> {
-  // The last change of each entry decides: it is there now (send it) or not (delete it).
+  // The last change of each entry decides: it is there now (send it) or not (delete it). Kept
+  // without the attributes it recorded: a log's worth of them need not be in memory at once.
   const last = new Map<string, ChangeRow>();
   for (let seq = from; seq < to; ) {
     const rows = ctx.entries.changes.since(seq, 1000);
@@ -99,7 +100,7 @@ function* changedSince(ctx: DirectoryContext, query: LiveQuery, from: number, to
     for (const row of rows) {
       if (row.seq > to) break;
       last.delete(row.uuid);
-      last.set(row.uuid, row);
+      last.set(row.uuid, { ...row, before: null });
     }
     seq = rows[rows.length - 1]!.seq;
   }
