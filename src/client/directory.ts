@@ -17,7 +17,9 @@ import { DirectoryObject, ENCODE, RDN, STORED, type DirectoryObjectType, type Ob
 import { MAX_TTL, Refresher, type RefreshPath } from './refresh.js';
 import { chooseSuffix, readServerInfo, type ServerInfo } from './server-info.js';
 import { candidateUrls } from './server-url.js';
+import type { WatchEvent } from './sync-consumer.js';
 import { User, USER_SCHEMA } from './user.js';
+import { watchDirectory, type WatchOptions } from './watch.js';
 
 /** TAPI's minimum DefaultObjectTTL, in seconds. */
 export const MIN_OBJECT_TTL = 300;
@@ -58,7 +60,12 @@ export interface DirectoryOptions {
   refreshDelay?: (ttlSeconds: number) => number;
   /** Told about every automatic refresh, re-creation and failure. */
   onAutoRefresh?: (event: AutoRefreshEvent) => void;
+  /** The largest message a watch accepts from the server, in bytes (default 16 MiB). */
+  maxMessageSize?: number;
 }
+
+/** Default of {@link DirectoryOptions.maxMessageSize}. */
+export const DEFAULT_MAX_MESSAGE_SIZE = 16 * 1024 * 1024;
 
 /** How to connect. */
 export interface ConnectOptions {
@@ -103,6 +110,10 @@ interface Session {
   readonly startTls: boolean;
   readonly refresher: Refresher;
   readonly timers: TaskTimers<DirectoryObject>;
+  /** TLS options given to connect(), for the connections of watches. */
+  readonly tls: ConnectionOptions | undefined;
+  /** The identity of the last successful bind, for the connections of watches. */
+  credentials: { dn: string; password: string } | undefined;
 }
 
 /**
@@ -176,6 +187,8 @@ export class Directory {
           startTls,
           refresher: new Refresher(client),
           timers: new TaskTimers((object) => this.#keepAlive(object)),
+          tls: options.tls,
+          credentials: undefined,
         };
         return;
       } catch (error) {
@@ -245,13 +258,15 @@ export class Directory {
    * @throws {@link DirectoryError} invalidCredentials and the like.
    */
   async bind(dn?: string, password?: string): Promise<void> {
-    const { client } = this.#live();
+    const session = this.#live();
+    const { client } = session;
     if (dn && !password) throw new TypeError(`a password is required to bind as ${dn}`);
     try {
       await client.bind(dn ?? '', password ?? '');
     } catch (error) {
       throw fromLdapError(error, dn || undefined);
     }
+    session.credentials = dn ? { dn, password: password! } : undefined;
   }
 
   /**
@@ -374,6 +389,53 @@ export class Directory {
     // Names match case-insensitively (uid and cn use caseIgnoreMatch); the filter also lets other phones through.
     for await (const object of this.#search(type, filter, options)) if (object.name.toLowerCase() === name.toLowerCase()) return object;
     return undefined;
+  }
+
+  /**
+   * Follows the conferences and users live: first the current content (each as `added`,
+   * then a `synced` event), then every change as it happens, until the loop is left or
+   * `options.signal` aborted. Each event carries the cookie to resume from with
+   * `options.cookie` in a later watch. RFC 4533 content synchronisation (refreshAndPersist)
+   * over a connection of its own, made as this Directory's was (same URL, TLS and StartTLS
+   * options, bound as this Directory is bound): it works with Rendezvous and with OpenLDAP's
+   * syncprov overlay. Leaving the loop cancels the search (RFC 3909) and closes that
+   * connection; closing this Directory does not end a watch.
+   *
+   * The watch keeps the entryUUIDs it has reported: when the server cannot send only what
+   * changed since a cookie (a present phase: unchanged entries arrive as `present`), it
+   * reports every entry it had reported and the server no longer mentions as `deleted`.
+   * When the server asks for a new refresh (e-syncRefreshRequired), the watch searches again
+   * from its newest cookie, or from nothing if the server refused that cookie.
+   *
+   * @example
+   * ```ts
+   * for await (const event of directory.watch({ filter: '(uid=weekly*)' })) {
+   *   if (event.kind === 'added' && event.type === 'conference') console.log('new', event.object.name, event.object.startTime);
+   *   if (event.kind === 'deleted') console.log('gone', event.name ?? event.dn);
+   *   if (event.kind === 'synced') console.log('up to date');
+   * }
+   * ```
+   *
+   * @throws {@link NotConnectedError} at once; TypeError for a filter that is not RFC 4515.
+   * The iteration throws {@link ConnectError} when the watch's connection cannot be made,
+   * {@link DirectoryError} when the server refuses the search (unavailableCriticalExtension
+   * from a server without RFC 4533) or the connection is lost.
+   */
+  watch(options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
+    const session = this.#live();
+    return watchDirectory(
+      {
+        url: session.url,
+        startTls: session.startTls,
+        tls: session.tls,
+        credentials: session.credentials,
+        connectTimeoutMs: this.#options.connectTimeoutMs ?? 10_000,
+        timeoutMs: this.#options.timeoutMs ?? 30_000,
+        maxMessageSize: this.#options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+      },
+      options.base ?? session.container,
+      options,
+    );
   }
 
   /**

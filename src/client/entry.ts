@@ -25,6 +25,20 @@ export class EntryReader {
     }
   }
 
+  /**
+   * An entry read off the wire by the library itself (live searches): values as text, but
+   * those of `binary` attributes (by name, any case) as bytes, as ldapts returns them when
+   * asked to.
+   */
+  static fromAttributes(dn: string, attributes: ReadonlyArray<{ type: string; values: readonly Buffer[] }>, binary: readonly string[]): EntryReader {
+    const bytes = new Set(binary.map((name) => name.toLowerCase()));
+    const entry: Entry = { dn };
+    for (const { type, values } of attributes) {
+      entry[type] = bytes.has(type.toLowerCase()) ? [...values] : values.map((v) => v.toString('utf8'));
+    }
+    return new EntryReader(entry);
+  }
+
   /** Every value of the first of `names` the entry has, as text. */
   texts(...names: string[]): string[] {
     for (const name of names) {

@@ -14,6 +14,9 @@ export {
   type DirectoryOptions,
   type EnumerateOptions,
 } from './directory.js';
+export type { WatchOptions } from './watch.js';
+export type { ObjectChange, WatchEvent } from './sync-consumer.js';
+export { MessageTooLargeError } from './message-framer.js';
 export { DirectoryObject, type DialableAddressType, type DirectoryObjectType } from './object.js';
 export { Conference, IP_CONFERENCE, type ConferenceOptions } from './conference.js';
 export { User, type UserOptions } from './user.js';

@@ -2,8 +2,9 @@
  * What the server (src/ldap) and the client (src/client) both speak of LDAP, in one
  * implementation: the BER codec, the LDAPMessage envelope and operation tags, the result
  * codes, the OIDs of the extended operations, controls and features, the RFC 2589
- * refresh values, and the values of the live-update controls (RFC 4533 sync, persistent
- * search, cancel). Nothing here depends on any other layer.
+ * refresh values, the values of the live-update controls (RFC 4533 sync, persistent
+ * search, cancel), and the requests a client encodes and the responses it decodes on its own
+ * connections (live searches). Nothing here depends on any other layer.
  */
 export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
 export { decodeEnvelope, message, Op, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
@@ -26,3 +27,5 @@ export {
 export { decodeRefreshRequest, encodeRefreshRequest, encodeRefreshResponse } from './refresh.js';
 export { ResultCode, type ResultCodeValue } from './result-codes.js';
 export * from './sync.js';
+export { encodeAbandonRequest, encodeExtendedRequest, encodeSearchRequest, encodeSimpleBind, encodeUnbindRequest, Scope, type SearchRequestFields } from './requests.js';
+export { decodeIntermediateResponse, decodeResult, decodeSearchEntry, type IntermediateResponse, type LdapResult, type ResultAttribute, type ResultEntry } from './results.js';

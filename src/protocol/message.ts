@@ -3,7 +3,7 @@
  * operations, its envelope (message id, operation, controls) read from a complete PDU, and
  * an operation wrapped into one.
  */
-import { BerError, BerReader, integer, octets, tlv, type Tlv } from './ber.js';
+import { BerError, BerReader, boolean, integer, octets, tlv, type Tlv } from './ber.js';
 
 /** Protocol operation tags (RFC 4511 appendix B, APPLICATION class). */
 export const Op = {
@@ -13,6 +13,7 @@ export const Op = {
   searchRequest: 0x63,
   searchResultEntry: 0x64,
   searchResultDone: 0x65,
+  searchResultReference: 0x73,
   modifyRequest: 0x66,
   modifyResponse: 0x67,
   addRequest: 0x68,
@@ -87,11 +88,11 @@ export interface ResponseControl {
   value?: Buffer;
 }
 
-/** Wraps a protocol operation into a message. */
-export function message(messageId: number, op: Buffer, controls: readonly ResponseControl[] = []): Buffer {
+/** Wraps a protocol operation into a message; a client marks the controls it cannot do without `critical`. */
+export function message(messageId: number, op: Buffer, controls: ReadonlyArray<ResponseControl & { critical?: boolean }> = []): Buffer {
   const parts = [integer(messageId), op];
   if (controls.length > 0) {
-    parts.push(tlv(0xa0, ...controls.map((c) => tlv(0x30, octets(c.oid), ...(c.value ? [octets(c.value)] : [])))));
+    parts.push(tlv(0xa0, ...controls.map((c) => tlv(0x30, octets(c.oid), ...(c.critical ? [boolean(true)] : []), ...(c.value ? [octets(c.value)] : [])))));
   }
   return tlv(0x30, ...parts);
 }

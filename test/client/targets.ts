@@ -5,7 +5,7 @@
  */
 import { Client } from 'ldapts';
 import { startServer } from '../helpers/server.js';
-import { ldapadd, startSlapd } from '../helpers/slapd.js';
+import { ldapadd, startSlapd, syncprovOverlay, type SlapdOverlay } from '../helpers/slapd.js';
 
 /** A running server with an identity that may write and one that may delete anything. */
 export interface Target {
@@ -15,6 +15,8 @@ export interface Target {
   readonly user: { dn: string; password: string };
   /** May delete anything (to make the server "forget" an entry behind a client's back). */
   readonly admin: { dn: string; password: string };
+  /** What the server has logged so far. */
+  output(): string;
   stop(): Promise<void>;
 }
 
@@ -34,20 +36,37 @@ export async function startRendezvous(): Promise<Target> {
     url: server.url,
     user: { dn: `cn=alice,ou=accounts,${SUFFIX}`, password: 'alice-pw' },
     admin: { dn: `cn=admin,ou=accounts,${SUFFIX}`, password: 'admin-pw' },
+    output: () => server.logs(),
     stop: async () => {
       await server.stop();
     },
   };
 }
 
+/** Options of {@link startOpenLdap}. */
+export interface OpenLdapOptions {
+  /** false: without the dds overlay (entries are not dynamic). */
+  dynamic?: boolean;
+  /** With the syncprov overlay (RFC 4533 provider); `sessionlog` of N deletes lets it resume without a present phase. */
+  syncprov?: { sessionlog?: number };
+  /** slapd's `-d` level (`stats` logs every operation and result). */
+  logLevel?: string;
+  /** Global directives, e.g. `TLSCertificateFile ...`. */
+  globalConfig?: string[];
+}
+
 /**
  * slapd with the rendezvous schema, the suffix and ou=dynamic, and (unless `dynamic` is
  * false) the dds overlay, which keeps dynamic entries per RFC 2589.
  */
-export async function startOpenLdap(options: { dynamic?: boolean } = {}): Promise<Target> {
+export async function startOpenLdap(options: OpenLdapOptions = {}): Promise<Target> {
+  const overlays: SlapdOverlay[] = options.dynamic === false ? [] : [{ name: 'dds', config: ['dds-default-ttl 1800', 'dds-min-ttl 60'] }];
+  if (options.syncprov) overlays.push(syncprovOverlay(options.syncprov.sessionlog));
   const slapd = await startSlapd({
-    overlays: options.dynamic === false ? [] : [{ name: 'dds', config: ['dds-default-ttl 1800', 'dds-min-ttl 60'] }],
-    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub'],
+    overlays,
+    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', ...(options.syncprov ? ['entryCSN,entryUUID eq'] : [])],
+    ...(options.logLevel ? { logLevel: options.logLevel } : {}),
+    ...(options.globalConfig ? { globalConfig: options.globalConfig } : {}),
   });
   const base = await ldapadd(slapd, `dn: ${SUFFIX}\nobjectClass: organization\no: Intranet\n\ndn: ${CONTAINER}\nobjectClass: organizationalUnit\nou: dynamic\n`);
   if (base.code !== 0) {
@@ -55,7 +74,7 @@ export async function startOpenLdap(options: { dynamic?: boolean } = {}): Promis
     throw new Error(`cannot create the base entries in slapd: ${base.stderr}`);
   }
   const root = { dn: slapd.rootDn, password: slapd.rootPw };
-  return { kind: 'slapd', url: slapd.url, user: root, admin: root, stop: () => slapd.stop() };
+  return { kind: 'slapd', url: slapd.url, user: root, admin: root, output: () => slapd.output(), stop: () => slapd.stop() };
 }
 
 /** Both targets, by name, for describe.each. */

@@ -46,6 +46,15 @@ export interface SlapdOverlay {
   module?: string | null;
 }
 
+/**
+ * The syncprov overlay (RFC 4533 provider, slapo-syncprov(5)): a checkpoint of the
+ * contextCSN every 10 operations or minute, and a session log of `sessionlog` deletes when
+ * given (without it, a consumer resuming from a cookie gets a present phase).
+ */
+export function syncprovOverlay(sessionlog?: number): SlapdOverlay {
+  return { name: 'syncprov', config: ['syncprov-checkpoint 10 1', ...(sessionlog ? [`syncprov-sessionlog ${sessionlog}`] : [])] };
+}
+
 /** Options of {@link startSlapd}. All optional. */
 export interface SlapdOptions {
   /** Database suffix (default `o=Intranet`). */
