@@ -3,6 +3,8 @@
  * scope, groups), as table cells or as JSON.
  */
 import type { Conference } from '../client/index.js';
+import { formatProblem, SdpError } from '../sdp/index.js';
+import { note, type ConnectionFlags } from './connection.js';
 import { formatLocalTime } from './format.js';
 
 /** The multicast groups of a conference, `239.1.2.3/15` style, without repeats. */
@@ -36,5 +38,13 @@ export function conferenceJson(conference: Conference): Record<string, unknown> 
     scope: s.advertisingScope,
     encrypted: s.isEncrypted,
     groups: s.groups,
+  };
+}
+
+/** The warning for an entry that is not a readable conference (its blob is not SDP): it is skipped. */
+export function invalidNote(flags: ConnectionFlags): (dn: string, error: Error) => void {
+  return (dn, error) => {
+    const reason = error instanceof SdpError ? `invalid SDP: ${error.problems.map(formatProblem).join('; ')}` : error.message;
+    note(flags, `rendezvous: warning: skipped ${dn}: ${reason}`);
   };
 }

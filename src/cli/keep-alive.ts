@@ -12,6 +12,7 @@ import type { AutoRefreshEvent, Directory, DirectoryObject } from '../client/ind
 import { note, withDirectory, type ConnectionFlags } from './connection.js';
 import { UsageError } from './errors.js';
 import { integerOption } from './options.js';
+import { stopSignal } from './stop-signals.js';
 
 /** Options of commands that add an entry. */
 export interface KeepAliveFlags extends ConnectionFlags {
@@ -59,29 +60,12 @@ export function describeRefresh(event: AutoRefreshEvent): string {
   }
 }
 
-/** Resolves with the name of the first of SIGINT and SIGTERM to arrive. */
-function nextSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    // The library's timers are unref'd and a dropped connection would let the process end:
-    // this timer keeps it running until a signal comes.
-    const hold = setInterval(() => undefined, 1 << 30);
-    const stop = (signal: NodeJS.Signals): void => {
-      clearInterval(hold);
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-      resolve(signal);
-    };
-    process.on('SIGINT', stop);
-    process.on('SIGTERM', stop);
-  });
-}
-
 /** Keeps `object` alive until a signal, then deletes it if asked. */
 async function keepAlive(directory: Directory, object: DirectoryObject, flags: KeepAliveFlags): Promise<void> {
   const dn = directory.dnOf(object);
   directory.enableAutoRefresh(true);
   // Listen before saying so: whoever reads the line may signal at once.
-  const stopped = nextSignal();
+  const stopped = stopSignal().received;
   note(flags, `keeping ${dn} alive; interrupt (Ctrl-C) or SIGTERM to stop${flags.deleteOnExit ? ' and delete it' : ', after which it expires'}`);
   const signal = await stopped;
   directory.enableAutoRefresh(false);

@@ -14,6 +14,7 @@ import { registerDelete } from './commands/delete.js';
 import { registerRefresh } from './commands/refresh.js';
 import { registerUser } from './commands/user.js';
 import { registerMcast } from './commands/mcast.js';
+import { registerWatch } from './commands/watch.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerAccount(program);
   registerPublish(program);
   registerList(program);
+  registerWatch(program);
   registerShow(program);
   registerDelete(program);
   registerRefresh(program);

@@ -93,6 +93,16 @@ function decode(type: DirectoryObjectType, entry: EntryReader): DirectoryObject 
   return type === 'conference' ? Conference.fromEntry(entry) : User.fromEntry(entry);
 }
 
+/**
+ * The filter item for names matching `pattern` (`*` the only wildcard); a user's pattern
+ * matches the name with or without the IP phone part.
+ */
+function nameFilter(type: DirectoryObjectType, pattern: string): string {
+  const attribute = SCHEMAS[type].rdnAttribute;
+  const filter = namePatternFilter(attribute, pattern);
+  return type === 'user' && !pattern.endsWith('*') ? `(|${filter}${namePatternFilter(attribute, `${pattern}]*`)})` : filter;
+}
+
 /** The attributes to send in an add: objectClass first, absent ones left out. */
 function addAttributes(objectClasses: string[], attributes: ReadonlyMap<string, readonly AttributeValue[]>): Attribute[] {
   const list = [new Attribute({ type: 'objectClass', values: objectClasses })];
@@ -365,10 +375,7 @@ export class Directory {
    * @throws {@link DirectoryError} when the search fails (noSuchObject: the container does not exist).
    */
   async *enumerate<T extends DirectoryObjectType>(type: T, namePattern = '*', options: EnumerateOptions = {}): AsyncGenerator<DirectoryObjects[T]> {
-    const attribute = SCHEMAS[type].rdnAttribute;
-    let filter = namePatternFilter(attribute, namePattern);
-    if (type === 'user' && !namePattern.endsWith('*')) filter = `(|${filter}${namePatternFilter(attribute, `${namePattern}]*`)})`;
-    yield* this.#search(type, filter, options);
+    yield* this.#search(type, nameFilter(type, namePattern), options);
   }
 
   /**
@@ -416,14 +423,17 @@ export class Directory {
    * }
    * ```
    *
-   * @throws {@link NotConnectedError} at once; TypeError for a filter that is not RFC 4515.
+   * @throws {@link NotConnectedError} at once; TypeError for a filter that is not RFC 4515 or an empty name pattern.
    * The iteration throws {@link ConnectError} when the watch's connection cannot be made,
    * {@link DirectoryError} when the server refuses the search (unavailableCriticalExtension
    * from a server without RFC 4533) or the connection is lost.
    */
   watch(options: WatchOptions = {}): AsyncGenerator<WatchEvent> {
     const session = this.#live();
+    const types: DirectoryObjectType[] = options.type ? [options.type] : ['conference', 'user'];
+    const classes = types.map((type) => `(&(objectClass=${SCHEMAS[type].objectClass})${options.name === undefined ? '' : nameFilter(type, options.name)})`);
     return watchDirectory(
+      classes.length === 1 ? classes[0]! : `(|${classes.join('')})`,
       {
         url: session.url,
         startTls: session.startTls,

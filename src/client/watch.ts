@@ -7,7 +7,7 @@
  * exception in its body) or aborting the signal cancels the search (RFC 3909) and closes
  * the connection.
  */
-import { AndFilter, BerWriter, EqualityFilter, FilterParser, OrFilter, type Filter } from 'ldapts';
+import { AndFilter, BerWriter, FilterParser, type Filter } from 'ldapts';
 import {
   CANCEL_OID,
   decodeIntermediateResponse,
@@ -27,16 +27,19 @@ import {
   SYNC_STATE_OID,
   type Envelope,
 } from '../protocol/index.js';
-import { CONFERENCE_SCHEMA } from './conference.js';
 import { DirectoryError, ResultCode } from './errors.js';
 import { LiveConnection, type LiveTarget } from './live-connection.js';
 import { cookieBytes, SyncConsumer, WATCH_ATTRIBUTES, type WatchEvent } from './sync-consumer.js';
-import { USER_SCHEMA } from './user.js';
+import type { DirectoryObjectType } from './object.js';
 
 /** Options of {@link Directory.watch}; all optional. */
 export interface WatchOptions {
   /** Where to watch, with its whole subtree; default the Directory's container. */
   base?: string;
+  /** Only conferences or only users; both by default. */
+  type?: DirectoryObjectType;
+  /** Only names matching this pattern, as in `enumerate` (`*` the only wildcard). */
+  name?: string;
   /**
    * An RFC 4515 filter the entries must also match, e.g. `(uid=weekly*)`. Conferences and
    * users are watched either way; an entry that stops matching is reported deleted.
@@ -53,13 +56,12 @@ export interface WatchOptions {
 /** Searches made in a row without the server accepting one before the watch gives up. */
 const MAX_RESTARTS = 3;
 
-/** The filter of a watch: conferences and users, and the caller's filter when given. */
-function watchFilter(filter: string | undefined): Buffer {
-  const classes = new OrFilter({ filters: [CONFERENCE_SCHEMA, USER_SCHEMA].map((schema) => new EqualityFilter({ attribute: 'objectClass', value: schema.objectClass })) });
-  let parsed: Filter = classes;
+/** The filter of a watch: its own (classes and names, escaped already) and the caller's when given. */
+function watchFilter(own: string, filter: string | undefined): Buffer {
+  let parsed: Filter = FilterParser.parseString(own);
   if (filter !== undefined) {
     try {
-      parsed = new AndFilter({ filters: [classes, FilterParser.parseString(filter)] });
+      parsed = new AndFilter({ filters: [parsed, FilterParser.parseString(filter)] });
     } catch (error) {
       throw new TypeError(`invalid filter ${filter}: ${(error as Error).message}`);
     }
@@ -72,11 +74,12 @@ function watchFilter(filter: string | undefined): Buffer {
 const controlOf = (envelope: Envelope, oid: string): Buffer | undefined => envelope.controls.find((c) => c.oid === oid)?.value;
 
 /**
- * The changes under `base` (library-internal: `Directory.watch` checks the connection and
- * fills in the target). The filter is checked before anything is sent.
+ * The changes under `base` of the entries matching `own` (the classes and names, as filter
+ * text) and the caller's filter (library-internal: `Directory.watch` checks the connection
+ * and fills in the target). The filter is checked before anything is sent.
  */
-export function watchDirectory(target: LiveTarget, base: string, options: WatchOptions): AsyncGenerator<WatchEvent> {
-  const filter = watchFilter(options.filter);
+export function watchDirectory(own: string, target: LiveTarget, base: string, options: WatchOptions): AsyncGenerator<WatchEvent> {
+  const filter = watchFilter(own, options.filter);
   return follow(target, base, filter, options);
 }
 
@@ -187,6 +190,10 @@ async function* readSearch(connection: LiveConnection, searchId: number, consume
         if (result.code === ResultCode.syncRefreshRequired) {
           consumer.refreshRequired(done.cookie);
           return { kind: 'refreshRequired', accepted, diagnostic: result.diagnostic };
+        }
+        if (result.code === ResultCode.unavailableCriticalExtension) {
+          const said = result.diagnostic ? ` (${result.diagnostic})` : '';
+          return { kind: 'failed', error: new DirectoryError(result.code, `the server does not offer RFC 4533 content synchronisation${said}`) };
         }
         return { kind: 'failed', error: new DirectoryError(result.code, result.diagnostic) };
       }

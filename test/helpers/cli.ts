@@ -42,3 +42,72 @@ export function runCli(args: string[], options: { input?: string; env?: NodeJS.P
     child.stdin.end(options.input ?? '');
   });
 }
+
+/** A CLI process left running (a watch, a keep-alive), read while it runs. */
+export interface RunningCli {
+  readonly pid: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves when `pattern` matches what the process wrote to `stream`; rejects after `ms` or when it exits first. */
+  waitFor(pattern: RegExp, stream?: 'stdout' | 'stderr', ms?: number): Promise<void>;
+  /** Sends a signal (SIGINT by default, as Ctrl-C). */
+  kill(signal?: NodeJS.Signals): void;
+  /** Resolves when the process has exited, with its code and output. */
+  exited(): Promise<CliResult>;
+}
+
+/** Starts the CLI and returns at once; the process is killed if the test process exits first. */
+export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv } = {}): RunningCli {
+  const child = spawn(BIN, args, { env: { ...process.env, TZ: 'UTC', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = { stdout: '', stderr: '' };
+  const listeners = new Set<() => void>();
+  const changed = (): void => {
+    for (const listener of listeners) listener();
+  };
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    output.stdout += d;
+    changed();
+  });
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    output.stderr += d;
+    changed();
+  });
+  const killOnExit = (): void => {
+    child.kill('SIGKILL');
+  };
+  process.once('exit', killOnExit);
+  const exited = new Promise<CliResult>((resolve) => {
+    child.on('close', (code) => {
+      process.off('exit', killOnExit);
+      changed();
+      resolve({ code, stdout: output.stdout, stderr: output.stderr });
+    });
+  });
+  let done = false;
+  void exited.then(() => (done = true));
+  return {
+    pid: child.pid ?? -1,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
+    waitFor: (pattern, stream = 'stdout', ms = 15_000) =>
+      new Promise<void>((resolve, reject) => {
+        const check = (): void => {
+          if (pattern.test(output[stream])) finish();
+          else if (done || child.exitCode !== null) finish(new Error(`the CLI exited before printing ${pattern} on ${stream}:\n${output.stdout}\n${output.stderr}`));
+        };
+        const timer = setTimeout(() => finish(new Error(`no ${pattern} on ${stream} within ${ms} ms:\n--- stdout\n${output.stdout}\n--- stderr\n${output.stderr}`)), ms);
+        const finish = (error?: Error): void => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          if (error) reject(error);
+          else resolve();
+        };
+        listeners.add(check);
+        check();
+      }),
+    kill: (signal = 'SIGINT') => {
+      child.kill(signal);
+    },
+    exited: () => exited,
+  };
+}

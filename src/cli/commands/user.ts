@@ -8,6 +8,7 @@ import { User, type UserOptions } from '../../client/index.js';
 import { connectionOptions, note, say, withDirectory, type ConnectionFlags } from '../connection.js';
 import { CliError, UsageError } from '../errors.js';
 import { toJson } from '../format.js';
+import { userJson } from '../user-view.js';
 import { addEntry, keepAliveOptions, type KeepAliveFlags } from '../keep-alive.js';
 import { formatTable } from '../table.js';
 
@@ -80,8 +81,7 @@ export function registerUser(program: Command): void {
       });
       users.sort((a, b) => a.name.localeCompare(b.name));
       if (flags.json) {
-        const view = users.map((u) => ({ name: u.name, dn: u.dn, ipPhonePrimary: u.ipPhonePrimary, ipAddresses: u.ipAddresses, email: u.email, givenName: u.givenName, surname: u.surname, location: u.location, comment: u.comment }));
-        console.log(toJson(view));
+        console.log(toJson(users.map(userJson)));
         return;
       }
       if (users.length === 0) {
