@@ -383,6 +383,49 @@ describe('Directory.watch against Rendezvous with a short change log, and over S
   });
 });
 
+describe('Directory.watch against Rendezvous ending it with e-syncRefreshRequired', () => {
+  let server: TestServer;
+
+  beforeAll(async () => {
+    // A live search more than one change behind is ended with e-syncRefreshRequired (4096) and its last cookie.
+    server = await startServer({ accounts: [{ name: 'alice', password: 'alice-pw' }], args: ['--live-backlog', '1'] });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('searches again from its newest cookie and misses no change', async () => {
+    const directory = await Directory.connect(server.url);
+    try {
+      await directory.bind('cn=alice,ou=accounts,o=Intranet', 'alice-pw');
+      const watcher = new Watcher(directory, { name: 'burst-*' });
+      await watcher.until(isSynced, 15_000, 'synced');
+      const names = Array.from({ length: 30 }, (_, i) => `burst-${i}`);
+      // Added together over several connections, they are committed in groups: the watch falls behind by more than one.
+      const writers = await Promise.all(Array.from({ length: 6 }, async () => {
+        const writer = await Directory.connect(server.url);
+        await writer.bind('cn=alice,ou=accounts,o=Intranet', 'alice-pw');
+        return writer;
+      }));
+      try {
+        await Promise.all(names.map((name, i) => writers[i % writers.length]!.add(conference(name))));
+      } finally {
+        await Promise.all(writers.map((w) => w.close()));
+      }
+      const seen = new Set<string>();
+      await watcher.until((e) => {
+        if (e.kind === 'added') seen.add(e.object.name);
+        return seen.size === names.length;
+      }, 20_000, 'every add');
+      expect(server.logs()).toMatch(/live search \d+ ended: the client fell more than 1 changes behind/);
+      expect(watcher.events.filter((e) => e.kind === 'deleted')).toEqual([]);
+      await watcher.stop();
+    } finally {
+      await directory.close();
+    }
+  });
+});
+
 describe('Directory.watch against a server without content synchronisation', () => {
   let target: Target;
 
