@@ -61,6 +61,8 @@ export class LiveConnection {
     this.#target = target;
     this.#framer = new MessageFramer(target.maxMessageSize);
     this.#socket = socket;
+    // A watch can sit idle for hours: TCP keep-alives notice a peer that vanished.
+    socket.setKeepAlive(true, 60_000);
     this.#listen(socket);
   }
 
