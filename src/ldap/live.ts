@@ -74,7 +74,9 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
   const drain = async (): Promise<void> => {
     if (running) {
       again = true;
-      // Stuck writing to a client that does not read: the backlog is all that is checked.
+      // Running means waiting for the client to read (the loop's only wait): past the
+      // backlog, it has fallen behind. A client that keeps up is never ended, however many
+      // changes one commit brings.
       if (cursor.behind > backlog) overflow();
       return;
     }
@@ -84,7 +86,6 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
         again = false;
         for (;;) {
           if (ended || session.cancelled(messageId)) return;
-          if (cursor.behind > backlog) return overflow();
           const changes = cursor.read(READ_BATCH);
           if (changes === 'expired') return overflow();
           for (const change of changes) {
