@@ -12,7 +12,7 @@
  * switching to persist stage`, `# SyncDone control refreshDeletes=0|1`, and Entry Change
  * Notification controls as `control: 2.16.840.1.113730.3.4.7 false BASE64`.
  */
-import { connectArgs, type ConnectOptions } from './ldap-tools.js';
+import { connectArgs, type ConnectOptions, type SearchOptions } from './ldap-tools.js';
 import { startLiveProcess, type LiveProcess } from './live-process.js';
 
 /** One thing ldapsearch printed. */
@@ -129,12 +129,8 @@ export function parseLiveOutput(text: string): LiveEvent[] {
   return events;
 }
 
-/** Options of {@link startLiveSearch}. */
-export interface LiveSearchOptions extends ConnectOptions {
-  base: string;
-  scope?: 'base' | 'one' | 'sub';
-  filter?: string;
-  attrs?: string[];
+/** Options of {@link startLiveSearch}: a search's (ldap-tools) and the live control. */
+export interface LiveSearchOptions extends Pick<SearchOptions, 'base' | 'scope' | 'filter' | 'attrs' | keyof ConnectOptions> {
   /** The `-E` control, e.g. `!sync=rp`, `!sync=ro/COOKIE`, `!ps=15/1/1`. */
   control: string;
 }
@@ -147,22 +143,26 @@ export interface LiveSearch extends LiveProcess {
   waitForEvents(until: (events: LiveEvent[]) => boolean, timeoutMs?: number, what?: string): Promise<LiveEvent[]>;
 }
 
-/** The complete blocks of ldapsearch's output: a block is complete once a blank line follows it. */
-function completeBlocks(out: string, ended: boolean): string {
-  return ended ? out : out.slice(0, out.lastIndexOf('\n\n') + 1);
+/**
+ * The whole blocks of ldapsearch's output. ldapsearch starts each record with a blank line,
+ * so the last one is followed by nothing until the next: it counts once the output has
+ * paused (or ended).
+ */
+function completeBlocks(out: string, whole: boolean): string {
+  return whole ? out : out.slice(0, out.lastIndexOf('\n\n') + 1);
 }
 
 /** Starts `ldapsearch -o ldif-wrap=no ... -E CONTROL` and reads its output as it comes. */
 export function startLiveSearch(url: string, options: LiveSearchOptions): LiveSearch {
   const args = ['-o', 'ldif-wrap=no', ...connectArgs(url, options), '-b', options.base, '-s', options.scope ?? 'sub', '-E', options.control, options.filter ?? '(objectClass=*)', ...(options.attrs ?? [])];
   const live = startLiveProcess('ldapsearch', args, { LDAPNOINIT: '1' });
-  const events = (): LiveEvent[] => parseLiveOutput(completeBlocks(live.stdout(), live.ended()));
+  const events = (): LiveEvent[] => parseLiveOutput(completeBlocks(live.stdout(), live.ended() || live.quiet()));
   return {
     ...live,
     events,
     waitForEvents: (until, timeoutMs, what) =>
       live.waitFor((out) => {
-        const now = parseLiveOutput(completeBlocks(out, live.ended()));
+        const now = parseLiveOutput(completeBlocks(out, live.ended() || live.quiet()));
         return until(now) ? now : undefined;
       }, timeoutMs, what),
   };

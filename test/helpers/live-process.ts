@@ -15,6 +15,11 @@ export interface LiveProcess {
   /** Whether it has exited. */
   ended(): boolean;
   /**
+   * Whether it printed nothing for {@link QUIET_MS}: what it printed last is then whole (a
+   * client prints a record in a burst of lines; the pipe may hand them over in pieces).
+   */
+  quiet(): boolean;
+  /**
    * Resolves once `until` holds for the output so far (checked at each chunk); rejects with
    * the output when the process exits first or the deadline passes.
    */
@@ -24,6 +29,9 @@ export interface LiveProcess {
   /** Ends it (SIGTERM) and waits for the exit. */
   stop(): Promise<void>;
 }
+
+/** Silence after which the output so far counts as whole (see {@link LiveProcess.quiet}). */
+export const QUIET_MS = 40;
 
 const children = new Set<ChildProcess>();
 process.once('exit', () => {
@@ -41,14 +49,21 @@ export function startLiveProcess(command: string, args: readonly string[], env: 
   const wake = (): void => {
     for (const waiter of [...waiters]) waiter();
   };
+  let lastData = 0;
+  let quietTimer: NodeJS.Timeout | undefined;
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
     out += d;
+    lastData = Date.now();
     wake();
+    // Look again once the output has paused: waiters that need whole records see them then.
+    clearTimeout(quietTimer);
+    quietTimer = setTimeout(wake, QUIET_MS + 5);
   });
   child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
   const exit = new Promise<number | null>((resolve) =>
     child.on('close', (code) => {
       children.delete(child);
+      clearTimeout(quietTimer);
       resolve(code);
       wake();
     }),
@@ -59,6 +74,7 @@ export function startLiveProcess(command: string, args: readonly string[], env: 
     stdout: () => out,
     stderr: () => err,
     ended,
+    quiet: () => Date.now() - lastData >= QUIET_MS,
     waitFor<T>(until: (stdout: string) => T | undefined | false, timeoutMs = 15_000, what = 'the expected output'): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         const finish = (): void => {
