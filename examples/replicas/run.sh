@@ -53,7 +53,7 @@ wait_port() {
 
 # The writer: Rendezvous, with the account the replicas bind as and one for publishing.
 export RENDEZVOUS_PASSWORD=replicator-secret
-"$RENDEZVOUS" account add replicator --db "$WORK/writer.db" >/dev/null
+"$RENDEZVOUS" account add replicator --admin --db "$WORK/writer.db" >/dev/null   # no size limit on its refresh
 RENDEZVOUS_PASSWORD=alice-secret "$RENDEZVOUS" account add alice --db "$WORK/writer.db" >/dev/null
 "$RENDEZVOUS" serve --host 127.0.0.1 --port "$WRITER_PORT" --db "$WORK/writer.db" --workers 1 --madcap-port off 2>"$WORK/writer.log" &
 PIDS+=($!)

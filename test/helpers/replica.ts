@@ -113,6 +113,8 @@ export interface TreeSource {
   url: string;
   base: string;
   auth?: Bind;
+  /** Read in pages of this many entries (RFC 2696): for a server whose size limit is below the tree's size. */
+  pageSize?: number;
 }
 
 /**
@@ -161,7 +163,8 @@ export function treeEntry(entry: LdifEntry, names: Map<string, string>): TreeEnt
 
 /** Reads every entry below (and at) `base`: user attributes, entryUUID and entryCSN. */
 export async function readTree(source: TreeSource, names: Map<string, string>): Promise<Tree> {
-  const read = await ldapsearch(source.url, { base: source.base, auth: source.auth, attrs: ['*', 'entryUUID', 'entryCSN'], sizeLimit: 0 });
+  const paging = source.pageSize === undefined ? {} : { extensions: [`pr=${source.pageSize}/noprompt`] };
+  const read = await ldapsearch(source.url, { base: source.base, auth: source.auth, attrs: ['*', 'entryUUID', 'entryCSN'], sizeLimit: 0, ...paging });
   if (read.code !== 0) throw new Error(`cannot read the tree at ${source.url}: exit ${read.code}\n${read.stderr}`);
   return new Map(read.entries.map((entry) => [entry.dn, treeEntry(entry, names)]));
 }
