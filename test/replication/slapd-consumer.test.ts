@@ -10,7 +10,7 @@
  * Every wait polls both sides' contextCSN and trees with a deadline (waitInStep).
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { explain, ldapadd, ldapdelete, ldapexop, ldapmodify, ldapsearch, ldifAdd, ldifModify, type Bind } from '../helpers/ldap-tools.js';
+import { explain, LDAP, ldapadd, ldapdelete, ldapexop, ldapmodify, ldapsearch, ldapwhoami, ldifAdd, ldifModify, type Bind } from '../helpers/ldap-tools.js';
 import { startLiveSearch } from '../helpers/live-ldapsearch.js';
 import { attributeNames, contextCsn, parseSyncLog, startSlapdConsumer, waitInStep, type TreeSource } from '../helpers/replica.js';
 import { accountDn, startServer, stopAllServers, type TestServer } from '../helpers/server.js';
@@ -123,6 +123,8 @@ describe('a stock slapd consumer of Rendezvous', () => {
     const ttl = await ldapsearch(consumer.url, { base: DYNAMIC, filter: '(cn=egruber)', attrs: ['entryTtl', 'objectClass'], auth: replica.auth });
     expect(ttl.entries[0]?.get('objectClass').map((c) => c.toLowerCase())).toContain('dynamicobject');
     expect(ttl.entries[0]?.has('entryTtl')).toBe(false);
+    // Accounts are not entries: they stay on the writer, and a bind to a replica fails.
+    expect((await ldapwhoami(consumer.url, { auth: alice })).code).toBe(LDAP.invalidCredentials);
   });
 
   it('follows adds, modifies and deletes (a last registration takes its appName container along)', async () => {
@@ -187,6 +189,25 @@ describe('a stock slapd consumer of Rendezvous', () => {
     await write(server, 'add', person('after-restart'));
     const after = await inStep(before.csn);
     expect(after.tree.has(`cn=after-restart,${DYNAMIC}`)).toBe(true);
+  });
+
+  it('while the writer does not answer, serves the tree as it was, lapsed entries too; deletes them when the writer is back', async () => {
+    await write(server, 'add', person('frozen'));
+    expect((await ldapexop(server.url, ['refresh', `cn=frozen,${DYNAMIC}`, '1'], { auth: alice })).code).toBe(0);
+    const before = await inStep();
+    expect(before.tree.has(`cn=frozen,${DYNAMIC}`)).toBe(true);
+    // SIGSTOP: the writer holds its connections but answers nothing, and expires nothing.
+    process.kill(server.pid, 'SIGSTOP');
+    try {
+      await sleep(2000);
+      const read = await ldapsearch(consumer.url, { base: DYNAMIC, filter: '(cn=frozen)', attrs: ['cn'] });
+      expect(read.entries.map((e) => e.dn)).toEqual([`cn=frozen,${DYNAMIC}`]);
+      expect(await contextCsn(replica)).toBe(before.csn);
+    } finally {
+      process.kill(server.pid, 'SIGCONT');
+    }
+    const after = await inStep(before.csn);
+    expect(after.tree.has(`cn=frozen,${DYNAMIC}`)).toBe(false);
   });
 
   it('resumes from its cookie after a restart of the consumer, without a full reload', async () => {
