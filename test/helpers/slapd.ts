@@ -108,8 +108,15 @@ export interface Slapd {
   readonly dir: string;
   readonly configFile: string;
   readonly pid: number;
-  /** What slapd has written to stdout and stderr so far (the last 256 KiB). */
+  /** What slapd has written to stdout and stderr since it last started (the last 256 KiB). */
   output(): string;
+  /**
+   * Stops slapd (SIGTERM, then SIGKILL) and keeps its directory and database, so that
+   * {@link Slapd.resume} can start it again: a replica that goes offline and comes back.
+   */
+  halt(): Promise<void>;
+  /** Starts a halted slapd again on the same port, configuration and database. */
+  resume(): Promise<void>;
   /** Kills slapd (SIGTERM, then SIGKILL) and removes the directory. Safe to call twice. */
   stop(): Promise<void>;
 }
@@ -354,7 +361,15 @@ interface LaunchInput {
   timeoutMs: number;
 }
 
-async function launch(input: LaunchInput): Promise<Slapd> {
+/** One slapd process: its output, and how to end it. */
+interface SlapdProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  kill(): Promise<void>;
+}
+
+/** Runs slapd in the foreground and waits until its port answers. */
+async function spawnSlapd(input: LaunchInput): Promise<SlapdProcess> {
   const host = '127.0.0.1';
   const url = `ldap://${host}:${input.port}`;
   // -d keeps slapd in the foreground, so it is our child and its output is ours.
@@ -399,10 +414,15 @@ async function launch(input: LaunchInput): Promise<Slapd> {
     }
     await delay(50);
   }
+  return { child, output: () => output, kill };
+}
 
+async function launch(input: LaunchInput): Promise<Slapd> {
+  const host = '127.0.0.1';
+  let current = await spawnSlapd(input);
   let stopped: Promise<void> | undefined;
   return {
-    url,
+    url: `ldap://${host}:${input.port}`,
     host,
     port: input.port,
     suffix: input.suffix,
@@ -410,11 +430,19 @@ async function launch(input: LaunchInput): Promise<Slapd> {
     rootPw: input.rootPw,
     dir: input.dir,
     configFile: input.configFile,
-    pid: child.pid ?? -1,
-    output: () => output,
+    get pid() {
+      return current.child.pid ?? -1;
+    },
+    output: () => current.output(),
+    halt: () => current.kill(),
+    resume: async () => {
+      if (stopped) throw new Error('resume() after stop(): the directory is gone');
+      if (current.child.exitCode === null && current.child.signalCode === null) throw new Error('resume(): slapd is running');
+      current = await spawnSlapd(input);
+    },
     stop: () => {
       stopped ??= (async () => {
-        await kill();
+        await current.kill();
         await rm(input.dir, { recursive: true, force: true });
       })();
       return stopped;
