@@ -110,8 +110,11 @@ async function* follow(target: LiveTarget, base: string, filter: Buffer, options
       const sent = consumer.cookie;
       consumer.startRefresh(sent);
       finished = false;
+      // With a cookie, reloadHint as slapd's consumer sends it: a cookie the server can no
+      // longer bring up to date change by change gets a present phase (the watch knows what it
+      // reported), not e-syncRefreshRequired.
       searchId = connection.send(encodeSearchRequest({ base, scope: 'sub', filter, attributes: WATCH_ATTRIBUTES }), [
-        { oid: SYNC_REQUEST_OID, critical: true, value: encodeSyncRequest({ mode: 'refreshAndPersist', ...(sent === undefined ? {} : { cookie: cookieBytes(sent) }), reloadHint: false }) },
+        { oid: SYNC_REQUEST_OID, critical: true, value: encodeSyncRequest({ mode: 'refreshAndPersist', ...(sent === undefined ? {} : { cookie: cookieBytes(sent) }), reloadHint: sent !== undefined }) },
       ]);
       attempts += 1;
       const outcome = yield* readSearch(connection, searchId, consumer, () => stopping);

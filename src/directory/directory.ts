@@ -31,7 +31,7 @@ import { encodedOf } from './operations/write-steps.js';
 import { CsnClock } from './sync/csn.js';
 import { ChangeFeed, type ChangeSource } from './sync/feed.js';
 import { LiveQuery, type LiveRequest } from './sync/query.js';
-import { LiveCursor, logPosition, refreshPhase, requireBase, type RefreshItem, type RefreshOutcome } from './sync/content-sync.js';
+import { LiveCursor, logCovers, logPosition, refreshPhase, requireBase, type RefreshItem, type RefreshOutcome } from './sync/content-sync.js';
 
 /** What a directory is built from. */
 export interface DirectoryTreeParts {
@@ -158,6 +158,11 @@ export class DirectoryTree {
   /** A live search's cursor over the change feed, after log position `seq` (whose CSN is `csn`). */
   liveCursor(query: LiveQuery, seq: number, csn: string): LiveCursor {
     return new LiveCursor(this.#ctx, query, seq, csn);
+  }
+
+  /** Whether the change log still holds every change after `csn` (a client's cookie), up to now. */
+  logCovers(csn: string): boolean {
+    return logCovers(this.#ctx, csn, logPosition(this.#ctx).csn);
   }
 
   /** The change log's position now: the newest change and its CSN. */

@@ -111,7 +111,7 @@ function memo<T>(record: ChangeRecord, key: string, make: () => T): T {
  * however many changes the ring keeps.
  */
 const entriesKept = new WeakMap<DirectoryContext, Map<string, StoredEntry | undefined>>();
-const ENTRIES_KEPT = 64;
+const ENTRIES_KEPT = 32;
 
 function kept(ctx: DirectoryContext, record: ChangeRecord, which: string, make: () => StoredEntry | undefined): StoredEntry | undefined {
   let cache = entriesKept.get(ctx);

@@ -136,8 +136,19 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
   const release = admitLive(session, persist);
   try {
     const query = directory.liveQuery(request);
-    const cookie = sync.cookie && !sync.reloadHint ? parseCookie(sync.cookie.toString('utf8')) : sync.cookie ? { ...parseCookie(sync.cookie.toString('utf8')), csn: undefined } : {};
+    const cookie = sync.cookie ? parseCookie(sync.cookie.toString('utf8')) : {};
     const cookieOf = (csn: string): Buffer => Buffer.from(formatCookie(csn, cookie.rid));
+    if (cookie.csn !== undefined && !sync.reloadHint && !directory.logCovers(cookie.csn)) {
+      // As syncprov: a cookie the log no longer covers gets a full reload only if the client
+      // said it would take one (reloadHint, which slapd's consumer sends); otherwise it is told
+      // to sync again (RFC 4533 §3.1: e-syncRefreshRequired), from nothing or with the hint.
+      release();
+      return session.write(
+        doneMessage(id, ResultCode.syncRefreshRequired, 'the change log no longer holds the changes since this cookie; sync again without it, or with reloadHint set, for a full reload', [
+          { oid: SYNC_DONE_OID, value: encodeSyncDone({ refreshDeletes: false }) },
+        ]),
+      );
+    }
     const refresh = directory.syncRefresh(session.identity, query, cookie.csn, SLICE_MS);
     session.cork();
     let outcome;
