@@ -30,16 +30,9 @@ export interface NewChange {
   before?: StoredAttributes;
 }
 
-/** A change as the log gives it back. */
-export interface ChangeRow {
+/** A change as the log gives it back: its sequence number, and the attributes before encoded. */
+export interface ChangeRow extends Omit<NewChange, 'before'> {
   seq: number;
-  csn: string;
-  uuid: string;
-  kind: ChangeKind;
-  expired: boolean;
-  dn: string;
-  path: string;
-  at: number;
   /** The entry's attributes before ({@link NewChange.before}), in the store's encoding, or null. */
   before: Buffer | null;
 }
