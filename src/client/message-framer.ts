@@ -2,12 +2,10 @@
  * Cutting the byte stream of the library's own connections into LDAP messages, with a limit
  * on a message's size: a message announced longer than the limit is refused before its
  * bytes are gathered, so a broken or hostile server cannot make the client hold more than
- * one limit's worth. Linear in the bytes received: the pieces of a message that spans reads
- * are joined once, when it is complete. (The server frames its clients' requests in
- * src/ldap/framing.ts, with a budget shared by its connections; both read lengths with the
- * protocol's `pduLength`.)
+ * one limit's worth. The framing is the protocol's ({@link PduFramer}, which the server
+ * frames its clients' requests with too), with a budget of its own per connection.
  */
-import { BerError, pduLength } from '../protocol/index.js';
+import { PartialBudget, PduFramer, PduRefusal } from '../protocol/index.js';
 
 /** A message over the size limit. */
 export class MessageTooLargeError extends Error {
@@ -17,18 +15,19 @@ export class MessageTooLargeError extends Error {
   }
 }
 
+/** The refusal code the framer is given: unused, a refusal becomes a {@link MessageTooLargeError}. */
+const TOO_LARGE = 0;
+
 /** The messages of one connection's byte stream. */
 export class MessageFramer {
   readonly #limit: number;
-  /** Bytes received and not yet handed out, in the order received. */
-  #pieces: Buffer[] = [];
-  #held = 0;
-  /** Length of the message at the front, once its header is in. */
-  #expected: number | undefined;
+  readonly #framer: PduFramer;
 
   /** `limit`: the largest message accepted, in bytes. */
   constructor(limit: number) {
     this.#limit = limit;
+    // A message being gathered, and what one read brings beyond it: at most twice the limit.
+    this.#framer = new PduFramer(new PartialBudget(2 * limit + 65536), { tooLarge: TOO_LARGE, budget: TOO_LARGE });
   }
 
   /**
@@ -40,32 +39,22 @@ export class MessageFramer {
   push(chunk: Buffer): Buffer[] {
     const out: Buffer[] = [];
     if (chunk.length === 0) return out;
-    this.#pieces.push(chunk);
-    this.#held += chunk.length;
-    while (this.#held > 0) {
-      if (this.#expected === undefined) {
-        // A header is at most 6 bytes: join small first pieces until it is readable.
-        if (this.#pieces[0]!.length < 6 && this.#pieces.length > 1) this.#pieces = [Buffer.concat(this.#pieces)];
-        const front = this.#pieces[0]!;
-        if (front[0] !== 0x30) throw new BerError('a message must start with a SEQUENCE');
-        const length = pduLength(front);
-        if (length === undefined) break;
-        if (length > this.#limit) throw new MessageTooLargeError(length, this.#limit);
-        this.#expected = length;
-      }
-      if (this.#held < this.#expected) break;
-      const all = this.#pieces.length === 1 ? this.#pieces[0]! : Buffer.concat(this.#pieces, this.#held);
-      out.push(all.subarray(0, this.#expected));
-      const rest = all.subarray(this.#expected);
-      this.#pieces = rest.length > 0 ? [rest] : [];
-      this.#held = rest.length;
-      this.#expected = undefined;
+    try {
+      this.#framer.push(chunk);
+      for (let pdu = this.#next(); pdu !== undefined; pdu = this.#next()) out.push(pdu);
+    } catch (error) {
+      if (error instanceof PduRefusal) throw new MessageTooLargeError(error.length ?? this.#framer.held + chunk.length, this.#limit);
+      throw error;
     }
     return out;
   }
 
+  #next(): Buffer | undefined {
+    return this.#framer.next(this.#limit, () => `the limit of ${this.#limit} bytes`);
+  }
+
   /** Bytes received and not yet handed out. */
   get held(): number {
-    return this.#held;
+    return this.#framer.held;
   }
 }

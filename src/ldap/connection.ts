@@ -16,7 +16,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { TLSSocket } from 'node:tls';
 import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
-import { PduFramer, PduRefusal } from './framing.js';
+import { PduFramer, PduRefusal } from '../protocol/index.js';
 import type { LiveEnd, LiveSearch } from './live-count.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {

@@ -14,7 +14,7 @@ import { SUPPORTED_CONTROLS } from './controls.js';
 import { LiveCount } from './live-count.js';
 import { ClientLog } from './client-log.js';
 import { Connection, serveTls } from './connection.js';
-import { PartialBudget } from './framing.js';
+import { PartialBudget } from '../protocol/index.js';
 import type { Logger } from '../log.js';
 import { ALL_OPERATIONAL_ATTRIBUTES_OID, CANCEL_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';

@@ -8,7 +8,7 @@ import type { DirectoryTree, Identity, Writer } from '../directory/index.js';
 import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
 import type { ClientLog } from './client-log.js';
-import type { PartialBudget } from './framing.js';
+import type { PartialBudget } from '../protocol/index.js';
 import type { LiveCount, LiveEnd, LiveSearch } from './live-count.js';
 import type { Logger } from '../log.js';
 import type { Envelope, ResponseControl } from '../protocol/index.js';

@@ -7,6 +7,7 @@
  * connections (live searches). Nothing here depends on any other layer.
  */
 export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
+export { PartialBudget, PduFramer, PduRefusal } from './framing.js';
 export { decodeEnvelope, message, Op, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
 export {
   ALL_OPERATIONAL_ATTRIBUTES_OID,

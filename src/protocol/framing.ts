@@ -4,9 +4,12 @@
  * no copy; one that spans reads is gathered in a buffer that grows by doubling (never past
  * the PDU's announced length), so a PDU trickled in a thousand pieces is copied about twice,
  * not a thousand times. Every byte held between reads (incomplete PDUs, and complete ones
- * not yet taken) is charged to a {@link PartialBudget} shared by the process's connections.
+ * not yet taken) is charged to a {@link PartialBudget}: the server's is shared by the
+ * process's connections, a client's connection has its own. One implementation for the
+ * server's requests (src/ldap/connection.ts) and the library's live searches
+ * (src/client/message-framer.ts).
  */
-import { BerError, pduLength } from '../protocol/index.js';
+import { BerError, pduLength } from './ber.js';
 
 /** Bytes of incomplete PDUs held by all the connections of a process, against a ceiling. */
 export class PartialBudget {
@@ -37,11 +40,14 @@ export class PartialBudget {
 /** Why a PDU is refused before it is read whole: the connection ends with `code` in a notice. */
 export class PduRefusal extends Error {
   readonly code: number;
+  /** The length the refused PDU announced (undefined when the budget refused the bytes). */
+  readonly length: number | undefined;
 
-  constructor(code: number, message: string) {
+  constructor(code: number, message: string, length?: number) {
     super(message);
     this.name = 'PduRefusal';
     this.code = code;
+    this.length = length;
   }
 }
 
@@ -95,7 +101,7 @@ export class PduFramer {
     if (data.length === 0) return undefined;
     if (data[0] !== 0x30) throw new BerError('a message must start with a SEQUENCE');
     const length = pduLength(data);
-    if (length !== undefined && length > limit) throw new PduRefusal(this.#codes.tooLarge, `message of ${length} bytes exceeds ${limitText()}`);
+    if (length !== undefined && length > limit) throw new PduRefusal(this.#codes.tooLarge, `message of ${length} bytes exceeds ${limitText()}`, length);
     if (length === undefined || data.length < length) {
       // The start of a PDU, left in a read's buffer: copied out, so that a few bytes held do
       // not keep the whole read's buffer alive uncharged.
