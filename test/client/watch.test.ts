@@ -400,11 +400,11 @@ describe('Directory.watch against Rendezvous ending it with e-syncRefreshRequire
       await directory.bind('cn=alice,ou=accounts,o=Intranet', 'alice-pw');
       const watcher = new Watcher(directory, { name: 'burst-*' });
       await watcher.until(isSynced, 15_000, 'synced');
-      // 300 conferences of 40 KB, added while the caller reads nothing: the watch stops reading
-      // its socket, 12 MB fill the socket buffers and the server's live search falls behind.
-      const names = Array.from({ length: 300 }, (_, i) => `burst-${i}`);
+      // 200 conferences of 40 KB, added while the caller reads nothing: the watch stops reading
+      // its socket, 8 MB fill the socket buffers and the server's live search falls behind.
+      const names = Array.from({ length: 200 }, (_, i) => `burst-${i}`);
       const writers = await Promise.all(Array.from({ length: 6 }, async () => {
-        const writer = await Directory.connect(server.url);
+        const writer = await Directory.connect(server.url, { timeoutMs: 120_000 });
         await writer.bind('cn=alice,ou=accounts,o=Intranet', 'alice-pw');
         return writer;
       }));
