@@ -2,7 +2,9 @@
 # What the tests need from Debian, installed when it can be: the wire tests talk to the
 # server with real peers (OpenLDAP's client tools and server, python3-ldap3, python-ldap)
 # and make TLS certificates and probe the cipher suites with openssl; the MADCAP multicast
-# test makes a network namespace with unshare and ip. Run by `npm test`
+# test makes a network namespace with unshare and ip; the web page's tests drive Debian's
+# Chromium (headless, through playwright-core, which downloads no browser) and read the
+# calendar feeds with python3-icalendar. Run by `npm test`
 # (pretest) and by .ci/run.
 #
 # Every package present: silent, exit 0. Some missing, as root: `apt-get update` once and
@@ -17,6 +19,7 @@
 #   SASL_PATH                    where libsasl2 looks for its plugins (as libsasl2 itself)
 #   POLICY_RC_D                  the invoke-rc.d policy file (default /usr/sbin/policy-rc.d)
 #   IP                           where iproute2's ip is (as in test/mcast/multicast.test.ts)
+#   CHROMIUM                     the Chromium binary (default /usr/bin/chromium)
 set -uo pipefail
 
 # The interpreter the Python tests run (test/helpers/python.ts): Debian's, with its modules.
@@ -25,6 +28,8 @@ SLAPD=${SLAPD:-/usr/sbin/slapd}
 SLAPTEST=${SLAPTEST:-/usr/sbin/slaptest}
 POLICY_RC_D=${POLICY_RC_D:-/usr/sbin/policy-rc.d}
 IP=${IP:-/usr/sbin/ip}
+# The browser the web page's tests drive (as in test/http/browser.ts).
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 
 # Prints the Debian packages whose part the tests use is missing, one per line.
 missing_packages() {
@@ -46,6 +51,8 @@ missing_packages() {
   # The MADCAP multicast test makes a network namespace (unshare, of the essential
   # util-linux) and routes multicast over its loopback with ip.
   [ -x "$IP" ] || echo iproute2
+  [ -x "$CHROMIUM" ] || echo chromium
+  "$PYTHON" -c 'import icalendar, dateutil' >/dev/null 2>&1 || echo python3-icalendar
 }
 
 mapfile -t need < <(missing_packages)

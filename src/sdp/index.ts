@@ -21,7 +21,7 @@ export {
   formatTypedTime,
   typedTime,
 } from './time.js';
-export { nextOccurrence, sessionSpan, type Occurrence, type SessionSpan } from './schedule.js';
+export { nextOccurrence, repeatSeries, sessionSpan, type Occurrence, type RepeatSeries, type SessionSpan } from './schedule.js';
 export {
   type AdvertisingScope,
   ADVERTISING_SCOPES,

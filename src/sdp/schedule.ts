@@ -1,6 +1,7 @@
 /**
  * When a session is active: expansion of time descriptions, their `r=` repeats and `z=`
- * adjustments (RFC 8866 §5.9–5.11) into concrete occurrences.
+ * adjustments (RFC 8866 §5.9–5.11) into concrete occurrences, and into the regular series a
+ * calendar writes as recurrence rules ({@link repeatSeries}).
  */
 import type { Repeat, TimeDescription, ZoneAdjustment } from './model.js';
 import { NTP_UNIX_OFFSET } from './time.js';
@@ -144,4 +145,58 @@ export function sessionSpan(times: readonly TimeDescription[]): SessionSpan {
   if (start !== Infinity && !permanent) result.start = toDate(start);
   if (stop !== -Infinity && !unbounded && !permanent) result.stop = toDate(stop);
   return result;
+}
+
+/**
+ * A regular run of occurrences: `count` of them (none: without end), the first at `first`,
+ * one every `intervalSeconds`, each lasting `durationSeconds`.
+ */
+export interface RepeatSeries {
+  first: Date;
+  intervalSeconds: number;
+  durationSeconds: number;
+  /** Absent: the series goes on for ever (an unbounded time description). */
+  count?: number;
+}
+
+/**
+ * The occurrences of the repeats of one time description (`times[index]`, which has `r=`
+ * lines) as regular series, exactly as {@link nextOccurrence} expands them: one series per
+ * offset of each `r=` line, cut where a `z=` adjustment changes the shift (a calendar's rule
+ * cannot change its step midway), and an occurrence that the stop time cuts short as a series
+ * of its own. Computed arithmetically: cycles are counted, never walked one by one.
+ */
+export function repeatSeries(times: readonly TimeDescription[], index: number): RepeatSeries[] {
+  const t = times[index]!;
+  const zones = zonesFor(times, index);
+  const breaks = [...new Set((zones ?? []).map((z) => z.time))].sort((a, b) => a - b);
+  const out: RepeatSeries[] = [];
+  for (const repeat of t.repeats) {
+    const interval = repeat.interval.seconds;
+    const duration = repeat.duration.seconds;
+    for (const offset of repeat.offsets.map((o) => o.seconds)) {
+      const origin = t.start + offset;
+      // Cycle k's base time is origin + k * interval; the shift is constant between breaks.
+      const starts = [0, ...breaks.map((time) => Math.max(0, Math.ceil((time - origin) / interval)))];
+      starts.forEach((lo, i) => {
+        const next = starts[i + 1];
+        if (next !== undefined && next <= lo) return;
+        const shift = zoneShift(zones, origin + lo * interval);
+        const first = origin + shift;
+        if (t.stop === 0) {
+          out.push({ first: toDate(first + lo * interval), intervalSeconds: interval, durationSeconds: duration, ...(next === undefined ? {} : { count: next - lo }) });
+          return;
+        }
+        // Cycles that begin before the stop time, and of those the ones that end by it.
+        const hi = Math.min(next ?? Infinity, Math.max(lo, Math.ceil((t.stop - first) / interval)));
+        const whole = Math.min(hi, Math.max(lo, Math.floor((t.stop - duration - first) / interval) + 1));
+        if (whole > lo) out.push({ first: toDate(first + lo * interval), intervalSeconds: interval, durationSeconds: duration, count: whole - lo });
+        for (let k = whole; k < hi; k += 1) {
+          const start = first + k * interval;
+          out.push({ first: toDate(start), intervalSeconds: interval, durationSeconds: t.stop - start, count: 1 });
+        }
+      });
+    }
+  }
+  return out;
 }

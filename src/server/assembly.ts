@@ -11,16 +11,24 @@
  * 3. the LDAP listener: in this process ({@link LdapServer}), or `workers` worker processes
  *    forked, each opening the same database and listening on the shared sockets, while this
  *    process becomes their primary ({@link startWorkers});
- * 4. the `listening on ldap://…` line is logged: whoever waits for it can connect.
+ * 4. the web page and calendar feeds ({@link HttpListener}, src/http), unless `--http off`:
+ *    in this process, the primary, also when there are workers, because it reads the
+ *    directory's change feed (which exists only in the process that writes) for its live
+ *    updates, its load is a page per person rather than a search per client, and its reads
+ *    are bounded and yield to the event loop between batches, so the writes it shares the
+ *    process with go on; workers serve LDAP only;
+ * 5. the `listening on http://…` line, then the `listening on ldap://…` line, are logged:
+ *    whoever waits for the LDAP line can connect to both.
  *
  * Stop ({@link RunningServer.stop}; it runs once, however often it is called), in reverse:
- * 1. the listener stops accepting; each connection finishes and answers what it was sent,
+ * 1. the web page ends its event streams, stops accepting and finishes the requests it has;
+ * 2. the LDAP listener stops accepting; each connection finishes and answers what it was sent,
  *    then gets a notice of disconnection (RFC 4511 §4.4.1) and is closed; workers are told
  *    to do the same and exit (and are killed if they take longer than 30 s);
- * 2. MADCAP closes its socket;
- * 3. expiry and the copy stop;
- * 4. the database is closed;
- * 5. `stopped` is logged.
+ * 3. MADCAP closes its socket;
+ * 4. expiry and the copy stop;
+ * 5. the database is closed;
+ * 6. `stopped` is logged.
  *
  * SIGTERM and SIGINT: `rendezvous serve` (src/cli/commands/serve.ts) listens for them before
  * it starts the server, logs `SIGTERM: stopping` and stops it as above (a signal that arrives
@@ -29,15 +37,19 @@
  * SIGKILL included, loses an acknowledged write.
  */
 import { LdapServer } from '../ldap/server.js';
-import type { DirectoryTree } from '../directory/index.js';
+import type { DirectoryTree, ViewAttribute } from '../directory/index.js';
+import { HttpListener } from '../http/index.js';
+import { readAttributeList } from '../ldap/responses.js';
 import type { Logger } from '../log.js';
 import { startCore } from './core.js';
-import { checkServerOptions, listenerOptions, type ServerOptions } from './options.js';
+import { checkServerOptions, httpAddress, listenerOptions, type ServerOptions } from './options.js';
 import { startWorkers, type WorkerPool } from './workers.js';
 
 /** A running server. */
 export interface RunningServer {
   readonly url: string;
+  /** The web page's `http://…/` URL; undefined with `--http off`. */
+  readonly httpUrl: string | undefined;
   readonly directory: DirectoryTree;
   /** Stops listening, finishes in-flight operations, closes the database. */
   stop(): Promise<void>;
@@ -55,14 +67,29 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
     await core.close();
     throw error;
   }
+  let web: HttpListener | undefined;
+  const http = httpAddress(options);
+  if (http) {
+    try {
+      // The page reads attributes the searches hand over encoded with the protocol's codec, as text.
+      const readEncoded = (encoded: Buffer): ViewAttribute[] => readAttributeList(encoded, () => false);
+      web = await HttpListener.start(core.directory, { ...http, readEncoded }, log);
+    } catch (error) {
+      await listener.close();
+      await core.close();
+      throw error;
+    }
+    log.info(`listening on ${web.url} (web page and calendar feeds)`);
+  }
   const url = announce(options, listener, log, workers > 1 ? `, ${workers} worker processes` : '');
   let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
+    await web?.close();
     await listener.close();
     await core.close();
     log.info('stopped');
   };
-  return { url, directory: core.directory, stop: () => (stopping ??= stop()) };
+  return { url, httpUrl: web?.url, directory: core.directory, stop: () => (stopping ??= stop()) };
 }
 
 /** Logs where the server listens; returns its ldap:// URL. */

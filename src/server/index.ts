@@ -5,4 +5,16 @@
  */
 export { startServer, type RunningServer } from './assembly.js';
 export { openDirectory } from './core.js';
-export { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, DEFAULT_SYNC_LOG, ServerOptionsError, type ServerOptions, type SyncLogBounds } from './options.js';
+export {
+  checkServerOptions,
+  DEFAULT_HTTP_HOST,
+  DEFAULT_MAX_DB_BYTES,
+  DEFAULT_SERVER_OPTIONS,
+  DEFAULT_SYNC_LOG,
+  httpAddress,
+  parseHttpOption,
+  ServerOptionsError,
+  type HttpAddress,
+  type ServerOptions,
+  type SyncLogBounds,
+} from './options.js';

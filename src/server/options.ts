@@ -46,6 +46,11 @@ export interface ServerOptions {
    * the listening sockets and the database (src/server/workers.ts).
    */
   workers?: number;
+  /**
+   * The web page and calendar feeds (src/http): where they listen, or null for none. Absent:
+   * 127.0.0.1 on the LDAP port + 1 ({@link httpAddress}).
+   */
+  http?: HttpAddress | null;
   /** Microseconds to keep polling for a lone client's next request (LdapServerOptions.busyPollMicros). */
   busyPollMicros?: number;
   /** How much of the change log is kept for sync clients and replicas to resume from; {@link DEFAULT_SYNC_LOG} when absent. */
@@ -72,6 +77,39 @@ export const DEFAULT_SYNC_LOG: SyncLogBounds = { keep: 100_000, maxAgeMs: 7 * 24
  */
 export const DEFAULT_MAX_DB_BYTES = 8 * 1024 ** 3;
 
+/** Where the web page listens (`--http [HOST:]PORT`). */
+export interface HttpAddress {
+  host: string;
+  /** 0 picks a free one. */
+  port: number;
+}
+
+/**
+ * Where the web page listens unless told: on loopback only, whatever `--host` says (the LDAP
+ * port may be opened to the network for clients without the page being opened with it),
+ * beside the LDAP port: its number + 1 (1390 by default; a free one when the LDAP port is 0).
+ * Not the LDAPS port's neighbour: that is 1636, far from 1389.
+ */
+export const DEFAULT_HTTP_HOST = '127.0.0.1';
+
+/** Where the web page listens: {@link ServerOptions.http}, or the default beside the LDAP port; undefined when off. */
+export function httpAddress(options: Pick<ServerOptions, 'http' | 'port'>): HttpAddress | undefined {
+  if (options.http === null) return undefined;
+  return options.http ?? { host: DEFAULT_HTTP_HOST, port: options.port === 0 ? 0 : options.port + 1 };
+}
+
+/**
+ * Reads `--http`: `off`, `PORT`, `HOST:PORT` or `[IPV6]:PORT`; a bare port listens on
+ * {@link DEFAULT_HTTP_HOST}. Throws a {@link ServerOptionsError} saying what is wrong.
+ */
+export function parseHttpOption(text: string): HttpAddress | null {
+  if (text === 'off') return null;
+  const m = /^(?:\[([^\]]+)\]:|([^:[\]]+):)?(\d{1,5})$/.exec(text);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new ServerOptionsError(`--http: '${text}' is not [HOST:]PORT (a port 0-65535, 0 for a free one) or off`);
+  return { host: m[1] ?? m[2] ?? DEFAULT_HTTP_HOST, port };
+}
+
 /** Default options: what `rendezvous serve` does with no flags. */
 export const DEFAULT_SERVER_OPTIONS = {
   host: '127.0.0.1',
@@ -97,6 +135,13 @@ export function checkServerOptions(options: ServerOptions): void {
     throw new ServerOptionsError('TTLs must satisfy --ttl-min <= --ttl-default <= --ttl-max');
   }
   if (options.requireTlsForBind && !options.tls) throw new ServerOptionsError('--require-tls-for-bind needs --tls-cert and --tls-key');
+  const http = httpAddress(options);
+  if (http && options.http === undefined && http.port > 65535) throw new ServerOptionsError(`the web page's default port (--port + 1) would be ${http.port}; choose one with --http PORT, or --http off`);
+  if (http && http.port !== 0) {
+    const tlsPort = options.tls ? (options.tlsPort ?? DEFAULT_SERVER_OPTIONS.tlsPort) : undefined;
+    const taken = http.port === options.port ? '--port' : http.port === tlsPort ? '--tls-port' : undefined;
+    if (taken) throw new ServerOptionsError(`the web page's port ${http.port} is the ${taken === '--port' ? 'LDAP' : 'LDAPS'} port (${taken}); choose another with --http [HOST:]PORT, or --http off`);
+  }
   if (options.scopes && options.scopes.length > 0) {
     try {
       checkScopes(options.scopes);

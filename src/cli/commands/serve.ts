@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { stderrLogger } from '../../log.js';
 import { DEFAULT_BUSY_POLL_MICROS } from '../../ldap/busy-poll.js';
 import { DEFAULT_LIMITS } from '../../ldap/server.js';
-import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, DEFAULT_SYNC_LOG, ServerOptionsError, startServer, type ServerOptions } from '../../server/index.js';
+import { checkServerOptions, DEFAULT_MAX_DB_BYTES, DEFAULT_SERVER_OPTIONS, DEFAULT_SYNC_LOG, parseHttpOption, ServerOptionsError, startServer, type HttpAddress, type ServerOptions } from '../../server/index.js';
 import { CliError, UsageError } from '../errors.js';
 import { integerOption } from '../options.js';
 import { parseScopeSpec, ScopeError, type MulticastScope } from '../../mcast/scopes.js';
@@ -54,6 +54,7 @@ interface ServeOptions {
   maxLiveSearches: number;
   maxLiveSearchesTotal: number;
   liveBacklog: number;
+  http?: HttpAddress | 'off';
 }
 
 /** One worker per core: searches are CPU-bound and each process runs on one core. */
@@ -62,6 +63,16 @@ const DEFAULT_WORKERS = availableParallelism();
 /** `--madcap-port`: a port, 0 for a free one, or `off` (commander would turn a null into ''). */
 function madcapPortOption(value: string): number | 'off' {
   return value === 'off' ? 'off' : integerOption('--madcap-port', 0, 65535)(value);
+}
+
+/** `--http [HOST:]PORT`, or `off`. */
+function httpOption(value: string): HttpAddress | 'off' {
+  try {
+    return parseHttpOption(value) ?? 'off';
+  } catch (error) {
+    if (error instanceof ServerOptionsError) throw new UsageError(error.message);
+    throw error;
+  }
 }
 
 /** `--scope RANGE,TTL,DESCRIPTION`, repeatable. */
@@ -127,6 +138,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--max-live-searches <n>', 'live searches (sync refreshAndPersist, persistent search) one connection may hold open', integerOption('--max-live-searches', 1, 1_000_000), DEFAULT_LIMITS.maxLiveSearches)
     .option('--max-live-searches-total <n>', 'live searches one serving process holds open in total', integerOption('--max-live-searches-total', 1, 10_000_000), DEFAULT_LIMITS.maxLiveSearchesTotal)
     .option('--live-backlog <changes>', 'changes a live search may fall behind before it is ended (sync: e-syncRefreshRequired; persistent search: disconnected)', integerOption('--live-backlog', 1, 100_000_000), DEFAULT_LIMITS.liveBacklog)
+    .option('--http <[host:]port>', 'web page and calendar feeds (read-only); off turns them off (default 127.0.0.1 on the LDAP port + 1)', httpOption)
     .option('--refuse-clashes', 'refuse conferences whose multicast groups another conference or lease holds at the same time (constraintViolation)')
     .addHelpText('after', '\nExamples:\n  $ rendezvous serve\n  $ rendezvous serve --port 389 --host 0.0.0.0 --db /var/lib/rendezvous/directory.db --ils-open')
     .action(async (options: ServeOptions) => {
@@ -169,6 +181,7 @@ export function registerServe(program: Command, version: string): void {
         refuseClashes: options.refuseClashes === true,
         workers: options.workers,
         busyPollMicros: options.busyPoll,
+        ...(options.http === undefined ? {} : { http: options.http === 'off' ? null : options.http }),
         version,
       };
       try {
