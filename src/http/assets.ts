@@ -1,6 +1,6 @@
 /**
  * The page's only assets, served from the server itself (no CDN, no build step): the style
- * sheet and the small script that shows times in the viewer's time zone and keeps the list
+ * sheet, the icon and the small script that shows times in the viewer's time zone and keeps the list
  * up to date from the server-sent events. The page works without the script: times are then
  * in UTC, and a reload shows what changed. Scripts run only from here (the Content-Security-
  * Policy allows no inline script).
@@ -95,10 +95,13 @@ export const SCRIPT = `'use strict';
 })();
 `;
 
+/** The page's icon: two overlapping rings, a rendezvous. */
+export const ICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><g fill="none" stroke="#0b57d0" stroke-width="3"><circle cx="12" cy="16" r="8"/><circle cx="20" cy="16" r="8"/></g></svg>`;
+
 /** A short hash of an asset, for URLs that can be cached for ever. */
 function version(text: string): string {
   return createHash('sha256').update(text).digest('hex').slice(0, 12);
 }
 
 /** The URLs of the assets: they change when the assets do. */
-export const ASSET_PATHS = { style: `/assets/page-${version(STYLE)}.css`, script: `/assets/page-${version(SCRIPT)}.js` } as const;
+export const ASSET_PATHS = { style: `/assets/page-${version(STYLE)}.css`, script: `/assets/page-${version(SCRIPT)}.js`, icon: `/assets/icon-${version(ICON)}.svg` } as const;

@@ -6,7 +6,7 @@
  * - {@link HttpListener}: the list of conferences (under way, upcoming, permanent; search and
  *   filters), a conference's page with its SDP, people, the SDP download (Join), calendar
  *   feeds (RFC 5545), and live updates over server-sent events from the change feed;
- * - {@link ChangeFeed}: what it needs of the directory's change feed.
+ * - {@link ChangeFeed}: the directory's change feed, which its live updates follow.
  *
  * Inside: `catalogue.ts` reads the directory (as an anonymous client), `entries.ts` turns
  * entries into the page's model, `pages.ts` renders (through `html.ts`, which escapes),
@@ -16,4 +16,4 @@
  * @packageDocumentation
  */
 export { HttpListener, MAX_CALENDAR_CONFERENCES, type HttpListenerOptions } from './listener.js';
-export type { ChangeFeed, ChangeRecord } from './live.js';
+export type { ChangeFeed } from './live.js';

@@ -11,12 +11,12 @@
  *   GET /calendar.ics                   every scheduled conference's events (name=...)
  *   GET /people                         people (after=ID for the next page)
  *   GET /events                         server-sent events of committed changes
- *   GET /assets/page-HASH.css|.js       the style sheet and the script
+ *   GET /assets/page-HASH.css|.js       the style sheet and the script (and icon-HASH.svg)
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DirectoryTree } from '../directory/index.js';
 import type { Logger } from '../log.js';
-import { ASSET_PATHS, SCRIPT, STYLE } from './assets.js';
+import { ASSET_PATHS, ICON, SCRIPT, STYLE } from './assets.js';
 import { calendarOf, type ConferenceLinks } from './calendar.js';
 import { Catalogue, type ReadEncoded } from './catalogue.js';
 import type { ConferenceItem } from './entries.js';
@@ -30,7 +30,7 @@ export interface HttpListenerOptions {
   host: string;
   /** 0 picks a free one. */
   port: number;
-  /** The directory's change feed, for live updates; without it the page has none. */
+  /** The directory's change feed (DirectoryTree.changes, in the primary), for live updates; without it the page has none. */
   changes?: ChangeFeed;
   /** Reads attributes a search result carries as stored bytes (the protocol's codec: src/http does not speak it). */
   readEncoded: ReadEncoded;
@@ -205,6 +205,7 @@ function buildApp(catalogue: Catalogue, live: LiveStreams | undefined, log: Logg
     reply.header('cache-control', 'public, max-age=31536000, immutable').type(type).send(text);
   app.get(ASSET_PATHS.style, asset(STYLE, 'text/css; charset=utf-8'));
   app.get(ASSET_PATHS.script, asset(SCRIPT, 'text/javascript; charset=utf-8'));
+  app.get(ASSET_PATHS.icon, asset(ICON, 'image/svg+xml'));
 
   app.setNotFoundHandler(async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD') {

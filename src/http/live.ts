@@ -7,25 +7,10 @@
  * in what they may leave unsent: a client that does not read is closed (it reconnects).
  */
 import type { ServerResponse } from 'node:http';
-
-/** One committed change, as the directory's change feed records it. */
-export interface ChangeRecord {
-  seq: number;
-  csn: string;
-  uuid: Buffer;
-  kind: 'add' | 'modify' | 'delete';
-  dn: string;
-}
+import type { DirectoryTree } from '../directory/index.js';
 
 /** The directory's change feed (DirectoryTree.changes), in the process that writes. */
-export interface ChangeFeed {
-  /** The sequence number of the last committed change. */
-  head(): number;
-  /** Changes after `seq`, at most `limit`; 'expired' when the feed no longer holds them. */
-  since(seq: number, limit?: number): ChangeRecord[] | 'expired';
-  /** Calls `listener` after each commit; returns what unsubscribes it. */
-  onCommit(listener: () => void): () => void;
-}
+export type ChangeFeed = DirectoryTree['changes'];
 
 /** Open streams at most; more get 503 (the page still works, without live updates). */
 export const MAX_STREAMS = 256;

@@ -33,6 +33,7 @@ export function page(frame: Frame, content: Html): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${frame.title} · Rendezvous</title>
 <link rel="stylesheet" href="${ASSET_PATHS.style}">
+<link rel="icon" href="${ASSET_PATHS.icon}" type="image/svg+xml">
 <link rel="alternate" type="text/calendar" href="/calendar.ics" title="All conferences (iCalendar)">
 <script src="${ASSET_PATHS.script}" defer></script>
 </head>

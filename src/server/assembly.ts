@@ -12,11 +12,11 @@
  *    forked, each opening the same database and listening on the shared sockets, while this
  *    process becomes their primary ({@link startWorkers});
  * 4. the web page and calendar feeds ({@link HttpListener}, src/http), unless `--http off`:
- *    in this process, the primary, also when there are workers, because it reads the
- *    directory's change feed (which exists only in the process that writes) for its live
- *    updates, its load is a page per person rather than a search per client, and its reads
- *    are bounded and yield to the event loop between batches, so the writes it shares the
- *    process with go on; workers serve LDAP only;
+ *    in this process, the primary, also when there are workers: its change feed hears each
+ *    commit first (a worker's hears it from the primary, or from its poll), which the live
+ *    updates follow; its load is a page per person rather than a search per client; and its
+ *    reads are bounded and yield to the event loop while they scan, so the writes it shares
+ *    the process with go on. Workers serve LDAP only;
  * 5. the `listening on http://…` line, then the `listening on ldap://…` line, are logged:
  *    whoever waits for the LDAP line can connect to both.
  *
@@ -73,7 +73,7 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
     try {
       // The page reads attributes the searches hand over encoded with the protocol's codec, as text.
       const readEncoded = (encoded: Buffer): ViewAttribute[] => readAttributeList(encoded, () => false);
-      web = await HttpListener.start(core.directory, { ...http, readEncoded }, log);
+      web = await HttpListener.start(core.directory, { ...http, changes: core.directory.changes, readEncoded }, log);
     } catch (error) {
       await listener.close();
       await core.close();

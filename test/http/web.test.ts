@@ -120,6 +120,62 @@ describe('the web page over HTTP', () => {
   });
 });
 
+/** Reads server-sent events from `url` until `count` events arrived (or 10 s passed). */
+async function readEvents(url: string, count: number, headers: Record<string, string> = {}, during: () => Promise<void> = async () => {}): Promise<{ id: string; event: string; data: string }[]> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), 10_000);
+  const response = await fetch(url, { headers, signal: controller.signal });
+  expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: { id: string; event: string; data: string }[] = [];
+  let buffer = '';
+  const acting = during();
+  try {
+    while (events.length < count) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      let end: number;
+      while ((end = buffer.indexOf('\n\n')) >= 0) {
+        const block = buffer.slice(0, end);
+        buffer = buffer.slice(end + 2);
+        const field = (name: string): string | undefined => block.split('\n').find((l) => l.startsWith(`${name}: `))?.slice(name.length + 2);
+        const event = field('event');
+        if (event) events.push({ id: field('id')!, event, data: field('data')! });
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+    await acting;
+  }
+  return events;
+}
+
+describe('live updates (server-sent events)', () => {
+  it('streams the changes that workers commit, and what a reconnecting page missed after its last event id', async () => {
+    const s = await startWebServer({ args: ['--workers', '2'] });
+    try {
+      const events = await readEvents(`${s.web}/events`, 2, {}, async () => {
+        await addConference(s.server.url, 'first', conference('First', 600));
+        await addConference(s.server.url, 'second', conference('Second', 700));
+      });
+      expect(events.map((e) => [e.event, JSON.parse(e.data)])).toEqual([
+        ['change', { kind: 'add', dn: 'uid=first,ou=dynamic,o=Intranet' }],
+        ['change', { kind: 'add', dn: 'uid=second,ou=dynamic,o=Intranet' }],
+      ]);
+      // A browser reconnecting sends the last id it saw and gets the rest.
+      const missed = await readEvents(`${s.web}/events`, 1, { 'last-event-id': events[0]!.id });
+      expect(missed.map((e) => [e.id, JSON.parse(e.data).dn])).toEqual([[events[1]!.id, 'uid=second,ou=dynamic,o=Intranet']]);
+      // The page says where to start listening: the feed's head when it was rendered.
+      const page = await (await fetch(`${s.web}/`)).text();
+      expect(page).toContain(`data-events="/events?since=${events[1]!.id}"`);
+    } finally {
+      await s.server.stop();
+    }
+  });
+});
+
 describe('serve --http', () => {
   it('listens beside the LDAP port unless told: LDAP port + 1, a free one with --port 0, on loopback', () => {
     expect(httpAddress({ port: 1389 })).toEqual({ host: '127.0.0.1', port: 1390 });
