@@ -40,6 +40,8 @@ export interface HttpListenerOptions {
 
 /** Events one calendar holds at most (a calendar is one response). */
 export const MAX_CALENDAR_CONFERENCES = 500;
+/** Open HTTP connections at most (event streams included); more are refused by the socket. */
+const MAX_CONNECTIONS = 1024;
 /** People one page shows. */
 const PEOPLE_PAGE = 50;
 /** The longest DN a path carries, percent-encoded (the directory's DNs are at most 8 KiB). */
@@ -105,7 +107,16 @@ function download(reply: FastifyReply, name: string, type: string, body: Buffer 
 }
 
 function buildApp(catalogue: Catalogue, live: LiveStreams | undefined, log: Logger, now: () => number): FastifyInstance {
-  const app = Fastify({ logger: false, routerOptions: { maxParamLength: MAX_PATH_PARAM }, return503OnClosing: true, forceCloseConnections: 'idle' });
+  const app = Fastify({
+    logger: false,
+    routerOptions: { maxParamLength: MAX_PATH_PARAM },
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+    // Requests are GETs: a body is never read, and a request must arrive whole within 30 s.
+    bodyLimit: 1024,
+    requestTimeout: 30_000,
+  });
+  app.server.maxConnections = MAX_CONNECTIONS;
 
   app.addHook('onSend', async (_request, reply, payload) => {
     reply.header('x-content-type-options', 'nosniff');

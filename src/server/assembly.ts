@@ -38,7 +38,7 @@
  */
 import { LdapServer } from '../ldap/server.js';
 import type { DirectoryTree, ViewAttribute } from '../directory/index.js';
-import { HttpListener } from '../http/index.js';
+import type { HttpListener } from '../http/index.js';
 import { readAttributeList } from '../ldap/responses.js';
 import type { Logger } from '../log.js';
 import { startCore } from './core.js';
@@ -71,6 +71,8 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
   const http = httpAddress(options);
   if (http) {
     try {
+      // Loaded only when wanted: fastify costs a few hundred milliseconds of start-up.
+      const { HttpListener } = await import('../http/index.js');
       // The page reads attributes the searches hand over encoded with the protocol's codec, as text.
       const readEncoded = (encoded: Buffer): ViewAttribute[] => readAttributeList(encoded, () => false);
       web = await HttpListener.start(core.directory, { ...http, changes: core.directory.changes, readEncoded }, log);

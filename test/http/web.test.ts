@@ -6,10 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { ldapsearch } from '../helpers/ldap-tools.js';
+import { escapeDnValue, explain, ldapadd, ldapsearch, ldifAdd } from '../helpers/ldap-tools.js';
 import { startServer, stopAllServers } from '../helpers/server.js';
 import { httpAddress, parseHttpOption, ServerOptionsError } from '../../src/server/index.js';
-import { addConference, conferencePath, ntp, sdp, startWebServer, type WebServer } from './helpers.js';
+import { addConference, ALICE_BIND, conferencePath, ntp, sdp, startWebServer, type WebServer } from './helpers.js';
 
 afterAll(() => stopAllServers());
 
@@ -103,6 +103,18 @@ describe('the web page over HTTP', () => {
     }
   });
 
+  it('lists people on their own page, their names as text', async () => {
+    const dn = `cn=${escapeDnValue(HOSTILE)},ou=dynamic,o=Intranet`;
+    const added = await ldapadd(s.server.url, ldifAdd(dn, { objectClass: 'rtPerson', cn: HOSTILE, givenName: 'Ada', sn: 'Lovelace', mail: 'ada@example.org', location: 'Room 101' }), { auth: ALICE_BIND });
+    expect(added.code, explain(added)).toBe(0);
+    const page = await (await fetch(`${s.web}/people`)).text();
+    expect(page).toContain('<h2><bdi>&lt;img src=x onerror=alert(1)&gt; &quot;quoted&quot;');
+    expect(page).toContain('<dd><bdi>Ada Lovelace</bdi></dd>');
+    expect(page).toContain('<a href="mailto:ada@example.org"><bdi>ada@example.org</bdi></a>');
+    expect(page).toContain('<dd><bdi>Room 101</bdi></dd>');
+    expect(page).not.toContain('<img');
+  });
+
   it('pages the list 50 conferences at a time', async () => {
     const many = await startWebServer();
     try {
@@ -173,6 +185,17 @@ describe('live updates (server-sent events)', () => {
     } finally {
       await s.server.stop();
     }
+  });
+
+  it('ends open streams when the server stops, which then exits cleanly', async () => {
+    const s = await startWebServer();
+    const response = await fetch(`${s.web}/events`);
+    const reader = response.body!.getReader();
+    expect(new TextDecoder().decode((await reader.read()).value)).toBe('retry: 3000\n\n');
+    const started = Date.now();
+    expect(await s.server.stop()).toEqual({ code: 0, signal: null });
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect((await reader.read()).done).toBe(true);
   });
 });
 

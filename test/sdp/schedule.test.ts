@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nextOccurrence, parseSdpStrict, sessionSpan, type TimeDescription } from '../../src/sdp/index.js';
+import { nextOccurrence, parseSdpStrict, repeatSeries, sessionSpan, type RepeatSeries, type TimeDescription } from '../../src/sdp/index.js';
 import { sdp } from './helpers.js';
 
 const ntp = (iso: string): number => Date.parse(iso) / 1000 + 2208988800;
@@ -114,5 +114,71 @@ describe('next occurrence', () => {
       new Date('2026-01-01T00:00:00Z'),
     );
     expect(iso(o?.start)).toBe('2026-02-01T10:00:00.000Z');
+  });
+});
+
+describe('repeat series (what a calendar writes as rules)', () => {
+  const day = 86_400;
+  /** Every occurrence the series give, up to `until`, sorted. */
+  const fromSeries = (series: RepeatSeries[], until: Date): string[] =>
+    series
+      .flatMap((r) => {
+        const out: string[] = [];
+        for (let k = 0; k < (r.count ?? Infinity); k += 1) {
+          const start = r.first.getTime() + k * r.intervalSeconds * 1000;
+          if (start >= until.getTime()) break;
+          out.push(`${new Date(start).toISOString()}/${new Date(start + r.durationSeconds * 1000).toISOString()}`);
+        }
+        return out;
+      })
+      .sort();
+  /** Every occurrence nextOccurrence walks to, up to `until` (the schedules here do not overlap). */
+  const walked = (times: TimeDescription[], until: Date): string[] => {
+    const out: string[] = [];
+    for (let after = new Date(0); ; ) {
+      const o = nextOccurrence(times, after);
+      if (!o?.start || o.start >= until) return out;
+      out.push(`${o.start.toISOString()}/${o.end!.toISOString()}`);
+      after = o.end!;
+    }
+  };
+  const weeklyRepeat = { interval: { seconds: 7 * day, unit: 'd' as const }, duration: { seconds: 3600, unit: 'h' as const }, offsets: [{ seconds: 0 }, { seconds: day + 3600 }] };
+
+  it('gives one series per offset, and the occurrence the stop time cuts short as its own', () => {
+    // Stops 30 minutes into the fifth Monday: four whole Mondays, then a half hour.
+    const times: TimeDescription[] = [{ start: ntp('2026-01-05T10:00:00Z'), stop: ntp('2026-02-02T10:30:00Z'), repeats: [weeklyRepeat] }];
+    const series = repeatSeries(times, 0);
+    expect(series.map((r) => [r.first.toISOString(), r.durationSeconds, r.count])).toEqual([
+      ['2026-01-05T10:00:00.000Z', 3600, 4],
+      ['2026-02-02T10:00:00.000Z', 1800, 1],
+      ['2026-01-06T11:00:00.000Z', 3600, 4],
+    ]);
+    const until = new Date('2027-01-01T00:00:00Z');
+    expect(fromSeries(series, until)).toEqual(walked(times, until));
+  });
+
+  it('cuts a series where z= changes the shift, and leaves the last part of an unbounded one without a count', () => {
+    const times: TimeDescription[] = [
+      {
+        start: ntp('2026-10-05T10:00:00Z'),
+        stop: 0,
+        repeats: [weeklyRepeat],
+        zones: [
+          { time: ntp('2026-10-25T01:00:00Z'), offset: { seconds: -3600, unit: 'h' } },
+          { time: ntp('2027-03-28T01:00:00Z'), offset: { seconds: 0 } },
+        ],
+      },
+    ];
+    const series = repeatSeries(times, 0);
+    expect(series.map((r) => [r.first.toISOString(), r.count])).toEqual([
+      ['2026-10-05T10:00:00.000Z', 3],
+      ['2026-10-26T09:00:00.000Z', 22],
+      ['2027-03-29T10:00:00.000Z', undefined],
+      ['2026-10-06T11:00:00.000Z', 3],
+      ['2026-10-27T10:00:00.000Z', 22],
+      ['2027-03-30T11:00:00.000Z', undefined],
+    ]);
+    const until = new Date('2028-01-01T00:00:00Z');
+    expect(fromSeries(series, until)).toEqual(walked(times, until));
   });
 });
