@@ -89,10 +89,12 @@ export class HttpListener {
   }
 }
 
-/** The absolute base of links in feeds: the Host the client used, when it is a plain host name. */
+/** The absolute base of links in feeds: the Host the client used when it is a plain host name, else the address it reached. */
 function origin(request: FastifyRequest): string {
   const host = request.headers.host ?? '';
-  return /^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host) ? `http://${host}` : `http://${request.hostname || 'localhost'}`;
+  if (/^[A-Za-z0-9.-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:.]+\](:\d{1,5})?$/.test(host)) return `http://${host}`;
+  const address = request.socket.localAddress ?? '127.0.0.1';
+  return `http://${address.includes(':') ? `[${address}]` : address}:${request.socket.localPort}`;
 }
 
 /** A file name from a session name: letters, digits, spaces, dots and dashes. */

@@ -15,7 +15,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const SCRIPT = fileURLToPath(new URL('../../scripts/test-deps.sh', import.meta.url));
 const IS_ROOT = process.getuid?.() === 0;
-const ALL = ['ldap-utils', 'libsasl2-modules', 'slapd', 'python3-ldap3', 'python3-ldap', 'openssl', 'iproute2'];
+const ALL = ['ldap-utils', 'libsasl2-modules', 'slapd', 'python3-ldap3', 'python3-ldap', 'openssl', 'iproute2', 'chromium', 'python3-icalendar'];
 
 let dir: string;
 beforeEach(() => {
@@ -51,6 +51,7 @@ function environment(hide: string[], bin: Record<string, string> = {}, extra: No
   mkdirSync(python);
   if (hide.includes('python3-ldap3')) writeFileSync(join(python, 'ldap3.py'), 'raise ImportError("hidden by the test")\n');
   if (hide.includes('python3-ldap')) writeFileSync(join(python, 'ldap.py'), 'raise ImportError("hidden by the test")\n');
+  if (hide.includes('python3-icalendar')) writeFileSync(join(python, 'icalendar.py'), 'raise ImportError("hidden by the test")\n');
   return {
     PATH: path,
     PYTHONPATH: python,
@@ -58,6 +59,7 @@ function environment(hide: string[], bin: Record<string, string> = {}, extra: No
     ...(hide.includes('libsasl2-modules') ? { SASL_PATH: join(dir, 'no-sasl-plugins') } : {}),
     ...(hide.includes('slapd') ? { SLAPD: join(dir, 'sbin/slapd'), SLAPTEST: join(dir, 'sbin/slaptest') } : {}),
     ...(hide.includes('iproute2') ? { IP: join(dir, 'sbin/ip') } : {}),
+    ...(hide.includes('chromium') ? { CHROMIUM: join(dir, 'bin/chromium') } : {}),
     ...extra,
   };
 }
