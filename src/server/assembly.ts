@@ -58,6 +58,11 @@ export interface RunningServer {
 /** Starts the server, in this process or with worker processes (`workers`). */
 export async function startServer(options: ServerOptions, log: Logger): Promise<RunningServer> {
   checkServerOptions(options);
+  const http = httpAddress(options);
+  // Loaded only when wanted (fastify costs a few hundred milliseconds), and from the start, so
+  // that loading overlaps the core's and the workers' start.
+  const httpModule = http ? import('../http/index.js') : undefined;
+  httpModule?.catch(() => undefined); // Awaited below; a start that fails before then must not leave it unhandled.
   const core = await startCore(options, log);
   const workers = options.workers ?? 1;
   let listener: LdapServer | WorkerPool;
@@ -68,11 +73,9 @@ export async function startServer(options: ServerOptions, log: Logger): Promise<
     throw error;
   }
   let web: HttpListener | undefined;
-  const http = httpAddress(options);
-  if (http) {
+  if (http && httpModule) {
     try {
-      // Loaded only when wanted: fastify costs a few hundred milliseconds of start-up.
-      const { HttpListener } = await import('../http/index.js');
+      const { HttpListener } = await httpModule;
       // The page reads attributes the searches hand over encoded with the protocol's codec, as text.
       const readEncoded = (encoded: Buffer): ViewAttribute[] => readAttributeList(encoded, () => false);
       web = await HttpListener.start(core.directory, { ...http, changes: core.directory.changes, readEncoded }, log);
