@@ -34,6 +34,8 @@ export interface ServerOptions {
   /**
    * Further `serve` arguments. Without a `--workers` among them the server runs in one
    * process (`--workers 1`): the default, one worker per core, is for tests about workers.
+   * Without an `--http` among them the web page is off (`--http off`): loading it costs each
+   * start a few hundred milliseconds of CPU, and only test/http is about it.
    */
   args?: string[];
   /** Extra environment for the server process. */
@@ -210,6 +212,7 @@ class ServerProcess implements TestServer {
     if (this.options.suffix !== undefined) args.push('--suffix', this.options.suffix);
     if (this.options.ilsOpen) args.push('--ils-open');
     if (!this.options.args?.includes('--workers')) args.push('--workers', '1');
+    if (!this.options.args?.includes('--http')) args.push('--http', 'off');
     args.push(...(this.options.args ?? []));
     return args;
   }
