@@ -39,6 +39,7 @@ interface SchemaAttr {
   syntax: string;
   single_value: boolean;
   names: string[];
+  description: string | null;
 }
 interface Ldap3View {
   bound: boolean;
@@ -100,7 +101,13 @@ describe('python3-ldap3 (get_info=ALL, check_names=True)', () => {
     expect(schema.attributes.conferenceBlob).toMatchObject({ single_value: true, syntax: '1.3.6.1.4.1.1466.115.121.1.15' });
     expect(schema.attributes.startTime).toMatchObject({ syntax: '1.3.6.1.4.1.1466.115.121.1.24' });
     expect(schema.attributes.entryTtl).toMatchObject({ oid: '1.3.6.1.4.1.1466.101.119.3' });
-    expect(schema.attributes.ntSecurityDescriptor).toMatchObject({ syntax: '1.3.6.1.4.1.1466.115.121.1.40', single_value: true });
+    // The whole description: ldap3 ends it at a keyword such as NO-USER-MODIFICATION inside the quotes.
+    expect(schema.attributes.entryTtl?.description).toMatch(/^This operational attribute is maintained by the server .* only a refresh changes its value\.$/);
+    // Binary, as [MS-TAIL] 2.3.4 gives it (not Octet String).
+    expect(schema.attributes.ntSecurityDescriptor).toMatchObject({ syntax: '1.3.6.1.4.1.1466.115.121.1.5', single_value: true });
+    // protocolGUID is an rtApplicationUser attribute only ([MS-TAIL] 2.3.1-2.3.2).
+    expect(schema.classes.rtPerson?.may).not.toContain('protocolGUID');
+    expect(schema.classes.rtApplicationUser?.may).toContain('protocolGUID');
     expect(schema.attributes.sProtID?.names).toEqual(['protocolID', 'sProtID']);
     expect(schema.attributes.hasSubordinates).not.toBeNull();
     expect(schema.attributes.entryUUID).not.toBeNull();

@@ -4,7 +4,7 @@
  */
 import type { ResultCodeValue } from '../errors.js';
 import type { MatchingRules } from '../model/matching.js';
-import { isBinarySyntax } from '../model/matching.js';
+import { isBinarySyntax, Syntax } from '../model/matching.js';
 import type { AttributeType, ObjectClass, Schema } from './index.js';
 import type { ObjectClassKind } from './types.js';
 
@@ -60,6 +60,16 @@ export interface SchemaAccess {
   };
 }
 
+/**
+ * The equality the directory applies to an attribute whose type names none. A Binary value
+ * (ntSecurityDescriptor, [MS-TAIL] §2.3.4) is compared byte for byte, so that a client can
+ * compare it and delete the value it knows: the schema file cannot say so, as slapd takes no
+ * octetStringMatch for the Binary syntax.
+ */
+function impliedEquality(syntax: string | undefined): string | undefined {
+  return syntax === Syntax.binary ? 'octetStringMatch' : undefined;
+}
+
 /** Builds an {@link AttributeInfo} from resolved parts. */
 export function attributeInfo(parts: {
   oid: string;
@@ -99,7 +109,7 @@ export function schemaAccess(schema: Schema): SchemaAccess {
     attributeInfo({
       oid: type.oid,
       names: type.names,
-      rules: { equality: type.matching.equality, ordering: type.matching.ordering, substr: type.matching.substr, syntax: type.matching.syntax },
+      rules: { equality: type.matching.equality ?? impliedEquality(type.matching.syntax), ordering: type.matching.ordering, substr: type.matching.substr, syntax: type.matching.syntax },
       singleValue: type.singleValue,
       noUserModification: type.noUserModification,
       usage: type.usage,
