@@ -9,11 +9,33 @@ import type { EntryHead, StoredEntry } from '../store/index.js';
 import type { DirectoryContext, Identity } from './context.js';
 import { OperationError, ResultCode } from './errors.js';
 import { parentNdn, type Name } from './model/names.js';
+import { parseDn } from './model/dn.js';
 import { isLive } from './operations/live.js';
+import { accountDn } from './operations/bind.js';
 
 /** The owner recorded on entries an identity creates. */
 export function ownerOf(identity: Identity): string {
   return identity.ndn !== '' ? identity.ndn : `anonymous@${identity.address}`;
+}
+
+/**
+ * The DN to show for an owner recorded by {@link ownerOf} (creatorsName, modifiersName): an
+ * account's DN as the account and the suffix are spelled (`cn=Alice,ou=accounts,o=Intranet`),
+ * not the normal form the owner is compared in; '' for an anonymous client (the root DN, as
+ * slapd gives); the normal form itself for an account deleted since, or the server ('').
+ */
+export function ownerDn(ctx: DirectoryContext, owner: string): string {
+  if (owner.startsWith('anonymous@')) return '';
+  if (parentNdn(owner) !== ctx.accountsNdn) return owner;
+  let name: string | undefined;
+  try {
+    name = parseDn(owner)[0]?.[0]?.value;
+  } catch {
+    // A normal form need not be a valid DN text (its values are not escaped as RFC 4514 asks).
+    return owner;
+  }
+  const account = name === undefined ? undefined : ctx.accounts.get(name);
+  return account ? accountDn(ctx.options.suffix, account.name) : owner;
 }
 
 /** Whether the normalised DN is at or below the container. */

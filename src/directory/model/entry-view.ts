@@ -8,6 +8,7 @@ import type { DirectoryContext } from '../context.js';
 import type { AttributeCodec, EntryView, ViewAttribute } from './view.js';
 import type { AttributeInfo, SchemaAccess } from '../schema/schema-access.js';
 import { remainingTtl } from '../dynamic/ttl.js';
+import { ownerDn } from '../access.js';
 import { SUBSCHEMA_DN } from '../schema/subschema-entry.js';
 
 /** Operational attributes every entry has, computed from its row. */
@@ -90,9 +91,9 @@ export function operationalValues(ctx: DirectoryContext, entry: StoredEntry, key
       // On the suffix entry, as slapd's syncprov keeps it.
       return entry.ndn === ctx.suffixNdn ? [ctx.entries.changes.contextCsn()] : undefined;
     case 'creatorsname':
-      return [entry.creator.startsWith('anonymous@') ? '' : entry.creator];
+      return [ownerDn(ctx, entry.creator)];
     case 'modifiersname':
-      return [entry.modifier.startsWith('anonymous@') ? '' : entry.modifier];
+      return [ownerDn(ctx, entry.modifier)];
     case 'createtimestamp':
       return [toGeneralizedTime(new Date(entry.createdAt))];
     case 'modifytimestamp':
