@@ -1,5 +1,5 @@
 /**
- * NetMeeting's pseudo-DNs ([MS-TAIL] §2.2.6): `c=-,o=Microsoft,cn=<email>,objectClass=rtPerson`
+ * NetMeeting's pseudo-DNs ([MS-TAIL] §3.5.3, §3.5.4, §4.1.2): `c=-,o=Microsoft,cn=<email>,objectClass=rtPerson`
  * names `cn=<email>,ou=Dynamic,o=Intranet`, in every operation.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +22,31 @@ describe('NetMeeting pseudo-DNs', () => {
     const read = await ldapsearch(server.url, { base: REAL, scope: 'base', attrs: ['cn', 'entryDN'] });
     expect(read.entries.map((e) => e.dn)).toEqual([REAL]);
     expect(read.entries[0]?.one('cn')).toBe('ann@example.com');
+  });
+
+  it("answers NetMeeting's refresh: base scope, base objectClass=rtPerson, (sttl=N) in the filter ([MS-TAIL] §3.5.11, §4.2.2)", async () => {
+    const filter = '(&(objectClass=rtPerson)(cn=ann@example.com)(sttl=10))';
+    const r = await ldapsearch(server.url, { base: 'objectClass=rtPerson', scope: 'base', filter, attrs: ['cn', 'entryTTL'], version: 2 });
+    expect(r.code, explain(r)).toBe(0);
+    expect(r.entries.map((e) => e.dn)).toEqual([REAL]);
+    expect(Number(r.entries[0]?.one('entryTTL'))).toBeGreaterThan(590); // refreshed to 10 minutes (added with 1800 s)
+    expect(Number(r.entries[0]?.one('entryTTL'))).toBeLessThanOrEqual(600);
+  });
+
+  it('finds online users the same way ([MS-TAIL] §4.3.2): people only, whatever else matches the filter', async () => {
+    const conference = await ldapadd(
+      server.url,
+      ldifAdd('uid=ann@example.com,ou=Dynamic,o=Intranet', { objectClass: ['rtConference', 'dynamicObject'], uid: 'ann@example.com', cn: 'ann@example.com' }),
+    );
+    expect(conference.code, explain(conference)).toBe(0);
+    for (const scope of ['base', 'one', 'sub'] as const) {
+      const r = await ldapsearch(server.url, { base: 'OBJECTCLASS=RTPERSON', scope, filter: '(cn=ann*)', attrs: ['cn'], version: 2 });
+      expect(r.code, explain(r)).toBe(0);
+      expect(r.entries.map((e) => e.dn), scope).toEqual([REAL]);
+    }
+    const none = await ldapsearch(server.url, { base: 'objectClass=rtPerson', scope: 'base', filter: '(cn=nobody*)', attrs: ['cn'] });
+    expect(none.code, explain(none)).toBe(0);
+    expect(none.entries).toEqual([]);
   });
 
   it('reads, modifies and deletes through the pseudo-DN', async () => {

@@ -80,8 +80,8 @@ export class Names {
   }
 
   /**
-   * The real DN of a NetMeeting pseudo-DN ([MS-TAIL] §2.2.6): `c=-,o=Microsoft,cn=<email>,
-   * objectClass=rtPerson` names `cn=<email>,ou=Dynamic,<suffix>`. Recognised by an
+   * The real DN of a NetMeeting pseudo-DN ([MS-TAIL] §3.5.3, §3.5.4, §4.1.2): `c=-,o=Microsoft,
+   * cn=<email>,objectClass=rtPerson` names `cn=<email>,ou=Dynamic,<suffix>`. Recognised by an
    * objectClass RDN at the root, which no real DN here has.
    */
   #ilsPseudoDn(dn: Dn): Dn | undefined {
@@ -89,6 +89,24 @@ export class Names {
     if (root?.length !== 1 || this.#schema.attribute(root[0]!.type)?.key !== 'objectclass') return undefined;
     const naming = dn.find((rdn) => rdn.length === 1 && ['cn', 'uid'].includes(this.#schema.attribute(rdn[0]!.type)?.key ?? ''));
     return naming ? [naming, ...parseDn(`ou=Dynamic,${this.#suffix}`)] : undefined;
+  }
+
+  /**
+   * The object class a NetMeeting class base names: the DN `objectClass=rtPerson` alone, the
+   * base of its refresh and find-user searches ([MS-TAIL] §3.5.11, §4.2.2, §4.3.2), stands for
+   * the entries of that class in `ou=Dynamic` (see operations/search.ts). Undefined for
+   * any other DN, including one that does not parse (the search refuses it as it would).
+   */
+  ilsClassBase(text: string): string | undefined {
+    if (!/^\s*objectclass\s*=/i.test(text)) return undefined;
+    let dn: Dn;
+    try {
+      dn = parseDn(text);
+    } catch {
+      return undefined;
+    }
+    const ava = dn.length === 1 && dn[0]!.length === 1 ? dn[0]![0]! : undefined;
+    return ava && this.#schema.attribute(ava.type)?.key === 'objectclass' ? ava.value : undefined;
   }
 
   /** The normal form of each RDN, most specific first. */

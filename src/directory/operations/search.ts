@@ -80,8 +80,28 @@ export function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: Sc
 
 /** What a search for all user attributes (the default) reads of each entry: its encoding, when entries are stored with one. */
 
+/**
+ * A NetMeeting class search as the search it stands for. NetMeeting refreshes its person and
+ * finds users with a base-scope search whose base is `objectClass=rtPerson` ([MS-TAIL]
+ * §3.5.11, §4.2.2, §4.3.2) and expects the matching people back: such a base names the
+ * entries of that class in `ou=Dynamic`, so the search is made one level below `ou=Dynamic`
+ * (a subtree search stays a subtree search) with `(objectClass=<class>)` added to its filter.
+ * Other requests are returned as they are.
+ */
+export function resolveClassBase<R extends Pick<SearchRequest, 'base' | 'scope' | 'filter'>>(ctx: DirectoryContext, request: R): R {
+  const cls = ctx.names.ilsClassBase(request.base);
+  if (cls === undefined) return request;
+  return {
+    ...request,
+    base: `ou=Dynamic,${ctx.options.suffix}`,
+    scope: request.scope === 'sub' ? 'sub' : 'one',
+    filter: { type: 'and', filters: [{ type: 'equality', attribute: 'objectClass', value: cls }, request.filter] },
+  };
+}
+
 /** SQLite's plan for the first batch of a search for all user attributes (diagnostics, and tests that prove it uses indexes). */
-export function explainSearch(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
+export function explainSearch(ctx: DirectoryContext, asked: Pick<SearchRequest, 'base' | 'scope' | 'filter'>): string[] {
+  const request = resolveClassBase(ctx, asked);
   const base = ctx.names.parse(request.base);
   return ctx.entries.explain({ read: 'encoded', scope: request.scope, baseNdn: base.ndn, basePath: base.path, index: ctx.planner.plan(request.filter), now: ctx.now() });
 }
@@ -149,7 +169,8 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
  * The stored entries a search matches (the root DSE and the subschema entry are not stored),
  * read as a search for all user attributes reads them; nothing when the base is missing.
  */
-export function* matchingStored(ctx: DirectoryContext, request: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): Generator<StoredEntry> {
+export function* matchingStored(ctx: DirectoryContext, asked: Pick<SearchRequest, 'base' | 'scope' | 'filter' | 'afterId'>): Generator<StoredEntry> {
+  const request = resolveClassBase(ctx, asked);
   const base = ctx.names.parse(request.base);
   if (targetOf(ctx, base, request.scope) !== 'stored') return;
   // Asked without pauseAfterMs, matching yields nothing but entries.
@@ -161,7 +182,8 @@ export function* matchingStored(ctx: DirectoryContext, request: Pick<SearchReque
  * refresh an ILS `(sttl=N)` term asks for is a write of its own (dynamic/sttl.ts), made
  * before the search.
  */
-export function* search(ctx: DirectoryContext, special: SpecialEntries, request: SearchRequest): Generator<SearchResult | typeof SCANNING> {
+export function* search(ctx: DirectoryContext, special: SpecialEntries, asked: SearchRequest): Generator<SearchResult | typeof SCANNING> {
+  const request = resolveClassBase(ctx, asked);
   const base = ctx.names.parse(request.base);
   const selection = parseSelection(ctx, request.attributes);
 
