@@ -264,6 +264,17 @@ describe.each(modes)('ILS replays: %s', (_mode, { ilsOpen, client, netmeeting })
       expect(r.code, explain(r)).toBe(LDAP.success);
     });
 
+    it('Dialer keep-alive as [MS-TAIL] 4.6.2 prints it, EntryTTL=180000: granted the --ttl-max of 86400 s, not refused', async () => {
+      const ldif = [TAPI_APP_USER, TAPI_PERSON].map((dn) => `dn: ${dn}\nchangetype: modify\nreplace: EntryTTL\nEntryTTL: 180000\n-\n\n`).join('');
+      const r = await ldapmodify(server.url, ldif, client);
+      expect(r.code, explain(r)).toBe(LDAP.success);
+      for (const dn of [TAPI_APP_USER, TAPI_PERSON]) {
+        const read = await ldapsearch(server.url, { base: dn, scope: 'base', attrs: ['entryTTL'] });
+        expect(Number(read.entries[0]?.one('entryTTL')), explain(read)).toBeGreaterThan(86_390);
+        expect(Number(read.entries[0]?.one('entryTTL')), explain(read)).toBeLessThanOrEqual(86_400);
+      }
+    });
+
     it('NetMeeting unregisters: delete its person ([MS-TAIL] 4.4)', async () => {
       const r = await ldapmodify(server.url, `dn: ${NM_PERSON}\nchangetype: delete\n\n`, netmeeting);
       expect(r.code, explain(r)).toBe(LDAP.success);

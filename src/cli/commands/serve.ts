@@ -107,7 +107,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--ils-open', 'let anonymous clients register and keep their own entries alive, as ILS servers did')
     .option('--ttl-default <seconds>', 'time to live of new dynamic entries', ttl, DEFAULT_TTL_POLICY.defaultTtl)
     .option('--ttl-min <seconds>', 'shorter requested TTLs are raised to this', ttl, DEFAULT_TTL_POLICY.minTtl)
-    .option('--ttl-max <seconds>', 'longer requested TTLs are refused', ttl, DEFAULT_TTL_POLICY.maxTtl)
+    .option('--ttl-max <seconds>', 'longest TTL granted: longer refreshes are refused, a modify of entryTTL gets this', ttl, DEFAULT_TTL_POLICY.maxTtl)
     .option('--conference-grace <seconds>', 'how long a conference is kept after its SDP stop time', integerOption('--conference-grace', 0, 31_557_600), DEFAULT_CONFERENCE_GRACE)
     .option('--tls-cert <file>', 'PEM certificate: enables StartTLS and LDAPS')
     .option('--tls-key <file>', 'PEM private key of the certificate')

@@ -10,7 +10,10 @@ export interface TtlPolicy {
   readonly defaultTtl: number;
   /** Requests below are raised to this. */
   readonly minTtl: number;
-  /** Requests above are refused (sizeLimitExceeded, as RFC 2589 says). */
+  /**
+   * Refresh requests above are refused (sizeLimitExceeded, as RFC 2589 says); a modify of
+   * entryTTL above is granted this ({@link grantTtl}).
+   */
   readonly maxTtl: number;
 }
 
@@ -32,11 +35,21 @@ export function remainingTtl(expiresAt: number, now: number): number {
   return Math.max(0, Math.ceil((expiresAt - now) / 1000));
 }
 
+/**
+ * What to do with a request above the maximum: refuse it (the RFC 2589 refresh operation and
+ * the ILS sTTL search, as slapd's dds refuses it), or grant the maximum (a modify of
+ * entryTTL, the ILS and Active Directory refresh: it carries no TTL back to tell the client of
+ * a refusal, and Phone Dialer's keep-alive asks for 180000 s, [MS-TAIL] §4.6.2, which Active
+ * Directory, up to a year, grants).
+ */
+export type AboveMaximum = 'refuse' | 'grant maximum';
+
 /** Validates a requested TTL and applies the policy; returns seconds. */
-export function grantTtl(policy: TtlPolicy, requested: number): number {
+export function grantTtl(policy: TtlPolicy, requested: number, above: AboveMaximum = 'refuse'): number {
   if (!Number.isInteger(requested) || requested <= 0 || requested > RFC2589_MAX_TTL) {
     throw new OperationError(ResultCode.protocolError, `entryTTL must be a whole number of seconds from 1 to ${RFC2589_MAX_TTL}`);
   }
+  if (requested > policy.maxTtl && above === 'grant maximum') return policy.maxTtl;
   if (requested > policy.maxTtl) {
     throw new OperationError(ResultCode.sizeLimitExceeded, `a TTL of ${requested} s is above this server's maximum of ${policy.maxTtl} s`);
   }

@@ -100,7 +100,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
           throw new OperationError(ResultCode.constraintViolation, 'entryTTL can only be replaced with one value (a refresh)');
         }
         if (expiresAt === null) throw new OperationError(ResultCode.objectClassViolation, 'entryTTL applies only to dynamic entries (objectClass dynamicObject)');
-        expiresAt = ctx.now() + grantTtl(ctx.options.ttl, Number(values[0])) * 1000;
+        expiresAt = ctx.now() + grantTtl(ctx.options.ttl, Number(values[0]), 'grant maximum') * 1000;
         continue;
       }
       if (attr.key !== 'objectclass') checkWritable(attr);
