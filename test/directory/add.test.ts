@@ -26,10 +26,11 @@ describe('an add fills in', () => {
     expect(read(t.directory, `cn=Ann,${DYNAMIC}`)?.get('cn')).toEqual(['Ann']);
   });
 
-  it("a conference's cn from its uid, and the attributes derived from its blob", () => {
+  it("no cn for a conference that was given none (ILS names it by uid), and the attributes derived from its blob", () => {
     t.directory.add(alice, `uid=Plan,${DYNAMIC}`, attributes({ objectClass: ['rtConference', 'dynamicObject'], conferenceBlob: blob('Plan') }));
     const entry = read(t.directory, `uid=Plan,${DYNAMIC}`)!;
-    expect(entry.get('cn')).toEqual(['Plan']);
+    expect(entry.get('cn')).toBeUndefined();
+    expect(entry.get('uid')).toEqual(['Plan']);
     expect(entry.get('originator')).toEqual(['alice']);
     expect(entry.get('generaldescription')).toEqual(['Planning']);
     expect(entry.get('starttime')).toEqual(['20300101010000Z']);

@@ -1,6 +1,8 @@
 /**
- * Add (RFC 4511 §4.7), with the ILS conventions: RDN values and a conference's cn are
- * filled in when clients leave them out, and application containers appear on first use.
+ * Add (RFC 4511 §4.7), with the ILS conventions: RDN values are filled in when clients leave
+ * them out, and application containers appear on first use. A conference gets no cn it was
+ * not given: ILS names conferences by uid and people by cn, so TAPI's Find People, `(cn=*)`
+ * one level below ou=dynamic ([MS-TAIL] §4.9.2), lists people only.
  */
 import { randomUUID } from 'node:crypto';
 import type { GroupRange, IndexRow, Span, StoredEntry } from '../../store/index.js';
@@ -116,9 +118,6 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
       values.push(ava.value);
     }
   }
-  // ILS: a conference's cn defaults to its uid.
-  if (classes.some((c) => c.key === 'rtconference') && !attributes.cn?.length && attributes.uid?.length) attributes.cn = [attributes.uid[0]!];
-
   completeEntry(ctx, attributes);
   const dynamic = classes.some((c) => c.key === DYNAMIC_OBJECT);
   checkAnonymousAddIsDynamic(identity, dynamic);
