@@ -115,6 +115,56 @@ describe('expiry', () => {
   });
 });
 
+describe("NetMeeting's application entry ([MS-TAIL] §3.5.3, §3.5.4)", () => {
+  it('is written with the person, follows its application attributes, and expires with it (refreshed only through the person)', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    t = openTestDirectory();
+    const ann = `cn=ann@example.com,${DYNAMIC}`;
+    const application = `cn=ann@example.com,appName=ms-netmeeting,${APPLICATIONS}`;
+    const heard: string[] = [];
+    for (const kind of ['added', 'modified', 'deleted', 'expired'] as const) t.directory.events.on(kind, (entry: { dn: string }) => heard.push(`${kind} ${entry.dn}`));
+    await t.writer.write({ op: 'add', identity: alice, dn: ann, attributes: person('ann@example.com') });
+    expect(read(t.directory, application)).toBeUndefined(); // no application named yet
+    await t.writer.write({ op: 'modify', identity: alice, dn: ann, changes: [change('replace', 'sappid', 'ms-netmeeting'), change('replace', 'sprotid', 'H323')] });
+    expect(read(t.directory, application)?.get('protocolid')).toEqual(['H323']);
+    await t.writer.write({ op: 'modify', identity: alice, dn: ann, changes: [change('replace', 'sprotid', 'T120')] });
+    expect(read(t.directory, application)?.get('protocolid')).toEqual(['T120']);
+    expect(heard).toContain(`added ${application}`);
+    expect(heard).toContain(`modified ${application}`);
+
+    t.directory.startExpiry();
+    await settle();
+    const refresh = t.directory.sttlRefresh({ base: 'objectClass=rtPerson', scope: 'base', filter: parseFilter('(&(cn=ann@example.com)(sttl=60))') })!;
+    expect(await t.writer.write({ op: 'sttl', identity: alice, refresh })).toBe(1);
+    const advance = async (ms: number): Promise<void> => {
+      t.clock.now += ms;
+      vi.advanceTimersByTime(ms);
+      await settle();
+    };
+    await advance(3_590_000); // past the 1800 s it was added with: the person was refreshed to an hour
+    expect(read(t.directory, application)?.get('cn')).toEqual(['ann@example.com']);
+    await advance(20_000);
+    expect(stored(ann)).toBe(0);
+    expect(stored(application)).toBe(0);
+    expect(stored(`appName=ms-netmeeting,${APPLICATIONS}`)).toBe(0); // the container it was alone in
+    expect(heard.slice(-3)).toEqual([`expired ${ann}`, `deleted ${application}`, `deleted appName=ms-netmeeting,${APPLICATIONS}`]);
+  });
+
+  it('moves when the person names another application, and is left alone when another owner holds its name', () => {
+    t = openTestDirectory();
+    const ann = `cn=ann@example.com,${DYNAMIC}`;
+    const other = `cn=ann@example.com,appName=other,${APPLICATIONS}`;
+    t.directory.add(bob, other, attributes({ objectClass: ['rtApplicationUser', 'dynamicObject'], cn: 'ann@example.com', sprotid: 'bob' }));
+    t.directory.add(alice, ann, attributes({ objectClass: ['rtPerson', 'dynamicObject'], cn: 'ann@example.com', sappid: 'ms-netmeeting' }));
+    expect(read(t.directory, `cn=ann@example.com,appName=ms-netmeeting,${APPLICATIONS}`)?.get('applicationid')).toEqual(['ms-netmeeting']);
+    t.directory.modify(alice, ann, [change('replace', 'sappid', 'other')]);
+    expect(read(t.directory, `cn=ann@example.com,appName=ms-netmeeting,${APPLICATIONS}`)).toBeUndefined();
+    expect(read(t.directory, other)?.get('protocolid')).toEqual(['bob']); // Bob's, untouched
+    t.directory.delete(alice, ann);
+    expect(read(t.directory, other)?.get('protocolid')).toEqual(['bob']);
+  });
+});
+
 describe('every entry change', () => {
   it('is heard inside the write transaction that makes it, whichever way it is made', async () => {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });

@@ -19,6 +19,8 @@ const TEMPORARY = `uid=19168,${DYNAMIC}`;
 const TAPI_APP_USER = `cn=egruber]w2kils.testdomain.int,${NETMEETING}`;
 const TAPI_PERSON = `cn=egruber]w2kils.testdomain.int,${DYNAMIC}`;
 const NM_PERSON = `cn=egruber@contoso.com,${DYNAMIC}`;
+/** NetMeeting's application entry ([MS-TAIL] §3.5.3): the server keeps it beside the person. */
+const NM_APPLICATION = `cn=egruber@contoso.com,${NETMEETING}`;
 /** Dialer's default conference: from now for thirty minutes (whole minutes, a minute ahead). */
 const DIALER_START = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 60_000).toISOString();
 const DIALER_STOP = new Date(Date.parse(DIALER_START) + 30 * 60_000).toISOString();
@@ -227,6 +229,24 @@ describe.each(modes)('ILS replays: %s', (_mode, { ilsOpen, client, netmeeting })
       expect(e.get('ILSA26279966')).toEqual(['84020942']);
     });
 
+    it('a registration is two entries ([MS-TAIL] §3.5.3): the person, and its rtApplicationUser under appName=MS-NetMeeting with the application attributes', async () => {
+      const r = await ldapsearch(server.url, { base: NM_APPLICATION, scope: 'base', attrs: ['*', 'creatorsName'] });
+      expect(r.code, explain(r)).toBe(LDAP.success);
+      const e = r.entries[0]!;
+      expect(e.get('objectClass')).toEqual(['rtApplicationUser']);
+      expect(e.get('cn')).toEqual(['egruber@contoso.com']);
+      expect(e.get('applicationID')).toEqual(['ms-netmeeting']);
+      expect(e.get('protocolID').sort()).toEqual(['H323', 'T120']);
+      expect(e.get('protocolMimeType').sort()).toEqual(['text/h323', 'text/t120']);
+      expect(e.get('port').sort()).toEqual(['1503', '1720']);
+      expect(e.get('guid')).toEqual(['008aff194794cf118796444553540000']);
+      expect(e.get('mimeType')).toEqual(['text/iuls']);
+      expect(e.get('userObject')).toEqual(['cn=egruber@contoso.com']);
+      expect(e.has('ipAddress')).toBe(false); // a person's attribute rtApplicationUser does not allow
+      const person = await ldapsearch(server.url, { base: NM_PERSON, scope: 'base', attrs: ['creatorsName'] });
+      expect(e.get('creatorsName'), 'owned by whoever registered').toEqual(person.entries[0]?.get('creatorsName'));
+    });
+
     it.each([
       ['(&(objectClass=rtPerson)(cn=egruber@contoso.com))', [NM_PERSON]],
       ['(&(objectClass=rtPerson)(cn=EGRUBER@CONTOSO.COM)(sappid=ms-netmeeting))', [NM_PERSON]],
@@ -278,11 +298,16 @@ describe.each(modes)('ILS replays: %s', (_mode, { ilsOpen, client, netmeeting })
       }
     });
 
-    it('NetMeeting unregisters: delete its person ([MS-TAIL] 4.4)', async () => {
+    it('NetMeeting unregisters: delete its person ([MS-TAIL] 4.4), which removes its application entry too (§3.5.4)', async () => {
       const r = await ldapmodify(server.url, `dn: ${NM_PERSON}\nchangetype: delete\n\n`, netmeeting);
       expect(r.code, explain(r)).toBe(LDAP.success);
       const gone = await ldapsearch(server.url, { base: NM_PERSON, scope: 'base' });
       expect(gone.code, explain(gone)).toBe(LDAP.noSuchObject);
+      const application = await ldapsearch(server.url, { base: NM_APPLICATION, scope: 'base' });
+      expect(application.code, explain(application)).toBe(LDAP.noSuchObject);
+      // TAPI's own registration under the same container stays.
+      const tapi = await ldapsearch(server.url, { base: TAPI_APP_USER, scope: 'base', attrs: ['1.1'] });
+      expect(tapi.code, explain(tapi)).toBe(LDAP.success);
     });
   });
 });

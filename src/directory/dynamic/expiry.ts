@@ -7,7 +7,7 @@
  */
 import { recordChange } from '../changes.js';
 import type { DirectoryContext } from '../context.js';
-import { removeEmptyApplicationContainers } from '../operations/delete.js';
+import { removeApplicationEntries, removeEmptyApplicationContainers } from '../operations/registrations.js';
 
 /** How soon to retry deleting when the database refused. */
 const RETRY_MS = 5000;
@@ -19,7 +19,9 @@ const MAX_DELAY = 2 ** 31 - 1;
 function deleteExpired(ctx: DirectoryContext): void {
   const expired = ctx.entries.deleteDue(ctx.now());
   for (const entry of expired) recordChange(ctx, { kind: 'expired', entry });
-  // An application container goes with the last registration below it.
+  // A NetMeeting person's application entry goes with it; an application container with the
+  // last registration below it.
+  removeApplicationEntries(ctx, expired);
   removeEmptyApplicationContainers(ctx, expired.map((entry) => entry.parent));
 }
 

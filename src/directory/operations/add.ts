@@ -4,8 +4,7 @@
  * not given: ILS names conferences by uid and people by cn, so TAPI's Find People, `(cn=*)`
  * one level below ou=dynamic ([MS-TAIL] §4.9.2), lists people only.
  */
-import { randomUUID } from 'node:crypto';
-import type { GroupRange, IndexRow, Span, StoredEntry } from '../../store/index.js';
+import type { StoredEntry } from '../../store/index.js';
 import { checkAdd, checkAddBelow, checkAnonymousAddIsDynamic, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
@@ -15,52 +14,13 @@ import { endsAtOf } from '../conferences/span.js';
 import { findLive, isLive, matchedDn } from './live.js';
 import { completeEntry, encodedOf, indexRows, storedForms, type StoredForms } from './write-steps.js';
 import { recordChange } from '../changes.js';
+import { insert, SERVER_OWNER } from './insert.js';
+import { ensureApplicationContainer, keepApplicationEntry } from './registrations.js';
 import { OperationError, ResultCode } from '../errors.js';
 import type { Name } from '../model/names.js';
 import { formatDn } from '../model/dn.js';
 
 const DYNAMIC_OBJECT = 'dynamicobject';
-
-/** The owner recorded on the entries the server creates itself: no client's. */
-const SERVER_OWNER = '';
-
-/** Inserts an entry whose attributes are complete and checked (`forms`: theirs, when worked out already). */
-function insert(ctx: DirectoryContext, name: Name, dnText: string, attributes: Record<string, string[]>, owner: string, expiresAt: number | null, forms = storedForms(ctx, attributes)): StoredEntry {
-  const now = ctx.now();
-  const entry: Omit<StoredEntry, 'id'> = {
-    dn: dnText,
-    ndn: name.ndn,
-    parent: name.parent,
-    path: name.path,
-    attributes,
-    creator: owner,
-    modifier: owner,
-    createdAt: now,
-    modifiedAt: now,
-    uuid: randomUUID(),
-    csn: '', // recordChange sets it
-    expiresAt,
-    endsAt: endsAtOf(attributes, ctx.options.conferenceGrace),
-    encoded: forms.encoded,
-  };
-  const id = ctx.entries.insert(entry, forms.index, forms.span, forms.groups);
-  const stored = { ...entry, id };
-  recordChange(ctx, { kind: 'added', entry: stored });
-  return stored;
-}
-
-/**
- * Creates the `appName=<app>,ou=applications` container NetMeeting registers under, when the
- * first registration arrives before anyone created it. The server owns it (no client may
- * change it), and removes it with the last entry below it (operations/delete.ts).
- */
-function ensureApplicationContainer(ctx: DirectoryContext, parent: Name): StoredEntry | undefined {
-  const rdn = parent.dn[0];
-  if (parent.parent !== ctx.applicationsNdn || rdn?.length !== 1 || ctx.schema.attribute(rdn[0]!.type)?.key !== 'appname') return undefined;
-  const cls = ctx.schema.objectClass('rendezvousApplication');
-  if (!cls) return undefined;
-  return insert(ctx, parent, formatDn(parent.dn), { objectclass: [cls.name], appname: [rdn[0]!.value] }, SERVER_OWNER, null);
-}
 
 /**
  * An add checked as far as it can be without reading the database: the name, access by
@@ -161,7 +121,9 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
       throw new OperationError(ResultCode.constraintViolation, 'a static entry cannot be added below a dynamic entry (RFC 2589)');
     }
     const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
-    return insert(ctx, name, name.text, attributes, owner, expiresAt, forms);
+    const entry = insert(ctx, name, name.text, attributes, owner, expiresAt, forms);
+    keepApplicationEntry(ctx, entry);
+    return entry;
   });
 }
 
