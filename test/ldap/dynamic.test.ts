@@ -249,6 +249,27 @@ describe('restart', () => {
   });
 });
 
+/**
+ * Polls for the conference `uid` (running `each` before every read) until it is gone, and
+ * expects that after 1.5 to 5 s: a stop time ~2 s away and a grace of 1 s.
+ */
+async function expectGoneInAboutThreeSeconds(server: TestServer, uid: string, each: () => Promise<unknown> = async () => undefined): Promise<void> {
+  const started = Date.now();
+  let goneAfter: number | undefined;
+  while (Date.now() - started < 8000) {
+    await each();
+    const read = await ldapsearch(server.url, { base: DYNAMIC, filter: `(uid=${uid})`, attrs: ['uid'] });
+    if (read.entries.length === 0) {
+      goneAfter = Date.now() - started;
+      break;
+    }
+    await sleep(200);
+  }
+  expect(goneAfter).toBeDefined();
+  expect(goneAfter!).toBeGreaterThan(1500);
+  expect(goneAfter!).toBeLessThan(5000);
+}
+
 describe('conferences end', () => {
   it('removes a bounded conference a grace period after its stop time, even while it is refreshed', async () => {
     const server = await startServer({ accounts, args: ['--ttl-min', '1', '--conference-grace', '1'] });
@@ -257,21 +278,8 @@ describe('conferences end', () => {
       const blob = ['v=0', 'o=alice 1 1 IN IP4 host.example.com', 's=Short', 'c=IN IP4 239.255.1.1/15', `t=${ntpNow - 60} ${ntpNow + 2}`, 'm=audio 49170 RTP/AVP 0'].map((l) => `${l}\r\n`).join('');
       const add = await ldapadd(server.url, ldifAdd(`uid=Short,${DYNAMIC}`, { objectClass: ['rtConference', 'dynamicObject'], conferenceBlob: Buffer.from(blob) }), { auth: alice });
       expect(add.code, explain(add)).toBe(0);
-      const started = Date.now();
-      let goneAfter: number | undefined;
-      while (Date.now() - started < 8000) {
-        await ldapexop(server.url, ['refresh', `uid=Short,${DYNAMIC}`, '600'], { auth: alice });
-        const read = await ldapsearch(server.url, { base: DYNAMIC, filter: '(uid=Short)', attrs: ['uid'] });
-        if (read.entries.length === 0) {
-          goneAfter = Date.now() - started;
-          break;
-        }
-        await sleep(200);
-      }
       // Stop time is ~2 s away and the grace 1 s: gone after ~3 s, whatever the refreshes.
-      expect(goneAfter).toBeDefined();
-      expect(goneAfter!).toBeGreaterThan(1500);
-      expect(goneAfter!).toBeLessThan(5000);
+      await expectGoneInAboutThreeSeconds(server, 'Short', () => ldapexop(server.url, ['refresh', `uid=Short,${DYNAMIC}`, '600'], { auth: alice }));
       // An unbounded conference lives by its TTL alone.
       const unbounded = blob.replace(`t=${ntpNow - 60} ${ntpNow + 2}`, `t=${ntpNow - 60} 0`);
       expect((await ldapadd(server.url, ldifAdd(`uid=Open,${DYNAMIC}`, { objectClass: ['rtConference', 'dynamicObject'], conferenceBlob: Buffer.from(unbounded) }), { auth: alice })).code).toBe(0);
@@ -282,6 +290,21 @@ describe('conferences end', () => {
       const late = await ldapadd(server.url, ldifAdd(`uid=Ended,${DYNAMIC}`, { objectClass: ['rtConference', 'dynamicObject'], conferenceBlob: Buffer.from(ended) }), { auth: alice });
       expect(late.code, explain(late)).toBe(19);
       expect(late.info).toContain('the conference ended');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('removes a static bounded conference (no dynamicObject) the same way, written through a worker', async () => {
+    const server = await startServer({ accounts, args: ['--conference-grace', '1', '--workers', '2'] });
+    try {
+      const ntpNow = Math.floor(Date.now() / 1000) + 2_208_988_800;
+      const blob = ['v=0', 'o=alice 1 1 IN IP4 host.example.com', 's=Static', 'c=IN IP4 239.255.1.2/15', `t=${ntpNow - 60} ${ntpNow + 2}`, 'm=audio 49170 RTP/AVP 0'].map((l) => `${l}\r\n`).join('');
+      const add = await ldapadd(server.url, ldifAdd(`uid=Static,${DYNAMIC}`, { objectClass: ['rtConference'], conferenceBlob: Buffer.from(blob) }), { auth: alice });
+      expect(add.code, explain(add)).toBe(0);
+      const read = await ldapsearch(server.url, { base: DYNAMIC, filter: '(uid=Static)', attrs: ['uid', 'entryTTL'] });
+      expect(read.entries.map((e) => e.has('entryTTL')), 'static: no TTL').toEqual([false]);
+      await expectGoneInAboutThreeSeconds(server, 'Static');
     } finally {
       await server.stop();
     }
