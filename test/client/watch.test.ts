@@ -15,8 +15,15 @@ import { startOpenLdap, startRendezvous, type Target } from './targets.js';
 const START = new Date('2030-05-06T07:00:00Z');
 const STOP = new Date('2030-05-06T08:30:00Z');
 
+/** Groups by conference name: each conference its own, so that no two clash (a clash changes both entries' multicastClash flag). */
+const groups = new Map<string, string>();
+const groupOf = (name: string): string => {
+  if (!groups.has(name)) groups.set(name, `239.1.${2 + Math.floor(groups.size / 250)}.${(groups.size % 250) + 1}`);
+  return groups.get(name)!;
+};
+
 function conference(name: string, description = 'a watched conference'): Conference {
-  return Conference.create({ name, description, originator: 'alice', start: START, stop: STOP, address: '239.1.2.3', media: [{ type: 'audio', port: 5004, formats: ['0'] }] });
+  return Conference.create({ name, description, originator: 'alice', start: START, stop: STOP, address: groupOf(name), media: [{ type: 'audio', port: 5004, formats: ['0'] }] });
 }
 
 /** A watch read step by step, with a deadline on every wait, aborted at the end of the test. */

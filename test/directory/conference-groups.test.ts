@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { DirectoryTree } from '../../src/directory/index.js';
+import { read } from './helpers.js';
 import { openDirectory } from '../../src/server/index.js';
 import { ConferenceGroups } from '../../src/store/conference-groups.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
@@ -38,6 +39,11 @@ function addConference(directory: DirectoryTree, uid: string, connections: reado
 
 /** The DNs the `multicastClash` flag of an entry names. */
 const clashHolders = (entry: StoredEntry): string[] => (entry.attributes.multicastclash ?? []).map((v) => v.split(' ')[1]!).sort();
+
+/** The DNs the `multicastClash` flag of a conference names now, read by a search. */
+function flaggedNow(directory: DirectoryTree, dn: string): string[] {
+  return (read(directory, dn, ['multicastClash'])?.get('multicastclash') ?? []).map((v) => v.split(' ')[1]!).sort();
+}
 
 /** Records the entries clash detection reads while `fn` runs, and proves it never scans. */
 function entriesRead(fn: () => void): string[] {
@@ -82,17 +88,23 @@ describe('clash detection by multicast group', () => {
     let added: StoredEntry | undefined;
     const read = entriesRead(() => (added = addConference(directory, 'newPermanent', ['IP4 239.200.0.10/15', 'IP4 239.1.0.7/15'])));
     const sharing = ['shareTimed', 'shareRange', 'sharePermanent', 'c7'].map(dnOf).sort();
-    expect(read).toEqual(sharing);
+    // Its own check reads those; each of them, flagged again (a clash is mutual), reads those
+    // sharing its groups in turn, the new conference among them: nothing else.
+    expect([...new Set(read)].sort()).toEqual([...sharing, dnOf('newPermanent')].sort());
     expect(clashHolders(added!)).toEqual(sharing);
+    expect(flaggedNow(directory, dnOf('c7'))).toEqual([dnOf('newPermanent')]);
   });
 
   it('reads only those sharing a group at an overlapping time when a timed conference is added', () => {
     let added: StoredEntry | undefined;
     const read = entriesRead(() => (added = addConference(directory, 'newTimed', ['IP4 239.200.0.10/15'], [35, 36])));
-    // shareTimed holds the group at hours 1-2 only: the span table keeps it from being read.
+    // shareTimed holds the group at hours 1-2 only: the span table keeps it from being read
+    // (the neighbours flagged again read it, as it shares their times).
     const sharing = ['shareRange', 'sharePermanent', 'newPermanent'].map(dnOf).sort();
-    expect(read).toEqual(sharing);
+    expect(read.filter((dn) => dn === dnOf('shareTimed')).length).toBeLessThan(read.filter((dn) => dn === dnOf('sharePermanent')).length);
+    expect([...new Set(read)].sort()).toEqual([...sharing, dnOf('newTimed'), dnOf('shareTimed'), dnOf('c7')].sort());
     expect(clashHolders(added!)).toEqual(sharing);
+    expect(flaggedNow(directory, dnOf('shareRange'))).toEqual(['sharePermanent', 'newPermanent', 'newTimed'].map(dnOf).sort());
   });
 
   it('looks groups up with index range searches, never a scan of the groups or the entries', () => {

@@ -198,6 +198,31 @@ describe('two workers', () => {
     }
   });
 
+  it('the multicastClash flag stays true on both conferences when one of them is added or deleted through either worker', async () => {
+    const clients = await Promise.all([0, 1].map(async () => {
+      const c = new Client({ url: server.url });
+      await c.bind(bindAs(ALICE).dn, ALICE.password);
+      return c;
+    }));
+    const dnOf = (uid: string): string => `uid=${uid},ou=dynamic,${SUFFIX}`;
+    const flag = async (uid: string): Promise<string[]> => {
+      const { searchEntries } = await clients[1]!.search(dnOf(uid), { scope: 'base', attributes: ['multicastClash'] });
+      return [searchEntries[0]?.multicastClash ?? []].flat().map(String);
+    };
+    try {
+      for (const [i, uid] of ['Clash A', 'Clash B'].entries()) {
+        // Static (no dynamicObject): this server's TTLs are two seconds.
+        await clients[i]!.add(dnOf(uid), { objectClass: 'rtConference', uid, conferenceBlob: conferenceBlob({ ...WEEKLY_SYNC, uid, address: '239.255.77.1' }) });
+      }
+      expect(await flag('Clash B')).toEqual([`239.255.77.1 ${dnOf('Clash A')}`]);
+      expect(await flag('Clash A')).toEqual([`239.255.77.1 ${dnOf('Clash B')}`]);
+      await clients[1]!.del(dnOf('Clash B'));
+      expect(await flag('Clash A')).toEqual([]);
+    } finally {
+      await Promise.all(clients.map((c) => c.unbind()));
+    }
+  });
+
   it('a killed worker is replaced; connections on the other one carry on', async () => {
     // The cluster deals connections to the workers in turn, though not strictly: eight are
     // (all but surely) on both.

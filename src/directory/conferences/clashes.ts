@@ -90,19 +90,23 @@ function usageOf(attributes: Readonly<Record<string, readonly string[]>>, read?:
   };
 }
 
-/** Parsed usages of stored conferences by entry id, valid while `modifiedAt` is unchanged, and what they weigh. */
+/**
+ * Parsed usages of stored conferences by entry id, valid while the blob is the same (the
+ * times are derived from it), and what they weigh. Not by `modifiedAt`: two writes of one
+ * entry within a millisecond have the same.
+ */
 interface UsageCache {
-  readonly byId: Map<number, { modifiedAt: number; usage: Usage | undefined }>;
+  readonly byId: Map<number, { blob: string | undefined; usage: Usage | undefined }>;
   weight: number;
 }
 
 /**
- * What the usages kept may weigh together: characters of their groups' texts and lease tags,
- * and 64 for each usage, group and tag (about 4,000 conferences of a few groups each). A blob
- * may name any number of groups and tags, and entries come and go (ids are not reused): a
- * full cache starts over.
+ * What the usages kept may weigh together: characters of their blobs (kept alive here to
+ * compare), groups' texts and lease tags, and 64 for each usage, group and tag (several
+ * thousand conferences of a few hundred bytes each). A blob may name any number of groups
+ * and tags, and entries come and go (ids are not reused): a full cache starts over.
  */
-const USAGE_CACHE_WEIGHT = 1024 * 1024;
+const USAGE_CACHE_WEIGHT = 4 * 1024 * 1024;
 
 const usageCaches = new WeakMap<DirectoryContext, UsageCache>();
 
@@ -117,8 +121,9 @@ function weightOf(usage: Usage | undefined): number {
 function storedUsage(ctx: DirectoryContext, entry: StoredEntry): Usage | undefined {
   let cache = usageCaches.get(ctx);
   if (!cache) usageCaches.set(ctx, (cache = { byId: new Map(), weight: 0 }));
+  const blob = entry.attributes[BLOB_KEY]?.[0];
   const hit = cache.byId.get(entry.id);
-  if (hit?.modifiedAt === entry.modifiedAt) return hit.usage;
+  if (hit && hit.blob === blob) return hit.usage;
   const usage = usageOf(entry.attributes);
   const weight = weightOf(usage);
   if (cache.weight + weight > USAGE_CACHE_WEIGHT) {
@@ -126,8 +131,8 @@ function storedUsage(ctx: DirectoryContext, entry: StoredEntry): Usage | undefin
     cache.weight = 0;
   }
   // A replaced usage's weight stays counted until the cache starts over: an over-estimate.
-  cache.byId.set(entry.id, { modifiedAt: entry.modifiedAt, usage });
-  cache.weight += weight;
+  cache.byId.set(entry.id, { blob, usage });
+  cache.weight += weight + (blob?.length ?? 0);
   return usage;
 }
 

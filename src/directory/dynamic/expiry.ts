@@ -6,6 +6,7 @@
  * it leaves empty as `deleted`).
  */
 import { recordChange } from '../changes.js';
+import { keepClashFlags } from '../conferences/clash-flags.js';
 import type { DirectoryContext } from '../context.js';
 import { removeApplicationEntries, removeEmptyApplicationContainers } from '../operations/registrations.js';
 
@@ -19,6 +20,8 @@ const MAX_DELAY = 2 ** 31 - 1;
 function deleteExpired(ctx: DirectoryContext): void {
   const expired = ctx.entries.deleteDue(ctx.now());
   for (const entry of expired) recordChange(ctx, { kind: 'expired', entry });
+  // Conferences that clashed with one that ended or lapsed may no longer clash.
+  keepClashFlags(ctx, [], expired);
   // A NetMeeting person's application entry goes with it; an application container with the
   // last registration below it.
   removeApplicationEntries(ctx, expired);

@@ -10,6 +10,7 @@ import { checkWritable, readAttributes, type RawAttribute } from '../model/attri
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
 import { checkClashes, multicastOf, type BlobMulticast } from '../conferences/clashes.js';
+import { keepClashFlags } from '../conferences/clash-flags.js';
 import { endsAtOf } from '../conferences/span.js';
 import { findLive, isLive, matchedDn } from './live.js';
 import { completeEntry, encodedOf, indexRows, storedForms, type StoredForms } from './write-steps.js';
@@ -122,6 +123,7 @@ export function commitAdd(ctx: DirectoryContext, prepared: PreparedAdd): StoredE
     }
     const expiresAt = dynamic ? ctx.now() + ctx.options.ttl.defaultTtl * 1000 : null;
     const entry = insert(ctx, name, name.text, attributes, owner, expiresAt, forms);
+    keepClashFlags(ctx, [entry]);
     keepApplicationEntry(ctx, entry);
     return entry;
   });

@@ -11,6 +11,7 @@ import type { DirectoryContext, Identity } from '../context.js';
 import { requireLive } from './live.js';
 import { recordChange } from '../changes.js';
 import { removeApplicationEntries, removeEmptyApplicationContainers } from './registrations.js';
+import { keepClashFlags } from '../conferences/clash-flags.js';
 import { OperationError, ResultCode } from '../errors.js';
 
 /** Deletes an entry (with its subtree, where it owns one); returns what it was. */
@@ -24,6 +25,8 @@ export function remove(ctx: DirectoryContext, identity: Identity, dnText: string
     }
     const deleted = ctx.entries.deleteTree(existing);
     for (const entry of deleted) recordChange(ctx, { kind: 'deleted', entry });
+    // Conferences that clashed with a deleted one may no longer clash.
+    keepClashFlags(ctx, [], deleted);
     // A NetMeeting person's application entry goes with it ([MS-TAIL] §3.5.4).
     removeApplicationEntries(ctx, deleted);
     removeEmptyApplicationContainers(ctx, [existing.parent]);

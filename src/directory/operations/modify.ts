@@ -13,6 +13,7 @@ import { requireLive } from './live.js';
 import { completeEntry, storedForms } from './write-steps.js';
 import { recordChange } from '../changes.js';
 import { keepApplicationEntry } from './registrations.js';
+import { keepClashFlags } from '../conferences/clash-flags.js';
 import { OperationError, ResultCode } from '../errors.js';
 import type { AttributeInfo } from '../schema/schema-access.js';
 import { grantTtl } from '../dynamic/ttl.js';
@@ -159,6 +160,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups);
     recordChange(ctx, { kind: 'modified', entry, previous, before: previous.attributes });
+    keepClashFlags(ctx, [entry], [previous]);
     // NetMeeting sets its application attributes on the person: its application entry follows.
     keepApplicationEntry(ctx, entry, previous);
     return entry;
