@@ -14,6 +14,7 @@ import { Names } from './model/names.js';
 import { add, commitAdd, ensureEntry, prepareAdd, type PreparedAdd } from './operations/add.js';
 import { bind, bindAccountKey, type LdapVersion } from './operations/bind.js';
 import { compare } from './operations/compare.js';
+import { applyPasswordChange, preparePasswordChange, type PasswordChange, type PasswordModify } from './operations/password-modify.js';
 import { remove } from './operations/delete.js';
 import { modify, type Change } from './operations/modify.js';
 import { refresh } from './dynamic/refresh.js';
@@ -95,7 +96,8 @@ export class DirectoryTree {
   }
 
   /**
-   * Runs a write (a call of commitAdd, modify, delete, refresh or refreshMatched; expiry's
+   * Runs a write (a call of commitAdd, modify, delete, refresh, refreshMatched or
+   * applyPasswordChange; expiry's
    * deletions too) in a transaction shared with the writes that arrive at the same time
    * (group commit); resolves once it is committed.
    */
@@ -253,6 +255,20 @@ export class DirectoryTree {
   /** Refreshes a dynamic entry (RFC 2589); returns the TTL granted in seconds. */
   refresh(identity: Identity, dn: string, ttl: number): number {
     return refresh(this.#ctx, identity, dn, ttl);
+  }
+
+  /**
+   * Checks a password modify (RFC 3062) and hashes the new password, where the request
+   * arrived; the change is then written through the Writer ({@link applyPasswordChange}).
+   * Resolves with the password generated when the request gave none.
+   */
+  preparePasswordChange(identity: Identity, request: PasswordModify): Promise<{ change: PasswordChange; generated?: string }> {
+    return preparePasswordChange(this.#ctx, identity, request);
+  }
+
+  /** Writes a prepared password change. A write: run it through the Writer. */
+  applyPasswordChange(identity: Identity, change: PasswordChange): void {
+    applyPasswordChange(this.#ctx, identity, change);
   }
 
   compare(dn: string, attribute: string, value: Buffer): boolean {

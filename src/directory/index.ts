@@ -49,6 +49,7 @@ export type { Change } from './operations/modify.js';
 export { SCANNING, type SearchScope, type SearchRequest, type SearchResult } from './operations/search.js';
 export { accountDn, accountKey, isAccountName, type LdapVersion } from './operations/bind.js';
 export { hashPassword } from './operations/passwords.js';
+export type { PasswordChange, PasswordModify } from './operations/password-modify.js';
 export { schemaAccess, type SchemaAccess } from './schema/schema-access.js';
 export { DEFAULT_SCHEMA_FILES, loadSchemaSync } from './schema/index.js';
 export { DEFAULT_CONFERENCE_GRACE, DEFAULT_TTL_POLICY, type TtlPolicy } from './dynamic/ttl.js';

@@ -12,6 +12,7 @@ import { OperationError, type ResultCodeValue } from './errors.js';
 import type { Change } from './operations/modify.js';
 import type { PreparedAdd } from './operations/add.js';
 import type { SttlRefresh } from './dynamic/sttl.js';
+import type { PasswordChange } from './operations/password-modify.js';
 import { storageRefusal } from './storage-refusals.js';
 
 /**
@@ -25,7 +26,9 @@ export type WriteRequest =
   | { op: 'delete'; identity: Identity; dn: string }
   | { op: 'refresh'; identity: Identity; dn: string; ttl: number }
   /** The refresh an ILS `(sttl=N)` search asks for (DirectoryTree.sttlRefresh), made before the search reads. */
-  | { op: 'sttl'; identity: Identity; refresh: SttlRefresh };
+  | { op: 'sttl'; identity: Identity; refresh: SttlRefresh }
+  /** A password modify (RFC 3062) checked and hashed where it arrived (DirectoryTree.preparePasswordChange). */
+  | { op: 'password'; identity: Identity; change: PasswordChange };
 
 /** A write as the writing process applies it: an add arrives prepared. */
 export type PreparedWrite = Exclude<WriteRequest, { op: 'add' }>;
@@ -75,6 +78,9 @@ export class LocalWriter implements Writer {
           return d.refresh(write.identity, write.dn, write.ttl);
         case 'sttl':
           return d.refreshMatched(write.identity, write.refresh);
+        case 'password':
+          d.applyPasswordChange(write.identity, write.change);
+          return undefined;
       }
     });
   }

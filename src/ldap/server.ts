@@ -16,7 +16,7 @@ import { ClientLog } from './client-log.js';
 import { Connection, serveTls } from './connection.js';
 import { PartialBudget } from '../protocol/index.js';
 import type { Logger } from '../log.js';
-import { ALL_OPERATIONAL_ATTRIBUTES_OID, CANCEL_OID, message, NOTICE_OF_DISCONNECTION_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
+import { ALL_OPERATIONAL_ATTRIBUTES_OID, CANCEL_OID, message, NOTICE_OF_DISCONNECTION_OID, PASSWORD_MODIFY_OID, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID } from '../protocol/index.js';
 import { extendedResponseOp } from './responses.js';
 import type { ConnectionLimits } from './session.js';
 import { TLS_SETTINGS } from './tls.js';
@@ -154,7 +154,7 @@ export class LdapServer {
       // succeeds here (docs/server.md, "Operations").
       saslMechanisms: ['DIGEST-MD5'],
       // StartTLS is offered only when it can work.
-      extensions: [WHOAMI_OID, REFRESH_OID, CANCEL_OID, ...(context ? [STARTTLS_OID] : [])],
+      extensions: [WHOAMI_OID, REFRESH_OID, PASSWORD_MODIFY_OID, CANCEL_OID, ...(context ? [STARTTLS_OID] : [])],
       features: [ALL_OPERATIONAL_ATTRIBUTES_OID],
     });
     const connections = new Set<Connection>();

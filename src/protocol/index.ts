@@ -2,9 +2,10 @@
  * What the server (src/ldap) and the client (src/client) both speak of LDAP, in one
  * implementation: the BER codec, the LDAPMessage envelope and operation tags, the result
  * codes, the OIDs of the extended operations, controls and features, the RFC 2589
- * refresh values, the values of the live-update controls (RFC 4533 sync, persistent
- * search, cancel), and the requests a client encodes and the responses it decodes on its own
- * connections (live searches). Nothing here depends on any other layer.
+ * refresh values, the RFC 3062 password modify values, the values of the live-update
+ * controls (RFC 4533 sync, persistent search, cancel), and the requests a client encodes and
+ * the responses it decodes on its own connections (live searches). Nothing here depends on
+ * any other layer.
  */
 export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
 export { PartialBudget, PduFramer, PduRefusal } from './framing.js';
@@ -21,11 +22,13 @@ export {
   SYNC_STATE_OID,
   NOTICE_OF_DISCONNECTION_OID,
   PAGED_RESULTS_OID,
+  PASSWORD_MODIFY_OID,
   REFRESH_OID,
   STARTTLS_OID,
   WHOAMI_OID,
 } from './oids.js';
 export { decodeRefreshRequest, encodeRefreshRequest, encodeRefreshResponse } from './refresh.js';
+export { decodePasswordModifyRequest, encodePasswordModifyResponse, type PasswordModifyRequest } from './password-modify.js';
 export { ResultCode, type ResultCodeValue } from './result-codes.js';
 export * from './sync.js';
 export { encodeAbandonRequest, encodeExtendedRequest, encodeSearchRequest, encodeSimpleBind, encodeUnbindRequest, Scope, type SearchRequestFields } from './requests.js';

@@ -5,6 +5,8 @@
 
 /** Who am I? extended operation (RFC 4532). */
 export const WHOAMI_OID = '1.3.6.1.4.1.4203.1.11.3';
+/** Password Modify extended operation (RFC 3062): what ldappasswd sends. */
+export const PASSWORD_MODIFY_OID = '1.3.6.1.4.1.4203.1.11.1';
 /** Refresh extended operation of dynamic entries (RFC 2589 §4). */
 export const REFRESH_OID = '1.3.6.1.4.1.1466.101.119.1';
 /** StartTLS extended operation (RFC 4511 §4.14). */

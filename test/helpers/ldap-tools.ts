@@ -25,7 +25,9 @@ export const LDAP = {
   compareFalse: 5,
   compareTrue: 6,
   authMethodNotSupported: 7,
+  strongerAuthRequired: 8,
   unavailableCriticalExtension: 12,
+  confidentialityRequired: 13,
   noSuchAttribute: 16,
   undefinedAttributeType: 17,
   constraintViolation: 19,
@@ -54,6 +56,7 @@ export type LdapTool =
   | 'ldapcompare'
   | 'ldapwhoami'
   | 'ldapexop'
+  | 'ldappasswd'
   | 'ldapmodrdn';
 
 /** A simple bind. Without one, the tools bind anonymously. */
@@ -227,6 +230,18 @@ export function ldapmodrdn(
 /** `ldapexop ARGS...` (e.g. ['whoami'], ['refresh', DN, '120']). */
 export function ldapexop(url: string, exopArgs: string[], options: ConnectOptions = {}): Promise<ToolResult> {
   return runLdapTool('ldapexop', [...connectArgs(url, options), ...exopArgs], options);
+}
+
+/** `ldappasswd [-a old] [-s new] [user]`: RFC 3062 password modify; without `newPassword` the server generates one (printed `New password: ...`). */
+export async function ldappasswd(url: string, change: { user?: string; oldPassword?: string; newPassword?: string }, options: ConnectOptions = {}): Promise<ToolResult> {
+  const args = [...connectArgs(url, options)];
+  if (change.oldPassword !== undefined) args.push('-a', change.oldPassword);
+  if (change.newPassword !== undefined) args.push('-s', change.newPassword);
+  if (change.user !== undefined) args.push(change.user);
+  const r = await runLdapTool('ldappasswd', args, options);
+  // ldappasswd exits 1 when the operation fails: its code is on the `Result:` line.
+  const result = r.code === 1 ? /^Result: .*\((\d+)\)$/m.exec(r.stdout + r.stderr)?.[1] : undefined;
+  return result === undefined ? r : { ...r, code: Number(result) };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 /**
- * A self-signed certificate for 127.0.0.1, made with openssl, for the TLS tests.
+ * A self-signed certificate for 127.0.0.1, made with openssl, for the TLS tests, and the
+ * OpenLDAP tools run trusting it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,4 +31,17 @@ export function ldapsPort(server: TestServer): number {
   const m = /listening on ldaps:\/\/127\.0\.0\.1:(\d+)/.exec(server.logs());
   if (!m) throw new Error(`no LDAPS listener in the log:\n${server.logs()}`);
   return Number(m[1]);
+}
+
+/** Runs an OpenLDAP tool with TLS trusting our test CA (LDAPNOINIT would drop these variables). */
+export function tlsTool(tool: string, args: string[], caFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, { env: { PATH: process.env.PATH, LDAPTLS_CACERT: caFile, LDAPTLS_REQCERT: 'demand' } });
+    child.on('error', (error) => reject(new Error(`cannot run ${tool}: ${error.message}`)));
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
 }

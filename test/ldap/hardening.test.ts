@@ -2,7 +2,6 @@
  * Hardening through the wire: TLS, limits, failed-bind delays, storage faults, crash safety
  * and many connections. Figures go to the test output. The fuzzing is in test/abuse/fuzz.test.ts.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Client } from 'ldapts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +9,7 @@ import { runCli } from '../helpers/cli.js';
 import { explain, ldapadd, ldapsearch, ldifAdd } from '../helpers/ldap-tools.js';
 import { berInteger, berString, decodeMessages, ldapMessage, RawConnection, searchRequest, simpleBindRequest, tlv } from '../helpers/raw-ldap.js';
 import { accountDn, startServer, stopAllServers, type TestServer } from '../helpers/server.js';
-import { ldapsPort as ldapsPortOf, makeCertificate, type TestCertificate } from '../helpers/tls.js';
+import { ldapsPort as ldapsPortOf, makeCertificate, tlsTool, type TestCertificate } from '../helpers/tls.js';
 
 const DYNAMIC = 'ou=dynamic,o=Intranet';
 const alice = { dn: accountDn('alice'), password: 'alice-pw' };
@@ -28,19 +27,6 @@ afterAll(() => stopAllServers());
 function rssMiB(pid: number): number {
   const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.split(/\s+/)[1]) / 1024;
-}
-
-/** Runs an OpenLDAP tool with TLS trusting our test CA (LDAPNOINIT would drop these variables). */
-function tlsTool(tool: string, args: string[], caFile: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(tool, args, { env: { PATH: process.env.PATH, LDAPTLS_CACERT: caFile, LDAPTLS_REQCERT: 'demand' } });
-    child.on('error', (error) => reject(new Error(`cannot run ${tool}: ${error.message}`)));
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 const isNotice = (m: { tag: number; body: Buffer; id: number }): boolean => m.id === 0 && m.tag === 0x78 && m.body.includes(Buffer.from(NOTICE));

@@ -30,7 +30,7 @@ export function accountKey(name: string): string {
 }
 
 /** The account name a bind DN designates, or undefined. */
-function accountName(ctx: DirectoryContext, dnText: string): string | undefined {
+export function accountName(ctx: DirectoryContext, dnText: string): string | undefined {
   if (!dnText.includes('=')) return dnText.trim();
   const name = ctx.names.parse(dnText);
   if (name.parent !== ctx.accountsNdn || name.dn[0]!.length !== 1) return undefined;

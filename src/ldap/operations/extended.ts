@@ -1,9 +1,23 @@
 /**
  * Extended operations (RFC 4511 §4.12) on the wire: StartTLS (the connection switches to
- * TLS), Who am I? (RFC 4532), Cancel (RFC 3909) of a live search, and the RFC 2589 refresh,
- * which goes to the Writer.
+ * TLS), Who am I? (RFC 4532), Cancel (RFC 3909) of a live search, and the RFC 2589 refresh
+ * and the RFC 3062 password modify, which go to the Writer.
  */
-import { CANCEL_OID, decodeCancelRequest, decodeRefreshRequest, encodeRefreshResponse, message, REFRESH_OID, ResultCode, STARTTLS_OID, WHOAMI_OID, type Envelope } from '../../protocol/index.js';
+import {
+  CANCEL_OID,
+  decodeCancelRequest,
+  decodePasswordModifyRequest,
+  decodeRefreshRequest,
+  encodePasswordModifyResponse,
+  encodeRefreshResponse,
+  message,
+  PASSWORD_MODIFY_OID,
+  REFRESH_OID,
+  ResultCode,
+  STARTTLS_OID,
+  WHOAMI_OID,
+  type Envelope,
+} from '../../protocol/index.js';
 import { checkDnSize } from '../../directory/index.js';
 import { extendedResponseOp } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
@@ -30,6 +44,18 @@ export async function extended(session: Session, envelope: Envelope, request: Ex
       checkDnSize(dn);
       const granted = (await session.services.writer.write({ op: 'refresh', identity: session.identity, dn, ttl }))!;
       return session.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', REFRESH_OID, encodeRefreshResponse(granted))));
+    }
+    case PASSWORD_MODIFY_OID: {
+      // Passwords cross the wire in this request: where binds need TLS, so does it.
+      if (session.services.requireTlsForBind && !session.secure) {
+        return session.respond(envelope, ResultCode.confidentialityRequired, 'password changes need TLS: use ldaps:// or StartTLS (ldappasswd -ZZ)');
+      }
+      const asked = decodePasswordModifyRequest(request.value);
+      if (asked.user !== undefined) checkDnSize(asked.user);
+      // Checked and hashed here, in the process that received it; written by the one that writes.
+      const { change, generated } = await session.services.directory.preparePasswordChange(session.identity, asked);
+      await session.services.writer.write({ op: 'password', identity: session.identity, change });
+      return session.write(message(envelope.messageId, extendedResponseOp(ResultCode.success, '', undefined, encodePasswordModifyResponse(generated))));
     }
     default:
       return session.respond(envelope, ResultCode.protocolError, `extended operation ${request.oid} is not supported`);
