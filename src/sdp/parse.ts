@@ -23,9 +23,10 @@ import {
 import { FIELD_NAMES, KNOWN_TYPES, MEDIA_ORDER, SESSION_ORDER, splitLines, type RawLine } from './lines.js';
 
 /**
- * `strict`: what the directory accepts (RFC 8866 with RFC 2327/4566 placements).
- * `lenient`: what real senders emit is accepted with warnings: bare LF line endings,
- * empty lines, IPv4 multicast without TTL, IPv6 multicast with one, `r=0 0`.
+ * `strict`: what the directory accepts (RFC 8866 with RFC 2327/4566 placements; lines ending
+ * with a bare LF are accepted with a warning in both modes, as RFC 8866 §5 asks).
+ * `lenient`: what real senders emit is accepted with warnings: empty lines, IPv4 multicast
+ * without TTL, IPv6 multicast with one, `r=0 0`.
  */
 export type ParseMode = 'strict' | 'lenient';
 
@@ -311,16 +312,21 @@ function truncate(text: string): string {
   return text.length > 40 ? `${text.slice(0, 40)}...` : text;
 }
 
+/**
+ * Line endings: SDP lines end with CRLF, but RFC 8866 §5 says parsers SHOULD be tolerant and
+ * also accept lines ending with a single LF, so a bare LF (alone or mixed with CRLF) is a
+ * warning in both modes, as is a last line without an ending.
+ */
 function checkLineEndings(lines: RawLine[], r: FieldReporter, at: (line: number | undefined) => void): void {
   const bare = lines.find((l) => l.ending === 'lf');
   if (bare) {
     const crlf = lines.some((l) => l.ending === 'crlf');
     at(bare.number);
-    r.fault(
+    r.warn(
       'line-ending',
       crlf
         ? 'line endings are mixed: this line ends with a bare LF while others end with CRLF'
-        : 'lines end with a bare LF; SDP lines end with CRLF',
+        : 'lines end with a bare LF; SDP lines end with CRLF (accepted: RFC 8866 §5 asks parsers to tolerate it)',
       'line ending',
     );
   }

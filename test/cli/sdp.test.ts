@@ -53,13 +53,20 @@ describe('rendezvous sdp check', () => {
   });
 
   it('reads standard input, and --lenient turns sender quirks into warnings', async () => {
-    const lf = BASE.join('\n') + '\n';
-    const strict = await runCli(['sdp', 'check', '-'], { input: lf });
+    const noTtl = sdp(...BASE).replace(/(c=IN IP4 [0-9.]+)\/\d+/, '$1');
+    const strict = await runCli(['sdp', 'check', '-'], { input: noTtl });
     expect(strict.code).toBe(1);
-    expect(strict.stdout).toContain('<stdin>: error: line 1: line ending: lines end with a bare LF');
-    const lenient = await runCli(['sdp', 'check', '--lenient', '-'], { input: lf });
+    expect(strict.stdout).toMatch(/<stdin>: error: line \d+: c=: IPv4 multicast address .* needs a TTL/);
+    const lenient = await runCli(['sdp', 'check', '--lenient', '-'], { input: noTtl });
     expect(lenient.code).toBe(0);
-    expect(lenient.stdout).toContain('<stdin>: warning: line 1: line ending');
+    expect(lenient.stdout).toMatch(/<stdin>: warning: line \d+: c=/);
+  });
+
+  it('accepts bare LF line endings with a warning, without --lenient (RFC 8866 §5)', async () => {
+    const r = await runCli(['sdp', 'check', '-'], { input: BASE.join('\n') + '\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('<stdin>: warning: line 1: line ending: lines end with a bare LF');
+    expect(r.stdout).toContain('<stdin>: valid (0 error(s), 1 warning(s))');
   });
 
   it('prints JSON with --json', async () => {

@@ -12,8 +12,6 @@ interface Case {
 }
 
 const cases: Case[] = [
-  { name: 'bare LF line endings', text: BASE.join('\n') + '\n', errors: [['line-ending', 1, 'line ending', 'bare LF']], lenientValid: true },
-  { name: 'mixed line endings', text: `${BASE.slice(0, 3).join('\r\n')}\n${BASE.slice(3).join('\r\n')}\r\n`, errors: [['line-ending', 3, 'line ending', 'mixed']], lenientValid: true },
   { name: 'empty line', text: sdp(...BASE.slice(0, 3), '', ...BASE.slice(3)), errors: [['empty-line', 4, '', 'empty line']], lenientValid: true },
   { name: 'NUL in the session name', text: sdp(...baseWith(2, 's=Weekly\0Sync')), errors: [['forbidden-character', 3, '', 'NUL']] },
   { name: 'stray CR inside a line', text: sdp(...baseWith(3, 'i=Team\rmeeting')), errors: [['forbidden-character', 4, '', 'carriage return']] },
@@ -107,6 +105,19 @@ describe('malformed blobs: each gets exactly the expected problems', () => {
       '6 m= invalid-value',
       '- c= missing',
     ]);
+  });
+
+  it.each([
+    ['bare LF line endings', BASE.join('\n') + '\n', 1, 'bare LF'],
+    ['mixed line endings', `${BASE.slice(0, 3).join('\r\n')}\n${BASE.slice(3).join('\r\n')}\r\n`, 3, 'mixed'],
+  ])('accepts %s with a warning, strict or lenient (RFC 8866 §5: parsers SHOULD accept a single LF)', (_name, text, line, words) => {
+    for (const mode of ['strict', 'lenient'] as const) {
+      const result = parseSdp(text, { mode });
+      expect(result.valid, mode).toBe(true);
+      expect(result.errors, mode).toEqual([]);
+      expect(result.warnings, mode).toEqual([expect.objectContaining({ code: 'line-ending', line, field: 'line ending', message: expect.stringContaining(words) })]);
+      expect(result.description.name, mode).toBe(parseSdp(BASE.join('\r\n') + '\r\n').description.name);
+    }
   });
 
   it('flags a missing final line ending as a warning only', () => {

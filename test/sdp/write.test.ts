@@ -146,11 +146,19 @@ describe('ConferenceBlob', () => {
   });
 
   it('refuses an invalid blob on parse, accepts a sender\'s quirks when lenient', () => {
-    const lf = BASE.join('\n') + '\n';
-    expect(() => ConferenceBlob.parse(lf)).toThrow(/bare LF/);
-    const blob = ConferenceBlob.parse(lf, 'lenient');
+    const noTtl = sdp(...BASE).replace(/(c=IN IP4 [0-9.]+)\/\d+/, '$1');
+    expect(() => ConferenceBlob.parse(noTtl)).toThrow(/TTL/);
+    const blob = ConferenceBlob.parse(noTtl, 'lenient');
     expect(blob.warnings).toHaveLength(1);
     expect(blob.modified).toBe(false);
-    expect(blob.write()).toBe(sdp(...BASE));
+  });
+
+  it('reads a blob with bare LF endings in either mode, with a warning, and writes it with CRLF', () => {
+    const lf = BASE.join('\n') + '\n';
+    for (const mode of ['strict', 'lenient'] as const) {
+      const blob = ConferenceBlob.parse(lf, mode);
+      expect(blob.warnings.map((w) => w.code)).toEqual(['line-ending']);
+      expect(blob.write()).toBe(sdp(...BASE));
+    }
   });
 });

@@ -22,7 +22,7 @@ export function registerSdp(program: Command): void {
     .command('check')
     .description('validate a conference blob and print every problem; exits 1 if it is invalid')
     .argument('<file>', 'SDP file, or - for standard input')
-    .option('--lenient', 'accept what real senders emit (bare LF, missing multicast TTL, r=0 0) with warnings')
+    .option('--lenient', 'accept what real senders emit (missing multicast TTL, r=0 0, empty lines) with warnings; bare LF endings are accepted with a warning either way')
     .option('--json', 'print the result as JSON')
     .addHelpText('after', '\nExample:\n  $ rendezvous sdp check conference.sdp\n  $ curl -s http://example/session.sdp | rendezvous sdp check --lenient -')
     .action(async (file: string, options: SdpOptions) => {
