@@ -228,7 +228,8 @@ describe('failures', () => {
     const cases: Array<[string[], RegExp]> = [
       [['publish', '--name', 'x', '--bogus'], /^rendezvous: unknown option '--bogus' \(see --help\)\n$/],
       [['publish', '--name', 'x', '--media', 'audio'], /^rendezvous: --media must be TYPE:PORT\[:FORMATS\]/],
-      [['publish', '--name', 'x', '--scope', 'site'], /^rendezvous: --scope needs --address/],
+      [['publish', '--name', 'x', '--scope', 'site'], /^rendezvous: --scope sets the TTL of the multicast group: add --address GROUP .*, or use --allocate/],
+      [['publish', '--name', 'x', '--media', 'audio:5010:0'], /^rendezvous: --media needs a multicast group: add --address GROUP \(e\.g\. --address 239\.1\.2\.3\), or --allocate/],
       [['publish', '--name', 'x', '--scope', 'galaxy'], /^rendezvous: --scope must be one of local, site, region, world/],
       [['publish', '--name', 'x', '--address', '10.0.0.1'], /^rendezvous: --address must be an IPv4 or IPv6 multicast group/],
       [['publish', '--name', 'x', '--start', 'tomorrow'], /^rendezvous: --start must be an ISO 8601 time/],

@@ -73,8 +73,13 @@ function timesOf(flags: PublishFlags): { start: Date; stop: Date } {
 /** A conference from the building flags. */
 function fromFlags(flags: PublishFlags): Conference {
   if (flags.name === undefined) throw new UsageError('give --name NAME (or --sdp FILE)');
+  // Without a group a medium has no c= line and the blob is invalid: say what to add, before
+  // the SDP checker says it in its own terms.
+  if (flags.address === undefined && (flags.media?.length ?? 0) > 0) {
+    throw new UsageError('--media needs a multicast group: add --address GROUP (e.g. --address 239.1.2.3), or --allocate to lease one from a MADCAP server');
+  }
   if (flags.scope !== undefined && flags.address === undefined) {
-    throw new UsageError('--scope needs --address: the scope is the TTL of the multicast group');
+    throw new UsageError('--scope sets the TTL of the multicast group: add --address GROUP (e.g. --address 239.1.2.3), or use --allocate [SCOPE], which chooses both');
   }
   const options: ConferenceOptions = {
     name: flags.name,
@@ -182,7 +187,7 @@ export function registerPublish(program: Command): void {
     .option('--duration <duration>', 'length instead of --end: seconds or 30m, 2h, 1d (default 30m)', durationOption('--duration'))
     .option('--scope <scope>', `advertising scope, the multicast TTL: ${ADVERTISING_SCOPES.join('|')} (default site)`, scopeOption)
     .option('--media <spec>', 'a medium TYPE:PORT[:FORMATS], e.g. audio:5004:0,8 (repeatable)', mediaOption)
-    .option('--address <group>', 'multicast group of the session, e.g. 239.1.2.3', addressOption)
+    .option('--address <group>', 'multicast group of the session, e.g. 239.1.2.3: needed with --media or --scope, unless --allocate leases one', addressOption)
     .option('--info-url <url>', 'page with more information (SDP u=; --url is the directory)')
     .option('--email <address>', 'contact e-mail (repeatable)', collect)
     .option('--phone <number>', 'contact phone number (repeatable)', collect)
