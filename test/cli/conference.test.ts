@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { displayWidth } from '../../src/cli/table.js';
 import { BIN, eachLimited, runCli, type CliResult } from '../helpers/cli.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { freePort } from '../helpers/slapd.js';
@@ -96,6 +97,23 @@ describe('publish → list → show → refresh → delete', () => {
     const missing = await cli(['show', 'weekly-sync'], { who: null });
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe('rendezvous: no conference named weekly-sync\n');
+  });
+
+  it('lines up its columns after CJK and emoji names, by the columns they take in a terminal', async () => {
+    const names = ['会議室の予定', '🎉 party', 'plain-name', 'Réunion'];
+    for (const name of names) {
+      const r = await cli(['publish', '--name', name, '--start', '2030-12-01T10:00', '--duration', '1h', '--quiet']);
+      expect(r.code, explain(r)).toBe(0);
+    }
+    const list = await cli(['list', '--from', '2030-12-01T09:00', '--to', '2030-12-01T12:00'], { who: null });
+    expect(list.code, explain(list)).toBe(0);
+    const lines = list.stdout.trimEnd().split('\n');
+    expect(lines.slice(1).map((l) => names.find((n) => l.startsWith(n))).sort()).toEqual([...names].sort());
+    // Where START begins, counted in terminal columns: the same on every line.
+    const startColumn = (line: string): number => displayWidth(line.slice(0, line.search(/ {2}\S/) + 2));
+    expect(new Set(lines.map(startColumn)).size, list.stdout).toBe(1);
+    expect(startColumn(lines[0]!)).toBe(displayWidth('会議室の予定') + 2);
+    for (const name of names) expect((await cli(['delete', name])).code).toBe(0);
   });
 
   it('filters by time: active, upcoming, from and to', async () => {
