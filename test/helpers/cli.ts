@@ -2,9 +2,27 @@
  * Runs the real `bin/rendezvous` executable, as a person would, and captures what it prints.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/rendezvous', import.meta.url));
+
+let stateHome: string | undefined;
+
+/**
+ * The XDG_STATE_HOME the CLI runs with (where `mcast request` keeps its leases): a directory of
+ * this test process's own, removed when it exits, so that tests leave the home directory alone.
+ */
+export function cliStateHome(): string {
+  if (stateHome === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'rendezvous-cli-state-'));
+    stateHome = dir;
+    process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  }
+  return stateHome;
+}
 
 export interface CliResult {
   code: number | null;
@@ -32,7 +50,7 @@ export async function eachLimited<T, R>(items: readonly T[], limit: number, run:
 /** Runs the CLI with arguments and optional standard input; resolves when it exits. */
 export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, args, { env: { ...process.env, TZ: 'UTC', ...options.env } });
+    const child = spawn(BIN, args, { env: { ...process.env, TZ: 'UTC', XDG_STATE_HOME: cliStateHome(), ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));

@@ -1,9 +1,11 @@
 /**
  * `rendezvous mcast scopes|request|renew|release`: multicast address leases from a MADCAP
  * server (RFC 2730), through {@link McastAddressAllocation}. A lease saved with `--save` can
- * be renewed or released by a later run with `--lease FILE`.
+ * be renewed or released by a later run with `--lease FILE`; every lease a request obtains is
+ * also kept (lease-store.ts), so that `release` finds it by an address it holds.
  */
 import { readFile, writeFile } from 'node:fs/promises';
+import { isIP } from 'node:net';
 import type { Command } from 'commander';
 import { McastAddressAllocation, McastError, type McastLeaseInfo, type McastScope, type Retransmission } from '../../mcast/client.js';
 import { MADCAP_PORT } from '../../mcast/server.js';
@@ -12,6 +14,7 @@ import { CliError, UsageError } from '../errors.js';
 import { formatLocalTime, formatRows, toJson } from '../format.js';
 import { integerOption } from '../options.js';
 import { formatTable } from '../table.js';
+import { forgetLease, leasesHolding, rememberLease } from '../lease-store.js';
 import { durationOption, timeOption } from '../time-options.js';
 
 interface CommonFlags {
@@ -102,8 +105,36 @@ async function save(path: string | undefined, lease: McastLeaseInfo): Promise<vo
   }
 }
 
-/** The lease named by `--lease FILE` or `--request-id HEX`. */
-async function leaseOf(flags: LeaseFlags, c: McastAddressAllocation): Promise<McastLeaseInfo> {
+/** Keeps a lease for a later run that names it by address; a failure only warns (the lease is held all the same). */
+async function remember(lease: McastLeaseInfo): Promise<void> {
+  try {
+    await rememberLease(lease);
+  } catch (error) {
+    process.stderr.write(`rendezvous: warning: cannot keep the lease for a later release by address: ${(error as Error).message}\n`);
+  }
+}
+
+/**
+ * The lease a kept lease holding `address` is (`release ADDRESS`).
+ *
+ * @throws {@link UsageError} when none or several do.
+ */
+async function leaseHolding(address: string, c: McastAddressAllocation): Promise<McastLeaseInfo> {
+  const found = await leasesHolding(address, new Date());
+  if (found.length === 0) {
+    throw new UsageError(`no lease this user requested holds ${address} (or it has ended); name it with --lease FILE or --request-id HEX`);
+  }
+  if (found.length > 1) throw new UsageError(`several leases hold ${address} (request IDs ${found.map((l) => l.requestId).join(', ')}); name one with --request-id HEX`);
+  return madcapSync(() => c.createLeaseInfo(found[0]!));
+}
+
+/** The lease named by `--lease FILE`, `--request-id HEX`, or the argument: a lease file or an address a kept lease holds. */
+async function leaseOf(flags: LeaseFlags, c: McastAddressAllocation, argument?: string): Promise<McastLeaseInfo> {
+  if (argument !== undefined) {
+    if (flags.lease !== undefined || flags.requestId !== undefined) throw new UsageError(`name the lease once: ${argument}, --lease or --request-id`);
+    if (isIP(argument) !== 0) return leaseHolding(argument, c);
+    return leaseOf({ ...flags, lease: argument }, c);
+  }
   if ((flags.lease === undefined) === (flags.requestId === undefined)) throw new UsageError('name the lease with --lease FILE or --request-id HEX');
   if (flags.requestId !== undefined) {
     const now = new Date();
@@ -165,6 +196,7 @@ export function registerMcast(program: Command): void {
         return c.requestAddress(scope, start, stop, flags.count);
       });
       await save(flags.save, lease);
+      await remember(lease);
       printLease(lease, flags, 'leased');
     });
 
@@ -184,16 +216,19 @@ export function registerMcast(program: Command): void {
       if (stop === undefined && flags.requestId !== undefined) throw new UsageError('with --request-id, give --stop or --duration');
       const renewed = await madcap(() => c.renewAddress(lease, stop));
       await save(flags.save, renewed);
+      await remember(renewed);
       printLease(renewed, flags, 'renewed');
     });
 
   named(mcast.command('release'))
     .description('give a lease back')
-    .addHelpText('after', '\nExample:\n  $ rendezvous mcast release --lease lease.json')
-    .action(async (flags: LeaseFlags) => {
+    .argument('[lease]', 'a lease file, or an address of a lease this user requested (found among the leases request keeps)')
+    .addHelpText('after', '\nExamples:\n  $ rendezvous mcast release --lease lease.json\n  $ rendezvous mcast release 239.255.0.1 --server madcap.example.com')
+    .action(async (argument: string | undefined, flags: LeaseFlags) => {
       const c = client(flags);
-      const lease = await leaseOf(flags, c);
+      const lease = await leaseOf(flags, c, argument);
       await madcap(() => c.releaseAddress(lease));
+      await forgetLease(lease.requestId);
       if (flags.json) console.log(toJson({ released: lease.requestId, addresses: lease.addresses }));
       else console.log(`released ${lease.addresses.length > 0 ? lease.addresses.join(', ') : lease.requestId}`);
     });
