@@ -2,16 +2,33 @@
  * One LDAP connection driving a closed loop: one operation outstanding at a time, as ldclt's
  * threads do, so throughput is concurrency over latency and the two servers see the same
  * offered load. Responses are framed and only skimmed (message type and result code, entries
- * counted), never decoded into objects.
+ * counted), never decoded into objects. Beside that loop it can hold live searches (RFC 4533
+ * refreshAndPersist, the live-update workloads' watchers), whose messages go to their own
+ * handler as they arrive.
  */
 import { Socket, connect } from 'node:net';
-import { message, Op, pduLength, readTlv } from '../src/protocol/index.js';
+import { message, Op, pduLength, readTlv, type ResponseControl } from '../src/protocol/index.js';
 
 /** How an operation ended: its result code and, for searches, the entries received. */
 export type Done = (code: number, entries: number) => void;
 
+/**
+ * Gets each message of a live search: the whole PDU, and the tag and bounds of its protocol
+ * operation in it (to be skimmed; the PDU is only valid during the call).
+ */
+export type LiveHandler = (pdu: Buffer, op: { tag: number; start: number; end: number }) => void;
+
 /** Result code used when the connection ended before the answer (not an LDAP code). */
 export const CONNECTION_LOST = -1;
+
+/** The result code of a response whose LDAPResult is at `op` in `pdu` (signed: -1 is {@link CONNECTION_LOST}). */
+export function resultCode(pdu: Buffer, op: { start: number; end: number }): number {
+  const code = readTlv(pdu, op.start, op.end);
+  return code.end > code.start ? pdu.readIntBE(code.start, Math.min(4, code.end - code.start)) : 0;
+}
+
+/** The contents of a SearchResultDone with result code -1, what live handlers get when the connection is lost. */
+const LOST_PDU = Buffer.from([0x0a, 0x01, 0xff]);
 
 export class LoadConnection {
   readonly #socket: Socket;
@@ -19,7 +36,10 @@ export class LoadConnection {
   #nextId = 1;
   #done: Done | undefined;
   #entries = 0;
+  /** The entry PDUs of the operation in flight, when its caller keeps them ({@link LoadConnection.search}). */
+  #kept: Buffer[] | undefined;
   #closed = false;
+  readonly #live = new Map<number, LiveHandler>();
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -30,6 +50,8 @@ export class LoadConnection {
     socket.on('close', () => {
       this.#closed = true;
       this.#finish(CONNECTION_LOST);
+      for (const handler of this.#live.values()) handler(LOST_PDU, { tag: Op.searchResultDone, start: 0, end: LOST_PDU.length });
+      this.#live.clear();
     });
   }
 
@@ -58,14 +80,40 @@ export class LoadConnection {
     }
     this.#done = done;
     this.#entries = 0;
-    const id = this.#nextId;
-    this.#nextId = id >= 0x7fffffff ? 1 : id + 1;
-    this.#socket.write(message(id, op));
+    this.#socket.write(message(this.#takeId(), op));
   }
 
   /** The same as a promise, for setup steps (binds, the loader). */
   request(op: Buffer): Promise<{ code: number; entries: number }> {
     return new Promise((resolve) => this.send(op, (code, entries) => resolve({ code, entries })));
+  }
+
+  /** A search whose entries are kept (copies of their PDUs), for the few setup steps that read them. */
+  search(op: Buffer): Promise<{ code: number; entries: Buffer[] }> {
+    const kept: Buffer[] = [];
+    return new Promise((resolve) => {
+      this.send(op, (code) => resolve({ code, entries: kept }));
+      this.#kept = kept;
+    });
+  }
+
+  /**
+   * Starts a search that stays open (a live search), with request controls (RFC 4511 §4.1.11;
+   * sent non-critical): every message answering it goes to `handler`, its final
+   * SearchResultDone too (a lost connection is one with result code -1). It runs beside the
+   * one-at-a-time operations. Returns its message id.
+   */
+  live(op: Buffer, controls: readonly ResponseControl[], handler: LiveHandler): number {
+    const id = this.#takeId();
+    this.#live.set(id, handler);
+    this.#socket.write(message(id, op, controls));
+    return id;
+  }
+
+  #takeId(): number {
+    const id = this.#nextId;
+    this.#nextId = id >= 0x7fffffff ? 1 : id + 1;
+    return id;
   }
 
   close(): void {
@@ -77,6 +125,7 @@ export class LoadConnection {
     const done = this.#done;
     if (!done) return;
     this.#done = undefined;
+    this.#kept = undefined;
     done(code, this.#entries);
   }
 
@@ -104,8 +153,17 @@ export class LoadConnection {
     const envelope = readTlv(pdu, 0, length);
     const id = readTlv(pdu, envelope.start, length);
     const op = readTlv(pdu, id.end, length);
+    if (this.#live.size > 0) {
+      const handler = this.#live.get(id.end - id.start <= 4 ? pdu.readUIntBE(id.start, id.end - id.start) : -1);
+      if (handler) {
+        if (op.tag === Op.searchResultDone) this.#live.delete(pdu.readUIntBE(id.start, id.end - id.start));
+        handler(pdu.subarray(0, length), op);
+        return;
+      }
+    }
     if (op.tag === Op.searchResultEntry) {
       this.#entries += 1;
+      this.#kept?.push(Buffer.from(pdu.subarray(0, length)));
       return;
     }
     if (op.tag === 0x73) return; // a search reference: not an answer yet

@@ -79,16 +79,23 @@ const REQUEST_NAMES: Readonly<Record<number, string>> = { [Op.searchRequest]: 's
 
 const WORKER = fileURLToPath(new URL('./load-worker.js', import.meta.url));
 
-/** Waits for the next message of a worker of the given type; rejects on an error message or exit. */
-function expect<T extends WorkerMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<WorkerMessage, { type: T }>> {
+/** What every forked process of the benchmark may say: its answers, or an error. */
+type ChildMessage = { type: string } | { type: 'error'; message: string };
+
+/**
+ * Waits for the next message of the given type from a forked process (a load process, a
+ * watcher process: `name` says which in errors); rejects on its error message, its exit, or
+ * after `timeoutMs`.
+ */
+export function expectMessage<M extends ChildMessage, T extends M['type']>(child: ChildProcess, type: T, timeoutMs: number, name = 'load process'): Promise<Extract<M, { type: T }>> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => finish(new Error(`load process gave no ${type} within ${timeoutMs} ms`)), timeoutMs);
-    const onMessage = (message: WorkerMessage): void => {
-      if (message.type === type) finish(undefined, message as Extract<WorkerMessage, { type: T }>);
-      else if (message.type === 'error') finish(new Error(`load process: ${message.message}`));
+    const timer = setTimeout(() => finish(new Error(`${name} gave no ${type} within ${timeoutMs} ms`)), timeoutMs);
+    const onMessage = (message: M): void => {
+      if (message.type === type) finish(undefined, message as Extract<M, { type: T }>);
+      else if (message.type === 'error') finish(new Error(`${name}: ${(message as { message?: string }).message}`));
     };
-    const onExit = (code: number | null): void => finish(new Error(`load process exited (${code}) before ${type}`));
-    const finish = (error?: Error, message?: Extract<WorkerMessage, { type: T }>): void => {
+    const onExit = (code: number | null): void => finish(new Error(`${name} exited (${code}) before ${type}`));
+    const finish = (error?: Error, message?: Extract<M, { type: T }>): void => {
       clearTimeout(timer);
       child.off('message', onMessage);
       child.off('exit', onExit);
@@ -99,6 +106,8 @@ function expect<T extends WorkerMessage['type']>(child: ChildProcess, type: T, t
     child.on('exit', onExit);
   });
 }
+
+const expect = <T extends WorkerMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<WorkerMessage, { type: T }>> => expectMessage<WorkerMessage, T>(child, type, timeoutMs);
 
 const delayUntil = (at: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, Math.max(0, at - Date.now())));
 

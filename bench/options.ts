@@ -29,10 +29,25 @@ export interface BenchOptions {
   slapdSkip: WorkloadName[];
   /** `rendezvous serve --workers`; undefined: the server's default (one per core). */
   workers: number | undefined;
+  /** The live-update workloads to run after the others (live.ts); empty: none. */
+  live: LivePart[];
+  /** Watcher counts of the notification-latency cells. */
+  liveWatchers: number[];
+  /** Writes per second of the notification-latency cells. */
+  liveRate: number;
+  /** Writes per second, and seconds of them, while the slapd replica follows. */
+  replicationRate: number;
+  replicationSeconds: number;
+  /** Profile Rendezvous (node --cpu-prof) during the largest latency cell when it misses its target. */
+  liveProfile: boolean;
   /** Where to write the results section; undefined: print only. */
   results: string | undefined;
   keep: boolean;
 }
+
+/** The live-update workloads: notification latency, a slapd replica's lag, memory and search throughput with idle watchers. */
+export const LIVE_PARTS = ['latency', 'replication', 'memory'] as const;
+export type LivePart = (typeof LIVE_PARTS)[number];
 
 export const USAGE = `npm run bench -- [options]
 
@@ -61,11 +76,28 @@ export const USAGE = `npm run bench -- [options]
   --no-ldclt            Node harness only
   --profile LIST        workloads to profile Rendezvous under (node --cpu-prof, 8 connections);
                         default equality,addDelete; --no-profile: none
+  --live LIST           live-update workloads after the others (default ${LIVE_PARTS.join(',')}):
+                        latency (write acknowledged -> change at the watchers, RFC 4533
+                        refreshAndPersist), replication (lag of a stock slapd syncrepl replica),
+                        memory (RSS per idle watcher, equality search throughput with 1,000 idle
+                        watchers open and without); --no-live: none
+  --live-only           the live-update workloads alone: no slapd comparison, no harness, ldclt
+                        or workload profile cells (the data is still loaded and Rendezvous timed)
+  --live-watchers LIST  watcher counts of the latency cells (default 1,100,1000)
+  --live-rate N         writes/s of the latency cells (default 500)
+  --replication-rate N  writes/s while the replica follows (default 1000)
+  --replication-seconds S  measured seconds of those writes (default 30)
   --results FILE        results file to update (default bench/RESULTS.md); --no-results: print only
   --keep                keep the temporary directory (databases, LDIF, profile)
 `;
 
 const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
+
+function liveParts(text: string): LivePart[] {
+  const names = list(text);
+  for (const p of names) if (!(LIVE_PARTS as readonly string[]).includes(p)) throw new Error(`--live: unknown part ${p} (known: ${LIVE_PARTS.join(', ')})`);
+  return names as LivePart[];
+}
 
 function workloadList(flag: string, text: string): WorkloadName[] {
   const names = list(text);
@@ -107,6 +139,13 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'no-profile': { type: 'boolean' },
       results: { type: 'string' },
       'no-results': { type: 'boolean' },
+      live: { type: 'string' },
+      'no-live': { type: 'boolean' },
+      'live-only': { type: 'boolean' },
+      'live-watchers': { type: 'string' },
+      'live-rate': { type: 'string' },
+      'replication-rate': { type: 'string' },
+      'replication-seconds': { type: 'string' },
       keep: { type: 'boolean' },
     },
   });
@@ -117,7 +156,9 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
   const baseTime = values['base-time'] === undefined ? Math.floor(Date.now() / hour) * hour : Date.parse(values['base-time']);
   if (Number.isNaN(baseTime)) throw new Error(`--base-time: not a date: ${values['base-time']}`);
   const workloads = workloadList('--workloads', values.workloads ?? WORKLOAD_NAMES.join(','));
-  const profile = values['no-profile'] ? [] : workloadList('--profile', values.profile ?? 'equality,addDelete');
+  const liveOnly = values['live-only'] === true;
+  if (liveOnly && values['no-live']) throw new Error('--live-only and --no-live: choose one');
+  const profile = values['no-profile'] || liveOnly ? [] : workloadList('--profile', values.profile ?? 'equality,addDelete');
   const slapdLoad = values['slapd-load'] ?? (size > 100_000 ? 'slapadd' : 'ldap');
   if (slapdLoad !== 'ldap' && slapdLoad !== 'slapadd') throw new Error('--slapd-load: ldap or slapadd');
   return {
@@ -132,13 +173,19 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     processes: Math.floor(positive('--processes', values.processes ?? '2')),
     loadConnections: Math.floor(positive('--load-connections', values['load-connections'] ?? '8')),
     maxLoadMinutes: positive('--max-load-minutes', values['max-load-minutes'] ?? '180', true),
-    slapd: !values['no-slapd'],
+    slapd: !values['no-slapd'] && !liveOnly,
     workers: values.workers === undefined ? undefined : positive('--workers', values.workers),
     slapdSkip: values['slapd-skip'] === undefined ? [] : workloadList('--slapd-skip', values['slapd-skip']),
     slapdLoad,
-    harness: !values['no-harness'],
-    ldclt: !values['no-ldclt'],
+    harness: !values['no-harness'] && !liveOnly,
+    ldclt: !values['no-ldclt'] && !liveOnly,
     profile,
+    live: values['no-live'] ? [] : liveParts(values.live ?? LIVE_PARTS.join(',')),
+    liveWatchers: list(values['live-watchers'] ?? '1,100,1000').map((n) => Math.floor(positive('--live-watchers', n))),
+    liveRate: positive('--live-rate', values['live-rate'] ?? '500'),
+    replicationRate: positive('--replication-rate', values['replication-rate'] ?? '1000'),
+    replicationSeconds: positive('--replication-seconds', values['replication-seconds'] ?? '30'),
+    liveProfile: !values['no-profile'],
     results: values['no-results'] ? undefined : (values.results ?? defaultResults),
     keep: values.keep === true,
   };

@@ -207,11 +207,14 @@ export function renderReport(r: RunReport): string {
   return lines.join('\n');
 }
 
-const begin = (size: number): string => `<!-- bench:${size}:begin -->`;
-const end = (size: number): string => `<!-- bench:${size}:end -->`;
+const begin = (key: string): string => `<!-- bench:${key}:begin -->`;
+const end = (key: string): string => `<!-- bench:${key}:end -->`;
 
-/** Replaces (or appends) the section of this size in the results file. */
-export async function updateResults(path: string, size: number, section: string): Promise<void> {
+/**
+ * Replaces (or appends) a section in the results file: `key` is the data-set size for the
+ * workload section, `live-<size>` for the live-update one.
+ */
+export async function updateResults(path: string, size: string, section: string): Promise<void> {
   let text = '';
   try {
     text = await readFile(path, 'utf8');

@@ -4,7 +4,7 @@
  * operation stays small next to the server's (ldapts would spend more CPU than the server
  * under test on this 2-core machine).
  */
-import { encodeRefreshRequest, integer, octets, Op, REFRESH_OID, tlv } from '../src/protocol/index.js';
+import { encodeRefreshRequest, encodeSyncRequest, integer, octets, Op, REFRESH_OID, SYNC_REQUEST_OID, tlv, type ResponseControl, type SyncRequest } from '../src/protocol/index.js';
 import type { Attributes } from './data.js';
 
 /** The filter shapes the workloads use. */
@@ -13,7 +13,8 @@ export type Filter =
   | { equal: [attribute: string, value: string] }
   | { greaterOrEqual: [attribute: string, value: string] }
   | { lessOrEqual: [attribute: string, value: string] }
-  | { initial: [attribute: string, prefix: string] };
+  | { initial: [attribute: string, prefix: string] }
+  | { present: string };
 
 /** RFC 4511 §4.5.1.7. */
 export function encodeFilter(filter: Filter): Buffer {
@@ -21,6 +22,7 @@ export function encodeFilter(filter: Filter): Buffer {
   if ('equal' in filter) return tlv(0xa3, octets(filter.equal[0]), octets(filter.equal[1]));
   if ('greaterOrEqual' in filter) return tlv(0xa5, octets(filter.greaterOrEqual[0]), octets(filter.greaterOrEqual[1]));
   if ('lessOrEqual' in filter) return tlv(0xa6, octets(filter.lessOrEqual[0]), octets(filter.lessOrEqual[1]));
+  if ('present' in filter) return octets(filter.present, 0x87);
   return tlv(0xa4, octets(filter.initial[0]), tlv(0x30, octets(filter.initial[1], 0x80)));
 }
 
@@ -30,6 +32,7 @@ export function filterText(filter: Filter): string {
   if ('equal' in filter) return `(${filter.equal[0]}=${filter.equal[1]})`;
   if ('greaterOrEqual' in filter) return `(${filter.greaterOrEqual[0]}>=${filter.greaterOrEqual[1]})`;
   if ('lessOrEqual' in filter) return `(${filter.lessOrEqual[0]}<=${filter.lessOrEqual[1]})`;
+  if ('present' in filter) return `(${filter.present}=*)`;
   return `(${filter.initial[0]}=${filter.initial[1]}*)`;
 }
 
@@ -52,6 +55,16 @@ export function searchOp(base: string, scope: number, filter: Filter, attributes
 
 export function addOp(dn: string, attributes: Attributes): Buffer {
   return tlv(Op.addRequest, octets(dn), tlv(0x30, ...attributes.map(([name, values]) => tlv(0x30, octets(name), tlv(0x31, ...values.map((v) => octets(v)))))));
+}
+
+/** ModifyRequest replacing each attribute's values (RFC 4511 §4.6, operation 2). */
+export function replaceOp(dn: string, attributes: Attributes): Buffer {
+  return tlv(Op.modifyRequest, octets(dn), tlv(0x30, ...attributes.map(([name, values]) => tlv(0x30, integer(2, 0x0a), tlv(0x30, octets(name), tlv(0x31, ...values.map((v) => octets(v))))))));
+}
+
+/** The RFC 4533 Sync Request control, encoded by the codec the server and client use (src/protocol/sync.ts). */
+export function syncControl(request: SyncRequest): ResponseControl {
+  return { oid: SYNC_REQUEST_OID, value: encodeSyncRequest(request) };
 }
 
 export function deleteOp(dn: string): Buffer {

@@ -14,6 +14,8 @@ import { run, type Slapd } from '../test/helpers/slapd.js';
 import { LoadConnection } from './connection.js';
 import { conferenceUid, CONTAINER, timeRange, type DataSet } from './data.js';
 import { measure } from './harness.js';
+import { runLive, type LiveReport } from './live.js';
+import { renderLiveReport } from './live-report.js';
 import { findLdclt, measureLdclt } from './ldclt.js';
 import { BASE_ENTRIES, writeLdif } from './ldif.js';
 import { load, projectLoadSeconds, type LoadTarget } from './loader.js';
@@ -308,17 +310,50 @@ async function main(options: BenchOptions): Promise<void> {
     log(`profile ${workload}: ${summary.top.slice(0, 3).map((f) => `${f.name} ${f.percent.toFixed(1)}%`).join('; ')}`);
   }
 
+  // The live-update workloads, on the server as it is now.
+  let live: LiveReport | undefined;
+  if (complete && options.live.length > 0) {
+    live = await runLive({
+      set,
+      parts: options.live,
+      watcherCounts: options.liveWatchers,
+      rate: options.liveRate,
+      replicationRate: options.replicationRate,
+      replicationSeconds: options.replicationSeconds,
+      warmupMs: options.warmupMs,
+      durationMs: options.durationMs,
+      processes: options.processes,
+      profile: options.liveProfile,
+      seed: options.seed,
+      admin,
+      server: () => rendezvous,
+      restart: async (nodeFlags) => {
+        await rendezvous.stop();
+        rendezvous = await startRendezvous(bin, dbPath, nodeFlags, 0, serveFlags);
+        return rendezvous;
+      },
+      dir,
+      serverDir,
+      log,
+    });
+  }
+
   report.notes.unshift(
     `Before the cells, every database file (Rendezvous's SQLite file${slapd ? ", slapd's data directory" : ''}) was read into the OS page cache (${(warmed.bytes / 2 ** 20).toLocaleString('en-US', { maximumFractionDigits: 0 })} MiB in ${warmed.seconds.toFixed(1)} s), and read through again before each cell (${rewarmSeconds.toFixed(1)} s in all): the cells measure servers with their data cached, not what the load or the kernel's page-out left in the cache.`,
   );
   report.loadAfter = loadavg();
   report.hostSpeed.push(probeHostSpeed(dir));
   await cleanUp();
-  const section = renderReport(report);
-  process.stdout.write(`${section}\n`);
-  if (options.results) {
-    await updateResults(options.results, set.conferences, section);
-    log(`bench: results written to ${options.results}`);
+  // A run that measured no workload cell (--live-only) leaves the workload section as it was.
+  const sections: Array<[key: string, text: string]> = [];
+  if (report.cells.length > 0 || report.profiles.length > 0) sections.push([String(set.conferences), renderReport(report)]);
+  if (live) sections.push([`live-${set.conferences}`, renderLiveReport(live, report, serveFlags)]);
+  for (const [key, section] of sections) {
+    process.stdout.write(`${section}\n`);
+    if (options.results) {
+      await updateResults(options.results, key, section);
+      log(`bench: results written to ${options.results}`);
+    }
   }
 }
 

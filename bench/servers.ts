@@ -10,6 +10,9 @@
  * slapd comes from test/helpers/slapd.ts (back_mdb, our schema, dds), configured with
  * indexes equivalent to ours; for large data sets it can be bulk-loaded with slapadd, which
  * needs slapd stopped, so it is then restarted here on the same configuration and port.
+ *
+ * The live-update workloads also start a stock slapd read replica of Rendezvous
+ * ({@link startBenchConsumer}).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -48,7 +51,7 @@ export const ADMIN = { name: 'bench', password: 'bench-password' };
  * Flags for the benchmark's data: past conferences kept (grace up to a year, the most the
  * flag allows), dynamic entries that do not lapse during a run, no MADCAP port to collide with.
  */
-const SERVE_FLAGS = ['--conference-grace', '31557600', '--ttl-default', String(REFRESH_TTL), '--ttl-max', String(REFRESH_TTL), '--madcap-port', 'off'];
+export const SERVE_FLAGS = ['--conference-grace', '31557600', '--ttl-default', String(REFRESH_TTL), '--ttl-max', String(REFRESH_TTL), '--madcap-port', 'off'];
 
 export interface RendezvousProcess {
   readonly port: number;
@@ -212,4 +215,45 @@ export async function slapaddAndRestart(slapd: Slapd, ldifPath: string): Promise
       },
     },
   };
+}
+
+/**
+ * The `syncrepl` directive of the benchmark's read replica: the whole tree below `o=Intranet`
+ * from Rendezvous, refreshAndPersist, as the administrator (who reads without size limits).
+ * `exattrs` leaves the dds attributes to the provider, as slapo-dds(5) says for a shadow:
+ * expiry is the provider's, the replica sees deletes.
+ */
+export function consumerSyncrepl(providerPort: number, bind: { dn: string; password: string }): string {
+  return [
+    'syncrepl rid=001',
+    `provider=ldap://${HOST}:${providerPort}`,
+    'type=refreshAndPersist',
+    'searchbase="o=Intranet"',
+    'retry="1 +"',
+    'bindmethod=simple',
+    `binddn="${bind.dn}"`,
+    `credentials="${bind.password}"`,
+    'exattrs=entryTtl,entryExpireTimestamp',
+    'network-timeout=5',
+    'timeout=5',
+  ].join(' ');
+}
+
+/**
+ * A stock slapd (back_mdb, our schema) replicating Rendezvous by RFC 4533, configured as the
+ * replication tests configure theirs: `moduleload dds` without the overlay (the module defines
+ * entryExpireTimestamp, which `exattrs` names; the overlay refuses to run on a shadow), schema
+ * checking off (syncrepl's default; with it on, dynamicObject entries are refused without the
+ * overlay), and the same indexes as the benchmark's slapd plus entryUUID and entryCSN, which
+ * syncrepl looks entries up by. mdb syncs every transaction (no `dbnosync`): a durable replica.
+ */
+export function startBenchConsumer(providerPort: number, bind: { dn: string; password: string }): Promise<Slapd> {
+  return startSlapd({
+    schemaFiles: [SCHEMA],
+    modules: ['dds'],
+    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryUUID eq', 'entryCSN eq'],
+    globalConfig: ['sizelimit 1000'],
+    databaseConfig: [consumerSyncrepl(providerPort, bind)],
+    maxSize: 16 * 1024 ** 3,
+  });
 }

@@ -1,0 +1,79 @@
+/**
+ * Writes at a fixed rate (open loop), for the live-update workloads: write k is due at
+ * `startAt + k / rate`, and goes out on the first free connection of a pool (each connection
+ * keeps one operation outstanding, as the harness's do). A server slower than the rate makes
+ * writes leave late: how late is measured, so a rate that was not reached shows.
+ */
+import { LoadConnection } from './connection.js';
+import { Histogram } from './histogram.js';
+import { bindOp } from './requests.js';
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes. */
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** What a paced run did. */
+export interface PacedResult {
+  writes: number;
+  /** Writes per second from the first sending to the last acknowledgement. */
+  rate: number;
+  /** Sending → acknowledgement, µs. */
+  latency: Histogram;
+  /** Due time → sending, µs (0 when the rate was kept). */
+  lateness: Histogram;
+  /** Result codes other than success, with counts. */
+  errors: Record<string, number>;
+}
+
+/** A pool of connections bound as `bind`, to write with. */
+export async function writerPool(port: number, size: number, bind: { dn: string; password: string }): Promise<LoadConnection[]> {
+  const pool: LoadConnection[] = [];
+  for (let i = 0; i < size; i += 1) {
+    const connection = await LoadConnection.open(port);
+    const { code } = await connection.request(bindOp(bind.dn, bind.password));
+    if (code !== 0) throw new Error(`bind as ${bind.dn} failed with result code ${code}`);
+    pool.push(connection);
+  }
+  return pool;
+}
+
+/**
+ * Sends `ops` in order at `rate` per second from `startAt` (epoch ms) over `pool`; `onAck`
+ * hears each write's number, sending and acknowledgement times. Resolves once all are answered.
+ */
+export function pacedWrites(pool: readonly LoadConnection[], ops: readonly Buffer[], rate: number, startAt: number, onAck: (seq: number, sentAt: number, ackAt: number, code: number) => void): Promise<PacedResult> {
+  const latency = new Histogram();
+  const lateness = new Histogram();
+  const errors: Record<string, number> = {};
+  const free = [...pool];
+  let next = 0;
+  let answered = 0;
+  let first = Number.NaN;
+  return new Promise((resolve) => {
+    const pump = (): void => {
+      const t = now();
+      while (next < ops.length && free.length > 0) {
+        const due = startAt + (next * 1000) / rate;
+        if (due > t) break;
+        const seq = next++;
+        const connection = free.pop()!;
+        const sentAt = now();
+        if (Number.isNaN(first)) first = sentAt;
+        lateness.record((sentAt - due) * 1000);
+        connection.send(ops[seq]!, (code) => {
+          const ackAt = now();
+          latency.record((ackAt - sentAt) * 1000);
+          if (code !== 0) errors[code] = (errors[code] ?? 0) + 1;
+          onAck(seq, sentAt, ackAt, code);
+          free.push(connection);
+          if (++answered === ops.length) resolve({ writes: ops.length, rate: (ops.length * 1000) / (ackAt - first), latency, lateness, errors });
+          else pump();
+        });
+      }
+      if (next < ops.length && free.length > 0) {
+        const wait = startAt + (next * 1000) / rate - now();
+        setTimeout(pump, Math.max(0, wait));
+      }
+    };
+    setTimeout(pump, Math.max(0, startAt - now()));
+  });
+}
