@@ -40,7 +40,7 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
   );
   if (live.replication) {
     lines.push(
-      `- Replica: Debian's slapd, back_mdb (fsync on every transaction), our schema, \`moduleload dds\` without the overlay, schema checking off (syncrepl's default), indexes \`objectClass eq\`, \`uid eq,sub\`, \`cn eq,sub\`, \`startTime eq\`, \`stopTime eq\`, \`entryUUID eq\`, \`entryCSN eq\` (bench/servers.ts \`startBenchConsumer\`), and: \`${live.replication.syncrepl}\`. Lag: every 20 ms the newest write Rendezvous acknowledged becomes a sample; the replica is searched for the oldest sample not yet found (a base search of its DN, for a modify with the modify's \`contactInformation\` in the filter, again every 2 ms until found; syncrepl applies changes in order): acknowledgement → found is the sample's lag.`,
+      `- Replica: Debian's slapd, back_mdb (${live.replication.dbnosync ? '`dbnosync`: no fsync per transaction (--replica-dbnosync)' : 'fsync on every transaction, as out of the box'}), our schema, \`moduleload dds\` without the overlay, schema checking off (syncrepl's default), indexes \`entryUUID eq\`, \`entryCSN eq\`, \`objectClass eq\`, \`uid eq,sub\`, \`cn eq,sub\`, \`startTime eq\`, \`stopTime eq\` (test/helpers/replica.ts \`startSlapdConsumer\`, through bench/servers.ts \`startBenchConsumer\`), and: \`${live.replication.syncrepl}\`. Lag: every 20 ms the newest write Rendezvous acknowledged becomes a sample; the replica is searched for the oldest sample not yet found (a base search of its DN, for a modify with the modify's \`contactInformation\` in the filter, again every 2 ms until found; syncrepl applies changes in order): acknowledgement → found is the sample's lag.`,
     );
   }
   lines.push('');
@@ -64,7 +64,7 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
       '',
     );
     lines.push(
-      '*delivered / expected*: changes of the measured writes that reached the watchers open at the end, within 15 s of the last write (latencies are of those delivered; a missing one is a change lost or later than that). *before the ack*: changes that reached a watcher before their write\'s response reached the writer (counted as 0 ms). *changes/s sent*: entry messages received by all watchers per second of writing. *ended*: live searches the server ended during the cell (4096 is e-syncRefreshRequired: the watcher fell more than --live-backlog changes behind). CPU is % of one core over the writes.',
+      '*delivered / expected*: changes of the measured writes that reached the watchers open at the end, within 15 s of the last write (latencies are of those delivered; a missing one is a change lost or later than that). *before the ack*: changes that reached a watcher before their write\'s response reached the writer (counted as 0 ms). *changes/s sent*: entry messages received by all watchers per second of writing (from the first write sent to the last answered). *ended*: live searches the server ended during the cell (4096 is e-syncRefreshRequired: the watcher fell more than --live-backlog changes behind). CPU is % of one core over the writes.',
       '',
     );
   }

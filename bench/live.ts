@@ -43,6 +43,7 @@ export interface LiveContext {
   rate: number;
   replicationRate: number;
   replicationSeconds: number;
+  replicaDbnosync: boolean;
   warmupMs: number;
   durationMs: number;
   /** Most watcher processes per cell. */
@@ -105,6 +106,7 @@ export interface ReplicationResult {
   otherCpuPercent: number;
   load: number;
   syncrepl: string;
+  dbnosync: boolean;
 }
 
 export interface MemoryResult {
@@ -347,7 +349,8 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
     const b = begin ?? end;
     const seconds = (end.at - b.at) / 1000;
     const percent = (cpu: number): number => (100 * cpu) / seconds;
-    const writeSeconds = (ctx.warmupMs + ctx.durationMs) / 1000;
+    // The writes' own duration (first sent to last answered), longer than planned when the rate was not kept.
+    const writeSeconds = writes.writes / writes.rate;
     return {
       watchers,
       connections: Math.ceil(watchers / PER_CONNECTION),
@@ -383,7 +386,7 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
 async function replication(ctx: LiveContext, cell: number): Promise<ReplicationResult> {
   const provider = ctx.server();
   const started = now();
-  const consumer: Slapd = await startBenchConsumer(provider.port, ctx.admin);
+  const consumer: Slapd = await startBenchConsumer(provider.port, ctx.admin, ctx.replicaDbnosync);
   const probe = await LoadConnection.open(consumer.port);
   const source = await LoadConnection.open(provider.port);
   const pool = await writerPool(provider.port, WRITE_CONNECTIONS, ctx.admin);
@@ -481,6 +484,7 @@ async function replication(ctx: LiveContext, cell: number): Promise<ReplicationR
       consumerCpuPercent: percent(end.consumer - b.consumer),
       otherCpuPercent: Math.max(0, percent(end.machine - b.machine - (end.server - b.server) - (end.consumer - b.consumer))),
       load: loadavg()[0]!,
+      dbnosync: ctx.replicaDbnosync,
       syncrepl: consumerSyncrepl(provider.port, { dn: ctx.admin.dn, password: '…' }).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT'),
     };
   } finally {

@@ -38,6 +38,8 @@ export interface BenchOptions {
   /** Writes per second, and seconds of them, while the slapd replica follows. */
   replicationRate: number;
   replicationSeconds: number;
+  /** The replica's mdb database without an fsync per transaction (slapd-mdb's dbnosync). */
+  replicaDbnosync: boolean;
   /** Profile Rendezvous (node --cpu-prof) during the largest latency cell when it misses its target. */
   liveProfile: boolean;
   /** Where to write the results section; undefined: print only. */
@@ -75,7 +77,8 @@ export const USAGE = `npm run bench -- [options]
   --no-harness          ldclt cells only
   --no-ldclt            Node harness only
   --profile LIST        workloads to profile Rendezvous under (node --cpu-prof, 8 connections);
-                        default equality,addDelete; --no-profile: none
+                        default equality,addDelete; --no-profile: none, nor the profile of
+                        the largest live latency cell when it misses its target
   --live LIST           live-update workloads after the others (default ${LIVE_PARTS.join(',')}):
                         latency (write acknowledged -> change at the watchers, RFC 4533
                         refreshAndPersist), replication (lag of a stock slapd syncrepl replica),
@@ -87,6 +90,8 @@ export const USAGE = `npm run bench -- [options]
   --live-rate N         writes/s of the latency cells (default 500)
   --replication-rate N  writes/s while the replica follows (default 1000)
   --replication-seconds S  measured seconds of those writes (default 30)
+  --replica-dbnosync    the replica's database without an fsync per transaction (default:
+                        durable, as slapd is configured out of the box)
   --results FILE        results file to update (default bench/RESULTS.md); --no-results: print only
   --keep                keep the temporary directory (databases, LDIF, profile)
 `;
@@ -146,6 +151,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'live-rate': { type: 'string' },
       'replication-rate': { type: 'string' },
       'replication-seconds': { type: 'string' },
+      'replica-dbnosync': { type: 'boolean' },
       keep: { type: 'boolean' },
     },
   });
@@ -185,6 +191,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     liveRate: positive('--live-rate', values['live-rate'] ?? '500'),
     replicationRate: positive('--replication-rate', values['replication-rate'] ?? '1000'),
     replicationSeconds: positive('--replication-seconds', values['replication-seconds'] ?? '30'),
+    replicaDbnosync: values['replica-dbnosync'] === true,
     liveProfile: !values['no-profile'],
     results: values['no-results'] ? undefined : (values.results ?? defaultResults),
     keep: values.keep === true,

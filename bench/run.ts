@@ -320,6 +320,7 @@ async function main(options: BenchOptions): Promise<void> {
       rate: options.liveRate,
       replicationRate: options.replicationRate,
       replicationSeconds: options.replicationSeconds,
+      replicaDbnosync: options.replicaDbnosync,
       warmupMs: options.warmupMs,
       durationMs: options.durationMs,
       processes: options.processes,

@@ -20,6 +20,7 @@ import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startSlapdConsumer, syncreplDirective, type ConsumerOptions } from '../test/helpers/replica.js';
 import { SLAPD, run, startSlapd, type Slapd } from '../test/helpers/slapd.js';
 import { REFRESH_TTL } from './workloads.js';
 
@@ -217,43 +218,37 @@ export async function slapaddAndRestart(slapd: Slapd, ldifPath: string): Promise
   };
 }
 
-/**
- * The `syncrepl` directive of the benchmark's read replica: the whole tree below `o=Intranet`
- * from Rendezvous, refreshAndPersist, as the administrator (who reads without size limits).
- * `exattrs` leaves the dds attributes to the provider, as slapo-dds(5) says for a shadow:
- * expiry is the provider's, the replica sees deletes.
- */
+/** What the benchmark's read replica is configured with, besides test/helpers/replica.ts's defaults. */
+function consumerOptions(providerPort: number, bind: { dn: string; password: string }, dbnosync: boolean): ConsumerOptions {
+  return {
+    provider: `ldap://${HOST}:${providerPort}`,
+    bind,
+    // No sync log: at 1,000 changes/s it would cost the replica more than applying them.
+    logLevel: 'none',
+    slapd: {
+      schemaFiles: [SCHEMA],
+      indexes: ['uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq'],
+      globalConfig: ['sizelimit 1000'],
+      maxSize: 16 * 1024 ** 3,
+      ...(dbnosync ? { databaseConfig: ['dbnosync'] } : {}),
+    },
+  };
+}
+
+/** The replica's `syncrepl` directive, for the report. */
 export function consumerSyncrepl(providerPort: number, bind: { dn: string; password: string }): string {
-  return [
-    'syncrepl rid=001',
-    `provider=ldap://${HOST}:${providerPort}`,
-    'type=refreshAndPersist',
-    'searchbase="o=Intranet"',
-    'retry="1 +"',
-    'bindmethod=simple',
-    `binddn="${bind.dn}"`,
-    `credentials="${bind.password}"`,
-    'exattrs=entryTtl,entryExpireTimestamp',
-    'network-timeout=5',
-    'timeout=5',
-  ].join(' ');
+  return syncreplDirective(consumerOptions(providerPort, bind, false));
 }
 
 /**
- * A stock slapd (back_mdb, our schema) replicating Rendezvous by RFC 4533, configured as the
- * replication tests configure theirs: `moduleload dds` without the overlay (the module defines
- * entryExpireTimestamp, which `exattrs` names; the overlay refuses to run on a shadow), schema
- * checking off (syncrepl's default; with it on, dynamicObject entries are refused without the
- * overlay), and the same indexes as the benchmark's slapd plus entryUUID and entryCSN, which
- * syncrepl looks entries up by. mdb syncs every transaction (no `dbnosync`): a durable replica.
+ * A stock slapd (back_mdb, our schema) replicating the whole tree of Rendezvous by RFC 4533
+ * refreshAndPersist as the administrator (who reads without size limits), configured as the
+ * replication tests configure theirs (test/helpers/replica.ts: `moduleload dds` without the
+ * overlay, `exattrs` for the dds attributes, schema checking off, entryUUID and entryCSN
+ * indexed), with the benchmark slapd's indexes besides. mdb syncs every transaction unless
+ * `dbnosync` (slapd-mdb(5)): a replica can be rebuilt from its provider, so it may trade
+ * durability for speed.
  */
-export function startBenchConsumer(providerPort: number, bind: { dn: string; password: string }): Promise<Slapd> {
-  return startSlapd({
-    schemaFiles: [SCHEMA],
-    modules: ['dds'],
-    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryUUID eq', 'entryCSN eq'],
-    globalConfig: ['sizelimit 1000'],
-    databaseConfig: [consumerSyncrepl(providerPort, bind)],
-    maxSize: 16 * 1024 ** 3,
-  });
+export function startBenchConsumer(providerPort: number, bind: { dn: string; password: string }, dbnosync = false): Promise<Slapd> {
+  return startSlapdConsumer(consumerOptions(providerPort, bind, dbnosync));
 }
