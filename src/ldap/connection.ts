@@ -427,6 +427,21 @@ export class Connection implements Session {
     this.#corked.cork();
   }
 
+  /** Whether writes are held until the next turn ({@link holdUntilNextTurn}). */
+  #heldForTurn = false;
+
+  holdUntilNextTurn(): void {
+    if (this.#heldForTurn || this.#closed) return;
+    this.#heldForTurn = true;
+    // Node counts corks: this one is undone by its own uncork, whatever a search does with its.
+    const socket = this.#socket;
+    socket.cork();
+    setImmediate(() => {
+      this.#heldForTurn = false;
+      socket.uncork();
+    });
+  }
+
   uncork(): void {
     const socket = this.#corked;
     this.#corked = undefined;

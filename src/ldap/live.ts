@@ -88,6 +88,7 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
           if (ended || session.cancelled(messageId)) return;
           const changes = cursor.read(READ_BATCH);
           if (changes === 'expired') return overflow();
+          if (changes.length > 0) session.holdUntilNextTurn();
           for (const change of changes) {
             const bytes = writer.message(change);
             if (bytes === undefined) continue;

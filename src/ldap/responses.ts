@@ -74,6 +74,23 @@ export function attributeList(attributes: readonly EntryAttribute[]): Buffer {
   return out;
 }
 
+/**
+ * Encoded attribute lists by view. The directory hands out the same view object again while
+ * an entry and the selection are unchanged, so a popular entry is encoded once, not once per
+ * search (or per live search told of its change); a view of the stored encoding needs none.
+ */
+const encodedLists = new WeakMap<object, Buffer>();
+
+/** The attribute list of an entry view: its stored bytes, or its attributes encoded (once per view). */
+export function viewAttributeList(view: { readonly encoded?: Buffer; readonly attributes: readonly EntryAttribute[] }): Buffer {
+  let list = view.encoded ?? encodedLists.get(view);
+  if (!list) {
+    list = attributeList(view.attributes);
+    encodedLists.set(view, list);
+  }
+  return list;
+}
+
 /** Whether bytes [start, end) of `buffer` are the (ASCII) `name`: compared in place, no string made. */
 function isName(buffer: Buffer, start: number, end: number, name: string): boolean {
   if (end - start !== name.length) return false;

@@ -91,6 +91,12 @@ export interface Session {
   writeOrWait(bytes: Buffer): Promise<void> | undefined;
   /** Holds written messages back until {@link uncork} (they go out together), except while waiting for a drain. */
   cork(): void;
+  /**
+   * Holds written messages back until the next turn of the event loop: the changes a commit
+   * brings to many live searches of one connection go out in one write, not one each.
+   * Independent of {@link cork}.
+   */
+  holdUntilNextTurn(): void;
   uncork(): void;
   /** Resolves when the connection closes: a handler that waits (a bind for its turn) stops waiting. */
   readonly gone: Promise<void>;

@@ -105,22 +105,37 @@ function memo<T>(record: ChangeRecord, key: string, make: () => T): T {
 }
 
 /**
- * Entries read or decoded for changes, by change and which state, a few per process: the
- * live searches woken by a change judge it one after the other, so the entry is read once
- * for all of them, and no more than {@link ENTRIES_KEPT} entries (which may be large) are held
- * however many changes the ring keeps.
+ * Entries read or decoded for changes, by change and which state, per process: however far
+ * apart the live searches are in the ring, each entry is read once for all of them (read
+ * anew per search, a thousand searches a few hundred changes apart spent a quarter of their
+ * time in SQLite). Bounded by {@link ENTRIES_KEPT} entries and {@link ENTRY_BYTES_KEPT} bytes
+ * (counted from their encodings), the oldest dropped first, so large entries do not make
+ * the ring's worth of them stay in memory.
  */
-const entriesKept = new WeakMap<DirectoryContext, Map<string, StoredEntry | undefined>>();
-const ENTRIES_KEPT = 32;
+interface KeptEntries {
+  entries: Map<string, { entry: StoredEntry | undefined; bytes: number }>;
+  bytes: number;
+}
+const entriesKept = new WeakMap<DirectoryContext, KeptEntries>();
+const ENTRIES_KEPT = 4096;
+const ENTRY_BYTES_KEPT = 16 * 1024 * 1024;
 
 function kept(ctx: DirectoryContext, record: ChangeRecord, which: string, make: () => StoredEntry | undefined): StoredEntry | undefined {
   let cache = entriesKept.get(ctx);
-  if (cache === undefined) entriesKept.set(ctx, (cache = new Map()));
+  if (cache === undefined) entriesKept.set(ctx, (cache = { entries: new Map(), bytes: 0 }));
   const key = `${record.seq}:${which}`;
-  if (cache.has(key)) return cache.get(key);
+  const hit = cache.entries.get(key);
+  if (hit !== undefined) return hit.entry;
   const entry = make();
-  if (cache.size >= ENTRIES_KEPT) cache.delete(cache.keys().next().value!);
-  cache.set(key, entry);
+  // An entry decoded holds its attributes about twice over (text, and the encoding).
+  const bytes = 256 + 2 * (entry?.encoded?.length ?? record.before?.length ?? 1024);
+  cache.entries.set(key, { entry, bytes });
+  cache.bytes += bytes;
+  for (const [oldest, held] of cache.entries) {
+    if (cache.entries.size <= ENTRIES_KEPT && cache.bytes <= ENTRY_BYTES_KEPT) break;
+    cache.entries.delete(oldest);
+    cache.bytes -= held.bytes;
+  }
   return entry;
 }
 

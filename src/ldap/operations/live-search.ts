@@ -35,7 +35,7 @@ import {
 } from '../../protocol/index.js';
 import { follow, type LiveWriter } from '../live.js';
 import type { LdapRequest } from '../requests.js';
-import { attributeList, extendedResponseOp, intermediateResponseOp, resultOp, searchEntryOp } from '../responses.js';
+import { extendedResponseOp, intermediateResponseOp, resultOp, searchEntryOp, viewAttributeList } from '../responses.js';
 import type { Session } from '../session.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
@@ -43,11 +43,9 @@ type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
 /** Milliseconds the refresh phase runs before it checks its limits and lets other work run. */
 const SLICE_MS = 5;
 
-/** The attribute list of a view (the stored encoding when the view is one). */
-const listOf = (view: EntryView): Buffer => view.encoded ?? attributeList(view.attributes);
 
 /** A SearchResultEntry message with response controls. */
-const entryMessage = (messageId: number, view: EntryView, controls: ResponseControl[]): Buffer => message(messageId, searchEntryOp(view.dn, listOf(view)), controls);
+const entryMessage = (messageId: number, view: EntryView, controls: ResponseControl[]): Buffer => message(messageId, searchEntryOp(view.dn, viewAttributeList(view)), controls);
 
 /** A SearchResultDone message. */
 const doneMessage = (messageId: number, code: number, diagnostic: string, controls: ResponseControl[] = []): Buffer => message(messageId, resultOp(Op.searchResultDone, code, diagnostic), controls);

@@ -10,7 +10,7 @@ import { OperationError, SCANNING, type EntryView } from '../../directory/index.
 import { PAGED_RESULTS_OID, ResultCode, type Envelope, type ResponseControl } from '../../protocol/index.js';
 import { pagedRequest, pagedResponseValue } from '../controls.js';
 import { decodeCookie, encodeCookie } from '../paging.js';
-import { attributeList, searchEntryMessage } from '../responses.js';
+import { searchEntryMessage, viewAttributeList } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 import { liveControl, persistentSearch, syncSearch } from './live-search.js';
@@ -27,21 +27,9 @@ const SLICE_MS = 5;
 /** The largest page size (RFC 2696: INTEGER (0..maxInt)). */
 const MAX_INT = 2 ** 31 - 1;
 
-/**
- * Encoded attribute lists by view. The directory hands out the same view object again while
- * an entry and the selection are unchanged, so a popular entry is encoded once, not once per
- * search; a view of the stored encoding needs none.
- */
-const encodedLists = new WeakMap<EntryView, Buffer>();
-
 /** The SearchResultEntry message of a view. */
 function entryMessage(messageId: number, view: EntryView): Buffer {
-  let list = view.encoded ?? encodedLists.get(view);
-  if (!list) {
-    list = attributeList(view.attributes);
-    encodedLists.set(view, list);
-  }
-  return searchEntryMessage(messageId, view.dn, list);
+  return searchEntryMessage(messageId, view.dn, viewAttributeList(view));
 }
 
 /**
