@@ -50,9 +50,10 @@ export const ADMIN = { name: 'bench', password: 'bench-password' };
 
 /**
  * Flags for the benchmark's data: past conferences kept (grace up to a year, the most the
- * flag allows), dynamic entries that do not lapse during a run, no MADCAP port to collide with.
+ * flag allows), dynamic entries that do not lapse during a run, no MADCAP port to collide with,
+ * no web page (slapd has none: its start time and memory are not the directory's).
  */
-export const SERVE_FLAGS = ['--conference-grace', '31557600', '--ttl-default', String(REFRESH_TTL), '--ttl-max', String(REFRESH_TTL), '--madcap-port', 'off'];
+export const SERVE_FLAGS = ['--conference-grace', '31557600', '--ttl-default', String(REFRESH_TTL), '--ttl-max', String(REFRESH_TTL), '--madcap-port', 'off', '--http', 'off'];
 
 export interface RendezvousProcess {
   readonly port: number;
