@@ -88,6 +88,21 @@ export interface ResponseControl {
   value?: Buffer;
 }
 
+/**
+ * A message from its parts after the id (the operation, and the controls element when
+ * there is one), encoded once and shared: what many clients are sent alike costs one copy
+ * each, their message id put in front.
+ */
+export function messageWithBody(messageId: number, body: Buffer): Buffer {
+  return tlv(0x30, integer(messageId), body);
+}
+
+/** The parts of a message after its id: the operation and, when there are any, the controls element. */
+export function messageBody(op: Buffer, controls: readonly ResponseControl[] = []): Buffer {
+  if (controls.length === 0) return op;
+  return Buffer.concat([op, tlv(0xa0, ...controls.map((c) => tlv(0x30, octets(c.oid), ...(c.value ? [octets(c.value)] : []))))]);
+}
+
 /** Wraps a protocol operation into a message; a client marks the controls it cannot do without `critical`. */
 export function message(messageId: number, op: Buffer, controls: ReadonlyArray<ResponseControl & { critical?: boolean }> = []): Buffer {
   const parts = [integer(messageId), op];

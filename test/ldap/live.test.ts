@@ -83,6 +83,10 @@ describe('live search limits', () => {
 
       // Abandon frees a place: no answer for the abandoned search, the next one opens.
       a.write(abandonRequest(5, 2));
+      // The abandon is handled as it arrives: once a later request on the same connection is
+      // answered, the place is free (another connection's search could otherwise overtake it).
+      a.write(searchRequest(12, '', 0));
+      await results(a, [12]);
       b.write(syncSearch(6));
       expect((await refreshed(b, 6)).some((m) => m.id === 6 && m.tag === SYNC_INFO)).toBe(true);
 

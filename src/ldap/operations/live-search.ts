@@ -19,6 +19,8 @@ import {
   encodeSyncState,
   ENTRY_CHANGE_NOTIFICATION_OID,
   message,
+  messageBody,
+  messageWithBody,
   NOTICE_OF_DISCONNECTION_OID,
   Op,
   PERSISTENT_SEARCH_OID,
@@ -43,6 +45,31 @@ type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
 /** Milliseconds the refresh phase runs before it checks its limits and lets other work run. */
 const SLICE_MS = 5;
 
+
+/**
+ * What a change's message holds after its id, by change and what shapes it (the change, its
+ * state, cookie and selection): the live searches told of a change alike share it, encoded
+ * once. A few MiB per process, the oldest dropped first.
+ */
+const bodies = new Map<string, Buffer>();
+let bodyBytes = 0;
+const BODY_BYTES = 16 * 1024 * 1024;
+
+/** The message body for `key`, made by `make` unless kept; `shareable` false: made every time (a selection with computed attributes). */
+function body(key: string | undefined, make: () => Buffer): Buffer {
+  if (key === undefined) return make();
+  let bytes = bodies.get(key);
+  if (bytes !== undefined) return bytes;
+  bytes = make();
+  bodies.set(key, bytes);
+  bodyBytes += bytes.length;
+  for (const [oldest, held] of bodies) {
+    if (bodyBytes <= BODY_BYTES) break;
+    bodies.delete(oldest);
+    bodyBytes -= held.length;
+  }
+  return bytes;
+}
 
 /** A SearchResultEntry message with response controls. */
 const entryMessage = (messageId: number, view: EntryView, controls: ResponseControl[]): Buffer => message(messageId, searchEntryOp(view.dn, viewAttributeList(view)), controls);
@@ -171,9 +198,15 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
     const writer: LiveWriter = {
       message: (change) => {
         lastCookie = cookieOf(change.record.csn);
-        const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: lastCookie });
-        const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
-        return entryMessage(id, view, [{ oid: SYNC_STATE_OID, value: state }]);
+        const shape = query.selection.reuseKey === undefined ? undefined : `sync\u0000${change.record.seq}\u0000${change.kind}\u0000${cookie.rid ?? ''}\u0000${query.request.typesOnly}\u0000${query.selection.reuseKey}`;
+        return messageWithBody(
+          id,
+          body(shape, () => {
+            const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: lastCookie });
+            const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
+            return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), [{ oid: SYNC_STATE_OID, value: state }]);
+          }),
+        );
       },
       progress: (csn) => {
         lastCookie = cookieOf(csn);
@@ -223,9 +256,15 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
     const writer: LiveWriter = {
       message: (change) => {
         if ((ps.changeTypes & ECN_TYPE[change.kind]) === 0) return undefined;
-        const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
-        const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
-        return entryMessage(id, view, controls);
+        const shape = query.selection.reuseKey === undefined ? undefined : `ps\u0000${change.record.seq}\u0000${change.kind}\u0000${ps.returnECs}\u0000${query.request.typesOnly}\u0000${query.selection.reuseKey}`;
+        return messageWithBody(
+          id,
+          body(shape, () => {
+            const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
+            const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
+            return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), controls);
+          }),
+        );
       },
       overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, 'a persistent search fell too far behind the changes; search again', NOTICE_OF_DISCONNECTION_OID)),
       overflowEndsConnection: true,
