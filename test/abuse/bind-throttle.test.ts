@@ -118,10 +118,12 @@ describe.each([1, 2])('failed-bind throttle, --workers %i', (workers) => {
     console.log(`--workers ${workers}: four spellings of bob failed from four addresses; the first address's next failure came ${Math.round(waited)} ms after its first`);
     expect(waited).toBeGreaterThanOrEqual(delayAfter(4) - 100);
     expect(waited).toBeLessThan(delayAfter(5));
-    // An address that never failed still binds as bob (spelled as it likes) without delay.
+    // An address that never failed still binds as bob (spelled as it likes) without delay: held
+    // back by bob's failures it would wait delayAfter(4) (2 s); the bound leaves room for a
+    // loaded machine (seen: 307 ms with four test files running on two cores).
     const clean = await bind(server, '127.0.4.100', '  Bob', bob.password);
     expect(clean.code).toBe(0);
-    expect(clean.ms).toBeLessThan(2 * normal + delayAfter(1));
+    expect(clean.ms).toBeLessThan(2 * normal + delayAfter(3));
   }, 60_000);
 });
 
