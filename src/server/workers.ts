@@ -57,6 +57,18 @@ class WorkerStartError extends Error {
   }
 }
 
+/**
+ * Sends a message to a worker. A worker that is exiting (a Ctrl-C reaches the whole process
+ * group, so the workers stop as the primary does) closes its channel under a send: the
+ * failure is the worker's exit, which the primary sees anyway, not an error of the primary's.
+ */
+function tell(worker: Worker, message: PrimaryMessage): void {
+  if (!worker.isConnected()) return;
+  // With a callback, a failed send (EPIPE, ERR_IPC_CHANNEL_CLOSED) is handed to it instead of
+  // being thrown as an 'error' event that would end the primary.
+  worker.send(message, () => undefined);
+}
+
 /** The worker processes, listening. */
 export interface WorkerPool {
   /** The port of the plain LDAP listener they share. */
@@ -84,7 +96,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
   // Every committed change wakes the workers' live searches; one lost message delays them to
   // their feed's next poll, no more (src/directory/sync/feed.ts).
   const unsubscribe = directory.changes.onCommit(() => {
-    for (const w of workers) if (w.greeted && w.process.isConnected()) w.process.send({ kind: 'changes' } satisfies PrimaryMessage);
+    for (const w of workers) if (w.greeted) tell(w.process, { kind: 'changes' });
   });
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), serialization: 'advanced', execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
 
@@ -92,7 +104,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
     const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), binds: new Map(), startedAt: Date.now(), greeted: false };
     workers.add(state);
     const reply = (id: number, value: unknown): void => {
-      if (state.process.isConnected()) state.process.send({ kind: 'reply', id, value } satisfies PrimaryMessage);
+      tell(state.process, { kind: 'reply', id, value });
     };
     const count = (address: string, by: number): void => {
       const n = (state.addresses.get(address) ?? 0) + by;
@@ -104,7 +116,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
         case 'hello':
           state.greeted = true;
           // A worker forked just before a stop is told to stop at once.
-          state.process.send((stopping ? { kind: 'stop' } : { kind: 'start', options }) satisfies PrimaryMessage);
+          tell(state.process, stopping ? { kind: 'stop' } : { kind: 'start', options });
           return;
         case 'admit':
           void admission.admit(message.address).then((refusal) => {
@@ -173,7 +185,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
             });
             // One that has not said hello yet gets the stop in answer to its hello.
             if (!w.process.isConnected()) w.process.kill('SIGTERM');
-            else if (w.greeted) w.process.send({ kind: 'stop' } satisfies PrimaryMessage);
+            else if (w.greeted) tell(w.process, { kind: 'stop' });
           }),
       ),
     );
