@@ -41,9 +41,8 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
   const csn = cursor.csn;
   let ended = false;
   let running = false;
-  let again = false;
+  /** The CSN of what the client was last told: a change, or a new cookie. */
   let lastSent = csn;
-  let lastRead = csn;
   let progressTimer: NodeJS.Timeout | undefined;
 
   const stop = (): void => {
@@ -65,16 +64,16 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
 
   const progress = (): void => {
     progressTimer = undefined;
-    if (ended || running || lastRead === lastSent || !writer.progress) return;
-    const bytes = writer.progress(lastRead);
-    lastSent = lastRead;
+    const read = cursor.csn;
+    if (ended || running || read === lastSent || !writer.progress) return;
+    const bytes = writer.progress(read);
+    lastSent = read;
     if (bytes) void session.write(bytes);
   };
 
   const drain = async (): Promise<void> => {
     if (running) {
-      again = true;
-      // Running means waiting for the client to read (the loop's only wait): past the
+      // The loop reads on to the feed's head, which moved before this wake. Running means waiting for the client to read (the loop's only wait): past the
       // backlog, it has fallen behind. A client that keeps up is never ended, however many
       // changes one commit brings.
       if (cursor.behind > backlog) overflow();
@@ -82,30 +81,26 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
     }
     running = true;
     try {
-      do {
-        again = false;
-        for (;;) {
-          if (ended || session.cancelled(messageId)) return;
-          const changes = cursor.read(READ_BATCH);
-          if (changes === 'expired') return overflow();
-          if (changes.length > 0) session.holdUntilNextTurn();
-          for (const change of changes) {
-            const bytes = writer.message(change);
-            if (bytes === undefined) continue;
-            const full = session.writeOrWait(bytes);
-            lastSent = change.record.csn;
-            if (full) await full;
-            if (ended) return;
-          }
-          if (cursor.behind === 0) break;
+      for (;;) {
+        if (ended || session.cancelled(messageId)) return;
+        const changes = cursor.read(READ_BATCH);
+        if (changes === 'expired') return overflow();
+        if (changes.length > 0) session.holdUntilNextTurn();
+        for (const change of changes) {
+          const bytes = writer.message(change);
+          if (bytes === undefined) continue;
+          const full = session.writeOrWait(bytes);
+          lastSent = change.record.csn;
+          if (full) await full;
+          if (ended) return;
         }
-      } while (again && !ended);
+        if (cursor.behind === 0) break;
+      }
     } finally {
       running = false;
     }
     if (!ended && writer.progress) {
-      lastRead = cursor.csn;
-      if (lastRead !== lastSent && progressTimer === undefined) {
+      if (cursor.csn !== lastSent && progressTimer === undefined) {
         progressTimer = setTimeout(progress, PROGRESS_DELAY_MS);
         progressTimer.unref();
       }

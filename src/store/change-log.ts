@@ -47,7 +47,6 @@ export class ChangeLog {
   readonly #insert;
   readonly #since;
   readonly #head;
-  readonly #newest;
   readonly #newestRow;
   readonly #nextBefore;
   readonly #state;
@@ -63,7 +62,6 @@ export class ChangeLog {
     this.#insert = db.prepare('INSERT INTO changes (csn, uuid, kind, expired, dn, path, at, before) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
     this.#since = db.prepare<[number, number], RawChange>(`${SELECT} WHERE seq > ? ORDER BY seq LIMIT ?`).raw(true);
     this.#head = db.prepare<[], { seq: number | null }>('SELECT max(seq) AS seq FROM changes');
-    this.#newest = db.prepare<[], { csn: string }>('SELECT csn FROM changes ORDER BY seq DESC LIMIT 1');
     this.#nextBefore = db.prepare<[string, number], { before: Buffer }>('SELECT before FROM changes WHERE uuid = ? AND seq > ? AND before IS NOT NULL ORDER BY seq LIMIT 1');
     this.#newestRow = db.prepare<[], { seq: number; csn: string }>('SELECT seq, csn FROM changes ORDER BY seq DESC LIMIT 1');
     this.#state = db.prepare<[], { context_csn: string; purged_csn: string }>('SELECT context_csn, purged_csn FROM sync_state WHERE id = 1');
@@ -111,7 +109,7 @@ export class ChangeLog {
 
   /** The contextCSN: the newest change's CSN, or the CSN of the migration when nothing changed since. */
   contextCsn(): string {
-    return this.#newest.get()?.csn ?? this.#state.get()!.context_csn;
+    return this.newest()?.csn ?? this.#state.get()!.context_csn;
   }
 
   /** The newest CSN no longer in the log: positions older than it cannot be replayed. */
