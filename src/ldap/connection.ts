@@ -16,7 +16,7 @@ import { setImmediate as nextTurn, setTimeout as sleep } from 'node:timers/promi
 import { TLSSocket } from 'node:tls';
 import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
-import { PduFramer, PduRefusal } from '../protocol/index.js';
+import { MessageBatch, PduFramer, PduRefusal } from '../protocol/index.js';
 import type { LiveEnd, LiveSearch } from './live-count.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
@@ -62,6 +62,13 @@ export function serveTls(raw: Socket, services: Pick<ConnectionServices, 'tls' |
   });
   return socket;
 }
+
+/**
+ * Bytes of queued messages ({@link Connection.sendMessage}) written at once before the turn
+ * ends: large enough that one write carries many live searches' changes, small enough that a
+ * slow client's socket fills (and back-pressure starts) before much is held here.
+ */
+const BATCH_BYTES = 64 * 1024;
 
 /** How long a shutdown waits for a connection's queued operations to be answered. */
 const SHUTDOWN_GRACE_MS = 5000;
@@ -408,11 +415,44 @@ export class Connection implements Session {
 
   writeOrWait(bytes: Buffer): Promise<void> | undefined {
     if (this.#closed) return undefined;
+    // Messages queued for the end of the turn go first: a connection's messages keep their order.
+    this.#flushBatch();
+    this.#put(bytes);
+    return this.#drain ? this.#waitForDrain() : undefined;
+  }
+
+  /** Writes to the socket, noting when it is full (back-pressure). */
+  #put(bytes: Buffer): void {
     if (!this.#socket.write(bytes) && !this.#drain) {
       this.#drain = new Promise<void>((resolve) => (this.#drainResolve = resolve));
       this.#drainSince = Date.now();
     }
+  }
+
+  /** Messages queued by {@link sendMessage}, written at the end of the turn or when large. */
+  #batch: MessageBatch | undefined;
+  #batchScheduled = false;
+
+  sendMessage(messageId: number, body: Buffer): Promise<void> | undefined {
+    if (this.#closed) return undefined;
+    this.#batch ??= new MessageBatch();
+    this.#batch.add(messageId, body);
+    if (this.#batch.bytes >= BATCH_BYTES) this.#flushBatch();
+    else if (!this.#batchScheduled) {
+      this.#batchScheduled = true;
+      setImmediate(() => {
+        this.#batchScheduled = false;
+        this.#flushBatch();
+      });
+    }
     return this.#drain ? this.#waitForDrain() : undefined;
+  }
+
+  #flushBatch(): void {
+    const batch = this.#batch;
+    if (batch === undefined) return;
+    this.#batch = undefined;
+    if (!this.#closed) this.#put(batch.take());
   }
 
   async #waitForDrain(): Promise<void> {
@@ -425,21 +465,6 @@ export class Connection implements Session {
   cork(): void {
     this.#corked = this.#socket;
     this.#corked.cork();
-  }
-
-  /** Whether writes are held until the next turn ({@link holdUntilNextTurn}). */
-  #heldForTurn = false;
-
-  holdUntilNextTurn(): void {
-    if (this.#heldForTurn || this.#closed) return;
-    this.#heldForTurn = true;
-    // Node counts corks: this one is undone by its own uncork, whatever a search does with its.
-    const socket = this.#socket;
-    socket.cork();
-    setImmediate(() => {
-      this.#heldForTurn = false;
-      socket.uncork();
-    });
   }
 
   uncork(): void {

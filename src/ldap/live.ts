@@ -13,7 +13,7 @@ import type { Session } from './session.js';
 
 /** How a live search writes what it follows. */
 export interface LiveWriter {
-  /** The message for one change, or undefined to send nothing. */
+  /** The message for one change, its body after the message id (protocol's `messageBody`), or undefined to send nothing. */
   message(change: LiveChange): Buffer | undefined;
   /** Sent when the cursor moved past changes none of which was sent (a cookie for an idle client); undefined: nothing. */
   progress?(csn: string): Buffer | undefined;
@@ -85,11 +85,10 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
         if (ended || session.cancelled(messageId)) return;
         const changes = cursor.read(READ_BATCH);
         if (changes === 'expired') return overflow();
-        if (changes.length > 0) session.holdUntilNextTurn();
         for (const change of changes) {
-          const bytes = writer.message(change);
-          if (bytes === undefined) continue;
-          const full = session.writeOrWait(bytes);
+          const body = writer.message(change);
+          if (body === undefined) continue;
+          const full = session.sendMessage(messageId, body);
           lastSent = change.record.csn;
           if (full) await full;
           if (ended) return;

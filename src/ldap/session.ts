@@ -92,11 +92,12 @@ export interface Session {
   /** Holds written messages back until {@link uncork} (they go out together), except while waiting for a drain. */
   cork(): void;
   /**
-   * Holds written messages back until the next turn of the event loop: the changes a commit
-   * brings to many live searches of one connection go out in one write, not one each.
-   * Independent of {@link cork}.
+   * Queues a message, its id and its body after the id (protocol's `messageBody`, shared by the
+   * live searches told alike), to go out with the connection's other queued messages in one
+   * write at the end of this turn (or sooner when many). A promise, as {@link writeOrWait},
+   * when the socket is full. Other writes send what is queued first: order is kept.
    */
-  holdUntilNextTurn(): void;
+  sendMessage(messageId: number, body: Buffer): Promise<void> | undefined;
   uncork(): void;
   /** Resolves when the connection closes: a handler that waits (a bind for its turn) stops waiting. */
   readonly gone: Promise<void>;

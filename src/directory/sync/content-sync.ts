@@ -8,14 +8,14 @@
  * committed while it reads is then sent again in the persist phase (or, for refreshOnly, in
  * the next poll from the cookie it ends with), never lost; sending an entry twice is safe.
  */
-import type { ChangeRow, StoredEntry } from '../../store/index.js';
+import type { ChangeRow } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
 import { OperationError, ResultCode } from '../errors.js';
 import { matchedDn } from '../operations/live.js';
 import { matching, SCANNING } from '../operations/search.js';
 import type { EntryView } from '../model/view.js';
 import type { ChangeRecord } from './feed.js';
-import { currentEntry, entryAfter, type LiveQuery } from './query.js';
+import { currentEntry, type LiveChange, type LiveQuery } from './query.js';
 
 /** How many entryUUIDs one syncIdSet carries at most. */
 export const ID_SET_SIZE = 1000;
@@ -124,14 +124,6 @@ function* changedSince(ctx: DirectoryContext, query: LiveQuery, from: number, to
   if (deleted.length > 0) yield { type: 'deleted', uuids: deleted };
 }
 
-/** A change as a live search sends it. */
-export interface LiveChange {
-  kind: 'add' | 'modify' | 'delete';
-  record: ChangeRecord;
-  /** The entry as it is now (add and modify). */
-  entry?: StoredEntry;
-}
-
 /**
  * A live search's position in the change feed: reads the changes after it and says which
  * concern the search, as what (an entry that starts matching is an add, one that stops is a
@@ -174,19 +166,11 @@ export class LiveCursor {
     const records = this.#ctx.feed.since(this.#seq, limit);
     if (records === 'expired') return 'expired';
     const out: LiveChange[] = [];
-    const q = this.#query;
     for (const record of records) {
       this.#seq = record.seq;
       this.#csn = record.csn;
-      if (record.kind === 'delete') {
-        if (q.matchedBefore(record)) out.push({ kind: 'delete', record });
-        continue;
-      }
-      const now = q.matchesAfter(record);
-      const before = record.kind === 'add' ? false : q.matchedBefore(record);
-      const entry = now ? entryAfter(this.#ctx, record) : undefined;
-      if (now && entry !== undefined) out.push({ kind: before ? 'modify' : 'add', record, entry });
-      else if (before) out.push({ kind: 'delete', record });
+      const change = this.#query.changeOf(record);
+      if (change !== null) out.push(change);
     }
     return out;
   }

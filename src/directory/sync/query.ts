@@ -22,6 +22,14 @@ export interface LiveRequest {
   typesOnly: boolean;
 }
 
+/** A change as a live search sends it (the same object for every search with the same question). */
+export interface LiveChange {
+  readonly kind: 'add' | 'modify' | 'delete';
+  readonly record: ChangeRecord;
+  /** The entry as the change left it (add and modify). */
+  readonly entry?: StoredEntry;
+}
+
 /** A live search's question, compiled. */
 export class LiveQuery {
   readonly request: LiveRequest;
@@ -33,6 +41,7 @@ export class LiveQuery {
   /** The keys of this query's answers in a change's memo, made once (read per change and search). */
   readonly #beforeKey: string;
   readonly #afterKey: string;
+  readonly #changeKey: string;
 
   constructor(ctx: DirectoryContext, request: LiveRequest) {
     this.#ctx = ctx;
@@ -42,6 +51,7 @@ export class LiveQuery {
     this.matchKey = `${this.base.ndn}\u0000${request.scope}\u0000${JSON.stringify(request.filter)}`;
     this.#beforeKey = `b\u0000${this.matchKey}`;
     this.#afterKey = `a\u0000${this.matchKey}`;
+    this.#changeKey = `c\u0000${this.matchKey}`;
   }
 
   /** Whether an entry at `path` is in the search's scope. */
@@ -84,6 +94,21 @@ export class LiveQuery {
       if (entry === undefined) return record.kind === 'modify' && this.matchesAfter(record);
       let name: Name | undefined;
       return this.#ctx.evaluator.evaluate(this.request.filter, storedTarget(this.#ctx, entry, 'attributes', () => (name ??= this.#ctx.names.parse(entry.dn)))) === true;
+    });
+  }
+
+  /**
+   * What a change is to the search, or null when it does not concern it: an entry that starts
+   * matching is an add, one that stops is a delete, whatever the log calls the change.
+   */
+  changeOf(record: ChangeRecord): LiveChange | null {
+    return memo(record, this.#changeKey, (): LiveChange | null => {
+      if (record.kind === 'delete') return this.matchedBefore(record) ? { kind: 'delete', record } : null;
+      const now = this.matchesAfter(record);
+      const before = record.kind === 'add' ? false : this.matchedBefore(record);
+      const entry = now ? entryAfter(this.#ctx, record) : undefined;
+      if (now && entry !== undefined) return { kind: before ? 'modify' : 'add', record, entry };
+      return before ? { kind: 'delete', record } : null;
     });
   }
 

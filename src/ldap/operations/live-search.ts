@@ -8,7 +8,7 @@
  * (src/ldap/live.ts) until cancel (RFC 3909), abandon, unbind or disconnection.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
+import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type ChangeRecord, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
 import {
   ChangeType,
   decodePersistentSearch,
@@ -20,7 +20,6 @@ import {
   ENTRY_CHANGE_NOTIFICATION_OID,
   message,
   messageBody,
-  messageWithBody,
   NOTICE_OF_DISCONNECTION_OID,
   Op,
   PERSISTENT_SEARCH_OID,
@@ -47,28 +46,50 @@ const SLICE_MS = 5;
 
 
 /**
- * What a change's message holds after its id, by change and what shapes it (the change, its
- * state, cookie and selection): the live searches told of a change alike share it, encoded
- * once. A few MiB per process, the oldest dropped first.
+ * Message bodies (what a change's message holds after its id) kept on the change
+ * ({@link ChangeRecord.memo}) under a key of what shapes them (the state, cookie and
+ * selection), so that the live searches told of a change alike share one encoding, found
+ * without building a key per search. A few MiB per process, the oldest dropped first.
  */
-const bodies = new Map<string, Buffer>();
-let bodyBytes = 0;
-const BODY_BYTES = 16 * 1024 * 1024;
+class SharedBodies {
+  #held: Array<{ record: ChangeRecord; key: string; bytes: number }> = [];
+  #first = 0;
+  #bytes = 0;
 
-/** The message body for `key`, made by `make` unless kept; `shareable` false: made every time (a selection with computed attributes). */
-function body(key: string | undefined, make: () => Buffer): Buffer {
-  if (key === undefined) return make();
-  let bytes = bodies.get(key);
-  if (bytes !== undefined) return bytes;
-  bytes = make();
-  bodies.set(key, bytes);
-  bodyBytes += bytes.length;
-  for (const [oldest, held] of bodies) {
-    if (bodyBytes <= BODY_BYTES) break;
-    bodies.delete(oldest);
-    bodyBytes -= held.length;
+  constructor(private readonly budget: number) {}
+
+  /** The body under `key` on `record`, made by `make` unless kept; no key: made every time (a selection with computed attributes). */
+  get(record: ChangeRecord, key: string | undefined, make: () => Buffer): Buffer {
+    if (key === undefined) return make();
+    const kept = record.memo.get(key) as Buffer | undefined;
+    if (kept !== undefined) return kept;
+    const body = make();
+    record.memo.set(key, body);
+    this.#held.push({ record, key, bytes: body.length });
+    this.#bytes += body.length;
+    while (this.#bytes > this.budget && this.#first < this.#held.length - 1) {
+      const oldest = this.#held[this.#first++]!;
+      oldest.record.memo.delete(oldest.key);
+      this.#bytes -= oldest.bytes;
+    }
+    if (this.#first > 1024 && this.#first * 2 > this.#held.length) {
+      this.#held = this.#held.slice(this.#first);
+      this.#first = 0;
+    }
+    return body;
   }
-  return bytes;
+}
+
+const bodies = new SharedBodies(16 * 1024 * 1024);
+
+/** Keys of a live search's shared bodies by change kind (made once per search); undefined: not shareable. */
+type BodyKeys = Readonly<Record<LiveChange['kind'], string>> | undefined;
+
+function bodyKeys(query: LiveQuery, shape: string): BodyKeys {
+  const { reuseKey } = query.selection;
+  if (reuseKey === undefined) return undefined;
+  const key = (kind: string): string => `m\u0000${shape}\u0000${kind}\u0000${query.request.typesOnly}\u0000${reuseKey}`;
+  return { add: key('add'), modify: key('modify'), delete: key('delete') };
 }
 
 /** A SearchResultEntry message with response controls. */
@@ -194,29 +215,27 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
     }
     await session.write(syncInfoMessage(id, { type: outcome.refreshDeletes ? 'refreshDelete' : 'refreshPresent', cookie: done, refreshDone: true }));
     if (session.cancelled(id)) return release();
-    let lastCookie = done;
+    // The cookie of what the client was told last; made into bytes only when sent on its own.
+    let lastCsn = outcome.csn;
+    const keys = bodyKeys(query, `sync\u0000${cookie.rid ?? ''}`);
     const writer: LiveWriter = {
       message: (change) => {
-        lastCookie = cookieOf(change.record.csn);
-        const shape = query.selection.reuseKey === undefined ? undefined : `sync\u0000${change.record.seq}\u0000${change.kind}\u0000${cookie.rid ?? ''}\u0000${query.request.typesOnly}\u0000${query.selection.reuseKey}`;
-        return messageWithBody(
-          id,
-          body(shape, () => {
-            const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: lastCookie });
-            const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
-            return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), [{ oid: SYNC_STATE_OID, value: state }]);
-          }),
-        );
+        lastCsn = change.record.csn;
+        return bodies.get(change.record, keys?.[change.kind], () => {
+          const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: cookieOf(change.record.csn) });
+          const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
+          return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), [{ oid: SYNC_STATE_OID, value: state }]);
+        });
       },
       progress: (csn) => {
-        lastCookie = cookieOf(csn);
-        return syncInfoMessage(id, { type: 'newcookie', cookie: lastCookie });
+        lastCsn = csn;
+        return syncInfoMessage(id, { type: 'newcookie', cookie: cookieOf(csn) });
       },
       overflow: () =>
         doneMessage(id, ResultCode.syncRefreshRequired, `the client fell behind the changes; sync again from the cookie`, [
-          { oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: lastCookie, refreshDeletes: false }) },
+          { oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: cookieOf(lastCsn), refreshDeletes: false }) },
         ]),
-      cancelled: () => doneMessage(id, ResultCode.canceled, 'the sync was cancelled', [{ oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: lastCookie, refreshDeletes: false }) }]),
+      cancelled: () => doneMessage(id, ResultCode.canceled, 'the sync was cancelled', [{ oid: SYNC_DONE_OID, value: encodeSyncDone({ cookie: cookieOf(lastCsn), refreshDeletes: false }) }]),
     };
     startLive(session, id, directory.liveCursor(query, outcome.seq, outcome.csn), writer, release);
   } catch (error) {
@@ -253,18 +272,15 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
       if (outcome === undefined) return release();
       position = outcome;
     }
+    const keys = bodyKeys(query, `ps\u0000${ps.returnECs}`);
     const writer: LiveWriter = {
       message: (change) => {
         if ((ps.changeTypes & ECN_TYPE[change.kind]) === 0) return undefined;
-        const shape = query.selection.reuseKey === undefined ? undefined : `ps\u0000${change.record.seq}\u0000${change.kind}\u0000${ps.returnECs}\u0000${query.request.typesOnly}\u0000${query.selection.reuseKey}`;
-        return messageWithBody(
-          id,
-          body(shape, () => {
-            const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
-            const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
-            return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), controls);
-          }),
-        );
+        return bodies.get(change.record, keys?.[change.kind], () => {
+          const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
+          const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
+          return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), controls);
+        });
       },
       overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, 'a persistent search fell too far behind the changes; search again', NOTICE_OF_DISCONNECTION_OID)),
       overflowEndsConnection: true,
