@@ -1,10 +1,11 @@
 /**
- * Who may connect, and when a password may be checked: decided by one authority for the
- * whole server. With several worker processes each one asks the primary
+ * Who may connect, when a password may be checked, and whether one more live search may
+ * open: decided by one authority for the whole server. With several worker processes each one asks the primary
  * (src/server/workers.ts), so limits and the failed-bind throttle count every connection and
  * bind, whichever worker serves it; a single process answers itself with {@link LocalAdmission}.
  */
 import { BindThrottle, DEFAULT_BIND_THROTTLE, scaledBindThrottle, type BindOutcome } from './bind-throttle.js';
+import { LiveCount } from './live-count.js';
 import { RateLimitedLog, type Logger } from '../log.js';
 
 export type { BindOutcome } from './bind-throttle.js';
@@ -31,6 +32,10 @@ export interface Admission {
    * every spelling of it counts together; '' for none).
    */
   bindTurn(address: string, account: string): BindTurn;
+  /** Takes a place for one more live search in the server's total; resolves to why it is refused, or undefined when admitted. */
+  admitLive(): Promise<string | undefined>;
+  /** Gives back a live search's place. */
+  releaseLive(): void;
 }
 
 /** The limits admission enforces. */
@@ -42,7 +47,12 @@ export interface AdmissionLimits {
    * doubles to at most 8 s), and 0 turns the delays off. Default {@link DEFAULT_BIND_DELAY_BASE_MS}.
    */
   bindDelayBaseMs?: number;
+  /** Live searches the whole server holds open at most (default {@link DEFAULT_MAX_LIVE_SEARCHES_TOTAL}). */
+  maxLiveSearchesTotal?: number;
 }
+
+/** The server's limit of live searches open at once when none is given. */
+export const DEFAULT_MAX_LIVE_SEARCHES_TOTAL = 10_000;
 
 /** The first failed-bind delay when none is given (ms). */
 export const DEFAULT_BIND_DELAY_BASE_MS = DEFAULT_BIND_THROTTLE.baseDelayMs;
@@ -82,6 +92,7 @@ export class LocalAdmission implements Admission {
   readonly #counter: ConnectionCounter;
   readonly #throttle: BindThrottle;
   readonly #failures: RateLimitedLog;
+  readonly #live: LiveCount;
   /** Checks waiting for their turn, by throttle id. */
   readonly #ready = new Map<number, () => void>();
   #timer: NodeJS.Timeout | undefined;
@@ -91,6 +102,15 @@ export class LocalAdmission implements Admission {
     this.#counter = new ConnectionCounter(limits);
     this.#throttle = throttle;
     this.#failures = new RateLimitedLog((message) => log.info(message), 'failed binds');
+    this.#live = new LiveCount(limits.maxLiveSearchesTotal ?? DEFAULT_MAX_LIVE_SEARCHES_TOTAL);
+  }
+
+  admitLive(): Promise<string | undefined> {
+    return Promise.resolve(this.#live.take() ? undefined : `the server already serves ${this.#live.max} live searches; try again later`);
+  }
+
+  releaseLive(): void {
+    this.#live.release();
   }
 
   admit(address: string): Promise<string | undefined> {

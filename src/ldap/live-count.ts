@@ -1,6 +1,6 @@
 /**
  * What a connection and the process know of live searches: how one ends, the handle the
- * connection holds, and the count of those a process serves against its limit. The persist
+ * connection holds, and the count of those open against the server's limit. The persist
  * phase itself is in ./live.ts.
  */
 
@@ -13,7 +13,7 @@ export interface LiveSearch {
   end(why: LiveEnd): Promise<void>;
 }
 
-/** How many live searches one process serves at most, counted over all its connections. */
+/** How many live searches are open against a limit: the server's count, kept by its admission (./admission.ts). */
 export class LiveCount {
   readonly max: number;
   #open = 0;

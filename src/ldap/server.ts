@@ -8,10 +8,9 @@ import ldap from 'ldapjs';
 import type { Server as NetServer, Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import { LocalWriter, type DirectoryTree, type Writer } from '../directory/index.js';
-import { DEFAULT_BIND_DELAY_BASE_MS, LocalAdmission, type Admission } from './admission.js';
+import { DEFAULT_BIND_DELAY_BASE_MS, DEFAULT_MAX_LIVE_SEARCHES_TOTAL, LocalAdmission, type Admission } from './admission.js';
 import { BusyPoller, DEFAULT_BUSY_POLL_MICROS } from './busy-poll.js';
 import { SUPPORTED_CONTROLS } from './controls.js';
-import { LiveCount } from './live-count.js';
 import { ClientLog } from './client-log.js';
 import { Connection, serveTls } from './connection.js';
 import { PartialBudget } from '../protocol/index.js';
@@ -37,7 +36,7 @@ export interface ServerLimits extends ConnectionLimits {
   bindDelayBaseMs: number;
   /** Bytes of incomplete PDUs one process holds for all its connections together. */
   partialBudgetBytes: number;
-  /** Live searches one process serves at most, over all its connections. */
+  /** Live searches the whole server holds open at most, over all its connections and processes (AdmissionLimits.maxLiveSearchesTotal). */
   maxLiveSearchesTotal: number;
 }
 
@@ -95,7 +94,7 @@ export const DEFAULT_LIMITS: ServerLimits = {
   bindDelayBaseMs: DEFAULT_BIND_DELAY_BASE_MS,
   partialBudgetBytes: 64 * 1024 * 1024,
   maxLiveSearches: 64,
-  maxLiveSearchesTotal: 10_000,
+  maxLiveSearchesTotal: DEFAULT_MAX_LIVE_SEARCHES_TOTAL,
   liveBacklog: 10_000,
 };
 
@@ -163,8 +162,7 @@ export class LdapServer {
     const poller = new BusyPoller(options.busyPollMicros ?? DEFAULT_BUSY_POLL_MICROS);
     const partialBudget = new PartialBudget(limits.partialBudgetBytes);
     const clientLog = new ClientLog(log);
-    const liveCount = new LiveCount(limits.maxLiveSearchesTotal);
-    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller, partialBudget, clientLog, liveCount };
+    const services = { directory, log, limits, tls: context, requireTlsForBind: options.requireTlsForBind === true, admission, writer, poller, partialBudget, clientLog };
     // Every accepted socket is counted, LDAPS ones from before their handshake (which has a
     // deadline), so half-open handshakes cannot hold the server past its connection limits.
     const router = (secure: boolean) => (socket: Socket): void => {

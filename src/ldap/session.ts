@@ -9,7 +9,7 @@ import type { Admission } from './admission.js';
 import type { BusyPoller } from './busy-poll.js';
 import type { ClientLog } from './client-log.js';
 import type { PartialBudget } from '../protocol/index.js';
-import type { LiveCount, LiveEnd, LiveSearch } from './live-count.js';
+import type { LiveEnd, LiveSearch } from './live-count.js';
 import type { Logger } from '../log.js';
 import type { Envelope, ResponseControl } from '../protocol/index.js';
 
@@ -65,7 +65,6 @@ export interface ConnectionServices {
   /** Rate-limited lines about what clients do (refusals, disconnections...). */
   clientLog: ClientLog;
   /** The live searches the process serves, counted against its limit. */
-  liveCount: LiveCount;
 }
 
 /** One client's session, as the operation handlers use it. */

@@ -10,6 +10,8 @@ import type { ServerOptions } from './options.js';
 /** A worker's request that the primary answers with a {@link Reply} of the same id. */
 export type WorkerRequest =
   | { kind: 'admit'; id: number; address: string }
+  /** Answered with why one more live search may not open (the server's total), or nothing. */
+  | { kind: 'admitLive'; id: number }
   /** Answered with a {@link WriteOutcome}. */
   | { kind: 'write'; id: number; request: WriteRequest }
   /** Answered (with nothing) when the password may be checked. */
@@ -21,6 +23,7 @@ export type WorkerMessage =
   /** The worker is ready for its options (sent first: a message sent earlier could be lost). */
   | { kind: 'hello' }
   | { kind: 'release'; address: string }
+  | { kind: 'releaseLive' }
   /** How the check of the `bindTurn` of that id ended, or that it is withdrawn. */
   | { kind: 'bindEnd'; id: number; outcome: BindOutcome }
   | { kind: 'listening'; port: number; tlsPort: number | undefined }

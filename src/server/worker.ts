@@ -48,6 +48,14 @@ class Primary implements Admission, Writer {
     send({ kind: 'release', address });
   }
 
+  admitLive(): Promise<string | undefined> {
+    return this.#ask({ kind: 'admitLive' });
+  }
+
+  releaseLive(): void {
+    send({ kind: 'releaseLive' });
+  }
+
   bindTurn(address: string, account: string): BindTurn {
     const id = this.#next++;
     const ready = new Promise<void>((resolve) => this.#waiting.set(id, () => resolve()));

@@ -40,6 +40,8 @@ interface WorkerState {
   index: number;
   process: Worker;
   addresses: Map<string, number>;
+  /** Live searches it holds open in the server's count. */
+  live: number;
   /** Its password binds in the throttle, by the worker's id. */
   binds: Map<number, BindTurn>;
   startedAt: number;
@@ -101,7 +103,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), serialization: 'advanced', execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
 
   const fork = (index: number, restart = false): void => {
-    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), binds: new Map(), startedAt: Date.now(), greeted: false };
+    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), live: 0, binds: new Map(), startedAt: Date.now(), greeted: false };
     workers.add(state);
     const reply = (id: number, value: unknown): void => {
       tell(state.process, { kind: 'reply', id, value });
@@ -128,6 +130,18 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
           if ((state.addresses.get(message.address) ?? 0) > 0) {
             count(message.address, -1);
             admission.release(message.address);
+          }
+          return;
+        case 'admitLive':
+          void admission.admitLive().then((refusal) => {
+            if (refusal === undefined) state.live += 1;
+            reply(message.id, refusal);
+          });
+          return;
+        case 'releaseLive':
+          if (state.live > 0) {
+            state.live -= 1;
+            admission.releaseLive();
           }
           return;
         case 'bindTurn': {
@@ -159,6 +173,7 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
       workers.delete(state);
       // Its connections are gone with it.
       for (const [address, n] of state.addresses) for (let i = 0; i < n; i += 1) admission.release(address);
+      for (let i = 0; i < state.live; i += 1) admission.releaseLive();
       for (const turn of state.binds.values()) turn.end('none');
       if (stopping) return;
       const how = signal ? `signal ${signal}` : `code ${code}`;

@@ -1,6 +1,6 @@
 /**
  * Live searches on the wire, what no well-behaved client library lets a test do: the limits
- * per connection and per process (and that abandon, cancel and unbind give the places back),
+ * per connection and in the whole server (over its worker processes) (and that abandon, cancel and unbind give the places back),
  * cancel (RFC 3909) with its result codes, a client that stops reading (ended past the
  * backlog with e-syncRefreshRequired, the server's memory flat), and what a thousand open live
  * searches cost. The live updates themselves, through real clients (ldapsearch, python-ldap,
@@ -48,6 +48,41 @@ const person = (n: number, size = 10) => addRequest(1000 + n, `cn=p${n}@example.
   { type: 'comment', values: ['x'.repeat(size)] },
 ]);
 
+describe('the live search total with worker processes', () => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startServer({ ilsOpen: true, args: ['--workers', '2', '--max-live-searches-total', '3'] });
+  });
+  afterAll(() => server.stop());
+
+  it("counts every worker's live searches against one server-wide total; a closed connection gives its places back", async () => {
+    // Connections go to the two workers in turn: with a count per process, all four would open.
+    const connections = await Promise.all([1, 2, 3, 4].map(() => RawConnection.open(server.port)));
+    try {
+      const outcomes: Array<number | 'open'> = [];
+      for (const c of connections) {
+        c.write(syncSearch(2));
+        const seen = await refreshed(c, 2);
+        outcomes.push(seen.some((m) => m.id === 2 && m.tag === SYNC_INFO) ? 'open' : resultOf(seen, 2)!.resultCode!);
+      }
+      expect(outcomes).toEqual(['open', 'open', 'open', 51]);
+      connections[0]!.destroy();
+      // The primary hears of the freed place from the worker: the next search opens once it has.
+      const deadline = Date.now() + 10_000;
+      for (let id = 3; ; id += 1) {
+        connections[3]!.write(syncSearch(id));
+        const seen = await refreshed(connections[3]!, id);
+        if (seen.some((m) => m.id === id && m.tag === SYNC_INFO)) break;
+        expect(resultOf(seen, id)!.resultCode).toBe(51);
+        if (Date.now() > deadline) throw new Error("the closed connection's place was never given back");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } finally {
+      for (const c of connections) c.destroy();
+    }
+  });
+});
+
 describe('live search limits', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -62,7 +97,7 @@ describe('live search limits', () => {
     expect(out).toContain(`supportedExtension: ${CANCEL_OID}`);
   });
 
-  it('refuse a live search past the limit per connection (adminLimitExceeded) and per process (busy); abandon, cancel and unbind give the place back', async () => {
+  it('refuse a live search past the limit per connection (adminLimitExceeded) and in total (busy); abandon, cancel and unbind give the place back', async () => {
     const a = await RawConnection.open(server.port);
     const b = await RawConnection.open(server.port);
     try {

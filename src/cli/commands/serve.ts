@@ -136,7 +136,7 @@ export function registerServe(program: Command, version: string): void {
     .option('--sync-log <changes>', 'changes the change log keeps for sync clients and replicas to resume from (older cookies get a full refresh)', integerOption('--sync-log', 1, 1_000_000_000), DEFAULT_SYNC_LOG.keep)
     .option('--sync-log-age <seconds>', 'and the longest it keeps a change', integerOption('--sync-log-age', 1, 31_557_600 * 10), DEFAULT_SYNC_LOG.maxAgeMs / 1000)
     .option('--max-live-searches <n>', 'live searches (sync refreshAndPersist, persistent search) one connection may hold open', integerOption('--max-live-searches', 1, 1_000_000), DEFAULT_LIMITS.maxLiveSearches)
-    .option('--max-live-searches-total <n>', 'live searches one serving process holds open in total', integerOption('--max-live-searches-total', 1, 10_000_000), DEFAULT_LIMITS.maxLiveSearchesTotal)
+    .option('--max-live-searches-total <n>', 'live searches the server holds open in total, over all its worker processes', integerOption('--max-live-searches-total', 1, 10_000_000), DEFAULT_LIMITS.maxLiveSearchesTotal)
     .option('--live-backlog <changes>', 'changes a live search may fall behind before it is ended (sync: e-syncRefreshRequired; persistent search: disconnected)', integerOption('--live-backlog', 1, 100_000_000), DEFAULT_LIMITS.liveBacklog)
     .option('--http <[host:]port>', 'web page and calendar feeds (read-only); off turns them off (default 127.0.0.1 on the LDAP port + 1)', httpOption)
     .option('--refuse-clashes', 'refuse conferences whose multicast groups another conference or lease holds at the same time (constraintViolation)')

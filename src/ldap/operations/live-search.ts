@@ -111,19 +111,21 @@ export function liveControl(controls: readonly RequestControl[]): { kind: 'sync'
 }
 
 /**
- * Checks that one more live search may open on this connection and in this process, and
- * takes its place in the process's count (given back by `release`).
+ * Checks that one more live search may open on this connection and in the server (its
+ * admission counts them over every process), and takes its place in the server's count
+ * (given back by `release`).
  */
-function admitLive(session: Session, persist: boolean): () => void {
+async function admitLive(session: Session, persist: boolean): Promise<() => void> {
   if (!persist) return () => undefined;
-  const { limits, liveCount } = session.services;
+  const { limits, admission } = session.services;
   if (session.liveSearches >= limits.maxLiveSearches) {
     throw new OperationError(ResultCode.adminLimitExceeded, `this connection already has ${limits.maxLiveSearches} live searches open (the server's limit per connection); end one (cancel or abandon) first`);
   }
-  if (!liveCount.take()) throw new OperationError(ResultCode.busy, `the server already serves ${liveCount.max} live searches; try again later`);
+  const refusal = await admission.admitLive();
+  if (refusal !== undefined) throw new OperationError(ResultCode.busy, refusal);
   let released = false;
   return () => {
-    if (!released) liveCount.release();
+    if (!released) admission.releaseLive();
     released = true;
   };
 }
@@ -179,7 +181,7 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
   const { directory } = session.services;
   const id = envelope.messageId;
   const persist = sync.mode === 'refreshAndPersist';
-  const release = admitLive(session, persist);
+  const release = await admitLive(session, persist);
   try {
     const query = directory.liveQuery(request);
     const cookie = sync.cookie ? parseCookie(sync.cookie.toString('utf8')) : {};
@@ -251,7 +253,7 @@ const ECN_TYPE: Readonly<Record<LiveChange['kind'], number>> = { add: ChangeType
 export async function persistentSearch(session: Session, envelope: Envelope, request: SearchRequest, ps: PersistentSearch): Promise<void> {
   const { directory } = session.services;
   const id = envelope.messageId;
-  const release = admitLive(session, true);
+  const release = await admitLive(session, true);
   try {
     const query: LiveQuery = directory.liveQuery(request);
     let position: { seq: number; csn: string };
