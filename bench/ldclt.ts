@@ -83,8 +83,9 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), (cell.samples + 4) * 10_000);
     const onLine = (line: string): void => {
-      // "ldclt[123]: Average rate: 16037.62/thr  (12830.10/sec), total: 128301"
-      const match = /Average rate:.*\(([\d.]+)\/sec\)/.exec(line);
+      // "ldclt[123]: Average rate: 16037.62/thr  (12830.10/sec), total: 128301"; below 1000/s
+      // the figure is padded: "(  31.00/sec)".
+      const match = /Average rate:.*\(\s*([\d.]+)\/sec\)/.exec(line);
       if (!match || line.includes('Global')) return;
       if (!first) {
         first = snapshot();
