@@ -9,8 +9,12 @@
 import { Socket, connect } from 'node:net';
 import { message, Op, pduLength, readTlv, type ResponseControl } from '../src/protocol/index.js';
 
-/** How an operation ended: its result code and, for searches, the entries received. */
-export type Done = (code: number, entries: number) => void;
+/**
+ * How an operation ended: its result code, for searches the entries received, and the final
+ * response's whole PDU (its controls: a paged search's cookie), valid only during the call and
+ * absent when the connection was lost.
+ */
+export type Done = (code: number, entries: number, final?: Buffer) => void;
 
 /**
  * Gets each message of a live search: the whole PDU, and the tag and bounds of its protocol
@@ -71,8 +75,8 @@ export class LoadConnection {
     return this.#closed;
   }
 
-  /** Sends a pre-encoded protocol operation; `done` runs when its final response arrives. */
-  send(op: Buffer, done: Done): void {
+  /** Sends a pre-encoded protocol operation (with request controls); `done` runs when its final response arrives. */
+  send(op: Buffer, done: Done, controls: readonly ResponseControl[] = []): void {
     if (this.#done) throw new Error('one operation at a time on a load connection');
     if (this.#closed) {
       done(CONNECTION_LOST, 0);
@@ -80,12 +84,12 @@ export class LoadConnection {
     }
     this.#done = done;
     this.#entries = 0;
-    this.#socket.write(message(this.#takeId(), op));
+    this.#socket.write(message(this.#takeId(), op, controls));
   }
 
-  /** The same as a promise, for setup steps (binds, the loader). */
-  request(op: Buffer): Promise<{ code: number; entries: number }> {
-    return new Promise((resolve) => this.send(op, (code, entries) => resolve({ code, entries })));
+  /** The same as a promise, for setup steps (binds, the loader); `final` is a copy of the final response. */
+  request(op: Buffer, controls: readonly ResponseControl[] = []): Promise<{ code: number; entries: number; final?: Buffer }> {
+    return new Promise((resolve) => this.send(op, (code, entries, final) => resolve({ code, entries, ...(final ? { final: Buffer.from(final) } : {}) }), controls));
   }
 
   /** A search whose entries are kept (copies of their PDUs), for the few setup steps that read them. */
@@ -121,12 +125,12 @@ export class LoadConnection {
     this.#socket.destroy();
   }
 
-  #finish(code: number): void {
+  #finish(code: number, final?: Buffer): void {
     const done = this.#done;
     if (!done) return;
     this.#done = undefined;
     this.#kept = undefined;
-    done(code, this.#entries);
+    done(code, this.#entries, final);
   }
 
   #receive(chunk: Buffer): void {
@@ -171,6 +175,6 @@ export class LoadConnection {
     const code = readTlv(pdu, op.start, op.end);
     const value = pdu[code.start] ?? 0;
     // messageID 0 is the unsolicited notice of disconnection: the server is closing.
-    this.#finish(id.end - id.start === 1 && pdu[id.start] === 0 ? CONNECTION_LOST : value);
+    this.#finish(id.end - id.start === 1 && pdu[id.start] === 0 ? CONNECTION_LOST : value, pdu.subarray(0, length));
   }
 }

@@ -60,10 +60,16 @@ export interface LdcltCell {
   port: number;
   serverPid: number;
   base: string;
-  /** Filter with XXX… where ldclt puts a random number of that many digits. */
+  /** Filter with XXX… where ldclt puts a random number of that many digits, or a fixed filter. */
   filter: string;
-  /** Range of the random number. */
-  high: number;
+  /** Range of the random number; undefined for a fixed filter. */
+  high: number | undefined;
+  /** Result codes that count as answers, not errors (ldclt's -I). */
+  accepts: readonly number[];
+  /** Search scope (ldclt's -s). */
+  scope: 'one' | 'subtree';
+  /** Attributes to ask for (ldclt's -e attrlist); empty: all user attributes. */
+  attributes: readonly string[];
   connections: number;
   /** Measured 10 s samples after the warm-up sample. */
   samples: number;
@@ -71,7 +77,10 @@ export interface LdcltCell {
 
 /** Runs ldclt for 1 + samples 10 s samples and measures the ones after the first. */
 export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms' | 'p99Ms'> & { ldcltErrors: string | undefined }> {
-  const args = ['-h', '127.0.0.1', '-p', String(cell.port), '-b', cell.base, '-s', 'one', '-f', cell.filter, '-e', 'esearch,random', '-r0', `-R${cell.high}`, '-n', String(cell.connections), '-N', String(cell.samples + 1)];
+  const random = cell.high === undefined ? [] : ['-r0', `-R${cell.high}`];
+  const exec = ['esearch', ...(random.length > 0 ? ['random'] : []), ...(cell.attributes.length > 0 ? [`attrlist=${cell.attributes.join(':')}`] : [])].join(',');
+  const ignore = cell.accepts.flatMap((code) => ['-I', String(code)]);
+  const args = ['-h', '127.0.0.1', '-p', String(cell.port), '-b', cell.base, '-s', cell.scope, '-f', cell.filter, '-e', exec, ...random, ...ignore, '-n', String(cell.connections), '-N', String(cell.samples + 1)];
   const child = spawn(cell.ldclt, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const rates: number[] = [];
   let output = '';
@@ -83,8 +92,9 @@ export function measureLdclt(cell: LdcltCell): Promise<Omit<Measurement, 'p50Ms'
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), (cell.samples + 4) * 10_000);
     const onLine = (line: string): void => {
-      // "ldclt[123]: Average rate: 16037.62/thr  (12830.10/sec), total: 128301"
-      const match = /Average rate:.*\(([\d.]+)\/sec\)/.exec(line);
+      // "ldclt[123]: Average rate: 16037.62/thr  (12830.10/sec), total: 128301"; below 1000/s
+      // the figure is padded: "(  31.00/sec)".
+      const match = /Average rate:.*\(\s*([\d.]+)\/sec\)/.exec(line);
       if (!match || line.includes('Global')) return;
       if (!first) {
         first = snapshot();

@@ -41,6 +41,7 @@ async function run(task: WorkerTask, loops: Array<{ connection: LoadConnection; 
   let entries = 0;
   let operations = 0;
   let running = loops.length;
+  const accepted = new Set(WORKLOADS[task.workload].accepts ?? []);
 
   await new Promise<void>((resolve) => {
     const loop = (connection: LoadConnection, source: Source): void => {
@@ -50,22 +51,27 @@ async function run(task: WorkerTask, loops: Array<{ connection: LoadConnection; 
         return;
       }
       const op = source.next();
-      connection.send(op, (code, found) => {
-        const finished = now();
-        if (sent >= windowStart && finished <= windowEnd) {
-          operations += 1;
-          entries += found;
-          histogram.record((finished - sent) * 1000);
-          let own = byTag.get(op[0]!);
-          if (!own) byTag.set(op[0]!, (own = new Histogram()));
-          own.record((finished - sent) * 1000);
-          codes[code] = (codes[code] ?? 0) + 1;
-        } else if (code !== 0) {
-          // Failures outside the window are still worth knowing about.
-          codes[code] = (codes[code] ?? 0) + 1;
-        }
-        loop(connection, source);
-      });
+      connection.send(
+        op,
+        (code, found, final) => {
+          const finished = now();
+          source.answered?.(final);
+          if (sent >= windowStart && finished <= windowEnd) {
+            operations += 1;
+            entries += found;
+            histogram.record((finished - sent) * 1000);
+            let own = byTag.get(op[0]!);
+            if (!own) byTag.set(op[0]!, (own = new Histogram()));
+            own.record((finished - sent) * 1000);
+            codes[code] = (codes[code] ?? 0) + 1;
+          } else if (code !== 0 && !accepted.has(code)) {
+            // Failures outside the window are still worth knowing about.
+            codes[code] = (codes[code] ?? 0) + 1;
+          }
+          loop(connection, source);
+        },
+        source.controls?.(),
+      );
     };
     setTimeout(() => {
       for (const { connection, source } of loops) loop(connection, source);

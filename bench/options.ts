@@ -27,6 +27,10 @@ export interface BenchOptions {
   profile: WorkloadName[];
   /** Workloads measured on Rendezvous only (too slow on slapd at this size to wait for). */
   slapdSkip: WorkloadName[];
+  /** slapd.conf `loglevel` of the compared slapd (0: none, what performance guides use). */
+  slapdLoglevel: string;
+  /** Run the equality cells at 1 connection once more with Rendezvous on `serve --busy-poll 0`. */
+  busyPollCompare: boolean;
   /** `rendezvous serve --workers`; undefined: the server's default (one per core). */
   workers: number | undefined;
   /** The live-update workloads to run after the others (live.ts); empty: none. */
@@ -72,6 +76,12 @@ export const USAGE = `npm run bench -- [options]
                         (fast bulk load); default ldap up to 100000 conferences, slapadd above
   --slapd-skip LIST     workloads measured on Rendezvous only, e.g. timeWindow at 1000000
                         (slapd takes seconds per window search there); default none
+  --slapd-loglevel L    slapd.conf loglevel of the compared slapd (default 0: no logging, as
+                        Rendezvous logs nothing per operation; slapd's own default is stats,
+                        several syslog lines per operation: give stats to compare with logging)
+  --busy-poll-compare   run the equality cells at 1 connection (harness and ldclt) once more
+                        with Rendezvous on serve --busy-poll 0: throughput and server CPU per
+                        operation with busy polling and without
   --workers N           Rendezvous worker processes (serve --workers; default: one per core)
   --no-slapd            Rendezvous only
   --no-harness          ldclt cells only
@@ -110,6 +120,13 @@ function workloadList(flag: string, text: string): WorkloadName[] {
   return names as WorkloadName[];
 }
 
+/** A slapd.conf loglevel: numbers (decimal or 0x hex) and level names, separated by spaces or commas. */
+function slapdLoglevel(text: string): string {
+  const levels = text.split(/[\s,]+/).filter(Boolean);
+  if (levels.length === 0 || levels.some((l) => !/^(-?\d+|0x[\da-f]+|[a-z]+\d?)$/i.test(l))) throw new Error(`--slapd-loglevel: not a slapd loglevel (numbers or names such as stats): ${text}`);
+  return levels.join(' ');
+}
+
 function positive(name: string, text: string, allowZero = false): number {
   const n = Number(text);
   if (!Number.isFinite(n) || n < 0 || (!allowZero && n === 0)) throw new Error(`${name}: not a positive number: ${text}`);
@@ -137,6 +154,8 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'slapd-load': { type: 'string' },
       'no-slapd': { type: 'boolean' },
       workers: { type: 'string' },
+      'slapd-loglevel': { type: 'string' },
+      'busy-poll-compare': { type: 'boolean' },
       'slapd-skip': { type: 'string' },
       'no-harness': { type: 'boolean' },
       'no-ldclt': { type: 'boolean' },
@@ -181,6 +200,8 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     maxLoadMinutes: positive('--max-load-minutes', values['max-load-minutes'] ?? '180', true),
     slapd: !values['no-slapd'] && !liveOnly,
     workers: values.workers === undefined ? undefined : positive('--workers', values.workers),
+    slapdLoglevel: slapdLoglevel(values['slapd-loglevel'] ?? '0'),
+    busyPollCompare: values['busy-poll-compare'] === true,
     slapdSkip: values['slapd-skip'] === undefined ? [] : workloadList('--slapd-skip', values['slapd-skip']),
     slapdLoad,
     harness: !values['no-harness'] && !liveOnly,

@@ -12,6 +12,7 @@ import type { BenchOptions } from './options.js';
 import type { ProfileSummary } from './profile.js';
 import { WORKLOADS, type Target, type WorkloadName } from './workloads.js';
 import type { DataSet } from './data.js';
+import { SLAPD_THREADS_SOURCE } from './servers.js';
 
 export interface Cell {
   client: 'harness' | 'ldclt';
@@ -22,6 +23,8 @@ export interface Cell {
   result: Measurement | undefined;
   /** Why the cell has no result, or errors worth a footnote. */
   note?: string;
+  /** How the server ran otherwise than in the other cells (e.g. `--busy-poll 0`). */
+  variant?: string;
 }
 
 export interface RunReport {
@@ -47,6 +50,8 @@ export interface RunReport {
   /** Rendezvous under node --cpu-prof (ops/s are lower than unprofiled). */
   profiles: Array<ProfileSummary & { workload: WorkloadName; connections: number; opsPerSecond: number }>;
   notes: string[];
+  /** How the servers ran: slapd's whole slapd.conf (root password elided) and Rendezvous's command line. */
+  configuration: { slapd?: string; serve?: string };
 }
 
 const NAMES: Record<Target, string> = { rendezvous: 'Rendezvous', slapd: 'slapd' };
@@ -59,6 +64,13 @@ const ms = (n: number): string => (Number.isFinite(n) ? (n < 10 ? n.toFixed(2) :
 const pct = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)}` : '—');
 const ratio = (a: number | undefined, b: number | undefined): string => (a !== undefined && b !== undefined && b > 0 ? (a / b).toFixed(2) : '—');
 const iso = (t: number): string => new Date(t).toISOString().replace(/:00\.000Z$/, 'Z');
+
+/** Server CPU per operation, microseconds: what each answer cost the server, all its processes. */
+export function cpuMicrosPerOp(m: Measurement): number {
+  return m.opsPerSecond > 0 ? (m.serverCpuPercent * 10_000) / m.opsPerSecond : Number.NaN;
+}
+
+const label = (c: Cell): string => `${NAMES[c.target]}${c.variant ? ` (\`${c.variant}\`)` : ''}`;
 
 function errors(m: Measurement): string {
   const entries = Object.entries(m.errors);
@@ -77,17 +89,17 @@ const oneLine = (text: string): string => text.replace(/\s*\n\s*/g, ' ').replace
 
 function table(cells: readonly Cell[], latencies: boolean): string[] {
   const head = latencies
-    ? ['| conns | server | ops/s | p50 ms | p99 ms | server CPU % | peak RSS MiB | peak together MiB | entries/op | client CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
-    : ['| conns | server | ops/s | server CPU % | peak RSS MiB | peak together MiB | ldclt CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---|'];
+    ? ['| conns | server | ops/s | p50 ms | p99 ms | server CPU % | server CPU µs/op | peak RSS MiB | peak together MiB | entries/op | client CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|']
+    : ['| conns | server | ops/s | server CPU % | server CPU µs/op | peak RSS MiB | peak together MiB | ldclt CPU % | other CPU % | ours/slapd | notes |', '|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|'];
   const rows = cells.map((c) => {
     const m = c.result;
     const slapd = cells.find((o) => o.target === 'slapd' && o.connections === c.connections)?.result;
     const r = c.target === 'rendezvous' ? ratio(m?.opsPerSecond, slapd?.opsPerSecond) : '';
-    if (!m) return `| ${c.connections} | ${NAMES[c.target]} | failed | ${latencies ? '| | | | | | | | | |' : '| | | | | |'} ${oneLine(c.note ?? '')} |`;
+    if (!m) return `| ${c.connections} | ${label(c)} | failed | ${latencies ? '| | | | | | | | | | |' : '| | | | | | |'} ${oneLine(c.note ?? '')} |`;
     const note = oneLine([perRequest(m), errors(m), c.note].filter(Boolean).join('; '));
     return latencies
-      ? `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${int(m.serverPeakTogetherMiB)} | ${c.workload === 'addDelete' || c.workload === 'refresh' ? '' : m.entriesPerOp.toFixed(1)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`
-      : `| ${c.connections} | ${NAMES[c.target]} | ${int(m.opsPerSecond)} | ${pct(m.serverCpuPercent)} | ${int(m.serverPeakRssMiB)} | ${int(m.serverPeakTogetherMiB)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`;
+      ? `| ${c.connections} | ${label(c)} | ${int(m.opsPerSecond)} | ${ms(m.p50Ms)} | ${ms(m.p99Ms)} | ${pct(m.serverCpuPercent)} | ${int(cpuMicrosPerOp(m))} | ${int(m.serverPeakRssMiB)} | ${int(m.serverPeakTogetherMiB)} | ${c.workload === 'addDelete' || c.workload === 'refresh' ? '' : m.entriesPerOp.toFixed(1)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`
+      : `| ${c.connections} | ${label(c)} | ${int(m.opsPerSecond)} | ${pct(m.serverCpuPercent)} | ${int(cpuMicrosPerOp(m))} | ${int(m.serverPeakRssMiB)} | ${int(m.serverPeakTogetherMiB)} | ${pct(m.clientCpuPercent)} | ${pct(m.otherCpuPercent)} | ${r} | ${note} |`;
   });
   return [...head, ...rows];
 }
@@ -112,7 +124,7 @@ export function renderReport(r: RunReport): string {
   lines.push(`| memory | ${m.memoryGiB.toFixed(1)} GiB |`);
   lines.push(`| kernel | Linux ${m.kernel}${m.pageOut ? `; ${m.pageOut}` : ''} |`);
   lines.push(`| Node.js | ${m.node} |`);
-  lines.push(`| slapd | ${m.slapd} (back_mdb, dds) |`);
+  lines.push(`| slapd | ${m.slapd} (back_mdb, dds; \`loglevel ${o.slapdLoglevel}\`${o.slapdLoglevel === '0' ? ': no logging, as Rendezvous logs nothing per operation (slapd.conf(5): the loglevel defaults to stats, several syslog lines per operation)' : ''}; \`threads\` as below) |`);
   lines.push(`| ldclt | ${oneLine(r.ldclt)} |`);
   lines.push(`| Rendezvous | ${m.revision}, built into the run's own directory at its start; ${o.workers === undefined ? `\`serve\` default of one worker process per core (${m.cpus})` : `\`serve --workers ${o.workers}\``} |`);
   lines.push(`| load average (1/5/15 min) | ${m.loadBefore.map((x) => x.toFixed(2)).join(' / ')} before, ${r.loadAfter.map((x) => x.toFixed(2)).join(' / ')} after |`);
@@ -125,6 +137,7 @@ export function renderReport(r: RunReport): string {
     'Client, servers and whatever else runs share the same cores. *client CPU* is the load generator, *other CPU* the rest of the machine during the window (other processes, kernel, steal); a large *other* means the cell was disturbed.',
     '',
   );
+  lines.push(...configuration(r));
   lines.push('### Data and load', '');
   lines.push(
     `Seed ${set.seed}; conference start times spread from ${iso(r.timeRange.from)} to ${iso(r.timeRange.to)} (around ${iso(set.baseTime)}); audio and (60%) video media on their own multicast groups, 1.5% repeated weekly or daily, 0.2% permanent, 25% dynamic; every person dynamic. Loaded over LDAP with ${o.loadConnections} connections per server, one add per operation (Rendezvous: WAL, synchronous=FULL; slapd: back_mdb, fsync per transaction: both durable).`,
@@ -176,11 +189,12 @@ export function renderReport(r: RunReport): string {
   const ldcltCells = r.cells.filter((c) => c.client === 'ldclt');
   if (ldcltCells.length > 0) {
     lines.push('### Searches with ldclt', '');
-    lines.push('`ldclt -e esearch,random -s one`, one thread and connection per -n; one 10 s warm-up sample, then the measured samples. ldclt reports no latencies.', '');
+    lines.push('`ldclt -e esearch,random` (with `attrlist=` where the workload names attributes; `-s subtree` from the suffix for *subtree*, `-s one` under the container otherwise; the fixed filter of the NetMeeting listing without `random`, and `-I 4`: sizeLimitExceeded counts as an answer), one thread and connection per -n; one 10 s warm-up sample, then the measured samples. ldclt reports no latencies.', '');
     for (const name of new Set(ldcltCells.map((c) => c.workload))) {
       lines.push(`#### ${name}`, '', ...table(ldcltCells.filter((c) => c.workload === name), false), '');
     }
   }
+  lines.push(...busyPolling(r));
   for (const p of r.profiles) {
     lines.push(`### Profile of Rendezvous: ${p.workload}, ${p.connections} connections`, '');
     lines.push(
@@ -200,11 +214,51 @@ export function renderReport(r: RunReport): string {
       `Other processes were running on this ${m.cpus}-core machine during the run (load average ${m.loadBefore[0]!.toFixed(2)} at the start, ${r.loadAfter[0]!.toFixed(2)} at the end). ` +
         (disturbed.length === 0
           ? 'No cell lost more than half a core to them.'
-          : `Cells where they took at least half a core (other CPU ≥ ${DISTURBED}%), whose absolute figures are low and whose ratio is less reliable: ${disturbed.map((c) => `${c.client} ${c.workload} ×${c.connections} ${NAMES[c.target]}`).join(', ')}.`),
+          : `Cells where they took at least half a core (other CPU ≥ ${DISTURBED}%), whose absolute figures are low and whose ratio is less reliable: ${disturbed.map((c) => `${c.client} ${c.workload} ×${c.connections} ${label(c)}`).join(', ')}.`),
     );
   }
   if (notes.length > 0) lines.push('### Notes', '', ...notes.map((n) => `- ${oneLine(n)}`), '');
   return lines.join('\n');
+}
+
+/** The servers' configuration, to reproduce the run: slapd.conf as written, and the serve command line. */
+function configuration(r: RunReport): string[] {
+  const { slapd, serve } = r.configuration;
+  if (!slapd && !serve) return [];
+  const lines = ['### Configuration', ''];
+  if (serve) lines.push('Rendezvous (`$TMP`: the run\'s temporary directory):', '', '```sh', serve, '```', '');
+  if (slapd) {
+    lines.push(
+      `slapd, run as \`slapd -d none -f slapd.conf -h ldap://127.0.0.1:PORT/\` with this slapd.conf (written by bench/servers.ts and test/helpers/slapd.ts; the root password elided). \`threads\` follows ${SLAPD_THREADS_SOURCE}.${r.options.slapdLoglevel === '0' ? ' `loglevel 0`: no logging (slapd.conf(5): the loglevel defaults to stats, several syslog lines per operation; Rendezvous logs nothing per operation); `--slapd-loglevel stats` compares with logging on.' : ''}`,
+      '',
+      '```',
+      slapd.trimEnd(),
+      '```',
+      '',
+    );
+  }
+  return lines;
+}
+
+/**
+ * Busy polling's price next to its gain (--busy-poll-compare): each equality cell at one
+ * connection measured with Rendezvous's default and with `--busy-poll 0`.
+ */
+function busyPolling(r: RunReport): string[] {
+  const off = r.cells.filter((c) => c.variant && c.result);
+  if (off.length === 0) return [];
+  const lines = ['### Busy polling: gain and CPU cost', ''];
+  lines.push('The equality cells at 1 connection, Rendezvous with its default busy polling and again with `--busy-poll 0` (the rows marked so in the tables above); CPU per operation is the server\'s, all its processes.', '');
+  lines.push('| client | ops/s polling | ops/s not | gain | server CPU µs/op polling | not | extra CPU µs per request | slapd ops/s | ours/slapd polling | not |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+  for (const c of off) {
+    const on = r.cells.find((o) => o.client === c.client && o.workload === c.workload && o.connections === c.connections && o.target === 'rendezvous' && !o.variant)?.result;
+    const slapd = r.cells.find((o) => o.client === c.client && o.workload === c.workload && o.connections === c.connections && o.target === 'slapd')?.result;
+    const m = c.result!;
+    const gain = on ? `${((on.opsPerSecond / m.opsPerSecond - 1) * 100).toFixed(0)}%` : '—';
+    lines.push(`| ${c.client} | ${int(on?.opsPerSecond ?? Number.NaN)} | ${int(m.opsPerSecond)} | ${gain} | ${int(on ? cpuMicrosPerOp(on) : Number.NaN)} | ${int(cpuMicrosPerOp(m))} | ${on ? int(cpuMicrosPerOp(on) - cpuMicrosPerOp(m)) : '—'} | ${int(slapd?.opsPerSecond ?? Number.NaN)} | ${ratio(on?.opsPerSecond, slapd?.opsPerSecond)} | ${ratio(m.opsPerSecond, slapd?.opsPerSecond)} |`);
+  }
+  lines.push('');
+  return lines;
 }
 
 const begin = (key: string): string => `<!-- bench:${key}:begin -->`;

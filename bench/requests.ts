@@ -4,7 +4,7 @@
  * operation stays small next to the server's (ldapts would spend more CPU than the server
  * under test on this 2-core machine).
  */
-import { encodeRefreshRequest, encodeSyncRequest, integer, octets, Op, REFRESH_OID, SYNC_REQUEST_OID, tlv, type ResponseControl, type SyncRequest } from '../src/protocol/index.js';
+import { BerReader, decodeEnvelope, encodeRefreshRequest, encodeSyncRequest, integer, octets, Op, PAGED_RESULTS_OID, REFRESH_OID, SYNC_REQUEST_OID, tlv, type ResponseControl, type SyncRequest } from '../src/protocol/index.js';
 import type { Attributes } from './data.js';
 
 /** The filter shapes the workloads use. */
@@ -65,6 +65,23 @@ export function replaceOp(dn: string, attributes: Attributes): Buffer {
 /** The RFC 4533 Sync Request control, encoded by the codec the server and client use (src/protocol/sync.ts). */
 export function syncControl(request: SyncRequest): ResponseControl {
   return { oid: SYNC_REQUEST_OID, value: encodeSyncRequest(request) };
+}
+
+/** The RFC 2696 paged-results control of a request: page size and the cookie of the previous page (empty: the first). */
+export function pagedControl(size: number, cookie: Buffer = Buffer.alloc(0)): ResponseControl {
+  return { oid: PAGED_RESULTS_OID, value: tlv(0x30, integer(size), octets(cookie)) };
+}
+
+/**
+ * The cookie of a paged search's final response (`final`: the whole SearchResultDone PDU):
+ * empty when the enumeration is over, undefined when the response has no paged-results control.
+ */
+export function pagedCookie(final: Buffer): Buffer | undefined {
+  const control = decodeEnvelope(final).controls.find((c) => c.oid === PAGED_RESULTS_OID);
+  if (!control?.value) return undefined;
+  const value = new BerReader(control.value).enter(0x30);
+  value.integer(); // the server's estimate of the total: not needed
+  return Buffer.from(value.bytes(0x04));
 }
 
 export function deleteOp(dn: string): Buffer {

@@ -7,16 +7,16 @@
  * is removed at the end, on errors and on Ctrl-C.
  */
 import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type Slapd } from '../test/helpers/slapd.js';
 import { LoadConnection } from './connection.js';
-import { conferenceUid, CONTAINER, timeRange, type DataSet } from './data.js';
+import { conferenceUid, CONTAINER, SUFFIX, timeRange, type DataSet } from './data.js';
 import { measure } from './harness.js';
 import { runLive, type LiveReport } from './live.js';
 import { renderLiveReport } from './live-report.js';
-import { findLdclt, measureLdclt } from './ldclt.js';
+import { findLdclt, measureLdclt, type LdcltCell } from './ldclt.js';
 import { BASE_ENTRIES, writeLdif } from './ldif.js';
 import { load, projectLoadSeconds, type LoadTarget } from './loader.js';
 import { probeHostSpeed } from './host-speed.js';
@@ -25,11 +25,15 @@ import { parseOptions, USAGE, type BenchOptions } from './options.js';
 import { warmPageCache } from './page-cache.js';
 import { cpuSeconds, machineCpuSeconds, rssMiB } from './proc.js';
 import { summarizeProfile } from './profile.js';
-import { duration, renderReport, updateResults, type Cell, type RunReport } from './report.js';
-import { buildServer, createAdmin, REPO, slapaddAndRestart, startBenchSlapd, startRendezvous, type RendezvousProcess } from './servers.js';
-import { uidPrefix, WORKLOADS, type Target, type WorkloadName } from './workloads.js';
+import { cpuMicrosPerOp, duration, renderReport, updateResults, type Cell, type RunReport } from './report.js';
+import { buildServer, createAdmin, printableSlapdConfig, REPO, serveCommandLine, slapaddAndRestart, startBenchSlapd, startRendezvous, type RendezvousProcess } from './servers.js';
+import { filterText } from './requests.js';
+import { BLOB_ATTRIBUTES, NETMEETING_ATTRIBUTES, NETMEETING_FILTER, TIMES_ATTRIBUTES, uidPrefix, WORKLOADS, type Target, type WorkloadName } from './workloads.js';
 
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
+
+/** The serve flag of the busy-polling comparison (--busy-poll-compare): polling off. */
+const NO_BUSY_POLL = ['--busy-poll', '0'];
 
 /** What must be undone whatever happens, latest first. */
 const cleanups: Array<() => Promise<void>> = [];
@@ -57,20 +61,24 @@ interface Server {
  * given startTime/stopTime explicitly, Rendezvous derived them: this is where a disagreement
  * would show). Returns a description of the differences, empty when there are none.
  */
-async function compareAnswers(all: readonly Server[], set: DataSet, seed: number, slapdSkip: readonly WorkloadName[]): Promise<string[]> {
+async function compareAnswers(all: readonly Server[], set: DataSet, seed: number, workloads: readonly WorkloadName[], slapdSkip: readonly WorkloadName[]): Promise<string[]> {
   const differences: string[] = [];
-  for (const workload of ['equality', 'timeWindow', 'substring'] as const) {
+  for (const workload of workloads.filter((w) => !WORKLOADS[w].bind)) {
     const counts: number[][] = [];
     const servers = all.filter((s) => s.target !== 'slapd' || !slapdSkip.includes(workload));
     if (servers.length < 2) continue;
+    // A listing answers hundreds of entries a request: fewer of them say as much.
+    const requests = workload === 'netmeeting' ? 10 : 100;
+    const accepted = WORKLOADS[workload].accepts ?? [];
     for (const server of servers) {
       const source = WORKLOADS[workload].source({ set, target: server.target, connection: 0, seed });
       const connection = await LoadConnection.open(server.port);
       const found: number[] = [];
       try {
-        for (let i = 0; i < 100; i += 1) {
-          const { code, entries } = await connection.request(source.next());
-          found.push(code === 0 ? entries : -code);
+        for (let i = 0; i < requests; i += 1) {
+          const { code, entries, final } = await connection.request(source.next(), source.controls?.());
+          source.answered?.(final);
+          found.push(code === 0 || accepted.includes(code) ? entries : -code);
         }
       } finally {
         connection.close();
@@ -79,7 +87,7 @@ async function compareAnswers(all: readonly Server[], set: DataSet, seed: number
     }
     const differing = counts[0]!.filter((n, i) => counts.some((c) => c[i] !== n)).length;
     const total = (c: number[]): number => c.reduce((a, b) => a + b, 0);
-    if (differing > 0) differences.push(`${workload}: ${differing} of 100 searches found different numbers of entries (${servers.map((s, i) => `${s.target} ${total(counts[i]!)}`).join(', ')} in all)`);
+    if (differing > 0) differences.push(`${workload}: ${differing} of ${requests} searches found different numbers of entries (${servers.map((s, i) => `${s.target} ${total(counts[i]!)}`).join(', ')} in all)`);
     else if (total(counts[0]!) === 0) differences.push(`${workload}: the check searches found nothing on any server`);
   }
   return differences;
@@ -102,6 +110,7 @@ async function main(options: BenchOptions): Promise<void> {
     ldclt: 'not used',
     profiles: [],
     notes: [],
+    configuration: {},
   };
   log(`bench: ${set.conferences} conferences, ${set.people} people on ${machine.cpus} × ${machine.cpuModel}; load average ${machine.loadBefore.map((x) => x.toFixed(2)).join(' ')}`);
 
@@ -120,13 +129,15 @@ async function main(options: BenchOptions): Promise<void> {
   const serveFlags = options.workers === undefined ? [] : ['--workers', String(options.workers)];
   const dbPath = join(dir, 'rendezvous.db');
   const admin = await createAdmin(bin, dir, dbPath);
+  report.configuration.serve = serveCommandLine(bin, dbPath.replace(dir, '$TMP'), serveFlags);
   let rendezvous: RendezvousProcess = await startRendezvous(bin, dbPath, [], 0, serveFlags);
   cleanups.push(() => rendezvous.stop());
   let slapd: Slapd | undefined;
   if (options.slapd) {
     try {
-      slapd = await startBenchSlapd();
+      slapd = await startBenchSlapd({ logLevel: options.slapdLoglevel });
       cleanups.push(() => slapd!.stop());
+      report.configuration.slapd = printableSlapdConfig(await readFile(slapd.configFile, 'utf8'));
     } catch (error) {
       report.notes.push(`slapd could not be started, so there is no comparison: ${(error as Error).message.split('\n')[0]}`);
       log(`bench: ${report.notes.at(-1)}`);
@@ -213,11 +224,11 @@ async function main(options: BenchOptions): Promise<void> {
     report.notes.push(`Measured on Rendezvous only (--slapd-skip): ${options.slapdSkip.join(', ')}. At this size slapd takes too long per search to wait for them (its time-window search intersects two half-open ranges of its equality index: about 0.2 s per search at 10,000 conferences, growing with the data).`);
   }
   if (complete) {
-    const differences = await compareAnswers(servers(), set, options.seed, options.slapdSkip);
+    const differences = await compareAnswers(servers(), set, options.seed, options.workloads, options.slapdSkip);
     for (const d of differences) log(`check: ${d}`);
     report.notes.push(
       differences.length === 0
-        ? 'Same answers: the first 100 requests of each search workload found the same number of entries on every server.'
+        ? 'Same answers: the first 100 requests of each search workload measured (10 of the NetMeeting listing) found the same number of entries on every server.'
         : `The servers answer differently: ${differences.join('; ')}.`,
     );
   }
@@ -228,17 +239,17 @@ async function main(options: BenchOptions): Promise<void> {
   log(`quiet: ${quiet.note}`);
   if (quiet.seconds >= 1) report.notes.push(`Before the first cell the machine was busy after the load for ${quiet.seconds.toFixed(0)} s; the cells waited until it was quiet. ${quiet.note}`);
 
-  const cell = async (client: Cell['client'], workload: WorkloadName, connections: number, server: Server, run: () => Promise<Cell['result']>): Promise<void> => {
-    const entry: Cell = { client, workload, connections, target: server.target, result: undefined };
+  const cell = async (client: Cell['client'], workload: WorkloadName, connections: number, server: Server, run: () => Promise<Cell['result']>, variant?: string): Promise<void> => {
+    const entry: Cell = { client, workload, connections, target: server.target, result: undefined, ...(variant ? { variant } : {}) };
     try {
       rewarmSeconds += (await warmPageCache(cachePaths)).seconds;
       entry.result = await run();
       const m = entry.result!;
       const latency = Number.isFinite(m.p50Ms) ? ` p50 ${m.p50Ms.toFixed(2)} ms p99 ${m.p99Ms.toFixed(2)} ms` : '';
-      log(`${client} ${workload} ×${connections} ${server.target}: ${Math.round(m.opsPerSecond)} ops/s${latency} CPU ${Math.round(m.serverCpuPercent)}% other ${Math.round(m.otherCpuPercent)}%${Object.keys(m.errors).length ? ` errors ${JSON.stringify(m.errors)}` : ''}`);
+      log(`${client} ${workload} ×${connections} ${server.target}${variant ? ` (${variant})` : ''}: ${Math.round(m.opsPerSecond)} ops/s${latency} CPU ${Math.round(m.serverCpuPercent)}% (${Math.round(cpuMicrosPerOp(m))} µs/op) other ${Math.round(m.otherCpuPercent)}%${Object.keys(m.errors).length ? ` errors ${JSON.stringify(m.errors)}` : ''}`);
     } catch (error) {
       entry.note = (error as Error).message.split('\n')[0];
-      log(`${client} ${workload} ×${connections} ${server.target}: FAILED ${entry.note}`);
+      log(`${client} ${workload} ×${connections} ${server.target}${variant ? ` (${variant})` : ''}: FAILED ${entry.note}`);
     }
     report.cells.push(entry);
   };
@@ -257,9 +268,15 @@ async function main(options: BenchOptions): Promise<void> {
   }
 
   // ldclt: the searches its templates can express (XXX… is a zero-padded random number).
-  const ldcltSearches: Partial<Record<WorkloadName, { filter: string; high: number }>> = {
-    equality: { filter: `uid=${conferenceUid(0).replace(/\d/g, 'X')}`, high: set.conferences - 1 },
-    substring: { filter: `uid=${uidPrefix(0).replace(/\d/g, 'X')}*`, high: Math.floor(set.conferences / 10) - 1 },
+  // Paged results (ilsEnumeration) are beyond it.
+  const anyUid = { filter: `uid=${conferenceUid(0).replace(/\d/g, 'X')}`, high: set.conferences - 1, accepts: [] };
+  const ldcltSearches: Partial<Record<WorkloadName, Pick<LdcltCell, 'filter' | 'high' | 'accepts' | 'base' | 'scope' | 'attributes'>>> = {
+    equality: { ...anyUid, base: CONTAINER, scope: 'one', attributes: [] },
+    equalityBlob: { ...anyUid, base: CONTAINER, scope: 'one', attributes: BLOB_ATTRIBUTES },
+    equalityTimes: { ...anyUid, base: CONTAINER, scope: 'one', attributes: TIMES_ATTRIBUTES },
+    subtree: { ...anyUid, base: SUFFIX, scope: 'subtree', attributes: [] },
+    netmeeting: { filter: filterText(NETMEETING_FILTER), high: undefined, accepts: WORKLOADS.netmeeting.accepts ?? [], base: CONTAINER, scope: 'one', attributes: NETMEETING_ATTRIBUTES },
+    substring: { filter: `uid=${uidPrefix(0).replace(/\d/g, 'X')}*`, high: Math.floor(set.conferences / 10) - 1, accepts: [], base: CONTAINER, scope: 'one', attributes: [] },
   };
   const ldcltWorkloads = options.workloads.filter((w) => ldcltSearches[w]);
   if (complete && options.ldclt && ldcltWorkloads.length > 0) {
@@ -273,7 +290,7 @@ async function main(options: BenchOptions): Promise<void> {
         for (const connections of options.connections) {
           for (const server of servers()) {
             const search = ldcltSearches[workload]!;
-            const ldcltCell = { ldclt: found.path, port: server.port, serverPid: server.pid, base: CONTAINER, ...search, connections, samples: Math.max(1, Math.round(options.durationMs / 10_000)) };
+            const ldcltCell = { ldclt: found.path, port: server.port, serverPid: server.pid, ...search, connections, samples: Math.max(1, Math.round(options.durationMs / 10_000)) };
             await cell('ldclt', workload, connections, server, async () => {
               // ldclt occasionally dies at start without a word (seen once in ~40 cells): one retry.
               const m = await measureLdclt(ldcltCell).catch((error: Error) => {
@@ -286,6 +303,25 @@ async function main(options: BenchOptions): Promise<void> {
         }
       }
     }
+  }
+
+  // Busy polling's price: the equality cells at one connection again, Rendezvous without it.
+  if (complete && options.busyPollCompare && options.workloads.includes('equality')) {
+    await rendezvous.stop();
+    rendezvous = await startRendezvous(bin, dbPath, [], 0, [...serveFlags, ...NO_BUSY_POLL]);
+    const server = servers()[0]!;
+    const variant = NO_BUSY_POLL.join(' ');
+    if (options.harness) {
+      await cell('harness', 'equality', 1, server, () => measure({ port: server.port, serverPid: server.pid, target: server.target, workload: 'equality', connections: 1, processes: 1, set, seed: options.seed, bind: undefined, warmupMs: options.warmupMs, durationMs: options.durationMs }), variant);
+    }
+    const found = options.ldclt ? findLdclt(log) : undefined;
+    if (found && !('error' in found)) {
+      const search = ldcltSearches.equality!;
+      const ldcltCell = { ldclt: found.path, port: server.port, serverPid: server.pid, ...search, connections: 1, samples: Math.max(1, Math.round(options.durationMs / 10_000)) };
+      await cell('ldclt', 'equality', 1, server, async () => ({ ...(await measureLdclt(ldcltCell)), p50Ms: Number.NaN, p99Ms: Number.NaN }), variant);
+    }
+    await rendezvous.stop();
+    rendezvous = await startRendezvous(bin, dbPath, [], 0, serveFlags);
   }
 
   // Rendezvous under node --cpu-prof, one cell per profiled workload: where its CPU goes.

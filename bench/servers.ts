@@ -18,6 +18,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cp, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { createConnection } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSlapdConsumer, syncreplDirective, type ConsumerOptions } from '../test/helpers/replica.js';
@@ -93,10 +94,20 @@ function launchFlags(bin: string): string[] {
   return match ? match[1]!.trim().split(/\s+/) : [];
 }
 
+/** The arguments of `node` after its flags that run `rendezvous serve`: the executable and the serve command line. */
+export function serveArguments(bin: string, dbPath: string, port: number, serveFlags: readonly string[]): string[] {
+  return [bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS, ...serveFlags];
+}
+
+/** How the report prints the server's command line: node with the executable's own flags, then `bin/rendezvous serve ...`. */
+export function serveCommandLine(bin: string, dbPath: string, serveFlags: readonly string[]): string {
+  return ['node', ...launchFlags(bin), ...serveArguments('bin/rendezvous', dbPath, 0, serveFlags)].join(' ');
+}
+
 /** Starts `rendezvous serve` (`bin`) on the database; `nodeFlags` go before the script (e.g. --cpu-prof). */
 export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly string[] = [], port = 0, serveFlags: readonly string[] = []): Promise<RendezvousProcess> {
   const started = performance.now();
-  const child = spawn(process.execPath, [...launchFlags(bin), ...nodeFlags, bin, 'serve', '--host', HOST, '--port', String(port), '--db', dbPath, ...SERVE_FLAGS, ...serveFlags], {
+  const child = spawn(process.execPath, [...launchFlags(bin), ...nodeFlags, ...serveArguments(bin, dbPath, port, serveFlags)], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';
@@ -147,18 +158,48 @@ export function startRendezvous(bin: string, dbPath: string, nodeFlags: readonly
   });
 }
 
-/** slapd with our schema, dds, and indexes for what the workloads search. */
-export function startBenchSlapd(): Promise<Slapd> {
+/**
+ * slapd's `threads` for this machine, as the OpenLDAP maintainers' tuning note says ("How Many
+ * Threads Does OpenLDAP's Server Process Need?", Symas knowledge base, kb.symas.com/en_US/
+ * performance/threads, 2024): on single- or dual-processor hosts with up to two cores per
+ * processor the default of 16 is often the best; with more cores, four times the cores
+ * dedicated to LDAP. slapd.conf(5): default 16, minimum 2.
+ */
+export function benchSlapdThreads(cores = availableParallelism()): number {
+  return cores <= 4 ? 16 : 4 * cores;
+}
+
+/** Where the benchmark's slapd threads figure comes from, for the report. */
+export const SLAPD_THREADS_SOURCE = "the OpenLDAP maintainers' tuning note (Symas knowledge base, \"How Many Threads Does OpenLDAP's Server Process Need?\", kb.symas.com/en_US/performance/threads): 16, slapd's default, on hosts of up to two processors of up to two cores; four times the cores above that";
+
+/**
+ * slapd with our schema, dds, and indexes for what the workloads search. `loglevel` is 0 by
+ * default: slapd.conf(5) says the loglevel defaults to stats, several syslog lines per
+ * operation, which Rendezvous does not spend (it logs nothing per operation); `threads` as
+ * {@link benchSlapdThreads} says.
+ */
+export function startBenchSlapd(options: { logLevel?: string } = {}): Promise<Slapd> {
   return startSlapd({
     schemaFiles: [SCHEMA],
     overlays: [{ name: 'dds', config: [`dds-default-ttl ${REFRESH_TTL}`, `dds-max-ttl ${REFRESH_TTL}`, 'dds-min-ttl 60'] }],
     // Equality indexes (ordered for generalizedTime, so they serve <= and >= too), substring
-    // on the names, and dds's own expiry attribute.
-    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryExpireTimestamp eq'],
-    // Rendezvous answers at most 1000 entries per search by default; slapd's default is 500.
-    globalConfig: ['sizelimit 1000'],
+    // on the names, dds's own expiry attribute, and the application NetMeeting lists people by.
+    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryExpireTimestamp eq', 'applicationID eq'],
+    globalConfig: [
+      `loglevel ${options.logLevel ?? '0'}`,
+      `threads ${benchSlapdThreads()}`,
+      // Rendezvous answers at most 1000 entries per search, or per page of a paged search, by
+      // default; slapd's default is 500, and its paged searches stop at the hard limit in
+      // all unless size.prtotal lifts it.
+      'sizelimit size=1000 size.prtotal=unlimited',
+    ],
     maxSize: 16 * 1024 ** 3,
   });
+}
+
+/** A slapd.conf as the report prints it: the root password elided. */
+export function printableSlapdConfig(text: string): string {
+  return text.replace(/^(rootpw\s+).*$/gm, '$1(elided)');
 }
 
 function canConnect(port: number): Promise<boolean> {

@@ -3,14 +3,16 @@
  * connection, a source of pre-encoded operations from the data set; the same seed gives
  * both servers the same sequence of requests.
  */
-import { conference, conferenceDn, conferenceUid, CONTAINER, personDn, timeRange, type DataSet } from './data.js';
+import { conference, conferenceDn, conferenceUid, CONTAINER, personDn, SUFFIX, timeRange, type DataSet } from './data.js';
 import { Random } from './random.js';
-import { addOp, deleteOp, refreshOp, Scope, searchOp, type Filter } from './requests.js';
+import { addOp, deleteOp, pagedControl, pagedCookie, refreshOp, Scope, searchOp, type Filter } from './requests.js';
+import { CONFERENCE_SCHEMA } from '../src/client/conference.js';
+import type { ResponseControl } from '../src/protocol/index.js';
 import { toGeneralizedTime } from '../src/sdp/index.js';
 
 export type Target = 'rendezvous' | 'slapd';
 
-export const WORKLOAD_NAMES = ['equality', 'timeWindow', 'substring', 'addDelete', 'refresh'] as const;
+export const WORKLOAD_NAMES = ['equality', 'equalityBlob', 'equalityTimes', 'subtree', 'ilsEnumeration', 'netmeeting', 'timeWindow', 'substring', 'addDelete', 'refresh'] as const;
 export type WorkloadName = (typeof WORKLOAD_NAMES)[number];
 
 /** Where a connection's operations come from. */
@@ -25,6 +27,10 @@ export interface SourceContext {
 /** A connection's operations: the next one to send, and what to send after the last. */
 export interface Source {
   next(): Buffer;
+  /** The request controls of the operation `next()` just returned (none when absent). */
+  controls?(): ResponseControl[];
+  /** Sees each operation's final response (the whole PDU, valid during the call): a paged search's cookie. */
+  answered?(final: Buffer | undefined): void;
   /** Operations that restore the data set after the measurement (e.g. delete a pending add). */
   cleanup(): Buffer[];
 }
@@ -35,6 +41,8 @@ export interface Workload {
   describe(set: DataSet): string;
   /** Writes need a bound administrator; searches run anonymously, as ldclt's do. */
   bind: boolean;
+  /** Result codes besides success that count as answers (sizeLimitExceeded for a listing the server's limit cuts). */
+  accepts?: readonly number[];
   source(context: SourceContext): Source;
 }
 
@@ -53,11 +61,101 @@ const WINDOW_MS = 3_600_000;
 /** TTL asked by refreshes: the servers' maximum, so the data set never expires mid-run. */
 export const REFRESH_TTL = 86_400;
 
+/** A random conference's uid. */
+const anyConference = (context: SourceContext, r: Random): Filter => ({ equal: ['uid', conferenceUid(r.int(0, context.set.conferences - 1))] });
+
 const equality: Workload = {
   name: 'equality',
   describe: () => `one-level search (uid=conf-NNNNNNN) under ${CONTAINER}, random uid, all attributes (1 entry)`,
   bind: false,
-  source: (context) => pooled(context, (r) => searchOp(CONTAINER, Scope.one, { equal: ['uid', conferenceUid(r.int(0, context.set.conferences - 1))] })),
+  source: (context) => pooled(context, (r) => searchOp(CONTAINER, Scope.one, anyConference(context, r))),
+};
+
+/** What `ldapsearch ... uid conferenceBlob` asks: a client that wants the blob and its name. */
+export const BLOB_ATTRIBUTES = ['uid', 'conferenceBlob'] as const;
+/** A schedule view: the times and the title, not the blob. */
+export const TIMES_ATTRIBUTES = ['startTime', 'stopTime', 'generalDescription'] as const;
+
+const equalityBlob: Workload = {
+  name: 'equalityBlob',
+  describe: () => `the equality search, asking for \`${BLOB_ATTRIBUTES.join(' ')}\` (1 entry)`,
+  bind: false,
+  source: (context) => pooled(context, (r) => searchOp(CONTAINER, Scope.one, anyConference(context, r), BLOB_ATTRIBUTES)),
+};
+
+const equalityTimes: Workload = {
+  name: 'equalityTimes',
+  describe: () => `the equality search, asking for \`${TIMES_ATTRIBUTES.join(' ')}\` (1 entry)`,
+  bind: false,
+  source: (context) => pooled(context, (r) => searchOp(CONTAINER, Scope.one, anyConference(context, r), TIMES_ATTRIBUTES)),
+};
+
+const subtree: Workload = {
+  name: 'subtree',
+  describe: () => `subtree search (uid=conf-NNNNNNN) from the suffix ${SUFFIX}, random uid, all attributes (1 entry)`,
+  bind: false,
+  source: (context) => pooled(context, (r) => searchOp(SUFFIX, Scope.sub, anyConference(context, r))),
+};
+
+/** RFC 2696 page size of the ILS enumeration: what the client library (TAPI's EnumerateDirectoryObjects) asks. */
+export const ENUMERATION_PAGE = 100;
+/** Pages of one enumeration before a connection starts over: the whole container at 10,000 conferences. */
+export const ENUMERATION_PAGES = 100;
+/** The filter TAPI's Dialer lists conferences with (src/client/directory.ts: objectClass and the name pattern `*`). */
+export const ENUMERATION_FILTER: Filter = { and: [{ equal: ['objectClass', CONFERENCE_SCHEMA.objectClass] }, { present: 'uid' }] };
+
+/**
+ * TAPI's conference enumeration: a one-level paged search under the container for the
+ * attributes its Dialer reads. One operation is one page: each connection reads page after
+ * page with the cookie of the one before, and starts a new enumeration after the last page
+ * or after {@link ENUMERATION_PAGES} pages (at 1,000,000 conferences a whole enumeration is
+ * 10,000 pages: the measurement would depend on how deep a connection got).
+ */
+const ilsEnumeration: Workload = {
+  name: 'ilsEnumeration',
+  describe: (set) =>
+    `TAPI's conference enumeration: one-level (&(objectClass=rtConference)(uid=*)) under ${CONTAINER} for \`${CONFERENCE_SCHEMA.attributes.join(' ')}\`, paged results of ${ENUMERATION_PAGE}; one operation is one page, each connection reads pages in order with the previous page's cookie and starts over after ${Math.min(ENUMERATION_PAGES, Math.ceil(set.conferences / ENUMERATION_PAGE))} pages (${set.conferences <= ENUMERATION_PAGE * ENUMERATION_PAGES ? 'the whole enumeration' : `the first ${(ENUMERATION_PAGE * ENUMERATION_PAGES).toLocaleString('en-US')} entries`}) (${ENUMERATION_PAGE} entries)`,
+  bind: false,
+  source: () => {
+    const op = searchOp(CONTAINER, Scope.one, ENUMERATION_FILTER, CONFERENCE_SCHEMA.attributes);
+    let cookie: Buffer = Buffer.alloc(0);
+    let page = 0;
+    return {
+      next: () => op,
+      controls: () => [pagedControl(ENUMERATION_PAGE, cookie)],
+      answered: (final) => {
+        const next = final ? pagedCookie(final) : undefined;
+        page += 1;
+        // Over, cut short, or failed: a new enumeration (an empty cookie starts one).
+        if (!next || next.length === 0 || page >= ENUMERATION_PAGES) {
+          cookie = Buffer.alloc(0);
+          page = 0;
+        } else {
+          cookie = next;
+        }
+      },
+      cleanup: () => [],
+    };
+  },
+};
+
+/** What NetMeeting's directory view asks for each person, by the names it sends (wire names, [MS-TAIL] §2.2.5). */
+export const NETMEETING_ATTRIBUTES = ['cn', 'givenname', 'surname', 'rfc822mailbox', 'location', 'comment', 'c', 'sipaddress', 'sflags', 'ilsA39321630', 'ilsA32833566', 'ilsA32964638', 'ilsA26214430'] as const;
+export const NETMEETING_FILTER: Filter = { and: [{ equal: ['objectClass', 'rtPerson'] }, { equal: ['sappid', 'ms-netmeeting'] }, { equal: ['sprotid', 'h323'] }] };
+/** sizeLimitExceeded: both servers answer at most 1000 entries per search. */
+const SIZE_LIMIT_EXCEEDED = 4;
+
+/** NetMeeting's directory listing: every NetMeeting user of the container (LDAPv2: no paging). */
+const netmeeting: Workload = {
+  name: 'netmeeting',
+  describe: (set) =>
+    `NetMeeting's directory listing: one-level (&(objectClass=rtPerson)(sappid=ms-netmeeting)(sprotid=h323)) under ${CONTAINER} for \`${NETMEETING_ATTRIBUTES.join(' ')}\` (every person: ${Math.min(set.people, 1000).toLocaleString('en-US')} entries${set.people > 1000 ? ', then sizeLimitExceeded, counted as an answer: both servers stop at 1,000 entries a search' : ''})`,
+  bind: false,
+  accepts: [SIZE_LIMIT_EXCEEDED],
+  source: () => {
+    const op = searchOp(CONTAINER, Scope.one, NETMEETING_FILTER, NETMEETING_ATTRIBUTES);
+    return { next: () => op, cleanup: () => [] };
+  },
 };
 
 /** The filter of a one-hour window starting at `from`. */
@@ -130,4 +228,4 @@ const refresh: Workload = {
   source: (context) => pooled(context, (r) => refreshOp(personDn(context.set, r.int(0, context.set.people - 1)), REFRESH_TTL)),
 };
 
-export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = { equality, timeWindow, substring, addDelete, refresh };
+export const WORKLOADS: Readonly<Record<WorkloadName, Workload>> = { equality, equalityBlob, equalityTimes, subtree, ilsEnumeration, netmeeting, timeWindow, substring, addDelete, refresh };
