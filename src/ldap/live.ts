@@ -38,11 +38,14 @@ const PROGRESS_DELAY_MS = 1000;
  */
 export function follow(session: Session, messageId: number, cursor: LiveCursor, writer: LiveWriter, backlog: number, onEnd: () => void): LiveSearch {
   const { directory } = session.services;
-  const csn = cursor.csn;
   let ended = false;
-  let running = false;
+  /** Waiting for the client to read (the only wait): the socket is full. */
+  let waiting = false;
+  /** Changes read from the cursor and not written yet (the rest of a batch a full socket interrupted). */
+  let pending: LiveChange[] = [];
+  let next = 0;
   /** The CSN of what the client was last told: a change, or a new cookie. */
-  let lastSent = csn;
+  let lastSent = cursor.csn;
   let progressTimer: NodeJS.Timeout | undefined;
 
   const stop = (): void => {
@@ -65,51 +68,66 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
   const progress = (): void => {
     progressTimer = undefined;
     const read = cursor.csn;
-    if (ended || running || read === lastSent || !writer.progress) return;
+    if (ended || waiting || read === lastSent || !writer.progress) return;
     const bytes = writer.progress(read);
     lastSent = read;
     if (bytes) void session.write(bytes);
   };
 
-  const drain = async (): Promise<void> => {
-    if (running) {
-      // The loop reads on to the feed's head, which moved before this wake. Running means waiting for the client to read (the loop's only wait): past the
-      // backlog, it has fallen behind. A client that keeps up is never ended, however many
-      // changes one commit brings.
-      if (cursor.behind > backlog) overflow();
-      return;
-    }
-    running = true;
-    try {
-      for (;;) {
-        if (ended || session.cancelled(messageId)) return;
+  const fail = (error: unknown): void => {
+    session.services.log.warn(`connection ${session.peer}: live search ${messageId}: ${(error as Error).stack ?? String(error)}`);
+    stop();
+  };
+
+  /**
+   * Writes what the search has not sent, up to the feed's head, synchronously: a wake costs
+   * no promise unless the socket fills, and then the rest waits for it to drain.
+   */
+  const pump = (): void => {
+    for (;;) {
+      if (ended || session.cancelled(messageId)) return;
+      if (next === pending.length) {
+        if (cursor.behind === 0) break;
         const changes = cursor.read(READ_BATCH);
         if (changes === 'expired') return overflow();
-        for (const change of changes) {
-          const body = writer.message(change);
-          if (body === undefined) continue;
-          const full = session.sendMessage(messageId, body);
-          lastSent = change.record.csn;
-          if (full) await full;
-          if (ended) return;
-        }
-        if (cursor.behind === 0) break;
+        pending = changes;
+        next = 0;
+        continue;
       }
-    } finally {
-      running = false;
+      const change = pending[next++]!;
+      const body = writer.message(change);
+      if (body === undefined) continue;
+      const full = session.sendMessage(messageId, body);
+      lastSent = change.record.csn;
+      if (full) {
+        waiting = true;
+        full.then(() => {
+          waiting = false;
+          wake();
+        }, fail);
+        return;
+      }
     }
-    if (!ended && writer.progress) {
-      if (cursor.csn !== lastSent && progressTimer === undefined) {
-        progressTimer = setTimeout(progress, PROGRESS_DELAY_MS);
-        progressTimer.unref();
-      }
+    if (writer.progress && cursor.csn !== lastSent && progressTimer === undefined) {
+      progressTimer = setTimeout(progress, PROGRESS_DELAY_MS);
+      progressTimer.unref();
     }
   };
 
-  const wake = (): void => void drain().catch((error: unknown) => {
-    session.services.log.warn(`connection ${session.peer}: live search ${messageId}: ${(error as Error).stack ?? String(error)}`);
-    stop();
-  });
+  const wake = (): void => {
+    if (ended) return;
+    // Waiting for the client to read: past the backlog, it has fallen behind. A client that
+    // keeps up is never ended, however many changes one commit brings.
+    if (waiting) {
+      if (cursor.behind > backlog) overflow();
+      return;
+    }
+    try {
+      pump();
+    } catch (error) {
+      fail(error);
+    }
+  };
   const unsubscribe = directory.changes.onCommit(wake);
   // Changes committed between the refresh phase and now.
   wake();
