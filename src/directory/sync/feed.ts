@@ -7,7 +7,7 @@
  * a message lost or late, so no change is ever missed, only seen later.
  *
  * The newest changes are kept in memory (a ring of {@link RING_SIZE}), read once from SQLite
- * however many readers follow the feed, each with the caches a reader fills once per
+ * when the first reader asks, however many readers follow the feed, each with the caches a reader fills once per
  * change for all ({@link ChangeRecord.memo}).
  */
 import type { ChangeLog, ChangeRow } from '../../store/index.js';
@@ -45,8 +45,10 @@ export class ChangeFeed implements ChangeSource {
   readonly #log: ChangeLog;
   readonly #listeners = new Set<() => void>();
   #head: number;
-  /** The newest changes, in order, contiguous, ending at {@link #head}. */
+  /** The newest changes read, in order, contiguous, ending at {@link #ringEnd}. */
   #ring: ChangeRecord[] = [];
+  /** The sequence number of the ring's last change (or where the process started reading). */
+  #ringEnd: number;
   /** Bytes of the attributes the ring's changes recorded. */
   #ringBytes = 0;
   #wakeScheduled = false;
@@ -55,24 +57,43 @@ export class ChangeFeed implements ChangeSource {
   constructor(log: ChangeLog) {
     this.#log = log;
     this.#head = log.head();
+    this.#ringEnd = this.#head;
   }
 
   head(): number {
     return this.#head;
   }
 
-  /** Reads what the log holds past the head and tells the listeners (call it when told the log grew). */
+  /**
+   * Looks at the log's head and, when it moved, tells the listeners (call it when told the
+   * log grew). The rows themselves are read when a reader asks for them ({@link since}): a
+   * process whose only listener passes the news on (the primary telling its workers) reads none.
+   */
   wake(): void {
-    let rows: ChangeRow[];
+    let head: number;
     try {
-      rows = this.#log.since(this.#head, RING_SIZE);
+      head = this.#log.head();
     } catch {
       return; // A busy or closed database: the next wake or poll reads it.
     }
+    if (head <= this.#head) return;
+    this.#head = head;
+    for (const listener of [...this.#listeners]) listener();
+  }
+
+  /** Reads the rows between the ring's end and the head into the ring, at most {@link RING_SIZE} at a time. */
+  #fill(): void {
+    if (this.#ringEnd >= this.#head) return;
+    let rows: ChangeRow[];
+    try {
+      rows = this.#log.since(this.#ringEnd, RING_SIZE);
+    } catch {
+      return; // Readers then read the log themselves, or wait for the next wake.
+    }
     if (rows.length === 0) return;
     // The log forgot changes this process had not read yet: the ring must stay contiguous
-    // (readers before the gap find it expired in the log).
-    if (rows[0]!.seq !== this.#head + 1) {
+    // (readers before the gap find them expired in the log).
+    if (rows[0]!.seq !== this.#ringEnd + 1) {
       this.#ring = [];
       this.#ringBytes = 0;
     }
@@ -80,16 +101,13 @@ export class ChangeFeed implements ChangeSource {
       this.#ring.push({ ...row, memo: new Map() });
       this.#ringBytes += row.before?.length ?? 0;
     }
+    this.#ringEnd = rows[rows.length - 1]!.seq;
     let drop = 0;
     while (drop < this.#ring.length - 1 && (this.#ring.length - drop > RING_SIZE || this.#ringBytes > RING_BYTES)) {
       this.#ringBytes -= this.#ring[drop]!.before?.length ?? 0;
       drop += 1;
     }
     this.#ring.splice(0, drop);
-    this.#head = rows[rows.length - 1]!.seq;
-    // More than a ring's worth arrived at once: the rest is read at the next turn.
-    if (rows.length === RING_SIZE) this.wakeSoon();
-    for (const listener of [...this.#listeners]) listener();
   }
 
   /** Wakes the feed after the current turn (in the writing process: once the transaction is over). */
@@ -104,6 +122,8 @@ export class ChangeFeed implements ChangeSource {
 
   since(seq: number, limit = DEFAULT_LIMIT): ChangeRecord[] | 'expired' {
     if (seq >= this.#head) return [];
+    // The first reader to reach the ring's end reads on, for all.
+    if (seq >= this.#ringEnd) this.#fill();
     const first = this.#ring[0];
     if (first !== undefined && first.seq <= seq + 1) {
       const start = seq + 1 - first.seq;
