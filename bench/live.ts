@@ -25,7 +25,7 @@ import { LoadConnection, resultCode } from './connection.js';
 import { conference, conferenceDn, CONTAINER, SUFFIX, type DataSet } from './data.js';
 import { expectMessage, measure, type Measurement } from './harness.js';
 import { Histogram } from './histogram.js';
-import type { LivePart } from './options.js';
+import type { LivePart, ReplicaMode } from './options.js';
 import { now, pacedWrites, writerPool, type PacedResult } from './paced-writer.js';
 import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss, rssMiB, samplePeakResident } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
@@ -43,7 +43,7 @@ export interface LiveContext {
   rate: number;
   replicationRate: number;
   replicationSeconds: number;
-  replicaDbnosync: boolean;
+  replicaModes: readonly ReplicaMode[];
   warmupMs: number;
   durationMs: number;
   /** Most watcher processes per cell. */
@@ -124,7 +124,8 @@ export interface MemoryResult {
 export interface LiveReport {
   latency: LatencyCell[];
   profile?: ProfileSummary & { watchers: number; p99Ms: number };
-  replication?: ReplicationResult;
+  /** One per replica configuration measured. */
+  replication: ReplicationResult[];
   memory?: MemoryResult;
   notes: string[];
 }
@@ -383,10 +384,10 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
 }
 
 /** How far a slapd replica is behind Rendezvous under paced writes. */
-async function replication(ctx: LiveContext, cell: number): Promise<ReplicationResult> {
+async function replication(ctx: LiveContext, cell: number, dbnosync: boolean): Promise<ReplicationResult> {
   const provider = ctx.server();
   const started = now();
-  const consumer: Slapd = await startBenchConsumer(provider.port, ctx.admin, ctx.replicaDbnosync);
+  const consumer: Slapd = await startBenchConsumer(provider.port, ctx.admin, dbnosync);
   const probe = await LoadConnection.open(consumer.port);
   const source = await LoadConnection.open(provider.port);
   const pool = await writerPool(provider.port, WRITE_CONNECTIONS, ctx.admin);
@@ -484,7 +485,7 @@ async function replication(ctx: LiveContext, cell: number): Promise<ReplicationR
       consumerCpuPercent: percent(end.consumer - b.consumer),
       otherCpuPercent: Math.max(0, percent(end.machine - b.machine - (end.server - b.server) - (end.consumer - b.consumer))),
       load: loadavg()[0]!,
-      dbnosync: ctx.replicaDbnosync,
+      dbnosync,
       syncrepl: consumerSyncrepl(provider.port, { dn: ctx.admin.dn, password: '…' }).replace(/127\.0\.0\.1:\d+/, '127.0.0.1:PORT'),
     };
   } finally {
@@ -526,7 +527,7 @@ async function memory(ctx: LiveContext, watchers: number): Promise<MemoryResult>
 
 /** Runs the live workloads asked for; a part that fails leaves a note, not a failed run. */
 export async function runLive(ctx: LiveContext): Promise<LiveReport> {
-  const report: LiveReport = { latency: [], notes: [] };
+  const report: LiveReport = { latency: [], replication: [], notes: [] };
   let cell = 0;
   if (ctx.parts.includes('latency')) {
     for (const watchers of ctx.watcherCounts) {
@@ -550,13 +551,13 @@ export async function runLive(ctx: LiveContext): Promise<LiveReport> {
     }
   }
   if (ctx.parts.includes('replication')) {
-    try {
-      report.replication = await replication(ctx, cell++);
-      const r = report.replication;
-      ctx.log(`live replication at ${Math.round(r.writes.rate)} writes/s${Object.keys(r.writes.errors).length ? ` (errors ${JSON.stringify(r.writes.errors)})` : ''}: lag p50 ${r.p50Ms.toFixed(1)} ms p99 ${r.p99Ms.toFixed(1)} ms max ${r.maxMs.toFixed(1)} ms; caught up ${r.catchUpMs.toFixed(0)} ms after the last write`);
+    for (const mode of ctx.replicaModes) try {
+      const r = await replication(ctx, cell++, mode === 'dbnosync');
+      report.replication.push(r);
+      ctx.log(`live replication (${mode}) at ${Math.round(r.writes.rate)} writes/s${Object.keys(r.writes.errors).length ? ` (errors ${JSON.stringify(r.writes.errors)})` : ''}: lag p50 ${r.p50Ms.toFixed(1)} ms p99 ${r.p99Ms.toFixed(1)} ms max ${r.maxMs.toFixed(1)} ms; caught up ${r.catchUpMs.toFixed(0)} ms after the last write`);
     } catch (error) {
-      report.notes.push(`Replication failed: ${(error as Error).message.split('\n')[0]}`);
-      ctx.log(`live replication: FAILED ${(error as Error).stack}`);
+      report.notes.push(`Replication (${mode} replica) failed: ${(error as Error).message.split('\n')[0]}`);
+      ctx.log(`live replication (${mode}): FAILED ${(error as Error).stack}`);
     }
   }
   if (ctx.parts.includes('memory')) {

@@ -42,8 +42,8 @@ export interface BenchOptions {
   /** Writes per second, and seconds of them, while the slapd replica follows. */
   replicationRate: number;
   replicationSeconds: number;
-  /** The replica's mdb database without an fsync per transaction (slapd-mdb's dbnosync). */
-  replicaDbnosync: boolean;
+  /** The replica configurations measured, in order: durable (an fsync per transaction, slapd's default) and dbnosync (slapd-mdb's `dbnosync`). */
+  replicaModes: ReplicaMode[];
   /** Profile Rendezvous (node --cpu-prof) during the largest latency cell when it misses its target. */
   liveProfile: boolean;
   /** Where to write the results section; undefined: print only. */
@@ -100,11 +100,24 @@ export const USAGE = `npm run bench -- [options]
   --live-rate N         writes/s of the latency cells (default 500)
   --replication-rate N  writes/s while the replica follows (default 1000)
   --replication-seconds S  measured seconds of those writes (default 30)
-  --replica-dbnosync    the replica's database without an fsync per transaction (default:
-                        durable, as slapd is configured out of the box)
+  --replica LIST        the replica configurations measured (default dbnosync,durable):
+                        dbnosync (no fsync per transaction: slapd-mdb's setting for a copy
+                        the writer can rebuild) and durable (an fsync per transaction, as
+                        slapd is configured out of the box)
   --results FILE        results file to update (default bench/RESULTS.md); --no-results: print only
   --keep                keep the temporary directory (databases, LDIF, profile)
 `;
+
+/** A slapd replica's durability: an fsync per transaction (as out of the box), or `dbnosync`. */
+export const REPLICA_MODES = ['dbnosync', 'durable'] as const;
+export type ReplicaMode = (typeof REPLICA_MODES)[number];
+
+function replicaModes(text: string): ReplicaMode[] {
+  const names = list(text);
+  for (const m of names) if (!(REPLICA_MODES as readonly string[]).includes(m)) throw new Error(`--replica: unknown configuration ${m} (known: ${REPLICA_MODES.join(', ')})`);
+  if (names.length === 0) throw new Error('--replica: name at least one configuration');
+  return names as ReplicaMode[];
+}
 
 const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
 
@@ -170,7 +183,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'live-rate': { type: 'string' },
       'replication-rate': { type: 'string' },
       'replication-seconds': { type: 'string' },
-      'replica-dbnosync': { type: 'boolean' },
+      replica: { type: 'string' },
       keep: { type: 'boolean' },
     },
   });
@@ -212,7 +225,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     liveRate: positive('--live-rate', values['live-rate'] ?? '500'),
     replicationRate: positive('--replication-rate', values['replication-rate'] ?? '1000'),
     replicationSeconds: positive('--replication-seconds', values['replication-seconds'] ?? '30'),
-    replicaDbnosync: values['replica-dbnosync'] === true,
+    replicaModes: replicaModes(values.replica ?? REPLICA_MODES.join(',')),
     liveProfile: !values['no-profile'],
     results: values['no-results'] ? undefined : (values.results ?? defaultResults),
     keep: values.keep === true,

@@ -356,7 +356,7 @@ async function main(options: BenchOptions): Promise<void> {
       rate: options.liveRate,
       replicationRate: options.replicationRate,
       replicationSeconds: options.replicationSeconds,
-      replicaDbnosync: options.replicaDbnosync,
+      replicaModes: options.replicaModes,
       warmupMs: options.warmupMs,
       durationMs: options.durationMs,
       processes: options.processes,
