@@ -139,34 +139,75 @@ export function attributeValues(list: Buffer, name: string, binary: boolean): st
   return values;
 }
 
-/** Whether bytes [start, end) of `buffer` are, ASCII case ignored, a name in `keys` (lower case). */
-function isKey(buffer: Buffer, start: number, end: number, keys: ReadonlySet<string>): boolean {
-  // Attribute names are ASCII (RFC 4512 keystring): lower-casing the bytes is exact.
-  return keys.has(buffer.toString('latin1', start, end).toLowerCase());
+/**
+ * Names to pick, as byte strings by length: `keys` (lower case) made ready to compare with
+ * the names in an encoding where they lie, without making a string of each.
+ */
+type Picker = ReadonlyMap<number, readonly Buffer[]>;
+
+/** Pickers by the set of keys they were made of: a search's selection is kept (and shared) while its list is asked for. */
+const pickers = new WeakMap<ReadonlySet<string>, Picker>();
+
+function pickerOf(keys: ReadonlySet<string>): Picker {
+  let picker = pickers.get(keys);
+  if (!picker) {
+    const byLength = new Map<number, Buffer[]>();
+    for (const key of keys) {
+      const bytes = Buffer.from(key, 'latin1');
+      const same = byLength.get(bytes.length);
+      if (same) same.push(bytes);
+      else byLength.set(bytes.length, [bytes]);
+    }
+    pickers.set(keys, (picker = byLength));
+  }
+  return picker;
+}
+
+/** Whether bytes [start, start + key.length) of `buffer` are `key` (lower case), ASCII case ignored. */
+function isKeyAt(buffer: Buffer, start: number, key: Buffer): boolean {
+  for (let i = 0; i < key.length; i += 1) {
+    const b = buffer[start + i]!;
+    // Attribute names are ASCII (RFC 4512 keystring): folding A-Z alone is exact.
+    if ((b >= 0x41 && b <= 0x5a ? b + 0x20 : b) !== key[i]) return false;
+  }
+  return true;
+}
+
+/** Whether bytes [start, end) of `buffer` are, ASCII case ignored, one of the picker's names. */
+function isPicked(buffer: Buffer, start: number, end: number, picker: Picker): boolean {
+  const candidates = picker.get(end - start);
+  if (candidates === undefined) return false;
+  for (const key of candidates) if (isKeyAt(buffer, start, key)) return true;
+  return false;
 }
 
 /**
  * The attributes of a list {@link attributeList} wrote whose names are in `keys` (lower
  * case), as a list of their own: their bytes copied as they are, nothing decoded. A search
  * that names attributes (`uid conferenceBlob`, what TAPI and ILS clients ask for) sends this
- * instead of decoding the entry and encoding the selection again.
+ * instead of decoding the entry and encoding the selection again. Names are compared as
+ * bytes where they lie; the same `keys` object (a kept selection's) is prepared once.
  */
 export function selectAttributes(list: Buffer, keys: ReadonlySet<string>): Buffer {
-  const kept: Array<[number, number]> = [];
+  const picker = pickerOf(keys);
+  // Two passes over the headers (size, then copy) instead of a list of ranges per entry.
   let length = 0;
   const outer = readTlv(list, 0);
   for (let at = outer.start; at < outer.end; ) {
     const attribute = readTlv(list, at, outer.end);
-    const start = at;
-    at = attribute.end;
     const type = readTlv(list, attribute.start, attribute.end);
-    if (!isKey(list, type.start, type.end, keys)) continue;
-    kept.push([start, attribute.end]);
-    length += attribute.end - start;
+    if (isPicked(list, type.start, type.end, picker)) length += attribute.end - at;
+    at = attribute.end;
   }
   const out = Buffer.allocUnsafe(tlvSize(length));
   let to = writeHeader(out, 0, 0x30, length);
-  for (const [start, end] of kept) to += list.copy(out, to, start, end);
+  if (length === 0) return out;
+  for (let at = outer.start; at < outer.end; ) {
+    const attribute = readTlv(list, at, outer.end);
+    const type = readTlv(list, attribute.start, attribute.end);
+    if (isPicked(list, type.start, type.end, picker)) to += list.copy(out, to, at, attribute.end);
+    at = attribute.end;
+  }
   return out;
 }
 
@@ -185,18 +226,35 @@ export function readAttributeList(list: Buffer, binary: (name: string) => boolea
   return attributes;
 }
 
+/** Content bytes of a non-negative INTEGER (a message id), as DER has them. */
+function unsignedLength(value: number): number {
+  let n = 1;
+  // A leading byte with its top bit set would read as negative: one more byte.
+  for (let limit = 0x80; value >= limit; limit *= 256) n += 1;
+  return n;
+}
+
+/** Writes a message id (a non-negative INTEGER) at `at`; returns where it ends. */
+function writeMessageId(out: Buffer, at: number, id: number, length: number): number {
+  out[at++] = 0x02;
+  out[at++] = length;
+  // Shifts for what fits 32 bits (a power per byte was a measurable part of every message).
+  for (let shift = (length - 1) * 8; shift >= 0; shift -= 8) out[at++] = (shift < 32 ? id >>> shift : Math.floor(id / 2 ** shift)) & 0xff;
+  return at;
+}
+
 /**
  * A whole SearchResultEntry LDAPMessage from an encoded attribute list, written into one
  * buffer: the message is the one allocation and the one copy of the attributes.
  */
 export function searchEntryMessage(messageId: number, dn: string, list: Buffer): Buffer {
-  const id = integer(messageId);
+  const idLength = unsignedLength(messageId);
   const dnLength = Buffer.byteLength(dn, 'utf8');
   const op = tlvSize(dnLength) + list.length;
-  const body = id.length + tlvSize(op);
+  const body = 2 + idLength + tlvSize(op);
   const out = Buffer.allocUnsafe(tlvSize(body));
   let at = writeHeader(out, 0, 0x30, body);
-  at += id.copy(out, at);
+  at = writeMessageId(out, at, messageId, idLength);
   at = writeHeader(out, at, Op.searchResultEntry, op);
   at = writeHeader(out, at, 0x04, dnLength);
   at += out.write(dn, at, 'utf8');
@@ -204,3 +262,22 @@ export function searchEntryMessage(messageId: number, dn: string, list: Buffer):
   return out;
 }
 
+/** The SearchResultDone of success, with no matched DN, message or controls: how most searches end. */
+const DONE_SUCCESS = Buffer.from([Op.searchResultDone, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
+
+/**
+ * `before` (the search's last entry message, or nothing) followed by the LDAPMessage of a
+ * successful SearchResultDone without controls, in one buffer: a search that finds one entry
+ * is answered with one write of one buffer.
+ */
+export function searchDoneMessage(messageId: number, before?: Buffer): Buffer {
+  const idLength = unsignedLength(messageId);
+  const body = 2 + idLength + DONE_SUCCESS.length;
+  const prefix = before?.length ?? 0;
+  const out = Buffer.allocUnsafe(prefix + tlvSize(body));
+  if (before) before.copy(out, 0);
+  let at = writeHeader(out, prefix, 0x30, body);
+  at = writeMessageId(out, at, messageId, idLength);
+  DONE_SUCCESS.copy(out, at);
+  return out;
+}

@@ -150,7 +150,8 @@ export function writeHeader(target: Buffer, offset: number, tag: number, length:
     return offset;
   }
   target[offset++] = 0x80 | (size - 1);
-  for (let shift = (size - 2) * 8; shift >= 0; shift -= 8) target[offset++] = Math.floor(length / 2 ** shift) & 0xff;
+  // At most four length bytes (lengthSize): the length fits 32 bits, and shifts are exact.
+  for (let shift = (size - 2) * 8; shift >= 0; shift -= 8) target[offset++] = (length >>> shift) & 0xff;
   return offset;
 }
 

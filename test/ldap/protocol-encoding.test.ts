@@ -2,11 +2,12 @@
  * The one-pass SearchResultEntry encoder (attribute list, then the whole message around it)
  * against the nested-TLV construction it replaced,
  * read back with the BER reader: short and long-form lengths (1, 2 and 3 length bytes),
- * multi-byte UTF-8, binary (latin1) values, empty attribute lists and value sets.
+ * multi-byte UTF-8, binary (latin1) values, empty attribute lists and value sets; message ids
+ * of every length; and the success SearchResultDone written after a search's last entry.
  */
 import { describe, expect, it } from 'vitest';
-import { BerReader, integer, octets, Op, tlv } from '../../src/protocol/index.js';
-import { attributeList, searchEntryMessage, type EntryAttribute } from '../../src/ldap/responses.js';
+import { BerReader, integer, message, octets, Op, tlv } from '../../src/protocol/index.js';
+import { attributeList, resultOp, searchDoneMessage, searchEntryMessage, type EntryAttribute } from '../../src/ldap/responses.js';
 import { readAttributes } from '../../src/ldap/requests.js';
 
 function nested(dn: string, attributes: readonly EntryAttribute[]): Buffer {
@@ -37,9 +38,12 @@ const cases: Array<[string, string, EntryAttribute[]]> = [
   ['binary values, every byte', 'cn=x', [{ name: 'jpegPhoto', values: [binary, '\u00ff\u0000'], binary: true }, { name: 'cn', values: ['x'], binary: false }]],
 ];
 
+/** Message ids at each length of their INTEGER (where a sign byte is added, and past 32 bits). */
+const MESSAGE_IDS = [0, 1, 127, 128, 255, 300, 32_767, 32_768, 8_388_607, 8_388_608, 2 ** 31 - 1, 2 ** 31, 2 ** 40 + 5];
+
 describe('attributeList and searchEntryMessage', () => {
   it.each(cases)('encodes %s exactly as the nested construction', (_, dn, attributes) => {
-    for (const messageId of [1, 300, 2 ** 31 - 1]) {
+    for (const messageId of MESSAGE_IDS) {
       const whole = searchEntryMessage(messageId, dn, attributeList(attributes));
       expect(whole.equals(tlv(0x30, integer(messageId), nested(dn, attributes)))).toBe(true);
     }
@@ -54,5 +58,16 @@ describe('attributeList and searchEntryMessage', () => {
       const src = attributes[i]!;
       expect(a.values.map((v) => v.toString(src.binary ? 'latin1' : 'utf8'))).toEqual(src.values);
     });
+  });
+});
+
+describe('searchDoneMessage', () => {
+  it('is the success SearchResultDone without controls, after the entry it is given, in one buffer', () => {
+    const entry = searchEntryMessage(5, 'cn=x', attributeList([{ name: 'cn', values: ['x'], binary: false }]));
+    for (const messageId of MESSAGE_IDS) {
+      const done = message(messageId, resultOp(Op.searchResultDone, 0));
+      expect(searchDoneMessage(messageId).equals(done), String(messageId)).toBe(true);
+      expect(searchDoneMessage(messageId, entry).equals(Buffer.concat([entry, done])), String(messageId)).toBe(true);
+    }
   });
 });

@@ -89,6 +89,42 @@ describe('stored encodings', () => {
     expect(mixed!.lowerNames().sort()).toEqual(['createtimestamp', 'uid']);
   });
 
+  it('answers each attribute list as asked, however often and in whatever order lists come (each is read once and kept)', async () => {
+    const [all] = await find('(uid=Stored One)');
+    const pick = (names: string[]): string[] => text(new LdifEntry(all!.dn, all!.lines.filter((l) => names.includes(l.name.toLowerCase()))));
+    // Lists that differ only in case, order or an option, and lists that look alike joined:
+    // asked in turns, each gets its own answer every time.
+    const cases: Array<[asked: string[], expected: string[] | 'all' | 'none']> = [
+      [['uid', 'conferenceBlob'], ['uid', 'conferenceblob']],
+      [['UID', 'CONFERENCEBLOB'], ['uid', 'conferenceblob']],
+      [['conferenceBlob', 'uid'], ['uid', 'conferenceblob']],
+      [['uid'], ['uid']],
+      [['uid', ''], ['uid']],
+      [['', 'uid'], ['uid']],
+      [['ntSecurityDescriptor;binary'], ['ntsecuritydescriptor']],
+      [['nosuchattribute'], 'none'],
+      [['1.1'], 'none'],
+      [['uid', '*'], 'all'],
+      [['*', 'uid'], 'all'],
+      [[], 'all'],
+    ];
+    for (let round = 0; round < 2; round += 1) {
+      for (const [asked, expected] of cases) {
+        const [entry] = await find('(uid=Stored One)', asked);
+        const label = `round ${round}: ${JSON.stringify(asked)}`;
+        if (expected === 'all') expect(text(entry!), label).toEqual(text(all!));
+        else if (expected === 'none') expect(entry!.names(), label).toEqual([]);
+        else expect(text(entry!), label).toEqual(pick(expected));
+      }
+    }
+    // All user attributes and the operational ones, computed per entry.
+    const [both] = await find('(uid=Stored One)', ['*', '+']);
+    expect(both!.lowerNames()).toEqual(expect.arrayContaining([...all!.lowerNames(), 'createtimestamp', 'entryuuid', 'structuralobjectclass']));
+    const [plus] = await find('(uid=Stored One)', ['+']);
+    expect(plus!.lowerNames()).not.toContain('uid');
+    expect(plus!.lowerNames()).toContain('entryuuid');
+  });
+
   it('stores the user attributes of each entry, encoded, with the entry, and only so', async () => {
     const { attributes: stored, sendable } = storedRow('uid=stored one,ou=dynamic,o=intranet');
     expect(sendable).toBe(1);

@@ -49,8 +49,44 @@ export interface Selection {
 /** Every user attribute and nothing else: what a search asks for by default, and what is stored encoded. */
 export const ALL_USER_ATTRIBUTES: Readonly<Selection> = { allUser: true, allOperational: false, named: new Set(), reuseKey: '*;', fromEncoding: false };
 
-/** Reads a requested attribute list (RFC 4511 §4.5.1.8, RFC 3673). Unknown names are ignored. */
-export function parseSelection(ctx: DirectoryContext, requested: readonly string[]): Selection {
+/**
+ * Selections by the schema they were read with and the list as the client sent it: one name
+ * as it is, other lists as their count and names joined by NUL. Clients send the same few
+ * lists over and over (TAPI's, ILS clients', an application's two fields); reading one anew
+ * was a schema lookup per name and a sorted key on every search. A list with a NUL in a name
+ * (which no attribute description holds) is read anew each time: its key could be another
+ * list's. Bounded in count and size ({@link MAX_KEPT_KEY}): a client that sends ever new lists
+ * empties it.
+ */
+const selections = new WeakMap<object, Map<string, Readonly<Selection>>>();
+
+/**
+ * Distinct attribute lists kept read per schema, and the longest list kept (characters of its
+ * key): what clients really send is a few names, and a list of a thousand names of a kilobyte
+ * each must not be kept (issue 22: what a client sends must not grow the server), so the cache
+ * holds at most 256 × 1 KiB of keys.
+ */
+const MAX_SELECTIONS = 256;
+const MAX_KEPT_KEY = 1024;
+
+/**
+ * Reads a requested attribute list (RFC 4511 §4.5.1.8, RFC 3673). Unknown names are ignored.
+ * The same list gets the same (shared, not to be changed) selection again.
+ */
+export function parseSelection(ctx: DirectoryContext, requested: readonly string[]): Readonly<Selection> {
+  let known = selections.get(ctx.schema);
+  if (!known) selections.set(ctx.schema, (known = new Map()));
+  const key = requested.length === 1 ? requested[0]! : `${requested.length}\u0000${requested.join('\u0000')}`;
+  let selection = known.get(key);
+  if (selection) return selection;
+  selection = readSelection(ctx, requested);
+  if (key.length > MAX_KEPT_KEY || requested.some((name) => name.includes('\u0000'))) return selection;
+  if (known.size >= MAX_SELECTIONS) known.clear();
+  known.set(key, selection);
+  return selection;
+}
+
+function readSelection(ctx: DirectoryContext, requested: readonly string[]): Readonly<Selection> {
   const selection: Selection = { allUser: false, allOperational: false, named: new Set(), reuseKey: undefined, fromEncoding: false };
   const wanted = requested.filter((a) => a !== '1.1');
   if (wanted.length === 0 && !requested.includes('1.1')) selection.allUser = true;

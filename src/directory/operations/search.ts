@@ -136,7 +136,7 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
     baseNdn: base.ndn,
     basePath: base.path,
     index: ctx.planner.plan(request.filter),
-    ...(request.afterId === undefined ? {} : { afterId: request.afterId }),
+    afterId: request.afterId,
     now: ctx.now(),
     liveBase: base.ndn === '' ? undefined : base.ndn,
   });

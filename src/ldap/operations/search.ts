@@ -7,10 +7,10 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { OperationError, SCANNING, type EntryView } from '../../directory/index.js';
-import { PAGED_RESULTS_OID, ResultCode, type Envelope, type ResponseControl } from '../../protocol/index.js';
+import { PAGED_RESULTS_OID, ResultCode, type Envelope } from '../../protocol/index.js';
 import { pagedRequest, pagedResponseValue } from '../controls.js';
 import { decodeCookie, encodeCookie } from '../paging.js';
-import { searchEntryMessage, viewAttributeList } from '../responses.js';
+import { searchDoneMessage, searchEntryMessage, viewAttributeList } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 import { liveControl, persistentSearch, syncSearch } from './live-search.js';
@@ -63,58 +63,87 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
     // RFC 2696 §3: a size of zero abandons the paged search.
     return session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(Buffer.alloc(0)) }]);
   }
-  const search = { base: request.base, scope: request.scope, filter: request.filter, ...(afterId === undefined ? {} : { afterId }) };
+  // One literal of one shape (an optional afterId is undefined, not absent): spreading a
+  // request built with a conditional spread took V8's slow path, 4% of an equality search.
+  const search = { base: request.base, scope: request.scope, filter: request.filter, afterId, attributes: request.attributes, typesOnly: request.typesOnly, pauseAfterMs: SLICE_MS };
   // An ILS (sttl=N) term refreshes what the search matches: a write, made first, so that the
   // search (which only reads) returns the new entryTTL.
   const refresh = directory.sttlRefresh(search);
   if (refresh) await writer.write({ op: 'sttl', identity: session.identity, refresh });
-  const results = directory.search(session.identity, { ...search, attributes: request.attributes, typesOnly: request.typesOnly, pauseAfterMs: SLICE_MS });
+  const results = directory.search(session.identity, search);
   // The client's time limit, or the server's when that is smaller or the client set none.
   const clientLimited = request.timeLimit > 0 && request.timeLimit <= limits.timeLimit;
   const timeLimit = clientLimited ? request.timeLimit : limits.timeLimit;
   const deadline = Date.now() + timeLimit * 1000;
   const timedOut = (): Promise<void> =>
     session.respond(envelope, ResultCode.timeLimitExceeded, `${clientLimited ? 'the requested' : "the server's"} time limit of ${timeLimit} s was exceeded`);
+  let turned = Date.now();
+  // The last entry found is held and goes out with what follows it: a search that finds one
+  // entry (most of them) is answered with one buffer, its entry and its result together.
+  let held: Buffer | undefined;
+  /** Writes the held entry; when the socket is full, what resolves once it takes more. */
+  const release = (): Promise<void> | undefined => {
+    if (!held) return undefined;
+    const full = session.writeOrWait(held);
+    held = undefined;
+    return full?.then(() => {
+      turned = Date.now();
+    });
+  };
   /** Lets an abandon and other clients' requests in; what was written goes out first. */
   const pause = async (): Promise<void> => {
+    await release();
     session.uncork();
     await nextTurn();
     session.cork();
     turned = Date.now();
   };
-  let turned = Date.now();
   let sent = 0;
   let lastId: number | undefined;
-  for (let next = results.next(); !next.done; next = results.next()) {
-    if (session.cancelled(envelope.messageId)) return;
-    const now = Date.now();
-    if (now > deadline) return timedOut();
-    if (next.value === SCANNING) {
-      await pause();
-      continue;
-    }
-    if (now - turned >= SLICE_MS) {
-      await pause();
+  try {
+    for (let next = results.next(); !next.done; next = results.next()) {
+      // An abandoned search sends nothing more, the entry it holds included (RFC 4511 §4.11).
       if (session.cancelled(envelope.messageId)) return;
+      const now = Date.now();
+      if (now > deadline) {
+        await release();
+        return await timedOut();
+      }
+      if (next.value === SCANNING) {
+        await pause();
+        continue;
+      }
+      if (now - turned >= SLICE_MS) {
+        await pause();
+        if (session.cancelled(envelope.messageId)) return;
+      }
+      if (paged && sent === paged.size) {
+        // One more match exists: hand out a cookie to continue after the last one sent.
+        await release();
+        return await session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(encodeCookie(lastId!, request)) }]);
+      }
+      if (sizeLimit > 0 && sent === sizeLimit) {
+        const whose = sizeLimit === request.sizeLimit ? 'the requested' : "the server's";
+        if (sizeLimit !== request.sizeLimit) clientLog.sizeLimited.note(session.address, `connection ${session.peer}: search of ${request.base} stopped at the size limit of ${sizeLimit} entries`);
+        await release();
+        return await session.respond(envelope, ResultCode.sizeLimitExceeded, `${whose} size limit of ${sizeLimit} entries was reached; narrow the filter or use paged results`);
+      }
+      const full = release();
+      if (full) await full;
+      held = entryMessage(envelope.messageId, next.value.view);
+      sent += 1;
+      lastId = next.value.id;
     }
-    if (paged && sent === paged.size) {
-      // One more match exists: hand out a cookie to continue after the last one sent.
-      return session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(encodeCookie(lastId!, request)) }]);
-    }
-    if (sizeLimit > 0 && sent === sizeLimit) {
-      const whose = sizeLimit === request.sizeLimit ? 'the requested' : "the server's";
-      if (sizeLimit !== request.sizeLimit) clientLog.sizeLimited.note(session.address, `connection ${session.peer}: search of ${request.base} stopped at the size limit of ${sizeLimit} entries`);
-      return session.respond(envelope, ResultCode.sizeLimitExceeded, `${whose} size limit of ${sizeLimit} entries was reached; narrow the filter or use paged results`);
-    }
-    const { view, id } = next.value;
-    const full = session.writeOrWait(entryMessage(envelope.messageId, view));
-    if (full) {
-      await full;
-      turned = Date.now();
-    }
-    sent += 1;
-    lastId = id;
+  } catch (error) {
+    // A search that fails after finding entries sends them before its error, as it always did.
+    await release();
+    throw error;
   }
-  const controls: ResponseControl[] = paged ? [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(Buffer.alloc(0)) }] : [];
-  return session.respond(envelope, ResultCode.success, '', '', controls);
+  if (!paged) {
+    const last = held;
+    held = undefined;
+    return session.write(searchDoneMessage(envelope.messageId, last));
+  }
+  await release();
+  return session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(Buffer.alloc(0)) }]);
 }
