@@ -16,7 +16,12 @@ export interface ScanRequest {
   /** Restrict to entries the index says may match. */
   index?: IndexQuery | undefined;
   /** Only entries with a larger id (paging). */
-  afterId?: number;
+  afterId?: number | undefined;
+  /**
+   * How many matches the caller reads at most (a page and one more): the first read asks for
+   * no more rows than that, where a page of 100 read a batch of 256 and left most unsent.
+   */
+  wanted?: number | undefined;
   /** Entries expiring at or before this instant (ms) are invisible. */
   now: number;
   /**
@@ -40,7 +45,6 @@ export type IndexQuery =
   | { op: 'eq'; attr: string; value: string }
   | { op: 'range'; attr: string; lower?: string; upper?: string }
   | { op: 'prefix'; attr: string; prefix: string }
-  | { op: 'present'; attr: string }
   /**
    * Conferences whose time span overlaps [from, to], in seconds since the Unix epoch, and
    * that have both a start and a stop time (a span with an open end stands for a missing

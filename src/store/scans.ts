@@ -81,11 +81,12 @@ export class EntryScans {
         return true;
       }
     }
-    const first = scanSql(request, SCAN_BATCH);
+    const firstLimit = Math.max(1, Math.min(SCAN_BATCH, request.wanted ?? SCAN_BATCH));
+    const first = scanSql(request, firstLimit);
     const rows = this.#rows<Row | EncodedRow>(first.sql).all(...first.params);
     if (rows.length === 0) return request.liveBase === undefined || this.isLive(request.liveBase, request.now);
     for (const row of rows) yield entry(row);
-    if (rows.length < SCAN_BATCH) return true;
+    if (rows.length < firstLimit) return true;
     const afterId = rows.at(-1)![0];
     if (request.index) {
       // More than a batch: run the index query once for the remaining ids, then read rows by

@@ -127,8 +127,6 @@ export function compileIndexQuery(q: IndexQuery): SqlFragment {
       return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value = ?', params: [q.attr, q.value] };
     case 'prefix':
       return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ? AND value >= ? AND value < ?', params: [q.attr, q.prefix, q.prefix + PREFIX_END] };
-    case 'present':
-      return { sql: 'SELECT entry_id FROM entry_index WHERE attr = ?', params: [q.attr] };
     case 'span':
       // Permanent and unbounded conferences overlap every window: without the open-end bounds
       // each window search read all of them (about 2,000 of 1,000,000 in the benchmark's data).

@@ -121,14 +121,18 @@ export class FilterPlanner {
         // Prefix ranges work where the equality form is the substring form (case-folded strings).
         if (!rule.startsWith('caseignore') && !rule.startsWith('caseexact')) return undefined;
         const prefix = substringForm(attr.rules, filter.initial).trimEnd();
-        return prefix === '' ? { op: 'present', attr: attr.key } : { op: 'prefix', attr: attr.key, prefix };
+        // An empty prefix is a presence test (see 'present').
+        return prefix === '' ? undefined : { op: 'prefix', attr: attr.key, prefix };
       }
       case 'present': {
         const attr = this.#schema.attribute(filter.attribute);
         const edge = attr && SPAN_EDGES.get(attr.key);
         if (edge) return { op: 'time', edge };
-        if (!attr || !isIndexed(attr) || attr.key === 'objectclass') return undefined;
-        return { op: 'present', attr: attr.key };
+        // Presence matches a whole kind of entry here, as objectClass does (ILS and TAPI
+        // enumerate with (uid=*) and (cn=*)): reading every index row of the attribute to
+        // intersect with the scope cost a paged enumeration 6 ms a page at 10,000 entries and
+        // grew with the directory; the scope read in entry order, page after page, does not.
+        return undefined;
       }
       default:
         return undefined;

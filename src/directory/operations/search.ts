@@ -26,7 +26,9 @@ export interface SearchRequest {
   attributes: readonly string[];
   typesOnly: boolean;
   /** Continue after this entry id (paged results). */
-  afterId?: number;
+  afterId?: number | undefined;
+  /** How many matches the caller reads at most (a page and one more), so that the store reads no more rows than that first. */
+  wanted?: number | undefined;
   /**
    * While reading candidates that do not match, yield {@link SCANNING} once this many
    * milliseconds passed since the last thing yielded, so that the caller can stop a long
@@ -125,7 +127,7 @@ function targetOf(ctx: DirectoryContext, base: Name, scope: SearchScope): Target
  * false, having yielded nothing, when the base is not a live entry. Read-only: searches and
  * the sTTL refresh (dynamic/sttl.ts), which writes what it matches, both find entries here.
  */
-export function* matching(ctx: DirectoryContext, base: Name, request: Pick<SearchRequest, 'scope' | 'filter' | 'afterId' | 'pauseAfterMs'>, read: ScanColumn): Generator<StoredEntry | typeof SCANNING, boolean> {
+export function* matching(ctx: DirectoryContext, base: Name, request: Pick<SearchRequest, 'scope' | 'filter' | 'afterId' | 'wanted' | 'pauseAfterMs'>, read: ScanColumn): Generator<StoredEntry | typeof SCANNING, boolean> {
   // A lookup the index answers exactly skips the evaluation.
   const exact = ctx.planner.exact(request.filter);
   // The store checks the base in the same query (it is not read); a scan that finds nothing
@@ -137,6 +139,7 @@ export function* matching(ctx: DirectoryContext, base: Name, request: Pick<Searc
     basePath: base.path,
     index: ctx.planner.plan(request.filter),
     afterId: request.afterId,
+    wanted: request.wanted,
     now: ctx.now(),
     liveBase: base.ndn === '' ? undefined : base.ndn,
   });

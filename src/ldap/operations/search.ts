@@ -65,7 +65,9 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
   }
   // One literal of one shape (an optional afterId is undefined, not absent): spreading a
   // request built with a conditional spread took V8's slow path, 4% of an equality search.
-  const search = { base: request.base, scope: request.scope, filter: request.filter, afterId, attributes: request.attributes, typesOnly: request.typesOnly, pauseAfterMs: SLICE_MS };
+  // A page, or a size limit, is read with one more to tell whether more exist.
+  const wanted = paged ? paged.size + 1 : sizeLimit > 0 ? sizeLimit + 1 : undefined;
+  const search = { base: request.base, scope: request.scope, filter: request.filter, afterId, wanted, attributes: request.attributes, typesOnly: request.typesOnly, pauseAfterMs: SLICE_MS };
   // An ILS (sttl=N) term refreshes what the search matches: a write, made first, so that the
   // search (which only reads) returns the new entryTTL.
   const refresh = directory.sttlRefresh(search);
