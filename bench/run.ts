@@ -346,9 +346,11 @@ async function main(options: BenchOptions): Promise<void> {
     log(`profile ${workload}: ${summary.top.slice(0, 3).map((f) => `${f.name} ${f.percent.toFixed(1)}%`).join('; ')}`);
   }
 
-  // The live-update workloads, on the server as it is now.
+  // The live-update workloads, on the server as it is now (started again after the profiles,
+  // which stop the one they profile).
   let live: LiveReport | undefined;
   if (complete && options.live.length > 0) {
+    if (options.profile.length > 0) rendezvous = await startRendezvous(bin, dbPath, [], 0, serveFlags);
     live = await runLive({
       set,
       parts: options.live,
