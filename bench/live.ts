@@ -135,7 +135,12 @@ export const LATENCY_TARGET_MS = 50;
 /** Watchers on one connection: within the server's default per-connection limit (64). */
 const PER_CONNECTION = 50;
 /** Connections the paced writes go out on. */
-const WRITE_CONNECTIONS = 8;
+/**
+ * Connections the paced writes go out on, each with one write outstanding: the rate a cell
+ * reaches is at most this many over the write latency, so with 8 a write latency of 16 ms (a
+ * busy group commit) already held 500 writes/s back; a directory's writers are many clients.
+ */
+const WRITE_CONNECTIONS = 64;
 /** How long watchers get after the last write for its change to arrive. */
 const GRACE_MS = 15_000;
 /** Every watcher follows the conferences (and people) of the container: all changes. */
