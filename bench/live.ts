@@ -148,8 +148,12 @@ const WATCH_FILTER: Filter = { equal: ['objectClass', 'rtConference'] };
 
 const WATCHER = fileURLToPath(new URL('./live-watcher.js', import.meta.url));
 
-/** Writes between the add of an entry and its modify, so the add is answered before the modify goes out. */
-const MODIFY_DISTANCE = 200;
+/**
+ * Writes between the add of an entry and its modify, so the add is answered before the modify
+ * goes out: with 64 writes outstanding and a write answered within a second, 2,000 writes
+ * (2 s at 1,000/s) is far enough (200 was not: modifies failed with noSuchObject).
+ */
+const MODIFY_DISTANCE = 2000;
 
 /** A cell's writes: adds of new conferences `uid=live<cell>-J`, and modifies of each, {@link MODIFY_DISTANCE} writes later. */
 interface Plan {

@@ -116,7 +116,10 @@ export function writeMessageWithBody(target: Buffer, offset: number, messageId: 
   target[at++] = 0x02;
   target[at++] = octetCount;
   for (let shift = (octetCount - 1) * 8; shift >= 0; shift -= 8) target[at++] = (messageId >>> shift) & 0xff;
-  return at + body.copy(target, at);
+  // TypedArray's set is a plain copy; Buffer's copy checks its arguments in JavaScript first,
+  // a tenth of a live search's fan-out when a change goes to a thousand searches.
+  target.set(body, at);
+  return at + body.length;
 }
 
 /**
