@@ -90,9 +90,12 @@ describe.each([1, 2])('failed-bind throttle, --workers %i', (workers) => {
     console.log(
       `--workers ${workers}: alice's correct bind from 127.0.0.1: ${fmt(baseline)} alone; ${fmt(during)} while ten wrong binds for her ran (${fmt(attacks)}); ${fmt(after)} after them`,
     );
-    // No throttle delay (before the fix rounds 2 and 3 took 8 s); twice the usual time allows
-    // for the noise of a shared machine.
-    for (const ms of after) expect(ms).toBeLessThan(2 * normal + delayAfter(1));
+    // No throttle delay (before the fix rounds 2 and 3 took 8 s: ten failures for the account
+    // put it at the longest delay). Twice the usual time plus the third delay step (1 s) allows
+    // for the noise of a shared machine, where the attack's wrong binds that round 2 stopped
+    // waiting for are still being checked beside hers (399 ms seen in CI against a bound of
+    // 2 × usual + the first step, 285 ms), and still fails by seconds for an account throttled.
+    for (const ms of after) expect(ms).toBeLessThan(2 * normal + delayAfter(3));
     // Meanwhile hers is one of eleven password checks sharing the CPU: it may take as long as
     // the attack's (the ten fresh addresses are not delayed either), but no throttle delay on
     // top, the longest of which is 8 s.
