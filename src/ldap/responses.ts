@@ -3,7 +3,7 @@
  * search entries with their attribute lists. The directory stores each entry's attribute
  * list as this encodes it (its attribute codec), and reads it back with the readers here.
  */
-import { integer, octets, Op, readTlv, tlv, tlvSize, writeHeader, type Tlv } from '../protocol/index.js';
+import { integer, messageIdLength, octets, Op, readTlv, tlv, tlvSize, writeHeader, writeMessageId, type Tlv } from '../protocol/index.js';
 
 /** An LDAPResult-shaped operation (with optional extra trailing elements). */
 export function resultOp(tag: number, code: number, diagnostic = '', matchedDn = '', ...extra: Buffer[]): Buffer {
@@ -226,29 +226,12 @@ export function readAttributeList(list: Buffer, binary: (name: string) => boolea
   return attributes;
 }
 
-/** Content bytes of a non-negative INTEGER (a message id), as DER has them. */
-function unsignedLength(value: number): number {
-  let n = 1;
-  // A leading byte with its top bit set would read as negative: one more byte.
-  for (let limit = 0x80; value >= limit; limit *= 256) n += 1;
-  return n;
-}
-
-/** Writes a message id (a non-negative INTEGER) at `at`; returns where it ends. */
-function writeMessageId(out: Buffer, at: number, id: number, length: number): number {
-  out[at++] = 0x02;
-  out[at++] = length;
-  // Shifts for what fits 32 bits (a power per byte was a measurable part of every message).
-  for (let shift = (length - 1) * 8; shift >= 0; shift -= 8) out[at++] = (shift < 32 ? id >>> shift : Math.floor(id / 2 ** shift)) & 0xff;
-  return at;
-}
-
 /**
  * A whole SearchResultEntry LDAPMessage from an encoded attribute list, written into one
  * buffer: the message is the one allocation and the one copy of the attributes.
  */
 export function searchEntryMessage(messageId: number, dn: string, list: Buffer): Buffer {
-  const idLength = unsignedLength(messageId);
+  const idLength = messageIdLength(messageId);
   const dnLength = Buffer.byteLength(dn, 'utf8');
   const op = tlvSize(dnLength) + list.length;
   const body = 2 + idLength + tlvSize(op);
@@ -271,7 +254,7 @@ const DONE_SUCCESS = Buffer.from([Op.searchResultDone, 0x07, 0x0a, 0x01, 0x00, 0
  * is answered with one write of one buffer.
  */
 export function searchDoneMessage(messageId: number, before?: Buffer): Buffer {
-  const idLength = unsignedLength(messageId);
+  const idLength = messageIdLength(messageId);
   const body = 2 + idLength + DONE_SUCCESS.length;
   const prefix = before?.length ?? 0;
   const out = Buffer.allocUnsafe(prefix + tlvSize(body));

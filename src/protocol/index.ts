@@ -9,7 +9,7 @@
  */
 export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
 export { PartialBudget, PduFramer, PduRefusal } from './framing.js';
-export { decodeEnvelope, message, MessageBatch, messageBody, messageWithBody, Op, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
+export { decodeEnvelope, message, MessageBatch, messageBody, messageIdLength, messageWithBody, Op, writeMessageId, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
 export {
   ALL_OPERATIONAL_ATTRIBUTES_OID,
   CANCEL_OID,

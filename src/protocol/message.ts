@@ -99,23 +99,33 @@ export function messageWithBody(messageId: number, body: Buffer): Buffer {
   return out;
 }
 
-/** Octets of a message id's INTEGER contents (0 to 2^31 - 1: minimal two's complement). */
-function idOctets(messageId: number): number {
-  return messageId < 0x80 ? 1 : messageId < 0x8000 ? 2 : messageId < 0x800000 ? 3 : 4;
+/** Content bytes of a non-negative INTEGER (a message id), as DER has them. */
+export function messageIdLength(messageId: number): number {
+  let n = 1;
+  // A leading byte with its top bit set would read as negative: one more byte.
+  for (let limit = 0x80; messageId >= limit; limit *= 256) n += 1;
+  return n;
+}
+
+/** Writes a message id (a non-negative INTEGER of `length` content bytes) at `at`; returns where it ends. */
+export function writeMessageId(target: Buffer, at: number, messageId: number, length = messageIdLength(messageId)): number {
+  target[at++] = 0x02;
+  target[at++] = length;
+  // Shifts for what fits 32 bits (a power per byte was a measurable part of every message).
+  for (let shift = (length - 1) * 8; shift >= 0; shift -= 8) target[at++] = (shift < 32 ? messageId >>> shift : Math.floor(messageId / 2 ** shift)) & 0xff;
+  return at;
 }
 
 /** The size of {@link messageWithBody}'s message. */
 export function messageWithBodySize(messageId: number, bodyLength: number): number {
-  return tlvSize(2 + idOctets(messageId) + bodyLength);
+  return tlvSize(2 + messageIdLength(messageId) + bodyLength);
 }
 
 /** Writes {@link messageWithBody}'s message into `target` at `offset`; returns the offset after it. */
 export function writeMessageWithBody(target: Buffer, offset: number, messageId: number, body: Buffer): number {
-  const octetCount = idOctets(messageId);
-  let at = writeHeader(target, offset, 0x30, 2 + octetCount + body.length);
-  target[at++] = 0x02;
-  target[at++] = octetCount;
-  for (let shift = (octetCount - 1) * 8; shift >= 0; shift -= 8) target[at++] = (messageId >>> shift) & 0xff;
+  const idLength = messageIdLength(messageId);
+  let at = writeHeader(target, offset, 0x30, 2 + idLength + body.length);
+  at = writeMessageId(target, at, messageId, idLength);
   // TypedArray's set is a plain copy; Buffer's copy checks its arguments in JavaScript first,
   // a tenth of a live search's fan-out when a change goes to a thousand searches.
   target.set(body, at);
