@@ -7,8 +7,8 @@
  * a message lost or late, so no change is ever missed, only seen later.
  *
  * The newest changes are kept in memory (a ring of {@link RING_SIZE}), read once from SQLite
- * when the first reader asks, however many readers follow the feed, each with the caches a reader fills once per
- * change for all ({@link ChangeRecord.memo}).
+ * when the first reader asks, however many readers follow the feed, each with the caches a
+ * reader fills once per change for all ({@link ChangeRecord.memo}).
  */
 import type { ChangeLog, ChangeRow } from '../../store/index.js';
 

@@ -49,7 +49,8 @@ const SLICE_MS = 5;
  * Message bodies (what a change's message holds after its id) kept on the change
  * ({@link ChangeRecord.memo}) under a key of what shapes them (the state, cookie and
  * selection), so that the live searches told of a change alike share one encoding, found
- * without building a key per search. A few MiB per process, the oldest dropped first.
+ * without building a key per search. At most 16 MiB and 4,096 bodies per process, the oldest
+ * dropped first.
  */
 class SharedBodies {
   #held: Array<{ record: ChangeRecord; key: string; bytes: number }> = [];
@@ -67,7 +68,9 @@ class SharedBodies {
     record.memo.set(key, body);
     this.#held.push({ record, key, bytes: body.length });
     this.#bytes += body.length;
-    while (this.#bytes > this.budget && this.#first < this.#held.length - 1) {
+    // Bounded in count too: each body held keeps its change (and what the change's memo holds,
+    // the entry as it left it) alive after the feed's ring has let it go.
+    while ((this.#bytes > this.budget || this.#held.length - this.#first > MAX_BODIES) && this.#first < this.#held.length - 1) {
       const oldest = this.#held[this.#first++]!;
       oldest.record.memo.delete(oldest.key);
       this.#bytes -= oldest.bytes;
@@ -79,6 +82,9 @@ class SharedBodies {
     return body;
   }
 }
+
+/** Bodies kept at most: about the feed's ring of changes (4,096), however small the bodies. */
+const MAX_BODIES = 4096;
 
 const bodies = new SharedBodies(16 * 1024 * 1024);
 
