@@ -47,7 +47,8 @@ wait_port() {
     if ldapsearch -x -H "ldap://127.0.0.1:$1" -b '' -s base -LLL 1.1 >/dev/null 2>&1; then return 0; fi
     sleep 0.1
   done
-  echo "nothing answers on port $1; logs in $WORK" >&2
+  echo "nothing answers on port $1; the servers' logs (removed on exit):" >&2
+  for log in "$WORK"/*.log "$WORK"/*/slapd.log; do [[ -f "$log" ]] && { echo "--- $log" >&2; tail -n 20 "$log" >&2; }; done
   exit 1
 }
 
@@ -55,7 +56,7 @@ wait_port() {
 export RENDEZVOUS_PASSWORD=replicator-secret
 "$RENDEZVOUS" account add replicator --admin --db "$WORK/writer.db" >/dev/null   # no size limit on its refresh
 RENDEZVOUS_PASSWORD=alice-secret "$RENDEZVOUS" account add alice --db "$WORK/writer.db" >/dev/null
-"$RENDEZVOUS" serve --host 127.0.0.1 --port "$WRITER_PORT" --db "$WORK/writer.db" --workers 1 --madcap-port off 2>"$WORK/writer.log" &
+"$RENDEZVOUS" serve --host 127.0.0.1 --port "$WRITER_PORT" --db "$WORK/writer.db" --workers 1 --madcap-port off --http off 2>"$WORK/writer.log" &
 PIDS+=($!)
 wait_port "$WRITER_PORT"
 echo "writer    $WRITER (Rendezvous)"
