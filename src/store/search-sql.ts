@@ -59,17 +59,24 @@ export function windowSql(request: ScanRequest & { index: { op: 'span' } }, limi
 /** {@link LIVE} on the rows of conference_windows, aliased `w`. */
 const WINDOW_LIVE = LIVE.replaceAll(/(expires_at|ends_at)/g, 'w.$1');
 
-/** The condition of a scan's scope on a row's columns (named by `column`). */
+/** The condition of a scan's scope on a row's columns (named by `column`), with its parameters ({@link scopeParams}). */
 function scopeSql(request: ScanRequest, column: (name: 'ndn' | 'parent' | 'path') => string): { sql: string; params: string[] } {
+  const params = scopeParams(request);
   switch (request.scope) {
     case 'base':
-      return { sql: `${column('ndn')} = ?`, params: [request.baseNdn] };
+      return { sql: `${column('ndn')} = ?`, params };
     case 'one':
-      return { sql: `${column('parent')} = ?`, params: [request.baseNdn] };
+      return { sql: `${column('parent')} = ?`, params };
     case 'sub':
-      if (request.basePath === '') return { sql: '1', params: [] };
-      return { sql: `(${column('path')} = ? OR (${column('path')} > ? AND ${column('path')} < ?))`, params: [request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END] };
+      if (request.basePath === '') return { sql: '1', params };
+      return { sql: `(${column('path')} = ? OR (${column('path')} > ? AND ${column('path')} < ?))`, params };
   }
+}
+
+/** The parameters of a scan's scope condition ({@link scopeSql}), in its order. */
+function scopeParams(request: ScanRequest): string[] {
+  if (request.scope !== 'sub') return [request.baseNdn];
+  return request.basePath === '' ? [] : [request.basePath, request.basePath + PATH_SEPARATOR, request.basePath + PATH_END];
 }
 
 /**
@@ -80,41 +87,80 @@ function scopeSql(request: ScanRequest, column: (name: 'ndn' | 'parent' | 'path'
  * absorbs and a join would not.
  */
 export function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'rows'): SqlFragment {
-  const params: Array<string | number> = [];
-  const join = request.index?.op === 'eq' ? request.index : undefined;
+  const shape = scanShape(request, limit, read);
+  if (shape === undefined) return { sql: scanText(request, limit, read), params: scanParams(request, limit) };
+  let sql = scanTexts.get(shape);
+  if (sql === undefined) {
+    if (scanTexts.size >= MAX_KEPT_TEXTS) scanTexts.clear();
+    scanTexts.set(shape, (sql = scanText(request, limit, read)));
+  }
+  return { sql, params: scanParams(request, limit) };
+}
+
+/**
+ * The text of scans whose text depends on their shape alone ({@link scanShape}): built and
+ * hashed anew for every search, it was a few percent of an equality search; the same string
+ * again is looked up in the statement cache by its hash, kept in the string. Few: four
+ * scopes, a few flags, and the limits searches ask for (a page size and one more).
+ */
+const scanTexts = new Map<number, string>();
+
+/**
+ * Texts kept at most (a client choosing ever new page sizes starts the set over), and the
+ * largest limit whose text is kept (an unusual one is built each time).
+ */
+const MAX_KEPT_TEXTS = 256;
+const MAX_KEPT_LIMIT = 4096;
+
+/**
+ * A number naming the text of a scan without an index query, or with an equality one (what
+ * searches send most: `(uid=...)`, an enumeration, a class): its scope, its flags and its
+ * limit. Undefined for the other index queries, whose text depends on their terms.
+ */
+function scanShape(request: ScanRequest, limit: number | undefined, read: 'rows' | 'ids'): number | undefined {
+  const op = request.index?.op;
+  if ((op !== undefined && op !== 'eq') || (limit !== undefined && limit > MAX_KEPT_LIMIT)) return undefined;
+  const scope = request.scope === 'base' ? 0 : request.scope === 'one' ? 1 : request.basePath === '' ? 3 : 2;
+  const flags =
+    scope |
+    (op === 'eq' ? 4 : 0) |
+    (request.afterId !== undefined ? 8 : 0) |
+    (request.liveBase !== undefined && limit !== undefined ? 16 : 0) |
+    (read === 'ids' ? 32 : 0) |
+    (request.read === 'encoded' ? 64 : 0);
+  return flags + 128 * (limit ?? 0);
+}
+
+/** The SQL text of a scan; its parameters are {@link scanParams}, in the same order. */
+function scanText(request: ScanRequest, limit: number | undefined, read: 'rows' | 'ids'): string {
+  const join = request.index?.op === 'eq';
   // With an index subquery SQLite walks its ids and reads each row by id; left indexable,
   // the scope's column made it probe that column's index for every id first (parent = ? AND
   // rowid = ?), a second random B-tree lookup that was a third of a time-window search at
   // 1,000,000 entries. A unary + keeps the column out of index choice; the row checks it.
   const scoped = request.index && !join ? '+' : '';
-  let where = '';
-  if (join) {
-    where = 'i.attr = ? AND i.value = ? AND ';
-    params.push(join.attr, join.value);
-  }
-  const scope = scopeSql(request, (c) => (c === 'ndn' ? c : `${scoped}${c}`));
-  where += scope.sql;
-  params.push(...scope.params);
+  let where = join ? 'i.attr = ? AND i.value = ? AND ' : '';
+  where += scopeSql(request, (c) => (c === 'ndn' ? c : `${scoped}${c}`)).sql;
   where += ` AND ${LIVE}`;
-  params.push(request.now, request.now);
-  if (request.afterId !== undefined) {
-    where += ' AND id > ?';
-    params.push(request.afterId);
-  }
-  if (request.index && !join) {
-    const q = compileIndexQuery(request.index);
-    where += ` AND id IN (${q.sql})`;
-    params.push(...q.params);
-  }
-  if (request.liveBase !== undefined && limit !== undefined) {
-    // Uncorrelated, so SQLite evaluates it once per query.
-    where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
-    params.push(request.liveBase, request.now, request.now);
-  }
+  if (request.afterId !== undefined) where += ' AND id > ?';
+  if (request.index && !join) where += ` AND id IN (${compileIndexQuery(request.index).sql})`;
+  // Uncorrelated, so SQLite evaluates it once per query.
+  if (request.liveBase !== undefined && limit !== undefined) where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
   const what = read === 'ids' ? 'e.id' : columns(request.read ?? 'attributes', 'e');
   const from = join ? 'entry_index AS i CROSS JOIN entries AS e ON e.id = i.entry_id' : 'entries AS e';
   const order = join ? 'i.entry_id' : 'e.id';
-  return { sql: `SELECT ${what} FROM ${from} WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`}`, params };
+  return `SELECT ${what} FROM ${from} WHERE ${where} ORDER BY ${order}${limit === undefined ? '' : ` LIMIT ${limit}`}`;
+}
+
+/** The parameters of {@link scanText}'s SQL, in its order. */
+function scanParams(request: ScanRequest, limit: number | undefined): Array<string | number> {
+  const index = request.index;
+  const params: Array<string | number> = index?.op === 'eq' ? [index.attr, index.value] : [];
+  params.push(...scopeParams(request), request.now, request.now);
+  if (request.afterId !== undefined) params.push(request.afterId);
+  if (index && index.op !== 'eq') params.push(...compileIndexQuery(index).params);
+  if (request.liveBase !== undefined && limit !== undefined) params.push(request.liveBase, request.now, request.now);
+  return params;
 }
 
 /** Upper bound for every string starting with a prefix (U+10FFFF sorts after any character in UTF-8). */
