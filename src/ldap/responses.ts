@@ -249,16 +249,17 @@ export function searchEntryMessage(messageId: number, dn: string, list: Buffer):
 const DONE_SUCCESS = Buffer.from([Op.searchResultDone, 0x07, 0x0a, 0x01, 0x00, 0x04, 0x00, 0x04, 0x00]);
 
 /**
- * `before` (the search's last entry message, or nothing) followed by the LDAPMessage of a
- * successful SearchResultDone without controls, in one buffer: a search that finds one entry
- * is answered with one write of one buffer.
+ * `before` (the search's entry messages not written yet, or none) followed by the LDAPMessage
+ * of a successful SearchResultDone without controls, in one buffer: a search that finds one
+ * entry is answered with one write of one buffer.
  */
-export function searchDoneMessage(messageId: number, before?: Buffer): Buffer {
+export function searchDoneMessage(messageId: number, before: readonly Buffer[] = []): Buffer {
   const idLength = messageIdLength(messageId);
   const body = 2 + idLength + DONE_SUCCESS.length;
-  const prefix = before?.length ?? 0;
+  let prefix = 0;
+  for (const b of before) prefix += b.length;
   const out = Buffer.allocUnsafe(prefix + tlvSize(body));
-  if (before) before.copy(out, 0);
+  for (let i = 0, to = 0; i < before.length; to += before[i]!.length, i += 1) out.set(before[i]!, to);
   let at = writeHeader(out, prefix, 0x30, body);
   at = writeMessageId(out, at, messageId, idLength);
   DONE_SUCCESS.copy(out, at);

@@ -62,12 +62,13 @@ describe('attributeList and searchEntryMessage', () => {
 });
 
 describe('searchDoneMessage', () => {
-  it('is the success SearchResultDone without controls, after the entry it is given, in one buffer', () => {
+  it('is the success SearchResultDone without controls, after the entries it is given, in one buffer', () => {
     const entry = searchEntryMessage(5, 'cn=x', attributeList([{ name: 'cn', values: ['x'], binary: false }]));
     for (const messageId of MESSAGE_IDS) {
       const done = message(messageId, resultOp(Op.searchResultDone, 0));
       expect(searchDoneMessage(messageId).equals(done), String(messageId)).toBe(true);
-      expect(searchDoneMessage(messageId, entry).equals(Buffer.concat([entry, done])), String(messageId)).toBe(true);
+      expect(searchDoneMessage(messageId, [entry]).equals(Buffer.concat([entry, done])), String(messageId)).toBe(true);
+      expect(searchDoneMessage(messageId, [entry, entry]).equals(Buffer.concat([entry, entry, done])), String(messageId)).toBe(true);
     }
   });
 });

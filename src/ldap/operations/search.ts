@@ -7,10 +7,10 @@
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { OperationError, SCANNING, type EntryView } from '../../directory/index.js';
-import { PAGED_RESULTS_OID, ResultCode, type Envelope } from '../../protocol/index.js';
+import { message, Op, PAGED_RESULTS_OID, ResultCode, type Envelope } from '../../protocol/index.js';
 import { pagedRequest, pagedResponseValue } from '../controls.js';
 import { decodeCookie, encodeCookie } from '../paging.js';
-import { searchDoneMessage, searchEntryMessage, viewAttributeList } from '../responses.js';
+import { resultOp, searchDoneMessage, searchEntryMessage, viewAttributeList } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
 import { liveControl, persistentSearch, syncSearch } from './live-search.js';
@@ -26,6 +26,18 @@ const SLICE_MS = 5;
 
 /** The largest page size (RFC 2696: INTEGER (0..maxInt)). */
 const MAX_INT = 2 ** 31 - 1;
+
+/**
+ * Bytes of entry messages a search gathers before it writes them (and waits, when the socket
+ * is full): a page of results goes out in a few writes, and no more than this (and one entry)
+ * is held per search.
+ */
+const GATHER_BYTES = 32 * 1024;
+
+/** The SearchResultDone of a page of paged results (RFC 2696), with the cookie to continue from (empty: the last page). */
+function pagedDone(messageId: number, cookie: Buffer): Buffer {
+  return message(messageId, resultOp(Op.searchResultDone, ResultCode.success), [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(cookie) }]);
+}
 
 /** The SearchResultEntry message of a view. */
 function entryMessage(messageId: number, view: EntryView): Buffer {
@@ -80,15 +92,25 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
   const timedOut = (): Promise<void> =>
     session.respond(envelope, ResultCode.timeLimitExceeded, `${clientLimited ? 'the requested' : "the server's"} time limit of ${timeLimit} s was exceeded`);
   let turned = Date.now();
-  // The last entry found is held and goes out with what follows it: a search that finds one
-  // entry (most of them) is answered with one buffer, its entry and its result together.
-  let held: Buffer | undefined;
-  /** Writes the held entry; when the socket is full, what resolves once it takes more. */
-  const release = (): Promise<void> | undefined => {
-    if (!held) return undefined;
-    const full = session.writeOrWait(held);
-    held = undefined;
-    return full?.then(() => {
+  // Entries found are gathered and written with what follows them: a search that finds one
+  // entry (most of them) is answered with one buffer, its entry and its result together, and
+  // a page of a hundred entries with a few (a write per entry was a socket write call each).
+  const gathered: Buffer[] = [];
+  let gatheredBytes = 0;
+  /**
+   * Writes the gathered entries, and `last` after them, as one buffer; when the socket is
+   * full, what resolves once it takes more.
+   */
+  const release = (last?: Buffer): Promise<void> | undefined => {
+    if (last) {
+      gathered.push(last);
+      gatheredBytes += last.length;
+    }
+    if (gathered.length === 0) return undefined;
+    const bytes = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
+    gathered.length = 0;
+    gatheredBytes = 0;
+    return session.writeOrWait(bytes)?.then(() => {
       turned = Date.now();
     });
   };
@@ -104,7 +126,7 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
   let lastId: number | undefined;
   try {
     for (let next = results.next(); !next.done; next = results.next()) {
-      // An abandoned search sends nothing more, the entry it holds included (RFC 4511 §4.11).
+      // An abandoned search sends nothing more, the entries it gathered included (RFC 4511 §4.11).
       if (session.cancelled(envelope.messageId)) return;
       const now = Date.now();
       if (now > deadline) {
@@ -121,8 +143,7 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
       }
       if (paged && sent === paged.size) {
         // One more match exists: hand out a cookie to continue after the last one sent.
-        await release();
-        return await session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(encodeCookie(lastId!, request)) }]);
+        return await release(pagedDone(envelope.messageId, encodeCookie(lastId!, request)));
       }
       if (sizeLimit > 0 && sent === sizeLimit) {
         const whose = sizeLimit === request.sizeLimit ? 'the requested' : "the server's";
@@ -130,9 +151,13 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
         await release();
         return await session.respond(envelope, ResultCode.sizeLimitExceeded, `${whose} size limit of ${sizeLimit} entries was reached; narrow the filter or use paged results`);
       }
-      const full = release();
-      if (full) await full;
-      held = entryMessage(envelope.messageId, next.value.view);
+      const entry = entryMessage(envelope.messageId, next.value.view);
+      gathered.push(entry);
+      gatheredBytes += entry.length;
+      if (gatheredBytes >= GATHER_BYTES) {
+        const full = release();
+        if (full) await full;
+      }
       sent += 1;
       lastId = next.value.id;
     }
@@ -142,10 +167,9 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
     throw error;
   }
   if (!paged) {
-    const last = held;
-    held = undefined;
-    return session.write(searchDoneMessage(envelope.messageId, last));
+    const done = searchDoneMessage(envelope.messageId, gathered);
+    gathered.length = 0;
+    return session.write(done);
   }
-  await release();
-  return session.respond(envelope, ResultCode.success, '', '', [{ oid: PAGED_RESULTS_OID, value: pagedResponseValue(Buffer.alloc(0)) }]);
+  await release(pagedDone(envelope.messageId, Buffer.alloc(0)));
 }
