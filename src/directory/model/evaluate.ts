@@ -34,6 +34,23 @@ const RULES_BY_NAME: Readonly<Record<string, MatchingRules>> = {
   distinguishednamematch: { equality: 'distinguishedNameMatch' },
 };
 
+/** The forms worked out of one value array of one attribute, kept until the next. */
+class RecentForms {
+  #values: readonly string[] | undefined;
+  #attr: AttributeInfo | undefined;
+  #forms: readonly string[] = [];
+
+  get(values: readonly string[], attr: AttributeInfo): readonly string[] | undefined {
+    return values === this.#values && attr === this.#attr ? this.#forms : undefined;
+  }
+
+  set(values: readonly string[], attr: AttributeInfo, forms: readonly string[]): void {
+    this.#values = values;
+    this.#attr = attr;
+    this.#forms = forms;
+  }
+}
+
 /** Evaluates filters against entries. */
 export class FilterEvaluator {
   readonly #schema: SchemaAccess;
@@ -58,10 +75,11 @@ export class FilterEvaluator {
   #substringForms(attr: AttributeInfo, target: EvaluationTarget): readonly string[] {
     const values = target.values(attr);
     const frozen = Object.isFrozen(values);
-    const known = frozen ? this.#substringFormed.get(values) : undefined;
+    const known = frozen ? this.#substringFormed.get(values) : this.#recentSubstrings.get(values, attr);
     if (known) return known;
     const out = values.map((v) => substringForm(attr.rules, v));
     if (frozen) this.#substringFormed.set(values, out);
+    else this.#recentSubstrings.set(values, attr, out);
     return out;
   }
 
@@ -70,16 +88,15 @@ export class FilterEvaluator {
     // Stored values come frozen and are shared while the entry is unchanged: normalise them
     // once (parsing times and folding case were a large part of evaluating a filter).
     const frozen = Object.isFrozen(values);
-    if (frozen) {
-      const known = this.#normalized.get(values);
-      if (known) return known;
-    }
+    const known = frozen ? this.#normalized.get(values) : this.#recentNormal.get(values, attr);
+    if (known) return known;
     const out: string[] = [];
     for (const v of values) {
       const n = attr.key === 'objectclass' ? v.toLowerCase() : normalize(attr.rules, v, this.#normalizeDn);
       if (n !== undefined) out.push(n);
     }
     if (frozen) this.#normalized.set(values, out);
+    else this.#recentNormal.set(values, attr, out);
     return out;
   }
 
@@ -108,6 +125,16 @@ export class FilterEvaluator {
   readonly #normalized = new WeakMap<readonly string[], readonly string[]>();
   /** Substring forms of frozen value arrays, likewise. */
   readonly #substringFormed = new WeakMap<readonly string[], readonly string[]>();
+
+  /**
+   * The forms of the last unfrozen value array worked out: values read for one candidate
+   * only (a scan decodes them from its stored encoding), which a WeakMap entry each would
+   * only cost (setting one per candidate was a few percent of an enumeration, in the
+   * collector's ephemeron work), but which every term of a filter naming the attribute
+   * asks for again.
+   */
+  readonly #recentNormal = new RecentForms();
+  readonly #recentSubstrings = new RecentForms();
 
   evaluate(filter: Filter, target: EvaluationTarget): Truth {
     switch (filter.type) {

@@ -63,8 +63,11 @@ function mapTarget(ctx: DirectoryContext, attributes: Record<string, string[]>):
 export function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: ScanColumn, name: () => Name): EvaluationTarget {
   const encoded = read === 'encoded' ? entry.encoded : null;
   const values = encoded === null ? (attr: AttributeInfo) => valuesOf(ctx, entry, attr) : (attr: AttributeInfo) => encodedValuesOf(ctx, entry, encoded, attr);
-  // Read (decoded) once per attribute, and frozen so that the evaluator normalises them once,
-  // however many terms of the filter name the attribute.
+  // Read (decoded) once per attribute, so that the evaluator normalises them once, however
+  // many terms of the filter name the attribute: stored arrays are frozen and shared, and
+  // the evaluator keeps their forms; computed ones are frozen here alike. Values decoded
+  // from the encoding belong to this candidate alone: the evaluator keeps their forms only
+  // while it evaluates it (freezing a copy of each was a WeakMap entry per candidate).
   let read1: Map<string, readonly string[]> | undefined;
   return {
     values: (attr) => {
@@ -72,7 +75,7 @@ export function storedTarget(ctx: DirectoryContext, entry: StoredEntry, read: Sc
       let known = read1.get(attr.key);
       if (known === undefined) {
         const read = values(attr);
-        read1.set(attr.key, (known = Object.isFrozen(read) ? read : Object.freeze([...read])));
+        read1.set(attr.key, (known = encoded !== null || Object.isFrozen(read) ? read : Object.freeze([...read])));
       }
       return known;
     },
