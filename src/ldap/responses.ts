@@ -3,7 +3,7 @@
  * search entries with their attribute lists. The directory stores each entry's attribute
  * list as this encodes it (its attribute codec), and reads it back with the readers here.
  */
-import { integer, messageIdLength, octets, Op, readTlv, tlv, tlvSize, writeHeader, writeMessageId, type Tlv } from '../protocol/index.js';
+import { integer, messageIdLength, octets, Op, readTlv, tlv, tlvSize, writeHeader, writeMessageId } from '../protocol/index.js';
 
 /** An LDAPResult-shaped operation (with optional extra trailing elements). */
 export function resultOp(tag: number, code: number, diagnostic = '', matchedDn = '', ...extra: Buffer[]): Buffer {
@@ -99,26 +99,56 @@ function isName(buffer: Buffer, start: number, end: number, name: string): boole
 }
 
 /**
- * Walks a list {@link attributeList} wrote: `visit` gets each attribute's name (its bounds)
- * and its SET of values, and returns true to stop. Only headers are read.
+ * Where the content of the last TLV {@link tlvEnd} read starts: its second result, kept here
+ * so that walking an encoding makes no object per header (a Tlv per header was a tenth of
+ * an enumeration page's own work, readTlv not inlined).
  */
-function walkAttributeList(list: Buffer, visit: (nameStart: number, nameEnd: number, set: Tlv) => boolean): void {
-  const outer = readTlv(list, 0);
-  for (let at = outer.start; at < outer.end; ) {
-    const attribute = readTlv(list, at, outer.end);
-    at = attribute.end;
-    const type = readTlv(list, attribute.start, attribute.end);
-    if (visit(type.start, type.end, readTlv(list, type.end, attribute.end))) return;
+let contentStart = 0;
+
+/**
+ * The end of the TLV at `at` (not past `limit`), its content's start left in
+ * {@link contentStart}; throws as {@link readTlv} does for what does not fit.
+ */
+function tlvEnd(buffer: Buffer, at: number, limit: number): number {
+  if (at + 2 > limit) return readTlv(buffer, at, limit).end;
+  let length = buffer[at + 1]!;
+  let start = at + 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4 || start + count > limit) return readTlv(buffer, at, limit).end;
+    length = 0;
+    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[start + i]!;
+    start += count;
+  }
+  const end = start + length;
+  if (end > limit) return readTlv(buffer, at, limit).end;
+  contentStart = start;
+  return end;
+}
+
+/**
+ * Walks a list {@link attributeList} wrote: `visit` gets each attribute's name (its bounds)
+ * and the bounds of its SET of values' content, and returns true to stop. Only headers are read.
+ */
+function walkAttributeList(list: Buffer, visit: (nameStart: number, nameEnd: number, setStart: number, setEnd: number) => boolean): void {
+  const outerEnd = tlvEnd(list, 0, list.length);
+  for (let at = contentStart; at < outerEnd; ) {
+    const attributeEnd = tlvEnd(list, at, outerEnd);
+    const nameEnd = tlvEnd(list, contentStart, attributeEnd);
+    const nameStart = contentStart;
+    const setEnd = tlvEnd(list, nameEnd, attributeEnd);
+    if (visit(nameStart, nameEnd, contentStart, setEnd)) return;
+    at = attributeEnd;
   }
 }
 
-/** The values of a SET OF AttributeValue; binary ones as latin1 strings, as {@link EntryAttribute} has them. */
-function setValues(list: Buffer, set: Tlv, binary: boolean): string[] {
+/** The values of a SET OF AttributeValue (its content's bounds); binary ones as latin1 strings, as {@link EntryAttribute} has them. */
+function setValues(list: Buffer, setStart: number, setEnd: number, binary: boolean): string[] {
   const values: string[] = [];
-  for (let v = set.start; v < set.end; ) {
-    const value = readTlv(list, v, set.end);
-    values.push(list.toString(binary ? 'latin1' : 'utf8', value.start, value.end));
-    v = value.end;
+  for (let v = setStart; v < setEnd; ) {
+    const end = tlvEnd(list, v, setEnd);
+    values.push(list.toString(binary ? 'latin1' : 'utf8', contentStart, end));
+    v = end;
   }
   return values;
 }
@@ -130,13 +160,17 @@ function setValues(list: Buffer, set: Tlv, binary: boolean): string[] {
  * its list, and few filters name it).
  */
 export function attributeValues(list: Buffer, name: string, binary: boolean): string[] | undefined {
-  let values: string[] | undefined;
-  walkAttributeList(list, (nameStart, nameEnd, set) => {
-    if (!isName(list, nameStart, nameEnd, name)) return false;
-    values = setValues(list, set, binary);
-    return true;
-  });
-  return values;
+  const outerEnd = tlvEnd(list, 0, list.length);
+  for (let at = contentStart; at < outerEnd; ) {
+    const attributeEnd = tlvEnd(list, at, outerEnd);
+    const nameEnd = tlvEnd(list, contentStart, attributeEnd);
+    if (isName(list, contentStart, nameEnd, name)) {
+      const setEnd = tlvEnd(list, nameEnd, attributeEnd);
+      return setValues(list, contentStart, setEnd, binary);
+    }
+    at = attributeEnd;
+  }
+  return undefined;
 }
 
 /**
@@ -190,25 +224,44 @@ function isPicked(buffer: Buffer, start: number, end: number, picker: Picker): b
  */
 export function selectAttributes(list: Buffer, keys: ReadonlySet<string>): Buffer {
   const picker = pickerOf(keys);
-  // Two passes over the headers (size, then copy) instead of a list of ranges per entry.
+  // One pass over the headers notes the picked byte ranges (adjacent ones joined), a second
+  // copies them: no header is read twice.
+  let ranges = 0;
   let length = 0;
-  const outer = readTlv(list, 0);
-  for (let at = outer.start; at < outer.end; ) {
-    const attribute = readTlv(list, at, outer.end);
-    const type = readTlv(list, attribute.start, attribute.end);
-    if (isPicked(list, type.start, type.end, picker)) length += attribute.end - at;
-    at = attribute.end;
+  const outerEnd = tlvEnd(list, 0, list.length);
+  for (let at = contentStart; at < outerEnd; ) {
+    const attributeEnd = tlvEnd(list, at, outerEnd);
+    const nameEnd = tlvEnd(list, contentStart, attributeEnd);
+    if (isPicked(list, contentStart, nameEnd, picker)) {
+      length += attributeEnd - at;
+      if (ranges > 0 && picked[ranges - 1] === at) picked[ranges - 1] = attributeEnd;
+      else {
+        if (ranges + 2 > picked.length) picked = growRanges(picked);
+        picked[ranges++] = at;
+        picked[ranges++] = attributeEnd;
+      }
+    }
+    at = attributeEnd;
   }
   const out = Buffer.allocUnsafe(tlvSize(length));
   let to = writeHeader(out, 0, 0x30, length);
-  if (length === 0) return out;
-  for (let at = outer.start; at < outer.end; ) {
-    const attribute = readTlv(list, at, outer.end);
-    const type = readTlv(list, attribute.start, attribute.end);
-    if (isPicked(list, type.start, type.end, picker)) to += list.copy(out, to, at, attribute.end);
-    at = attribute.end;
+  for (let r = 0; r < ranges; r += 2) {
+    const from = picked[r]!;
+    const end = picked[r + 1]!;
+    // Short ranges byte by byte: Buffer.copy makes a view object per call.
+    if (end - from <= 64) for (let i = from; i < end; i += 1) out[to++] = list[i]!;
+    else to += list.copy(out, to, from, end);
   }
   return out;
+}
+
+/** Picked ranges of {@link selectAttributes}, as start and end pairs: kept and reused (one search at a time runs it, synchronously). */
+let picked: Int32Array = new Int32Array(64);
+
+function growRanges(ranges: Int32Array): Int32Array {
+  const grown = new Int32Array(ranges.length * 2);
+  grown.set(ranges);
+  return grown;
 }
 
 /**
@@ -217,10 +270,10 @@ export function selectAttributes(list: Buffer, keys: ReadonlySet<string>): Buffe
  */
 export function readAttributeList(list: Buffer, binary: (name: string) => boolean): Array<EntryAttribute & { values: string[] }> {
   const attributes: Array<EntryAttribute & { values: string[] }> = [];
-  walkAttributeList(list, (nameStart, nameEnd, set) => {
+  walkAttributeList(list, (nameStart, nameEnd, setStart, setEnd) => {
     const name = list.toString('utf8', nameStart, nameEnd);
     const isBinary = binary(name);
-    attributes.push({ name, values: setValues(list, set, isBinary), binary: isBinary });
+    attributes.push({ name, values: setValues(list, setStart, setEnd, isBinary), binary: isBinary });
     return false;
   });
   return attributes;
