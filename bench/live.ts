@@ -229,11 +229,11 @@ async function currentCookie(port: number): Promise<string> {
   const connection = await LoadConnection.open(port);
   try {
     return await new Promise<string>((resolve, reject) => {
-      connection.live(searchOp(CONTAINER, Scope.one, { equal: ['uid', 'no-such-conference'] }), [syncControl({ mode: 'refreshOnly', reloadHint: false })], (pdu, op) => {
+      connection.live(searchOp(CONTAINER, Scope.one, { equal: ['uid', 'no-such-conference'] }), [syncControl({ mode: 'refreshOnly', reloadHint: false })], (pdu, op, _start, end) => {
         if (op.tag !== Op.searchResultDone) return;
         const code = resultCode(pdu, op);
         if (code !== 0) return reject(new Error(`a refreshOnly sync search failed with result code ${code}`));
-        const controls = op.end < pdu.length ? readTlv(pdu, op.end, pdu.length) : undefined;
+        const controls = op.end < end ? readTlv(pdu, op.end, end) : undefined;
         for (let at = controls?.start ?? 0; controls && at < controls.end; ) {
           const control = readTlv(pdu, at, controls.end);
           at = control.end;
