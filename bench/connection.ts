@@ -7,7 +7,7 @@
  * handler as they arrive.
  */
 import { Socket, connect } from 'node:net';
-import { message, Op, pduLength, readTlv, type ResponseControl } from '../src/protocol/index.js';
+import { message, Op, readTlv, type ResponseControl } from '../src/protocol/index.js';
 
 /**
  * How an operation ended: its result code, for searches the entries received, and the final
@@ -17,10 +17,12 @@ import { message, Op, pduLength, readTlv, type ResponseControl } from '../src/pr
 export type Done = (code: number, entries: number, final?: Buffer) => void;
 
 /**
- * Gets each message of a live search: the whole PDU, and the tag and bounds of its protocol
- * operation in it (to be skimmed; the PDU is only valid during the call).
+ * Gets each message of a live search, read in place: the buffer that holds it (valid only
+ * during the call), the tag and bounds of its protocol operation in that buffer, and where
+ * the message starts and ends there. No view of each message is made: a watcher process
+ * reads hundreds of thousands of messages a second on the cores the server uses.
  */
-export type LiveHandler = (pdu: Buffer, op: { tag: number; start: number; end: number }) => void;
+export type LiveHandler = (buffer: Buffer, op: { tag: number; start: number; end: number }, start: number, end: number) => void;
 
 /** Result code used when the connection ended before the answer (not an LDAP code). */
 export const CONNECTION_LOST = -1;
@@ -44,6 +46,7 @@ export class LoadConnection {
   #kept: Buffer[] | undefined;
   #closed = false;
   readonly #live = new Map<number, LiveHandler>();
+  #receivedAt = 0;
 
   private constructor(socket: Socket) {
     this.#socket = socket;
@@ -54,7 +57,7 @@ export class LoadConnection {
     socket.on('close', () => {
       this.#closed = true;
       this.#finish(CONNECTION_LOST);
-      for (const handler of this.#live.values()) handler(LOST_PDU, { tag: Op.searchResultDone, start: 0, end: LOST_PDU.length });
+      for (const handler of this.#live.values()) handler(LOST_PDU, { tag: Op.searchResultDone, start: 0, end: LOST_PDU.length }, 0, LOST_PDU.length);
       this.#live.clear();
     });
   }
@@ -73,6 +76,15 @@ export class LoadConnection {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * When the data being handled was read from the socket (epoch ms, performance.timeOrigin +
+   * performance.now()): taken once per read while live searches are open, so every message
+   * of one read has the time it arrived, however long the ones before it took to handle.
+   */
+  get receivedAt(): number {
+    return this.#receivedAt;
   }
 
   /** Sends a pre-encoded protocol operation (with request controls); `done` runs when its final response arrives. */
@@ -134,47 +146,66 @@ export class LoadConnection {
   }
 
   #receive(chunk: Buffer): void {
-    let buffer = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
+    if (this.#live.size > 0) this.#receivedAt = performance.timeOrigin + performance.now();
+    const buffer = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
     let offset = 0;
     for (;;) {
-      const view = offset === 0 ? buffer : buffer.subarray(offset);
-      const length = pduLength(view);
-      if (length === undefined || length > view.length) break;
-      this.#message(view, length);
-      offset += length;
+      const end = pduEnd(buffer, offset);
+      if (end === undefined) break;
+      this.#message(buffer, offset, end);
+      offset = end;
     }
     if (offset < buffer.length) {
-      buffer = buffer.subarray(offset);
+      const rest = buffer.subarray(offset);
       // Copy a small remainder so that the big chunk it came from can be collected.
-      this.#pending = buffer.length < 4096 ? Buffer.from(buffer) : buffer;
+      this.#pending = rest.length < 4096 ? Buffer.from(rest) : rest;
     } else {
       this.#pending = undefined;
     }
   }
 
-  /** Handles one LDAPMessage at the start of `pdu`. */
-  #message(pdu: Buffer, length: number): void {
-    const envelope = readTlv(pdu, 0, length);
-    const id = readTlv(pdu, envelope.start, length);
-    const op = readTlv(pdu, id.end, length);
+  /** Handles the LDAPMessage at `start`..`end` of `buffer`. */
+  #message(buffer: Buffer, start: number, end: number): void {
+    const envelope = readTlv(buffer, start, end);
+    const id = readTlv(buffer, envelope.start, end);
+    const op = readTlv(buffer, id.end, end);
+    const idLength = id.end - id.start;
     if (this.#live.size > 0) {
-      const handler = this.#live.get(id.end - id.start <= 4 ? pdu.readUIntBE(id.start, id.end - id.start) : -1);
+      const messageId = idLength <= 4 ? buffer.readUIntBE(id.start, idLength) : -1;
+      const handler = this.#live.get(messageId);
       if (handler) {
-        if (op.tag === Op.searchResultDone) this.#live.delete(pdu.readUIntBE(id.start, id.end - id.start));
-        handler(pdu.subarray(0, length), op);
+        if (op.tag === Op.searchResultDone) this.#live.delete(messageId);
+        handler(buffer, op, start, end);
         return;
       }
     }
     if (op.tag === Op.searchResultEntry) {
       this.#entries += 1;
-      this.#kept?.push(Buffer.from(pdu.subarray(0, length)));
+      this.#kept?.push(Buffer.from(buffer.subarray(start, end)));
       return;
     }
     if (op.tag === 0x73) return; // a search reference: not an answer yet
     // Every other response starts with its LDAPResult: resultCode ENUMERATED.
-    const code = readTlv(pdu, op.start, op.end);
-    const value = pdu[code.start] ?? 0;
+    const code = readTlv(buffer, op.start, op.end);
+    const value = buffer[code.start] ?? 0;
     // messageID 0 is the unsolicited notice of disconnection: the server is closing.
-    this.#finish(id.end - id.start === 1 && pdu[id.start] === 0 ? CONNECTION_LOST : value, pdu.subarray(0, length));
+    this.#finish(idLength === 1 && buffer[id.start] === 0 ? CONNECTION_LOST : value, buffer.subarray(start, end));
   }
+}
+
+/** Where the complete TLV at `offset` ends, or undefined when `buffer` does not hold all of it yet. */
+function pduEnd(buffer: Buffer, offset: number): number | undefined {
+  if (offset + 2 > buffer.length) return undefined;
+  let length = buffer[offset + 1]!;
+  let header = 2;
+  if (length & 0x80) {
+    const count = length & 0x7f;
+    if (count === 0 || count > 4) throw new Error(`a response with an invalid length (0x${length.toString(16)})`);
+    if (offset + 2 + count > buffer.length) return undefined;
+    length = 0;
+    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[offset + 2 + i]!;
+    header += count;
+  }
+  const end = offset + header + length;
+  return end <= buffer.length ? end : undefined;
 }

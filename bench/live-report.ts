@@ -64,6 +64,13 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
       `Target: p99 under ${LATENCY_TARGET_MS} ms with 1,000 watchers: ${largest.watchers === 1000 ? met(largest.p99Ms < LATENCY_TARGET_MS && complete) : 'not measured (no 1,000-watcher cell)'}${largest.watchers === 1000 ? ` (p99 ${ms(largest.p99Ms)} ms, ${int(largest.delivered)} of ${int(largest.expected)} changes delivered within ${15} s of the last write)` : ''}.`,
       '',
     );
+    lines.push('CPU by process (% of one core over the writes; the server\'s primary applies every write, its workers serve the watchers\' and writers\' connections):', '');
+    lines.push('| watchers | primary | workers | watcher processes | writers (the benchmark) |', '|---:|---:|---|---|---:|');
+    for (const c of live.latency) {
+      const p = c.cpuByProcess;
+      lines.push(`| ${int(c.watchers)} | ${int(p.primary)} | ${p.workers.map(int).join(' + ')} | ${p.watchers.map(int).join(' + ')} | ${int(p.writers)} |`);
+    }
+    lines.push('');
     lines.push(
       '*delivered / expected*: changes of the measured writes that reached the watchers open at the end, within 15 s of the last write (latencies are of those delivered; a missing one is a change lost or later than that). *before the ack*: changes that reached a watcher before their write\'s response reached the writer (counted as 0 ms). *changes/s sent*: entry messages received by all watchers per second of writing (from the first write sent to the last answered). *ended*: live searches the server ended during the cell (4096 is e-syncRefreshRequired: the watcher fell more than --live-backlog changes behind). CPU is % of one core over the writes.',
       '',

@@ -7,9 +7,10 @@
  * Each change is matched to the write that made it by its DN and Sync State (the writes add
  * entries of known names, and modify each later once); the parent, which writes, sends each write's send
  * and acknowledgement times. A change is measured from
- * its acknowledgement (and from its sending) to its arrival here, on the same clock
- * (performance.timeOrigin + now(), comparable across processes); a change that arrives before
- * its acknowledgement waits here for it, and counts as "before the ack".
+ * its acknowledgement (and from its sending) to its arrival here (the read from the socket
+ * that brought it), on the same clock (performance.timeOrigin + performance.now(), comparable
+ * across processes); a change that arrives before its acknowledgement waits here for it, and
+ * counts as "before the ack".
  */
 import { LoadConnection, resultCode } from './connection.js';
 import { Histogram } from './histogram.js';
@@ -59,7 +60,6 @@ export type WatcherMessage =
   /** `writes`: the measured writes that succeeded, each of which every open watcher is to receive. */
   | { type: 'finish'; graceMs: number; writes: number };
 
-const now = (): number => performance.timeOrigin + performance.now();
 const send = (message: unknown): void => void process.send?.(message);
 
 /** Sync State's state values (RFC 4533 §2.2): add and modify. */
@@ -68,35 +68,42 @@ const MODIFY = 2;
 
 const SYNC_STATE = Buffer.from(SYNC_STATE_OID, 'latin1');
 
+/** Whether `buffer[at..]` starts with `bytes` (a short JavaScript loop: cheaper than Buffer.compare's call into C++). */
+function startsWith(buffer: Buffer, at: number, end: number, bytes: Buffer): boolean {
+  if (end - at < bytes.length) return false;
+  for (let i = 0; i < bytes.length; i += 1) if (buffer[at + i] !== bytes[i]) return false;
+  return true;
+}
+
 /**
  * The write an entry message reports: its DN names the added entry (`<prefix>J`) and its Sync
  * State (add or modify) which of the entry's two writes it is, however late it is read. -1 for
  * anything else. Read in place, byte by byte: a watcher process reads hundreds of thousands of
  * these a second on the cores the server uses, so its cost is kept out of the server's figures.
  */
-function sequenceOf(pdu: Buffer, op: { start: number; end: number }, t: WatcherTask, prefix: Buffer): number {
-  const dn = readTlv(pdu, op.start, op.end);
-  if (dn.end - dn.start <= prefix.length || pdu.compare(prefix, 0, prefix.length, dn.start, dn.start + prefix.length) !== 0) return -1;
+function sequenceOf(buffer: Buffer, op: { start: number; end: number }, end: number, t: WatcherTask, prefix: Buffer): number {
+  const dn = readTlv(buffer, op.start, op.end);
+  if (dn.end - dn.start <= prefix.length || !startsWith(buffer, dn.start, dn.end, prefix)) return -1;
   let slot = 0;
   let at = dn.start + prefix.length;
   for (; at < dn.end; at += 1) {
-    const digit = pdu[at]! - 0x30;
+    const digit = buffer[at]! - 0x30;
     if (digit < 0 || digit > 9) break;
     slot = slot * 10 + digit;
   }
-  if (at === dn.start + prefix.length || op.end >= pdu.length) return -1;
-  const controls = readTlv(pdu, op.end, pdu.length);
+  if (at === dn.start + prefix.length || op.end >= end) return -1;
+  const controls = readTlv(buffer, op.end, end);
   for (let next = controls.start; next < controls.end; ) {
-    const control = readTlv(pdu, next, controls.end);
+    const control = readTlv(buffer, next, controls.end);
     next = control.end;
-    const oid = readTlv(pdu, control.start, control.end);
-    if (oid.end - oid.start !== SYNC_STATE.length || pdu.compare(SYNC_STATE, 0, SYNC_STATE.length, oid.start, oid.end) !== 0) continue;
-    let value = readTlv(pdu, oid.end, control.end);
-    if (value.tag === 0x01) value = readTlv(pdu, value.end, control.end);
+    const oid = readTlv(buffer, control.start, control.end);
+    if (oid.end - oid.start !== SYNC_STATE.length || !startsWith(buffer, oid.start, oid.end, SYNC_STATE)) continue;
+    let value = readTlv(buffer, oid.end, control.end);
+    if (value.tag === 0x01) value = readTlv(buffer, value.end, control.end);
     // syncStateValue ::= SEQUENCE { state ENUMERATED, entryUUID, cookie OPTIONAL }
-    const state = readTlv(pdu, readTlv(pdu, value.start, value.end).start, value.end);
+    const state = readTlv(buffer, readTlv(buffer, value.start, value.end).start, value.end);
     if (state.tag !== 0x0a || state.end - state.start !== 1) return -1;
-    const kind = pdu[state.start];
+    const kind = buffer[state.start];
     return (kind === ADD ? t.addSeq[slot] : kind === MODIFY ? t.modifySeq[slot] : undefined) ?? -1;
   }
   return -1;
@@ -106,33 +113,40 @@ let task: WatcherTask | undefined;
 const connections: LoadConnection[] = [];
 const afterAck = new Histogram();
 const afterSend = new Histogram();
-const acked = new Map<number, [sentAt: number, ackAt: number]>();
+/** By write number: when it was sent and acknowledged (NaN until the parent says). */
+let sentAt = new Float64Array(0);
+let ackAt = new Float64Array(0);
+/** Arrivals of changes whose acknowledgement has not come yet, by write number. */
 const waiting = new Map<number, number[]>();
 const result: WatcherResult = { afterAck: [], afterSend: [], delivered: 0, beforeAck: 0, messages: 0, bytes: 0, ended: {}, presentPhases: 0 };
 let open = 0;
 
-function record(arrived: number, sentAt: number, ackAt: number): void {
+function record(arrived: number, sent: number, acked: number): void {
   result.delivered += 1;
-  if (arrived < ackAt) result.beforeAck += 1;
-  afterAck.record(Math.max(0, arrived - ackAt) * 1000);
-  afterSend.record((arrived - sentAt) * 1000);
+  if (arrived < acked) result.beforeAck += 1;
+  afterAck.record(Math.max(0, arrived - acked) * 1000);
+  afterSend.record((arrived - sent) * 1000);
 }
 
-/** Opens one watcher; resolves when its refresh phase is over (or rejects when the server ends it first). */
+/**
+ * Opens one watcher; resolves when its refresh phase is over (or rejects when the server ends
+ * it first). A change's arrival is when the read that brought it returned
+ * ({@link LoadConnection.receivedAt}).
+ */
 function watch(connection: LoadConnection, t: WatcherTask): Promise<void> {
   const prefix = Buffer.from(t.prefix, 'latin1');
   return new Promise((resolve, reject) => {
     let refreshed = false;
-    connection.live(searchOp(t.base, Scope.one, t.filter), [syncControl({ mode: 'refreshAndPersist', cookie: Buffer.from(t.cookie), reloadHint: false })], (pdu, op) => {
+    connection.live(searchOp(t.base, Scope.one, t.filter), [syncControl({ mode: 'refreshAndPersist', cookie: Buffer.from(t.cookie), reloadHint: false })], (buffer, op, start, end) => {
       if (op.tag === Op.searchResultEntry) {
         if (!refreshed) return;
-        const arrived = now();
         result.messages += 1;
-        result.bytes += pdu.length;
-        const seq = sequenceOf(pdu, op, t, prefix);
+        result.bytes += end - start;
+        const seq = sequenceOf(buffer, op, end, t, prefix);
         if (seq < t.first || seq > t.last) return;
-        const times = acked.get(seq);
-        if (times) record(arrived, times[0], times[1]);
+        const arrived = connection.receivedAt;
+        const acked = ackAt[seq]!;
+        if (acked === acked) record(arrived, sentAt[seq]!, acked);
         else {
           const list = waiting.get(seq);
           if (list) list.push(arrived);
@@ -140,9 +154,9 @@ function watch(connection: LoadConnection, t: WatcherTask): Promise<void> {
         }
       } else if (op.tag === Op.intermediateResponse && !refreshed) {
         // responseValue [1] after the OID [0]: the Sync Info that ends the refresh phase.
-        const name = readTlv(pdu, op.start, op.end);
-        const value = readTlv(pdu, name.end, op.end);
-        const info = decodeSyncInfo(pdu.subarray(value.start, value.end));
+        const name = readTlv(buffer, op.start, op.end);
+        const value = readTlv(buffer, name.end, op.end);
+        const info = decodeSyncInfo(buffer.subarray(value.start, value.end));
         if (info.type === 'refreshPresent') result.presentPhases += 1;
         if ((info.type === 'refreshDelete' || info.type === 'refreshPresent') && info.refreshDone) {
           refreshed = true;
@@ -150,7 +164,7 @@ function watch(connection: LoadConnection, t: WatcherTask): Promise<void> {
           resolve();
         }
       } else if (op.tag === Op.searchResultDone) {
-        const code = resultCode(pdu, op);
+        const code = resultCode(buffer, op);
         result.ended[code] = (result.ended[code] ?? 0) + 1;
         if (refreshed) open -= 1;
         else reject(new Error(`a watcher's sync search ended during its refresh phase with result code ${code}`));
@@ -183,17 +197,20 @@ async function finish(graceMs: number, writes: number): Promise<WatcherResult> {
 process.on('message', (message: WatcherMessage) => {
   if (message.type === 'prepare') {
     task = message.task;
+    sentAt = new Float64Array(task.last + 1).fill(Number.NaN);
+    ackAt = new Float64Array(task.last + 1).fill(Number.NaN);
     prepare(task).then(
       () => send({ type: 'ready' }),
       (error: Error) => send({ type: 'error', message: error.message }),
     );
   } else if (message.type === 'acks') {
-    for (const [seq, sentAt, ackAt] of message.acks) {
-      acked.set(seq, [sentAt, ackAt]);
+    for (const [seq, sent, acked] of message.acks) {
+      sentAt[seq] = sent;
+      ackAt[seq] = acked;
       const list = waiting.get(seq);
       if (!list) continue;
       waiting.delete(seq);
-      for (const arrived of list) record(arrived, sentAt, ackAt);
+      for (const arrived of list) record(arrived, sent, acked);
     }
   } else if (message.type === 'finish') {
     finish(message.graceMs, message.writes).then(

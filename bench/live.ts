@@ -27,7 +27,7 @@ import { expectMessage, measure, type Measurement } from './harness.js';
 import { Histogram } from './histogram.js';
 import type { LivePart, ReplicaMode } from './options.js';
 import { now, pacedWrites, writerPool, type PacedResult } from './paced-writer.js';
-import { cpuSeconds, machineCpuSeconds, peakRssMiB, resetPeakRss, rssMiB, samplePeakResident } from './proc.js';
+import { cpuByProcess, cpuSeconds, machineCpuSeconds, processCpuSeconds, peakRssMiB, resetPeakRss, rssMiB, samplePeakResident } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { addOp, deleteOp, replaceOp, Scope, searchOp, syncControl, type Filter } from './requests.js';
 import type { RendezvousProcess } from './servers.js';
@@ -85,9 +85,30 @@ export interface LatencyCell {
   serverPeakTogetherMiB: number;
   clientCpuPercent: number;
   otherCpuPercent: number;
+  /** The same CPU by process, % of one core: where the server's and the clients' time went. */
+  cpuByProcess: CpuByProcess;
   seconds: number;
   /** The machine's 1-minute load average at the end of the cell. */
   load: number;
+}
+
+/** A cell's CPU by process, % of one core over the writes. */
+export interface CpuByProcess {
+  /** The primary (the writing process) alone. */
+  primary: number;
+  /** Each worker process, in pid order. */
+  workers: number[];
+  /** Each watcher process. */
+  watchers: number[];
+  /** This process: the paced writers, and the acknowledgements passed to the watchers. */
+  writers: number;
+}
+
+/** CPU seconds so far of each process a latency cell involves (the shape of {@link CpuByProcess}, in seconds). */
+function cellCpu(serverPid: number, children: readonly ChildProcess[]): CpuByProcess {
+  const server = cpuByProcess(serverPid);
+  const own = process.cpuUsage();
+  return { primary: server.own, workers: server.children, watchers: children.map((c) => processCpuSeconds(c.pid ?? -1)), writers: (own.user + own.system) / 1e6 };
 }
 
 export interface ReplicationResult {
@@ -208,11 +229,11 @@ async function currentCookie(port: number): Promise<string> {
   const connection = await LoadConnection.open(port);
   try {
     return await new Promise<string>((resolve, reject) => {
-      connection.live(searchOp(CONTAINER, Scope.one, { equal: ['uid', 'no-such-conference'] }), [syncControl({ mode: 'refreshOnly', reloadHint: false })], (pdu, op) => {
+      connection.live(searchOp(CONTAINER, Scope.one, { equal: ['uid', 'no-such-conference'] }), [syncControl({ mode: 'refreshOnly', reloadHint: false })], (pdu, op, _start, end) => {
         if (op.tag !== Op.searchResultDone) return;
         const code = resultCode(pdu, op);
         if (code !== 0) return reject(new Error(`a refreshOnly sync search failed with result code ${code}`));
-        const controls = op.end < pdu.length ? readTlv(pdu, op.end, pdu.length) : undefined;
+        const controls = op.end < end ? readTlv(pdu, op.end, end) : undefined;
         for (let at = controls?.start ?? 0; controls && at < controls.end; ) {
           const control = readTlv(pdu, at, controls.end);
           at = control.end;
@@ -311,12 +332,12 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
     const flusher = setInterval(flush, 10);
     const startAt = now() + 300;
     const windowStart = startAt + ctx.warmupMs;
-    let begin: { server: number; clients: number; machine: number; at: number } | undefined;
+    let begin: { server: number; clients: number; machine: number; at: number; parts: CpuByProcess } | undefined;
     let together: { stop(): number } | undefined;
     const sampleAt = setTimeout(() => {
       resetPeakRss(server.pid);
       together = samplePeakResident(server.pid);
-      begin = { server: cpuSeconds(server.pid), clients: cpuOf(children), machine: machineCpuSeconds().busy, at: now() };
+      begin = { server: cpuSeconds(server.pid), clients: cpuOf(children), machine: machineCpuSeconds().busy, at: now(), parts: cellCpu(server.pid, children) };
     }, windowStart - now());
     // Only writes that succeeded make changes: the others are neither sent to the watchers nor expected.
     let succeeded = 0;
@@ -326,7 +347,7 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
       if (seq >= first) succeeded += 1;
     });
     clearTimeout(sampleAt);
-    const end = { server: cpuSeconds(server.pid), clients: cpuOf(children), machine: machineCpuSeconds().busy, at: now() };
+    const end = { server: cpuSeconds(server.pid), clients: cpuOf(children), machine: machineCpuSeconds().busy, at: now(), parts: cellCpu(server.pid, children) };
     const peak = peakRssMiB(server.pid);
     const peakTogether = together?.stop() ?? Number.NaN;
     flush();
@@ -382,6 +403,12 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
       serverPeakTogetherMiB: peakTogether,
       clientCpuPercent: percent(end.clients - b.clients),
       otherCpuPercent: Math.max(0, percent(end.machine - b.machine - (end.server - b.server) - (end.clients - b.clients))),
+      cpuByProcess: {
+        primary: percent(end.parts.primary - b.parts.primary),
+        workers: end.parts.workers.map((w, i) => percent(w - (b.parts.workers[i] ?? 0))),
+        watchers: end.parts.watchers.map((w, i) => percent(w - (b.parts.watchers[i] ?? 0))),
+        writers: percent(end.parts.writers - b.parts.writers),
+      },
       seconds,
       load: loadavg()[0]!,
     };
@@ -543,7 +570,7 @@ export async function runLive(ctx: LiveContext): Promise<LiveReport> {
       try {
         const c = await latencyCell(ctx, watchers, cell++);
         report.latency.push(c);
-        ctx.log(`live latency ×${watchers}: p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms; ${c.delivered}/${c.expected} delivered (${c.beforeAck} before the ack); writes ${Math.round(c.writes.rate)}/s p99 ${ms(c.writes.latency, 0.99).toFixed(1)} ms${Object.keys(c.writes.errors).length ? ` errors ${JSON.stringify(c.writes.errors)}` : ''}; server CPU ${Math.round(c.serverCpuPercent)}%; ended ${JSON.stringify(c.ended)}`);
+        ctx.log(`live latency ×${watchers}: p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms; ${c.delivered}/${c.expected} delivered (${c.beforeAck} before the ack); writes ${Math.round(c.writes.rate)}/s p99 ${ms(c.writes.latency, 0.99).toFixed(1)} ms${Object.keys(c.writes.errors).length ? ` errors ${JSON.stringify(c.writes.errors)}` : ''}; server CPU ${Math.round(c.serverCpuPercent)}% (primary ${Math.round(c.cpuByProcess.primary)}, workers ${c.cpuByProcess.workers.map(Math.round).join('+')}), watchers ${c.cpuByProcess.watchers.map(Math.round).join('+')}%, writers ${Math.round(c.cpuByProcess.writers)}%; ended ${JSON.stringify(c.ended)}`);
       } catch (error) {
         report.notes.push(`Latency with ${watchers} watchers failed: ${(error as Error).message.split('\n')[0]}`);
         ctx.log(`live latency ×${watchers}: FAILED ${(error as Error).stack}`);

@@ -57,6 +57,14 @@ export function cpuSeconds(pid: number): number {
   return processTree(pid).reduce((sum, p) => sum + processCpuSeconds(p), 0);
 }
 
+/**
+ * CPU seconds of a process alone and of each of its children (the primary and the worker
+ * processes of `rendezvous serve`), children in pid order.
+ */
+export function cpuByProcess(pid: number): { own: number; children: number[] } {
+  return { own: processCpuSeconds(pid), children: childrenOf(pid).sort((a, b) => a - b).map(processCpuSeconds) };
+}
+
 /** CPU seconds (user + system, every thread) the process has used; 0 once it is gone. */
 export function processCpuSeconds(pid: number): number {
   try {

@@ -17,6 +17,7 @@ import { TLSSocket } from 'node:tls';
 import { OperationError, type Identity } from '../directory/index.js';
 import { unsupportedCritical } from './controls.js';
 import { MessageBatch, PduFramer, PduRefusal } from '../protocol/index.js';
+import { endOfTurn, writeSlabs } from './batch-writes.js';
 import type { LiveEnd, LiveSearch } from './live-count.js';
 import { HANDLERS, type Handler } from './operations/index.js';
 import {
@@ -421,38 +422,44 @@ export class Connection implements Session {
     return this.#drain ? this.#waitForDrain() : undefined;
   }
 
-  /** Writes to the socket, noting when it is full (back-pressure). */
-  #put(bytes: Buffer): void {
-    if (!this.#socket.write(bytes) && !this.#drain) {
+  /** Writes to the socket, noting when it is full (back-pressure); `written` is the write's callback. */
+  #put(bytes: Buffer, written?: () => void): void {
+    if (!this.#socket.write(bytes, written) && !this.#drain) {
       this.#drain = new Promise<void>((resolve) => (this.#drainResolve = resolve));
       this.#drainSince = Date.now();
     }
   }
 
-  /** Messages queued by {@link sendMessage}, written at the end of the turn or when large. */
-  #batch: MessageBatch | undefined;
+  /**
+   * Messages queued by {@link sendMessage}, written at the end of the turn (with every other
+   * connection's of this process: batch-writes.ts) or when large.
+   */
+  readonly #batch = new MessageBatch();
   #batchScheduled = false;
+  readonly #endOfTurn = (): void => {
+    this.#batchScheduled = false;
+    this.#flushBatch();
+  };
 
   sendMessage(messageId: number, body: Buffer): Promise<void> | undefined {
     if (this.#closed) return undefined;
-    this.#batch ??= new MessageBatch();
     this.#batch.add(messageId, body);
     if (this.#batch.bytes >= BATCH_BYTES) this.#flushBatch();
     else if (!this.#batchScheduled) {
       this.#batchScheduled = true;
-      setImmediate(() => {
-        this.#batchScheduled = false;
-        this.#flushBatch();
-      });
+      endOfTurn.defer(this.#endOfTurn);
     }
     return this.#drain ? this.#waitForDrain() : undefined;
   }
 
   #flushBatch(): void {
-    const batch = this.#batch;
-    if (batch === undefined) return;
-    this.#batch = undefined;
-    if (!this.#closed) this.#put(batch.take());
+    const bytes = this.#batch.bytes;
+    if (bytes === 0) return;
+    if (this.#closed) return this.#batch.clear();
+    // Carved from the process's slabs, which take it back once the socket has written it.
+    const { buffer, written } = writeSlabs.take(bytes);
+    this.#batch.writeTo(buffer);
+    this.#put(buffer, written);
   }
 
   async #waitForDrain(): Promise<void> {

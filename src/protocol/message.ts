@@ -134,15 +134,15 @@ export function writeMessageWithBody(target: Buffer, offset: number, messageId: 
 
 /**
  * Messages to go out together, each a message id and a shared body ({@link messageBody}),
- * encoded into one buffer when taken: a thousand live searches told of a change cost a copy
- * each, not a buffer and a socket write each.
+ * encoded into one buffer when written out: a thousand live searches told of a change cost a
+ * copy each, not a buffer and a socket write each. Reusable: {@link writeTo} empties it.
  */
 export class MessageBatch {
   readonly #ids: number[] = [];
   readonly #bodies: Buffer[] = [];
   #bytes = 0;
 
-  /** The encoded size of what the batch holds. */
+  /** The encoded size of what the batch holds (0: empty). */
   get bytes(): number {
     return this.#bytes;
   }
@@ -153,12 +153,21 @@ export class MessageBatch {
     this.#bytes += messageWithBodySize(messageId, body.length);
   }
 
-  /** The messages, in the order added, in one buffer. */
-  take(): Buffer {
-    const out = Buffer.allocUnsafe(this.#bytes);
+  /**
+   * Writes the messages, in the order added, at the start of `target` (at least
+   * {@link bytes} long), and empties the batch (the bodies it held are let go).
+   */
+  writeTo(target: Buffer): void {
     let offset = 0;
-    for (let i = 0; i < this.#ids.length; i += 1) offset = writeMessageWithBody(out, offset, this.#ids[i]!, this.#bodies[i]!);
-    return out;
+    for (let i = 0; i < this.#ids.length; i += 1) offset = writeMessageWithBody(target, offset, this.#ids[i]!, this.#bodies[i]!);
+    this.clear();
+  }
+
+  /** Empties the batch, writing nothing. */
+  clear(): void {
+    this.#ids.length = 0;
+    this.#bodies.length = 0;
+    this.#bytes = 0;
   }
 }
 

@@ -45,5 +45,11 @@ export type PrimaryMessage =
   | { kind: 'start'; options: ServerOptions }
   | { kind: 'stop' }
   /** The change log grew: the worker's change feed reads it (a wake-up only; the log is the truth). */
-  | { kind: 'changes' };
+  | { kind: 'changes' }
+  /**
+   * Messages of one turn, in order, sent as one: the answers to a group commit's writes and
+   * the news of its changes cost the worker one wake-up, and the primary one write, not one
+   * each (a pipe write that wakes the other process costs tens of microseconds here).
+   */
+  | { kind: 'several'; messages: PrimaryMessage[] };
 

@@ -108,7 +108,7 @@ async function start(options: ServerOptions): Promise<void> {
   send({ kind: 'listening', port: ldap.port, tlsPort: ldap.tlsPort });
 }
 
-process.on('message', (message: PrimaryMessage) => {
+function receive(message: PrimaryMessage): void {
   switch (message.kind) {
     case 'start':
       start(message.options).catch((error: NodeJS.ErrnoException) => {
@@ -126,6 +126,11 @@ process.on('message', (message: PrimaryMessage) => {
     case 'stop':
       void (stop ?? (() => Promise.resolve()))().finally(() => process.exit(0));
       return;
+    case 'several':
+      for (const m of message.messages) receive(m);
+      return;
   }
-});
+}
+
+process.on('message', receive);
 send({ kind: 'hello' });

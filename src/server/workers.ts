@@ -47,6 +47,8 @@ interface WorkerState {
   startedAt: number;
   /** Whether it said hello: before that, a message sent to it could be lost. */
   greeted: boolean;
+  /** Replies and change news of this turn, sent together at its end ({@link Outbox}). */
+  outbox: PrimaryMessage[];
 }
 
 /** The error a worker reported when it could not listen, with its errno code (EADDRINUSE...). */
@@ -69,6 +71,42 @@ function tell(worker: Worker, message: PrimaryMessage): void {
   // With a callback, a failed send (EPIPE, ERR_IPC_CHANNEL_CLOSED) is handed to it instead of
   // being thrown as an 'error' event that would end the primary.
   worker.send(message, () => undefined);
+}
+
+/**
+ * The primary's messages to its workers that may wait for the end of the turn: the replies to
+ * writes (a group commit answers many at once) and the news that the log grew. Each worker
+ * gets them in one message ('several') instead of one message each.
+ */
+class Outbox {
+  readonly #waiting = new Set<WorkerState>();
+  #scheduled = false;
+  readonly #flush = (): void => {
+    this.#scheduled = false;
+    this.flush();
+  };
+
+  /** Queues `message` for `worker`; news of changes already queued for it is not repeated. */
+  post(worker: WorkerState, message: PrimaryMessage): void {
+    if (message.kind === 'changes' && worker.outbox.some((m) => m.kind === 'changes')) return;
+    worker.outbox.push(message);
+    this.#waiting.add(worker);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#flush);
+    }
+  }
+
+  /** Sends what is queued, now. */
+  flush(): void {
+    for (const worker of this.#waiting) {
+      const messages = worker.outbox;
+      worker.outbox = [];
+      if (messages.length === 1) tell(worker.process, messages[0]!);
+      else if (messages.length > 1) tell(worker.process, { kind: 'several', messages });
+    }
+    this.#waiting.clear();
+  }
 }
 
 /** The worker processes, listening. */
@@ -94,19 +132,20 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
   const workers = new Set<WorkerState>();
   let listening: (ports: { port: number; tlsPort: number | undefined }) => void = () => undefined;
   let failed: (error: Error) => void = () => undefined;
+  const outbox = new Outbox();
 
   // Every committed change wakes the workers' live searches; one lost message delays them to
   // their feed's next poll, no more (src/directory/sync/feed.ts).
   const unsubscribe = directory.changes.onCommit(() => {
-    for (const w of workers) if (w.greeted) tell(w.process, { kind: 'changes' });
+    for (const w of workers) if (w.greeted) outbox.post(w, { kind: 'changes' });
   });
   cluster.setupPrimary({ exec: fileURLToPath(new URL('./worker.js', import.meta.url)), serialization: 'advanced', execArgv: [...process.execArgv, ...WORKER_V8_FLAGS] });
 
   const fork = (index: number, restart = false): void => {
-    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), live: 0, binds: new Map(), startedAt: Date.now(), greeted: false };
+    const state: WorkerState = { index, process: cluster.fork({ RENDEZVOUS_WORKER: String(index) }), addresses: new Map(), live: 0, binds: new Map(), startedAt: Date.now(), greeted: false, outbox: [] };
     workers.add(state);
     const reply = (id: number, value: unknown): void => {
-      tell(state.process, { kind: 'reply', id, value });
+      outbox.post(state, { kind: 'reply', id, value });
     };
     const count = (address: string, by: number): void => {
       const n = (state.addresses.get(address) ?? 0) + by;
@@ -188,6 +227,8 @@ export async function startWorkers(directory: DirectoryTree, options: ServerOpti
   const stopWorkers = async (): Promise<void> => {
     stopping = true;
     unsubscribe();
+    // Answers queued this turn go before the stop.
+    outbox.flush();
     await Promise.all(
       [...workers].map(
         (w) =>

@@ -17,7 +17,8 @@ export class EntryIndexes {
   readonly #db: SqliteDatabase;
   readonly #cache: AttributeCache;
   readonly #insertIndex;
-  readonly #deleteIndex;
+  readonly #indexOf;
+  readonly #deleteIndexRow;
   readonly #putSpan;
   readonly #deleteSpan;
   readonly #after;
@@ -29,7 +30,8 @@ export class EntryIndexes {
     this.#db = db;
     this.#cache = cache;
     this.#insertIndex = db.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (?, ?, ?)');
-    this.#deleteIndex = db.prepare('DELETE FROM entry_index WHERE entry_id = ?');
+    this.#indexOf = db.prepare<[number], [string, string]>('SELECT attr, value FROM entry_index WHERE entry_id = ?').raw(true);
+    this.#deleteIndexRow = db.prepare('DELETE FROM entry_index WHERE entry_id = ? AND attr = ? AND value = ?');
     this.#putSpan = db.prepare('INSERT OR REPLACE INTO conference_spans (id, lo, hi) VALUES (?, ?, ?)');
     this.#deleteSpan = db.prepare('DELETE FROM conference_spans WHERE id = ?');
     this.#after = db.prepare<[number, number], Row>(`SELECT ${columns('attributes')} FROM entries WHERE id > ? ORDER BY id LIMIT ?`).raw(true);
@@ -47,13 +49,32 @@ export class EntryIndexes {
     if (id <= this.#windows.upto()) this.#windows.add(id, span, entry);
   }
 
-  /** Replaces an entry's index rows, time span and multicast groups. */
-  replace(id: number, entry: WindowRow, index: readonly IndexRow[], span: Span | undefined, groups: readonly GroupRange[]): void {
-    this.#deleteIndex.run(id);
-    for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
-    if (span) this.#putSpan.run(id, span[0], span[1]);
-    else this.#deleteSpan.run(id);
-    this.groups.put(id, groups);
+  /**
+   * Replaces an entry's index rows, time span and multicast groups. Only the index rows that
+   * differ from those stored are deleted and inserted: a modify changes a value or two of an
+   * entry that has a dozen rows, each a write at a random place of two B-trees. `same` says
+   * what the caller knows to be as stored (the span and groups come from the conference's
+   * times and blob: a modify that leaves them alone leaves them to be).
+   */
+  replace(id: number, entry: WindowRow, index: readonly IndexRow[], span: Span | undefined, groups: readonly GroupRange[], same: { span: boolean; groups: boolean } = { span: false, groups: false }): void {
+    const stored = new Set<string>();
+    for (const [attr, value] of this.#indexOf.all(id)) stored.add(`${attr}\u0000${value}`);
+    const wanted = new Set<string>();
+    for (const row of index) {
+      const key = `${row.attr}\u0000${row.value}`;
+      wanted.add(key);
+      if (!stored.has(key)) this.#insertIndex.run(id, row.attr, row.value);
+    }
+    for (const key of stored) {
+      if (wanted.has(key)) continue;
+      const cut = key.indexOf('\u0000');
+      this.#deleteIndexRow.run(id, key.slice(0, cut), key.slice(cut + 1));
+    }
+    if (!same.span) {
+      if (span) this.#putSpan.run(id, span[0], span[1]);
+      else this.#deleteSpan.run(id);
+    }
+    if (!same.groups) this.groups.put(id, groups);
     if (id <= this.#windows.upto()) this.#windows.put(id, span, entry);
   }
 

@@ -21,7 +21,6 @@ export class EntryStore {
   readonly #get;
   readonly #head;
   readonly #byUuid;
-  readonly #setCsn;
   readonly #insert;
   readonly #update;
   readonly #delete;
@@ -47,16 +46,15 @@ export class EntryStore {
     this.#get = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE ndn = ?`).raw(true);
     this.#head = db.prepare<[string], EntryHead>('SELECT id, dn, path, uuid, creator, expires_at AS expiresAt, ends_at AS endsAt FROM entries WHERE ndn = ?');
     this.#byUuid = db.prepare<[string], Row>(`SELECT ${columns('attributes')} FROM entries WHERE uuid = ?`).raw(true);
-    this.#setCsn = db.prepare('UPDATE entries SET csn = ? WHERE id = ?');
     this.#insert = db.prepare(
       `INSERT INTO entries (dn, ndn, parent, path, creator, modifier, created_at, modified_at, uuid, expires_at, ends_at, encoded, sendable, csn)
        VALUES (@dn, @ndn, @parent, @path, @creator, @modifier, @createdAt, @modifiedAt, @uuid, @expiresAt, @endsAt, @encoded, @sendable, @csn)`,
     );
     this.#update = db.prepare(
-      'UPDATE entries SET modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt, encoded = @encoded, sendable = @sendable WHERE id = @id',
+      'UPDATE entries SET modifier = @modifier, modified_at = @modifiedAt, expires_at = @expiresAt, ends_at = @endsAt, encoded = @encoded, sendable = @sendable, csn = @csn WHERE id = @id',
     );
     this.#delete = db.prepare('DELETE FROM entries WHERE id = ?');
-    this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ? WHERE id = ?');
+    this.#setExpiry = db.prepare('UPDATE entries SET expires_at = ?, csn = ? WHERE id = ?');
     this.#hasChildren = db.prepare<[string, number, number], { one: number }>(`SELECT 1 AS one FROM entries WHERE parent = ? AND ${LIVE} LIMIT 1`);
     this.#indexes = new EntryIndexes(db, this.#cache);
     this.#scans = new EntryScans(db, this.#cache, this.#indexes.groups);
@@ -91,11 +89,6 @@ export class EntryStore {
     return row ? fromRow(row, this.#cache) : undefined;
   }
 
-  /** Sets an entry's entryCSN (the change that made it is being recorded). */
-  setCsn(id: number, csn: string): void {
-    this.#setCsn.run(csn, id);
-  }
-
   /** Whether a live entry has this normalised DN (without reading it). */
   isLive(ndn: string, now: number): boolean {
     return this.#scans.isLive(ndn, now);
@@ -118,16 +111,20 @@ export class EntryStore {
     return id;
   }
 
-  /** Replaces an entry's attributes (stored as in {@link insert}), index rows, time span and multicast groups. */
-  update(entry: StoredEntry, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = []): void {
+  /**
+   * Replaces an entry's attributes (stored as in {@link insert}), index rows, time span and
+   * multicast groups, and its entryCSN (`entry.csn`: the change's, taken before the write).
+   * `same`: what the caller knows is unchanged ({@link EntryIndexes.replace}).
+   */
+  update(entry: StoredEntry, index: readonly IndexRow[], span?: Span, groups: readonly GroupRange[] = [], same?: { span: boolean; groups: boolean }): void {
     const sendable = entry.encoded === null ? 0 : 1;
-    this.#update.run({ id: entry.id, modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded ?? this.#encoding.encode(entry.attributes), sendable });
-    this.#indexes.replace(entry.id, entry, index, span, groups);
+    this.#update.run({ id: entry.id, modifier: entry.modifier, modifiedAt: entry.modifiedAt, expiresAt: entry.expiresAt, endsAt: entry.endsAt, encoded: entry.encoded ?? this.#encoding.encode(entry.attributes), sendable, csn: entry.csn });
+    this.#indexes.replace(entry.id, entry, index, span, groups, same);
   }
 
-  /** Sets when an entry expires (a refresh: attributes and index unchanged). */
-  setExpiry(id: number, expiresAt: number): void {
-    this.#setExpiry.run(expiresAt, id);
+  /** Sets when an entry expires, and its entryCSN (a refresh: attributes and index unchanged). */
+  setExpiry(id: number, expiresAt: number, csn: string): void {
+    this.#setExpiry.run(expiresAt, csn, id);
     this.#indexes.setExpiry(id, expiresAt);
   }
 

@@ -80,9 +80,12 @@ describe('the change log', () => {
     t.directory.modify(admin, dn, [change('replace', 'comment', 'hello')]);
     const modified = csnOf(dn);
     expect(modified > added).toBe(true);
+    // The row is written with the CSN its change is logged with, the newest.
+    expect(contextCsn()).toBe(modified);
     t.clock.now += 10;
     t.directory.refresh(admin, dn, 600);
     expect(csnOf(dn) > modified).toBe(true);
+    expect(contextCsn()).toBe(csnOf(dn));
     const uuid = uuidOf(dn);
     t.directory.delete(admin, dn);
     const rows = t.db.prepare('SELECT kind, uuid, dn, before IS NOT NULL AS before FROM changes WHERE uuid = ? ORDER BY seq').all(uuid);

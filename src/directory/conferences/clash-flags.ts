@@ -8,7 +8,7 @@
  */
 import type { StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
-import { recordChange } from '../changes.js';
+import { recordChange, takeCsn } from '../changes.js';
 import { isLive } from '../operations/live.js';
 import { storedForms } from '../operations/write-steps.js';
 import { checkClashes, groupsOf } from './clashes.js';
@@ -37,9 +37,9 @@ function reflag(ctx: DirectoryContext, entry: StoredEntry): void {
   checkClashes(ctx, entry.ndn, attributes);
   if (sameValues(entry.attributes[FLAG_KEY], attributes[FLAG_KEY])) return;
   const forms = storedForms(ctx, attributes);
-  const updated: StoredEntry = { ...entry, attributes, modifiedAt: ctx.now(), encoded: forms.encoded };
+  const updated: StoredEntry = { ...entry, attributes, modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
   ctx.entries.update(updated, forms.index, forms.span, forms.groups);
-  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry, before: entry.attributes });
+  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry, before: entry.attributes }, updated.csn);
 }
 
 /**

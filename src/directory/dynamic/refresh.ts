@@ -5,7 +5,7 @@
 import { checkOwner } from '../access.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { requireLiveHead } from '../operations/live.js';
-import { recordChange } from '../changes.js';
+import { recordChange, takeCsn } from '../changes.js';
 import { OperationError, ResultCode } from '../errors.js';
 import type { EntryHead } from '../../store/index.js';
 import { grantTtl } from './ttl.js';
@@ -26,6 +26,7 @@ export function refresh(ctx: DirectoryContext, identity: Identity, dnText: strin
 /** Gives a live dynamic entry `ttl` seconds from now, inside the write transaction. */
 export function extendTtl(ctx: DirectoryContext, entry: EntryHead, ttl: number): void {
   const updated = { ...entry, expiresAt: ctx.now() + ttl * 1000 };
-  ctx.entries.setExpiry(updated.id, updated.expiresAt);
-  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry });
+  const csn = takeCsn(ctx);
+  ctx.entries.setExpiry(updated.id, updated.expiresAt, csn);
+  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry }, csn);
 }

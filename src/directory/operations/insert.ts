@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
-import { recordChange } from '../changes.js';
+import { recordChange, takeCsn } from '../changes.js';
 import type { Name } from '../model/names.js';
 import { endsAtOf } from '../conferences/span.js';
 import { storedForms } from './write-steps.js';
@@ -28,13 +28,13 @@ export function insert(ctx: DirectoryContext, name: Name, dnText: string, attrib
     createdAt: now,
     modifiedAt: now,
     uuid: randomUUID(),
-    csn: '', // recordChange sets it
+    csn: takeCsn(ctx),
     expiresAt,
     endsAt: endsAtOf(attributes, ctx.options.conferenceGrace),
     encoded: forms.encoded,
   };
   const id = ctx.entries.insert(entry, forms.index, forms.span, forms.groups);
   const stored = { ...entry, id };
-  recordChange(ctx, { kind: 'added', entry: stored });
+  recordChange(ctx, { kind: 'added', entry: stored }, entry.csn);
   return stored;
 }

@@ -2,16 +2,16 @@
  * Modify (RFC 4511 §4.6): add, delete and replace applied in order, all or nothing.
  * Replacing entryTTL refreshes a dynamic entry, as ILS and Active Directory clients do.
  */
-import type { StoredEntry } from '../../store/index.js';
+import type { Span, StoredEntry } from '../../store/index.js';
 import { checkOwner, ownerOf } from '../access.js';
 import { checkModifySize, checkWritable, decodeValues, MAX_ATTRIBUTE_VALUES, resolveAttribute, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
 import { checkClashes } from '../conferences/clashes.js';
-import { endsAtOf } from '../conferences/span.js';
+import { endsAtOf, spanOf } from '../conferences/span.js';
 import { requireLive } from './live.js';
 import { completeEntry, storedForms } from './write-steps.js';
-import { recordChange } from '../changes.js';
+import { recordChange, takeCsn } from '../changes.js';
 import { keepApplicationEntry } from './registrations.js';
 import { keepClashFlags } from '../conferences/clash-flags.js';
 import { OperationError, ResultCode } from '../errors.js';
@@ -75,6 +75,15 @@ class ChangedValues {
       if (values.size > 0) this.#attributes[key] = [...values.values()];
     }
   }
+}
+
+/**
+ * Whether a modify leaves a conference's time span and multicast groups as stored: they come
+ * from its times and its blob alone, so the same values give the same rows.
+ */
+function sameSpanAndGroups(before: Readonly<Record<string, readonly string[]>>, after: Readonly<Record<string, readonly string[]>>, span: Span | undefined): { span: boolean; groups: boolean } {
+  const was = spanOf(before);
+  return { span: was === span || (was !== undefined && span !== undefined && was[0] === span[0] && was[1] === span[1]), groups: before.conferenceblob?.[0] === after.conferenceblob?.[0] };
 }
 
 /** Applies the changes; returns the entry as stored afterwards. */
@@ -157,9 +166,9 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     checkClashes(ctx, name.ndn, attributes);
 
     const forms = storedForms(ctx, attributes);
-    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded };
-    ctx.entries.update(entry, forms.index, forms.span, forms.groups);
-    recordChange(ctx, { kind: 'modified', entry, previous, before: previous.attributes });
+    const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
+    ctx.entries.update(entry, forms.index, forms.span, forms.groups, sameSpanAndGroups(previous.attributes, attributes, forms.span));
+    recordChange(ctx, { kind: 'modified', entry, previous, before: previous.attributes }, entry.csn);
     keepClashFlags(ctx, [entry], [previous]);
     // NetMeeting sets its application attributes on the person: its application entry follows.
     keepApplicationEntry(ctx, entry, previous);

@@ -15,7 +15,7 @@
  */
 import type { StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
-import { recordChange } from '../changes.js';
+import { recordChange, takeCsn } from '../changes.js';
 import { escapeDnValue, formatDn, parseDn } from '../model/dn.js';
 import { parentNdn, type Name } from '../model/names.js';
 import { insert, SERVER_OWNER } from './insert.js';
@@ -114,9 +114,9 @@ export function keepApplicationEntry(ctx: DirectoryContext, person: StoredEntry,
   if (stored) {
     if (sameAttributes(stored.attributes, after.attributes)) return;
     const forms = storedForms(ctx, after.attributes);
-    const entry: StoredEntry = { ...stored, attributes: after.attributes, modifier: person.modifier, modifiedAt: ctx.now(), encoded: forms.encoded };
+    const entry: StoredEntry = { ...stored, attributes: after.attributes, modifier: person.modifier, modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups);
-    recordChange(ctx, { kind: 'modified', entry, previous: stored, before: stored.attributes });
+    recordChange(ctx, { kind: 'modified', entry, previous: stored, before: stored.attributes }, entry.csn);
     return;
   }
   if (ctx.entries.get(after.name.ndn)) return; // another owner's

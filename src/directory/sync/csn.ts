@@ -50,12 +50,19 @@ export class CsnClock {
   /** Time of the newest CSN, in microseconds since the Unix epoch, and its counter. */
   #micros: number;
   #counter: number;
+  #newest: string;
 
   /** `newest` is the newest CSN already made (the log's, or the database's contextCSN). */
   constructor(newest: string) {
     if (!isCsn(newest)) throw new Error(`'${newest}' is not a CSN`);
     this.#micros = microsOf(newest);
     this.#counter = Number.parseInt(newest.slice(23, 29), 16);
+    this.#newest = newest;
+  }
+
+  /** The newest CSN made (or the one it started from). */
+  get newest(): string {
+    return this.#newest;
   }
 
   /** The next CSN, at `now` (ms since the Unix epoch) if the clock allows. */
@@ -70,6 +77,7 @@ export class CsnClock {
       this.#counter = 0;
     }
     const ms = Math.floor(this.#micros / 1000);
-    return `${timePart(ms, this.#micros - ms * 1000)}#${this.#counter.toString(16).padStart(6, '0')}#${SID}#000000`;
+    this.#newest = `${timePart(ms, this.#micros - ms * 1000)}#${this.#counter.toString(16).padStart(6, '0')}#${SID}#000000`;
+    return this.#newest;
   }
 }

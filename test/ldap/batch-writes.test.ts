@@ -1,0 +1,99 @@
+/**
+ * The end-of-turn flush and the write slabs of a process's connections
+ * (src/ldap/batch-writes.ts): deferred work runs once, together, after the turn; a slab's
+ * bytes are handed out again only once every buffer carved from it was written, here checked
+ * on a real socket whose reader waits, so that the writes queue in the socket meanwhile.
+ */
+import { once } from 'node:events';
+import { createServer, connect, type Socket } from 'node:net';
+import { describe, expect, it } from 'vitest';
+import { EndOfTurn, WriteSlabs } from '../../src/ldap/batch-writes.js';
+
+describe('EndOfTurn', () => {
+  it('runs what was deferred in one turn once, in order, after the turn', async () => {
+    const turn = new EndOfTurn();
+    const ran: string[] = [];
+    turn.defer(() => ran.push('a'));
+    turn.defer(() => ran.push('b'));
+    expect(ran).toEqual([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual(['a', 'b']);
+    turn.defer(() => ran.push('c'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('WriteSlabs', () => {
+  const overlaps = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
+
+  it('never hands out bytes that are not written yet, and reuses them once they are', () => {
+    const slabs = new WriteSlabs(1024, 1);
+    const first = Array.from({ length: 5 }, () => slabs.take(200));
+    for (let i = 1; i < first.length; i += 1) expect(overlaps(first[i]!.buffer, first[i - 1]!.buffer)).toBe(false);
+    // The first slab is full and none of it is written: the next buffers come from another.
+    const second = Array.from({ length: 5 }, () => slabs.take(200));
+    for (const p of second) for (const q of first) expect(overlaps(p.buffer, q.buffer)).toBe(false);
+    for (const x of first) x.written();
+    // The first slab is written: once the second is full, the first is carved again.
+    const third = slabs.take(200);
+    expect(third.buffer.buffer).toBe(first[0]!.buffer.buffer);
+    for (const q of second) expect(overlaps(third.buffer, q.buffer)).toBe(false);
+  });
+
+  it('starts the slab in use over once all it gave out is written', () => {
+    const slabs = new WriteSlabs(1024, 1);
+    const a = slabs.take(100);
+    a.written();
+    const b = slabs.take(100);
+    expect(b.buffer.buffer).toBe(a.buffer.buffer);
+    expect(b.buffer.byteOffset).toBe(a.buffer.byteOffset);
+  });
+
+  it('gives a large buffer its own memory', () => {
+    const slabs = new WriteSlabs(1024, 1);
+    const small = slabs.take(100);
+    const large = slabs.take(600);
+    expect(large.buffer.length).toBe(600);
+    expect(large.buffer.buffer).not.toBe(small.buffer.buffer);
+  });
+
+  it('keeps what a socket has not written yet intact while more is carved', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const reader = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await once(reader, 'connect');
+    const [writer] = await accepted;
+    try {
+      reader.pause();
+      const slabs = new WriteSlabs(64 * 1024, 1);
+      const total = 400;
+      const size = 8 * 1024;
+      // 3.2 MB in rounds: the kernel takes the first writes (their callbacks come, their slabs
+      // are carved again), then, the reader waiting, the rest queue in the socket unwritten.
+      for (let i = 0; i < total; i += 1) {
+        const { buffer, written } = slabs.take(size);
+        buffer.fill(i & 0xff);
+        writer.write(buffer, written);
+        if (i % 10 === 9) await new Promise((resolve) => setImmediate(resolve));
+      }
+      writer.end();
+      const received: Buffer[] = [];
+      reader.on('data', (chunk: Buffer) => received.push(chunk));
+      reader.resume();
+      await once(reader, 'end');
+      const all = Buffer.concat(received);
+      expect(all.length).toBe(total * size);
+      for (let i = 0; i < total; i += 1) {
+        const part = all.subarray(i * size, (i + 1) * size);
+        expect(part.every((byte) => byte === (i & 0xff))).toBe(true);
+      }
+    } finally {
+      reader.destroy();
+      writer.destroy();
+      server.close();
+    }
+  });
+});
