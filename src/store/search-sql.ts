@@ -143,9 +143,16 @@ type EqualityTerm = Extract<IndexQuery, { op: 'eq' }>;
  */
 function equalityTerms(index: IndexQuery | undefined): readonly EqualityTerm[] | undefined {
   if (index?.op === 'eq') return [index];
-  if (index?.op === 'and' && index.parts.length > 1 && index.parts.every((part) => part.op === 'eq')) return index.parts as EqualityTerm[];
+  if (index?.op === 'and' && index.parts.length > 1 && index.parts.length <= MAX_WALKED_TERMS && index.parts.every((part) => part.op === 'eq')) return index.parts as EqualityTerm[];
   return undefined;
 }
+
+/**
+ * The most equality terms of an AND answered by the walk: each other term is a subquery of
+ * the statement, and SQLite refuses an expression tree deeper than 1,000 (a filter may have
+ * 1,024 elements); a longer AND keeps the INTERSECT, which {@link compound} nests.
+ */
+const MAX_WALKED_TERMS = 16;
 
 /** The SQL text of a scan; its parameters are {@link scanParams}, in the same order. */
 function scanText(request: ScanRequest, limit: number | undefined, read: 'rows' | 'ids'): string {
