@@ -67,8 +67,10 @@ describe('caches, --workers 1', () => {
     for (let round = 0; round < 5; round += 1) await search(round); // the heap's steady state
     const before = rss(server);
     for (let round = 5; round < 55; round += 1) await search(round);
-    // Each name was kept (with a miss, or the attribute it named): 50 MB.
-    expect(rss(server) - before).toBeLessThan(16);
+    // Each name was kept (with a miss, or the attribute it named): 50 MB. Under a full test
+    // suite on two cores the heap's own growth between collections reached 24 MB (twice in
+    // about five runs, never alone): 32 still tells 50 MB kept from none.
+    expect(rss(server) - before).toBeLessThan(32);
   });
 
   it('1,000 different selections of one large entry leave the server as large as it was', async () => {
