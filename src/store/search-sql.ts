@@ -148,6 +148,14 @@ function equalityTerms(index: IndexQuery | undefined): readonly EqualityTerm[] |
 }
 
 /**
+ * Whether a scan walks an index in entry order ({@link equalityTerms}): a batch after the
+ * first continues from the last id read along the same index (`entry_id > ?` in its key),
+ * reading no more than the batch, as a scan without an index query continues along the
+ * primary key.
+ */
+export const walksIndex = (request: ScanRequest): boolean => equalityTerms(request.index) !== undefined;
+
+/**
  * The most equality terms of an AND answered by the walk: each other term is a subquery of
  * the statement, and SQLite refuses an expression tree deeper than 1,000 (a filter may have
  * 1,024 elements); a longer AND keeps the INTERSECT, which {@link compound} nests.
