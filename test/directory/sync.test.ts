@@ -235,4 +235,38 @@ describe('the persist phase', () => {
     // What it read before that was contiguous from its position: no change was skipped.
     expect(late.seq).toBeLessThan(RING_SIZE);
   });
+
+  it('judges the changes once for the searches of one question at one position, each moving on by itself', async () => {
+    t = openTestDirectory();
+    t.directory.add(admin, `cn=Ann,${DYNAMIC}`, person('Ann'));
+    await settle();
+    const start = t.directory.logPosition();
+    const same = [query(), query(), query()].map((q) => t.directory.liveCursor(q, start.seq, start.csn));
+    const other = t.directory.liveCursor(query('(cn=Bob)'), start.seq, start.csn);
+    t.directory.add(admin, `cn=Bob,${DYNAMIC}`, person('Bob'));
+    t.directory.add(admin, `ou=Other,${SUFFIX}`, attributes({ objectClass: ['organizationalUnit'], ou: 'Other' }));
+    await settle();
+    const reads = same.map((c) => c.read(100));
+    // One array for all three (judged once), the position of each moved past both changes.
+    expect(reads[1]).toBe(reads[0]);
+    expect(reads[2]).toBe(reads[0]);
+    expect((reads[0] as LiveChange[]).map((c) => `${c.kind} ${c.record.dn}`)).toEqual([`add cn=Bob,${DYNAMIC}`]);
+    for (const c of same) expect(c.behind).toBe(0);
+    // Another question gets its own answer.
+    const bob = other.read(100);
+    expect(bob).not.toBe(reads[0]);
+    expect((bob as LiveChange[]).map((c) => `${c.kind} ${c.record.dn}`)).toEqual([`add cn=Bob,${DYNAMIC}`]);
+    // A reader asking for fewer than the first reader read reads its own, and moves on by that many.
+    const small = t.directory.liveCursor(query(), start.seq, start.csn);
+    expect(small.read(1)).toEqual([expect.objectContaining({ kind: 'add' })]);
+    expect(small.behind).toBe(1);
+    // Once the head moves, a reader at a position already read from sees what came since.
+    const behind = t.directory.liveCursor(query(), start.seq, start.csn);
+    t.directory.modify(admin, `cn=Ann,${DYNAMIC}`, [change('replace', 'comment', 'later')]);
+    await settle();
+    const later: LiveChange[] = [];
+    for (let n = 0; n < 5 && behind.behind > 0; n += 1) later.push(...(behind.read(100) as LiveChange[]));
+    expect(later.map((c) => `${c.kind} ${c.record.dn}`)).toEqual([`add cn=Bob,${DYNAMIC}`, `modify cn=Ann,${DYNAMIC}`]);
+    expect(same[0]!.read(100)).toEqual([expect.objectContaining({ kind: 'modify' })]);
+  });
 });

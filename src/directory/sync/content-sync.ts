@@ -163,15 +163,36 @@ export class LiveCursor {
    * or 'expired' when the log forgot some it had not read.
    */
   read(limit = 256): LiveChange[] | 'expired' {
-    const records = this.#ctx.feed.since(this.#seq, limit);
-    if (records === 'expired') return 'expired';
-    const out: LiveChange[] = [];
-    for (const record of records) {
-      this.#seq = record.seq;
-      this.#csn = record.csn;
-      const change = this.#query.changeOf(record);
-      if (change !== null) out.push(change);
+    // Shared by the searches of the same question at the same position (the array is never
+    // changed by its readers), so each reads the feed and judges each change once for all.
+    const feed = this.#ctx.feed;
+    const make = (): SharedRead | 'expired' => judge(feed.since(this.#seq, limit), this.#query);
+    let read = feed.shared(this.#query.matchKey, this.#seq, make);
+    // Made with the first reader's limit: a reader asking for fewer reads its own.
+    if (read !== 'expired' && read.count > limit) read = make();
+    if (read === 'expired') return 'expired';
+    if (read.last !== undefined) {
+      this.#seq = read.last.seq;
+      this.#csn = read.last.csn;
     }
-    return out;
+    return read.changes;
   }
+}
+
+/** Changes read from one position, as one question judges them, and the last change read. */
+interface SharedRead {
+  readonly changes: LiveChange[];
+  readonly count: number;
+  readonly last: ChangeRecord | undefined;
+}
+
+/** What `query` makes of `records` (the changes that concern it), with how many were read and the last. */
+function judge(records: ChangeRecord[] | 'expired', query: LiveQuery): SharedRead | 'expired' {
+  if (records === 'expired') return 'expired';
+  const changes: LiveChange[] = [];
+  for (const record of records) {
+    const change = query.changeOf(record);
+    if (change !== null) changes.push(change);
+  }
+  return { changes, count: records.length, last: records.at(-1) };
 }

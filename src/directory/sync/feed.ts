@@ -53,6 +53,12 @@ export class ChangeFeed implements ChangeSource {
   #ringBytes = 0;
   #wakeScheduled = false;
   #poll: NodeJS.Timeout | undefined;
+  /**
+   * What readers worked out of the changes past a position, by their question's key and that
+   * position ({@link shared}); forgotten when the head moves, since a read at the same
+   * position may then find more.
+   */
+  #reads = new Map<string, Map<number, unknown>>();
 
   constructor(log: ChangeLog) {
     this.#log = log;
@@ -78,6 +84,7 @@ export class ChangeFeed implements ChangeSource {
     }
     if (head <= this.#head) return;
     this.#head = head;
+    if (this.#reads.size > 0) this.#reads = new Map();
     for (const listener of [...this.#listeners]) listener();
   }
 
@@ -133,6 +140,20 @@ export class ChangeFeed implements ChangeSource {
     // Gone from the log: the first row is not the one after seq.
     if (rows.length === 0 || rows[0]!.seq !== seq + 1) return 'expired';
     return rows.map((row) => ({ ...row, memo: new Map() }));
+  }
+
+  /**
+   * The value readers asking the same question (`key`) from the same position (`seq`) share
+   * until the head moves, made by the first of them: a thousand live searches of one query,
+   * woken together, read and judge the new changes once instead of a thousand times.
+   */
+  shared<T>(key: string, seq: number, make: () => T): T {
+    let byPosition = this.#reads.get(key);
+    if (byPosition === undefined) this.#reads.set(key, (byPosition = new Map()));
+    if (byPosition.has(seq)) return byPosition.get(seq) as T;
+    const value = make();
+    byPosition.set(seq, value);
+    return value;
   }
 
   onCommit(listener: () => void): () => void {
