@@ -22,6 +22,24 @@ const hex = (value: bigint): string => value.toString(16).padStart(32, '0');
 /** The size class of a group: the bit length of hi - lo, so that hi - lo < 2^bits. */
 const sizeClass = (g: GroupRange): number => (g.hi === g.lo ? 0 : (g.hi - g.lo).toString(2).length);
 
+/**
+ * The size classes known to be present, by family, for each database connection: a superset of
+ * those in the table (a class whose last group was deleted, or whose insert was rolled back,
+ * stays; its lookup finds nothing), so the answers are those of the table. Reading them for
+ * every write was a recursive query per clash check (5% of the writing process's time at
+ * 500 writes/s); the groups this connection writes are added as they are written
+ * ({@link ConferenceGroups.put}), and a commit by another connection (`PRAGMA data_version`
+ * changes) makes them read again. Per connection, not per object: several objects may write
+ * through one connection.
+ */
+interface KnownClasses {
+  /** `data_version` when they were read. */
+  version: number;
+  byFamily: Map<number, Set<number>>;
+}
+
+const knownClasses = new WeakMap<SqliteDatabase, KnownClasses>();
+
 /** The parameters of the overlap query for one group and one size class. */
 function overlapParams(g: GroupRange, bits: number, span: Span): Record<string, string | number> {
   // A group of this class overlapping g ends at or after g.lo and is shorter than 2^bits, so it
@@ -36,6 +54,7 @@ export class ConferenceGroups {
   readonly #delete;
   readonly #insert;
   readonly #classes;
+  readonly #dataVersion;
   readonly #overlapping;
 
   constructor(db: SqliteDatabase) {
@@ -54,6 +73,7 @@ export class ConferenceGroups {
          SELECT bits FROM classes WHERE bits IS NOT NULL`,
       )
       .pluck();
+    this.#dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     // The time span check prunes conferences that reuse the group at other times before their
     // rows are read; the R*Tree rounds outwards, so it never loses one.
     this.#overlapping = db
@@ -68,7 +88,22 @@ export class ConferenceGroups {
   /** Replaces the groups of entry `id` (none: removes them). */
   put(id: number, groups: readonly GroupRange[]): void {
     this.#delete.run(id);
-    for (const g of groups) this.#insert.run(id, FAMILY[g.family], sizeClass(g), hex(g.lo), hex(g.hi));
+    const known = knownClasses.get(this.#db);
+    for (const g of groups) {
+      const family = FAMILY[g.family];
+      const bits = sizeClass(g);
+      this.#insert.run(id, family, bits, hex(g.lo), hex(g.hi));
+      // A family not read yet reads this row with the others (the connection sees its own writes).
+      known?.byFamily.get(family)?.add(bits);
+    }
+  }
+
+  /** The size classes known by family ({@link KnownClasses}), read again after another connection's commit. */
+  #known(): KnownClasses {
+    const version = this.#dataVersion.get()!;
+    let known = knownClasses.get(this.#db);
+    if (known?.version !== version) knownClasses.set(this.#db, (known = { version, byFamily: new Map() }));
+    return known;
   }
 
   /**
@@ -78,11 +113,11 @@ export class ConferenceGroups {
    */
   candidates(groups: readonly GroupRange[], span: Span): number[] {
     const ids = new Set<number>();
-    const classes = new Map<number, number[]>();
+    const known = this.#known();
     for (const g of groups) {
       const family = FAMILY[g.family];
-      let present = classes.get(family);
-      if (!present) classes.set(family, (present = this.#classes.all({ family })));
+      let present = known.byFamily.get(family);
+      if (!present) known.byFamily.set(family, (present = new Set(this.#classes.all({ family }))));
       for (const bits of present) for (const id of this.#overlapping.all(overlapParams(g, bits, span))) ids.add(id);
     }
     return [...ids].sort((a, b) => a - b);

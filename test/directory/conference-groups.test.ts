@@ -173,6 +173,27 @@ describe('group overlap', () => {
   });
 });
 
+describe('size classes written by another connection', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'rendezvous-classes-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('are looked up by the next clash check of this one', () => {
+    const options = { db: join(dir, 'r.db'), suffix: 'o=Intranet', ilsOpen: false, version: 't' };
+    const first = openDirectory(options);
+    const second = openDirectory(options);
+    try {
+      // The first checks clashes with the single addresses it knows of; the second then
+      // writes a range of 16, a size class the first has not seen.
+      addConference(first.directory, 'single', ['IP4 239.10.0.1/15'], [1, 2]);
+      addConference(second.directory, 'range', ['IP4 239.10.1.0/15/16'], [1, 2]);
+      expect(clashHolders(addConference(first.directory, 'inRange', ['IP4 239.10.1.9/15'], [1, 2]))).toEqual([dnOf('range')]);
+    } finally {
+      first.db.close();
+      second.db.close();
+    }
+  });
+});
+
 describe('a database from before the group table', () => {
   const dir = mkdtempSync(join(tmpdir(), 'rendezvous-groups-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
