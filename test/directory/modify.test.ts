@@ -62,6 +62,24 @@ describe('a modify', () => {
     expect(read(t.directory, dn)?.get('generaldescription')).toBeUndefined();
   });
 
+  it('keeps the derived attributes of a blob it leaves alone as a new derivation of that blob gives them', () => {
+    // Groups of their own, so that neither is flagged as clashing with the other.
+    const full = (group: string, port: number): string =>
+      sdp('v=0', 'o=alice 1 1 IN IP4 host.example', 's=Plan', 'i=The plan', 'u=http://example.com/plan', `c=IN IP4 ${group}/127`, `t=${ntp(START + 3_600_000)} ${ntp(START + 7_200_000)}`, `m=audio ${port} RTP/AVP 0`);
+    const conference = (group: string) => attributes({ objectClass: ['rtConference', 'dynamicObject'], conferenceBlob: full(group, 49170), contactInformation: 'before' });
+    t.directory.add(alice, `uid=Same,${DYNAMIC}`, conference('239.255.10.1'));
+    t.directory.add(alice, `uid=Other,${DYNAMIC}`, conference('239.255.10.2'));
+    // The blob left alone: its derived values are taken from the entry. Another blob that
+    // derives the same values (only its port differs): they are derived from it.
+    const same = t.directory.modify(alice, `uid=Same,${DYNAMIC}`, [change('replace', 'contactInformation', 'after')]);
+    const other = t.directory.modify(alice, `uid=Other,${DYNAMIC}`, [change('replace', 'contactInformation', 'after'), change('replace', 'conferenceBlob', full('239.255.10.2', 49172))]);
+    const besidesBlob = (a: Readonly<Record<string, readonly string[]>>): Array<[string, readonly string[]]> => Object.entries(a).filter(([key]) => key !== 'conferenceblob' && key !== 'uid');
+    // Every derived attribute, in the same order, with the same values.
+    expect(besidesBlob(same.attributes)).toEqual(besidesBlob(other.attributes));
+    expect(Object.keys(same.attributes)).toEqual(expect.arrayContaining(['originator', 'isencrypted', 'starttime', 'stoptime', 'generaldescription', 'advertisingscope', 'url']));
+    expect(same.attributes.contactinformation).toEqual(['after']);
+  });
+
   it('refreshes a dynamic entry by replacing entryTTL with one value, and only so', () => {
     t.clock.now += 600_000;
     expect(entryTtl(t.directory, ANN)).toBe(1200);

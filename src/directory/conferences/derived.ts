@@ -23,6 +23,9 @@ export const DERIVED_KEYS: ReadonlySet<string> = new Set([
 /** The blob attribute's key. */
 export const BLOB_KEY = 'conferenceblob';
 
+/** The keys {@link deriveFromBlob} gives, in the order it gives them (the order they are stored in). */
+const FROM_BLOB = ['originator', 'isencrypted', 'starttime', 'stoptime', 'generaldescription', 'advertisingscope', 'url'] as const;
+
 /**
  * Validates a blob strictly and derives the indexed attributes (keys → values).
  *
@@ -37,15 +40,31 @@ export function deriveFromBlob(blob: string): Record<string, string[]> {
     );
   }
   const s = summarize(result.description);
-  const derived: Record<string, string[]> = {
-    originator: [s.originator],
-    isencrypted: [s.isEncrypted ? '1' : '0'],
+  const values: Record<(typeof FROM_BLOB)[number], string | undefined> = {
+    originator: s.originator,
+    isencrypted: s.isEncrypted ? '1' : '0',
+    starttime: s.start ? toGeneralizedTime(s.start) : undefined,
+    stoptime: s.stop ? toGeneralizedTime(s.stop) : undefined,
+    generaldescription: s.description,
+    advertisingscope: s.advertisingScope ? String(SCOPE_VALUE[s.advertisingScope]) : undefined,
+    url: s.url,
   };
-  if (s.start) derived.starttime = [toGeneralizedTime(s.start)];
-  if (s.stop) derived.stoptime = [toGeneralizedTime(s.stop)];
-  if (s.description !== undefined) derived.generaldescription = [s.description];
-  if (s.advertisingScope) derived.advertisingscope = [String(SCOPE_VALUE[s.advertisingScope])];
-  if (s.url !== undefined) derived.url = [s.url];
+  const derived: Record<string, string[]> = {};
+  for (const key of FROM_BLOB) if (values[key] !== undefined) derived[key] = [values[key]];
+  return derived;
+}
+
+/**
+ * What {@link deriveFromBlob} gives for the blob of `attributes`, read from them: stored
+ * attributes hold the values derived from their blob when they were written, in its order. A
+ * modify that leaves the blob alone takes them from the entry instead of parsing the SDP again.
+ */
+export function derivedOf(attributes: Readonly<Record<string, readonly string[]>>): Record<string, string[]> {
+  const derived: Record<string, string[]> = {};
+  for (const key of FROM_BLOB) {
+    const values = attributes[key];
+    if (values !== undefined) derived[key] = [...values];
+  }
   return derived;
 }
 

@@ -5,7 +5,7 @@
  */
 import type { GroupRange, IndexRow, Span } from '../../store/index.js';
 import { groupsOf } from '../conferences/clashes.js';
-import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob } from '../conferences/derived.js';
+import { BLOB_KEY, DERIVED_KEYS, deriveFromBlob, derivedOf } from '../conferences/derived.js';
 import { endsAtOf, spanOf } from '../conferences/span.js';
 import type { DirectoryContext } from '../context.js';
 import { checkEntry } from '../schema/entry-rules.js';
@@ -15,12 +15,14 @@ import { ALL_USER_ATTRIBUTES, selectAttributes } from '../model/entry-view.js';
 
 /**
  * Recomputes the attributes derived from the conference blob (or removes them when there
- * is none) and checks the entry against its classes.
+ * is none) and checks the entry against its classes. `previous`: the attributes as stored
+ * before a modify; when the blob is the one they have, their derived values are its
+ * derivation (validated and derived when it was written), and the SDP is not parsed again.
  */
-export function completeEntry(ctx: DirectoryContext, attributes: Record<string, string[]>): void {
+export function completeEntry(ctx: DirectoryContext, attributes: Record<string, string[]>, previous?: Readonly<Record<string, readonly string[]>>): void {
   for (const key of DERIVED_KEYS) delete attributes[key];
   const blob = attributes[BLOB_KEY]?.[0];
-  if (blob !== undefined) Object.assign(attributes, deriveFromBlob(blob));
+  if (blob !== undefined) Object.assign(attributes, blob === previous?.[BLOB_KEY]?.[0] ? derivedOf(previous) : deriveFromBlob(blob));
   checkEntry(ctx.schema, attributes);
   const endsAt = endsAtOf(attributes, ctx.options.conferenceGrace);
   if (endsAt !== null && endsAt <= ctx.now()) {
