@@ -15,7 +15,7 @@
  * they are heard before the commit, and a failed commit leaves a listener having heard of a
  * change that was undone (the expiry timer then wakes for nothing).
  */
-import type { EntryHead, StoredAttributes, StoredEntry } from '../store/index.js';
+import type { EntryHead, StoredEntry } from '../store/index.js';
 import type { DirectoryContext } from './context.js';
 
 /** One change of one entry. */
@@ -23,9 +23,10 @@ export type EntryChange =
   | { kind: 'added'; entry: StoredEntry }
   /**
    * A refresh reads and reports only the entry's head (no attributes); a modify that changed
-   * the attributes gives those it had `before`.
+   * the attributes gives the entry as it was `before` (the log keeps its attributes, from its
+   * stored encoding when it has one).
    */
-  | { kind: 'modified'; entry: EntryHead; previous: EntryHead; before?: StoredAttributes }
+  | { kind: 'modified'; entry: EntryHead; previous: EntryHead; before?: Pick<StoredEntry, 'attributes' | 'encoded'> }
   | { kind: 'deleted'; entry: StoredEntry }
   /** Removed because its TTL lapsed or its conference ended; not by a client. */
   | { kind: 'expired'; entry: StoredEntry };
@@ -68,7 +69,7 @@ export function recordChange(ctx: DirectoryContext, change: EntryChange, csn?: s
       break;
     case 'deleted':
     case 'expired':
-      ctx.entries.changes.append({ ...common, kind: 'delete', expired: change.kind === 'expired', before: change.entry.attributes });
+      ctx.entries.changes.append({ ...common, kind: 'delete', expired: change.kind === 'expired', before: change.entry });
       ctx.events.emit(change.kind, change.entry);
       break;
   }

@@ -8,6 +8,7 @@
  */
 import type { AttributeEncoding, StoredAttributes } from './attribute-cache.js';
 import type { SqliteDatabase } from './database.js';
+import type { StoredEntry } from './entry.js';
 
 /** What happened to an entry. */
 export type ChangeKind = 'add' | 'modify' | 'delete';
@@ -26,8 +27,13 @@ export interface NewChange {
   path: string;
   /** ms since the Unix epoch. */
   at: number;
-  /** The entry's attributes before: for a modify that changed them, and for a delete. */
-  before?: StoredAttributes;
+  /**
+   * The entry's attributes before: for a modify that changed them, and for a delete. `encoded`
+   * is what the entry's row held, when the caller has it ({@link StoredEntry.encoded}: a
+   * search result's encoding of exactly these attributes, which the log's reader decodes as it
+   * decodes the store's encoding): logged as it is instead of encoding the attributes again.
+   */
+  before?: Pick<StoredEntry, 'attributes' | 'encoded'>;
 }
 
 /** A change as the log gives it back: its sequence number, and the attributes before encoded. */
@@ -75,7 +81,7 @@ export class ChangeLog {
 
   /** Appends a change (inside the write transaction that makes it); returns its sequence number. */
   append(change: NewChange): number {
-    const before = change.before === undefined ? null : this.#encoding.encode(change.before);
+    const before = change.before === undefined ? null : (change.before.encoded ?? this.#encoding.encode(change.before.attributes));
     return Number(this.#insert.run(change.csn, change.uuid, KIND_CODE[change.kind], change.expired ? 1 : 0, change.dn, change.path, change.at, before).lastInsertRowid);
   }
 

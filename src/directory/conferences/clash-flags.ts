@@ -39,7 +39,7 @@ function reflag(ctx: DirectoryContext, entry: StoredEntry): void {
   const forms = storedForms(ctx, attributes);
   const updated: StoredEntry = { ...entry, attributes, modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
   ctx.entries.update(updated, forms.index, forms.span, forms.groups);
-  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry, before: entry.attributes }, updated.csn);
+  recordChange(ctx, { kind: 'modified', entry: updated, previous: entry, before: entry }, updated.csn);
 }
 
 /**

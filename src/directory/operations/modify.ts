@@ -171,7 +171,7 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     const forms = storedForms(ctx, attributes);
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups, sameSpanAndGroups(previous.attributes, attributes, forms.span));
-    recordChange(ctx, { kind: 'modified', entry, previous, before: previous.attributes }, entry.csn);
+    recordChange(ctx, { kind: 'modified', entry, previous, before: previous }, entry.csn);
     keepClashFlags(ctx, [entry], [previous]);
     // NetMeeting sets its application attributes on the person: its application entry follows.
     keepApplicationEntry(ctx, entry, previous);

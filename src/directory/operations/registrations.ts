@@ -116,7 +116,7 @@ export function keepApplicationEntry(ctx: DirectoryContext, person: StoredEntry,
     const forms = storedForms(ctx, after.attributes);
     const entry: StoredEntry = { ...stored, attributes: after.attributes, modifier: person.modifier, modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups);
-    recordChange(ctx, { kind: 'modified', entry, previous: stored, before: stored.attributes }, entry.csn);
+    recordChange(ctx, { kind: 'modified', entry, previous: stored, before: stored }, entry.csn);
     return;
   }
   if (ctx.entries.get(after.name.ndn)) return; // another owner's
