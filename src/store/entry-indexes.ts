@@ -5,6 +5,7 @@
  * (`conference_windows`, with its watermark). Also the startup fills of the span and group
  * tables for databases written before them.
  */
+import type Database from 'better-sqlite3';
 import type { AttributeCache, StoredAttributes } from './attribute-cache.js';
 import { ConferenceGroups, type GroupRange } from './conference-groups.js';
 import { ConferenceWindows, type WindowRow } from './conference-windows.js';
@@ -12,11 +13,19 @@ import { writeTransaction, type SqliteDatabase } from './database.js';
 import type { IndexRow, Span } from './entry.js';
 import { columns, fromRow, type Row } from './rows.js';
 
+/**
+ * Index rows inserted by one statement at most. A statement per row was most of an add's
+ * index upkeep (the bind, step and reset of each, and the table's and index's cursors opened
+ * each time); one statement of many rows opens them once. Statements are kept by row count.
+ */
+const ROWS_PER_INSERT = 16;
+
 /** The index tables of the entries. */
 export class EntryIndexes {
   readonly #db: SqliteDatabase;
   readonly #cache: AttributeCache;
-  readonly #insertIndex;
+  /** By row count - 1, prepared on first use ({@link ROWS_PER_INSERT}). */
+  readonly #insertIndex: Array<Database.Statement<unknown[]> | undefined> = [];
   readonly #indexOf;
   readonly #deleteIndexRow;
   readonly #putSpan;
@@ -29,7 +38,6 @@ export class EntryIndexes {
   constructor(db: SqliteDatabase, cache: AttributeCache) {
     this.#db = db;
     this.#cache = cache;
-    this.#insertIndex = db.prepare('INSERT INTO entry_index (entry_id, attr, value) VALUES (?, ?, ?)');
     this.#indexOf = db.prepare<[number], [string, string]>('SELECT attr, value FROM entry_index WHERE entry_id = ?').raw(true);
     this.#deleteIndexRow = db.prepare('DELETE FROM entry_index WHERE entry_id = ? AND attr = ? AND value = ?');
     this.#putSpan = db.prepare('INSERT OR REPLACE INTO conference_spans (id, lo, hi) VALUES (?, ?, ?)');
@@ -39,9 +47,24 @@ export class EntryIndexes {
     this.#windows = new ConferenceWindows(db);
   }
 
+  /** Inserts index rows of entry `id`, {@link ROWS_PER_INSERT} to a statement. */
+  #insertRows(id: number, rows: readonly IndexRow[]): void {
+    for (let from = 0; from < rows.length; from += ROWS_PER_INSERT) {
+      const count = Math.min(ROWS_PER_INSERT, rows.length - from);
+      const params: unknown[] = [];
+      for (let i = from; i < from + count; i += 1) params.push(id, rows[i]!.attr, rows[i]!.value);
+      let statement = this.#insertIndex[count - 1];
+      if (statement === undefined) {
+        statement = this.#db.prepare(`INSERT INTO entry_index (entry_id, attr, value) VALUES ${Array(count).fill('(?, ?, ?)').join(', ')}`);
+        this.#insertIndex[count - 1] = statement;
+      }
+      statement.run(params);
+    }
+  }
+
   /** Indexes a new entry: its index rows, and a conference's time span and multicast groups. */
   add(id: number, entry: WindowRow, index: readonly IndexRow[], span: Span | undefined, groups: readonly GroupRange[]): void {
-    for (const row of index) this.#insertIndex.run(id, row.attr, row.value);
+    this.#insertRows(id, index);
     if (span) this.#putSpan.run(id, span[0], span[1]);
     if (groups.length > 0) this.groups.put(id, groups);
     // Above the watermark the copier copies it; at or below (an id reused after the highest
@@ -60,11 +83,13 @@ export class EntryIndexes {
     const stored = new Set<string>();
     for (const [attr, value] of this.#indexOf.all(id)) stored.add(`${attr}\u0000${value}`);
     const wanted = new Set<string>();
+    const added: IndexRow[] = [];
     for (const row of index) {
       const key = `${row.attr}\u0000${row.value}`;
       wanted.add(key);
-      if (!stored.has(key)) this.#insertIndex.run(id, row.attr, row.value);
+      if (!stored.has(key)) added.push(row);
     }
+    this.#insertRows(id, added);
     for (const key of stored) {
       if (wanted.has(key)) continue;
       const cut = key.indexOf('\u0000');
