@@ -6,6 +6,9 @@
  * database loaded with the data set's conferences. Prints the CPU (user + system) the process
  * spent per write while writing; run it under `node --cpu-prof` to see where that goes.
  *
+ * The directory reads its schema beside the compiled sources: link it there once
+ * (`ln -s ../../schema bench/out/schema`), then
+ *
  *     npx tsc -p bench/tsconfig.json && node bench/out/bench/write-cost.js [--size 10000] [--rate 500] [--seconds 10] [--rounds 3] [--profile FILE]
  *
  * `--rate 0` applies `--count` writes one after the other instead, each committed before the
