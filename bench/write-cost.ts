@@ -6,8 +6,7 @@
  * database loaded with the data set's conferences. Prints the CPU (user + system) the process
  * spent per write while writing; run it under `node --cpu-prof` to see where that goes.
  *
- * The directory reads its schema beside the compiled sources: link it there once
- * (`ln -s ../../schema bench/out/schema`), then
+ * Run it as
  *
  *     npx tsc -p bench/tsconfig.json && node bench/out/bench/write-cost.js [--size 10000] [--rate 500] [--seconds 10] [--rounds 3] [--profile FILE]
  *
@@ -20,7 +19,7 @@
  * What the primary of a server does besides is left out (the IPC of the write and its reply,
  * the workers' live searches); the change feed's read of the log after each commit is in.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,6 +29,7 @@ import { LocalWriter } from '../src/directory/index.js';
 import { openDirectory } from '../src/server/index.js';
 import { conference, type DataSet } from './data.js';
 import { summarizeProfile } from './profile.js';
+import { REPO } from './servers.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,6 +55,10 @@ const DISTANCE = 1000;
 const OUTSTANDING = 64;
 
 const raw = (attributes: ReadonlyArray<[string, string[]]>): RawAttribute[] => attributes.map(([type, values]) => ({ type, values: values.map((v) => Buffer.from(v)) }));
+
+// The directory reads its schema beside the compiled sources (bench/out/schema here).
+const schemaLink = join(REPO, 'bench', 'out', 'schema');
+if (!existsSync(schemaLink)) symlinkSync(join(REPO, 'schema'), schemaLink, 'dir');
 
 const dir = mkdtempSync(join(tmpdir(), 'write-cost-'));
 const { db, directory } = openDirectory({ db: join(dir, 'r.db'), suffix: 'o=Intranet', ilsOpen: false, version: 'bench', conferenceGrace: 31_557_600, ttl: { defaultTtl: 86_400, minTtl: 60, maxTtl: 86_400 } });
