@@ -269,4 +269,25 @@ describe('the persist phase', () => {
     expect(later.map((c) => `${c.kind} ${c.record.dn}`)).toEqual([`add cn=Bob,${DYNAMIC}`, `modify cn=Ann,${DYNAMIC}`]);
     expect(same[0]!.read(100)).toEqual([expect.objectContaining({ kind: 'modify' })]);
   });
+
+  it('reads on to a position far past what the feed holds in memory, however often it reads nothing on the way', async () => {
+    t = openTestDirectory();
+    // More changes than the ring holds, with no reader: the ring is still where it started.
+    for (let i = 0; i < RING_SIZE * 2 + 10; i += 1) t.directory.add(admin, `cn=F${i},${DYNAMIC}`, person(`F${i}`));
+    await settle();
+    const near = t.directory.logPosition();
+    const cursors = [query(), query()].map((q) => t.directory.liveCursor(q, near.seq, near.csn));
+    t.directory.add(admin, `cn=Last,${DYNAMIC}`, person('Last'));
+    await settle();
+    for (const cursor of cursors) {
+      const seen: LiveChange[] = [];
+      for (let reads = 0; reads < 10 && cursor.behind > 0; reads += 1) {
+        const changes = cursor.read(100);
+        expect(changes).not.toBe('expired');
+        seen.push(...(changes as LiveChange[]));
+      }
+      expect(seen.map((c) => `${c.kind} ${c.record.dn}`)).toEqual([`add cn=Last,${DYNAMIC}`]);
+      expect(cursor.behind).toBe(0);
+    }
+  });
 });

@@ -145,14 +145,16 @@ export class ChangeFeed implements ChangeSource {
   /**
    * The value readers asking the same question (`key`) from the same position (`seq`) share
    * until the head moves, made by the first of them: a thousand live searches of one query,
-   * woken together, read and judge the new changes once instead of a thousand times.
+   * woken together, read and judge the new changes once instead of a thousand times. A value
+   * `keep` refuses is not shared: the next reader makes its own (a read that found nothing
+   * yet, because the ring was filling from far behind, must be tried again, not repeated).
    */
-  shared<T>(key: string, seq: number, make: () => T): T {
+  shared<T>(key: string, seq: number, make: () => T, keep: (value: T) => boolean = () => true): T {
     let byPosition = this.#reads.get(key);
     if (byPosition === undefined) this.#reads.set(key, (byPosition = new Map()));
     if (byPosition.has(seq)) return byPosition.get(seq) as T;
     const value = make();
-    byPosition.set(seq, value);
+    if (keep(value)) byPosition.set(seq, value);
     return value;
   }
 
