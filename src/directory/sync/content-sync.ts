@@ -167,9 +167,7 @@ export class LiveCursor {
     // changed by its readers), so each reads the feed and judges each change once for all.
     const feed = this.#ctx.feed;
     const make = (): SharedRead | 'expired' => judge(feed.since(this.#seq, limit), this.#query);
-    // A read of no change at all is not shared: the ring fills 4,096 changes at a time, and a
-    // position beyond what it holds yet reads nothing until it has filled up to it.
-    let read = feed.shared(this.#query.matchKey, this.#seq, make, (r) => r === 'expired' || r.count > 0);
+    let read = feed.shared(this.#query.matchKey, this.#seq, make);
     // Made with the first reader's limit: a reader asking for fewer reads its own.
     if (read !== 'expired' && read.count > limit) read = make();
     if (read === 'expired') return 'expired';

@@ -132,7 +132,10 @@ export class ChangeFeed implements ChangeSource {
     // The first reader to reach the ring's end reads on, for all.
     if (seq >= this.#ringEnd) this.#fill();
     const first = this.#ring[0];
-    if (first !== undefined && first.seq <= seq + 1) {
+    // Held in memory: the ring starts at or before the next change and reaches past `seq`.
+    // Otherwise (before the ring, or past it while it fills from far behind, 4,096 changes at a
+    // time) the reader reads the log itself: never nothing while changes are past `seq`.
+    if (first !== undefined && first.seq <= seq + 1 && seq < this.#ringEnd) {
       const start = seq + 1 - first.seq;
       return this.#ring.slice(start, start + limit);
     }
@@ -145,16 +148,14 @@ export class ChangeFeed implements ChangeSource {
   /**
    * The value readers asking the same question (`key`) from the same position (`seq`) share
    * until the head moves, made by the first of them: a thousand live searches of one query,
-   * woken together, read and judge the new changes once instead of a thousand times. A value
-   * `keep` refuses is not shared: the next reader makes its own (a read that found nothing
-   * yet, because the ring was filling from far behind, must be tried again, not repeated).
+   * woken together, read and judge the new changes once instead of a thousand times.
    */
-  shared<T>(key: string, seq: number, make: () => T, keep: (value: T) => boolean = () => true): T {
+  shared<T>(key: string, seq: number, make: () => T): T {
     let byPosition = this.#reads.get(key);
     if (byPosition === undefined) this.#reads.set(key, (byPosition = new Map()));
     if (byPosition.has(seq)) return byPosition.get(seq) as T;
     const value = make();
-    if (keep(value)) byPosition.set(seq, value);
+    byPosition.set(seq, value);
     return value;
   }
 
