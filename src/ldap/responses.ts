@@ -160,6 +160,8 @@ function setValues(list: Buffer, setStart: number, setEnd: number, binary: boole
  * its list, and few filters name it).
  */
 export function attributeValues(list: Buffer, name: string, binary: boolean): string[] | undefined {
+  // walkAttributeList's loop written out: its callback would be a closure per call, and this
+  // runs for every term of a filter on every candidate.
   const outerEnd = tlvEnd(list, 0, list.length);
   for (let at = contentStart; at < outerEnd; ) {
     const attributeEnd = tlvEnd(list, at, outerEnd);

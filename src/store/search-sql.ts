@@ -88,7 +88,11 @@ function scopeParams(request: ScanRequest): string[] {
  */
 export function scanSql(request: ScanRequest, limit?: number, read: 'rows' | 'ids' = 'rows'): SqlFragment {
   const shape = scanShape(request, limit, read);
-  if (shape === undefined) return { sql: scanText(request, limit, read), params: scanParams(request, limit) };
+  if (shape === undefined) {
+    // The index query's SQL and parameters are compiled once, for the text and its parameters.
+    const compiled = request.index && !walksIndex(request) ? compileIndexQuery(request.index) : undefined;
+    return { sql: scanText(request, limit, read, compiled), params: scanParams(request, limit, compiled) };
+  }
   let sql = scanTexts.get(shape);
   if (sql === undefined) {
     if (scanTexts.size >= MAX_KEPT_TEXTS) scanTexts.clear();
@@ -162,8 +166,11 @@ export const walksIndex = (request: ScanRequest): boolean => equalityTerms(reque
  */
 const MAX_WALKED_TERMS = 16;
 
-/** The SQL text of a scan; its parameters are {@link scanParams}, in the same order. */
-function scanText(request: ScanRequest, limit: number | undefined, read: 'rows' | 'ids'): string {
+/**
+ * The SQL text of a scan; its parameters are {@link scanParams}, in the same order.
+ * `compiled`: the index query as SQL, when it is not walked (a kept shape has none).
+ */
+function scanText(request: ScanRequest, limit: number | undefined, read: 'rows' | 'ids', compiled?: SqlFragment): string {
   const terms = equalityTerms(request.index);
   const join = terms !== undefined;
   // With an index subquery SQLite walks its ids and reads each row by id; left indexable,
@@ -175,7 +182,7 @@ function scanText(request: ScanRequest, limit: number | undefined, read: 'rows' 
   where += scopeSql(request, (c) => (c === 'ndn' ? c : `${scoped}${c}`)).sql;
   where += ` AND ${LIVE}`;
   if (request.afterId !== undefined) where += ' AND id > ?';
-  if (request.index && !join) where += ` AND id IN (${compileIndexQuery(request.index).sql})`;
+  if (compiled) where += ` AND id IN (${compiled.sql})`;
   for (let k = 1; k < (terms?.length ?? 0); k += 1) where += ' AND EXISTS (SELECT 1 FROM entry_index AS c WHERE c.entry_id = e.id AND c.attr = ? AND c.value = ?)';
   // Uncorrelated, so SQLite evaluates it once per query.
   if (request.liveBase !== undefined && limit !== undefined) where += ` AND EXISTS (SELECT 1 FROM entries AS base WHERE base.ndn = ? AND ${LIVE})`;
@@ -186,13 +193,12 @@ function scanText(request: ScanRequest, limit: number | undefined, read: 'rows' 
 }
 
 /** The parameters of {@link scanText}'s SQL, in its order. */
-function scanParams(request: ScanRequest, limit: number | undefined): Array<string | number> {
-  const index = request.index;
-  const terms = equalityTerms(index);
+function scanParams(request: ScanRequest, limit: number | undefined, compiled?: SqlFragment): Array<string | number> {
+  const terms = equalityTerms(request.index);
   const params: Array<string | number> = terms ? [terms[0]!.attr, terms[0]!.value] : [];
   params.push(...scopeParams(request), request.now, request.now);
   if (request.afterId !== undefined) params.push(request.afterId);
-  if (index && !terms) params.push(...compileIndexQuery(index).params);
+  if (compiled) params.push(...compiled.params);
   if (terms) for (const term of terms.slice(1)) params.push(term.attr, term.value);
   if (request.liveBase !== undefined && limit !== undefined) params.push(request.liveBase, request.now, request.now);
   return params;
