@@ -5,26 +5,17 @@
 import { formatProblem, parseSdp, SCOPE_VALUE, summarize, toGeneralizedTime } from '../../sdp/index.js';
 import { OperationError, ResultCode } from '../errors.js';
 
+/** The keys {@link deriveFromBlob} gives, in the order it gives them (the order they are stored in). */
+const FROM_BLOB = ['originator', 'isencrypted', 'starttime', 'stoptime', 'generaldescription', 'advertisingscope', 'url'] as const;
+
 /**
  * Keys of the attributes derived from `conferenceBlob` (multicastClash from its groups
  * against the other conferences and leases, clashes.ts).
  */
-export const DERIVED_KEYS: ReadonlySet<string> = new Set([
-  'multicastclash',
-  'starttime',
-  'stoptime',
-  'originator',
-  'generaldescription',
-  'advertisingscope',
-  'isencrypted',
-  'url',
-]);
+export const DERIVED_KEYS: ReadonlySet<string> = new Set(['multicastclash', ...FROM_BLOB]);
 
 /** The blob attribute's key. */
 export const BLOB_KEY = 'conferenceblob';
-
-/** The keys {@link deriveFromBlob} gives, in the order it gives them (the order they are stored in). */
-const FROM_BLOB = ['originator', 'isencrypted', 'starttime', 'stoptime', 'generaldescription', 'advertisingscope', 'url'] as const;
 
 /**
  * Validates a blob strictly and derives the indexed attributes (keys → values).
