@@ -10,8 +10,8 @@
  *    has it, then for the newest again: each probe's time from acknowledgement to visible is a
  *    lag sample.
  *  - memory: Rendezvous's resident memory before and after 1,000 idle watchers open, and the
- *    equality search workload (harness, 8 connections) with them open and without, in the
- *    order without, with, with, without.
+ *    equality search workload (harness, 8 connections) with them open and without, after a
+ *    cell not counted, in rounds of without, with, with, without.
  *
  * Everything written is deleted again after each cell, so the data set stays as loaded.
  */
@@ -136,9 +136,8 @@ export interface MemoryResult {
   rssAfterMiB: number;
   togetherBeforeMiB: number;
   togetherAfterMiB: number;
-  /** Equality search, 8 connections: without, with, with, without. */
-  without: Measurement[];
-  with: Measurement[];
+  /** Equality search, 8 connections, in the order run: rounds of without, with, with, without. */
+  cells: Array<{ watchers: number; search: Measurement }>;
   load: number;
 }
 
@@ -533,30 +532,46 @@ async function replication(ctx: LiveContext, cell: number, dbnosync: boolean): P
   }
 }
 
+/**
+ * Rounds of the idle-watchers comparison, each without, with, with, without: cells of this
+ * workload drift by several per cent over minutes here (caches, JIT, the host), which one
+ * round could read as a cost or a gain of the watchers.
+ */
+const MEMORY_ROUNDS = 2;
+
 /** Memory per idle watcher, and search throughput with 1,000 idle watchers and without. */
 async function memory(ctx: LiveContext, watchers: number): Promise<MemoryResult> {
   const server = ctx.server();
   const equality = (): Promise<Measurement> =>
     measure({ port: server.port, serverPid: server.pid, target: 'rendezvous', workload: 'equality', connections: 8, processes: ctx.processes, set: ctx.set, seed: ctx.seed, bind: undefined, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs });
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 3000));
-  const result: MemoryResult = { watchers, rssBeforeMiB: 0, rssAfterMiB: 0, togetherBeforeMiB: 0, togetherAfterMiB: 0, without: [], with: [], load: Number.NaN };
-  result.without.push(await equality());
-  await settle();
-  result.rssBeforeMiB = rssMiB(server.pid);
-  result.togetherBeforeMiB = samplePeakResident(server.pid).stop();
-  const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix: 'uid=none-', addSeq: [], modifySeq: [], first: 1, last: 0 });
-  try {
+  const result: MemoryResult = { watchers, rssBeforeMiB: 0, rssAfterMiB: 0, togetherBeforeMiB: 0, togetherAfterMiB: 0, cells: [], load: Number.NaN };
+  // Not counted: the first cell of a workload after the latency cells ran faster with each
+  // second (the server's caches and compiled code for it), which would count for the watchers.
+  await equality();
+  for (let round = 0; round < MEMORY_ROUNDS; round += 1) {
+    result.cells.push({ watchers: 0, search: await equality() });
     await settle();
-    result.rssAfterMiB = rssMiB(server.pid);
-    result.togetherAfterMiB = samplePeakResident(server.pid).stop();
-    ctx.log(`live memory: ${watchers} idle watchers: RSS ${result.rssBeforeMiB.toFixed(0)} → ${result.rssAfterMiB.toFixed(0)} MiB`);
-    result.with.push(await equality());
-    result.with.push(await equality());
-  } finally {
-    closeWatchers(children);
+    if (round === 0) {
+      result.rssBeforeMiB = rssMiB(server.pid);
+      result.togetherBeforeMiB = samplePeakResident(server.pid).stop();
+    }
+    const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix: 'uid=none-', addSeq: [], modifySeq: [], first: 1, last: 0 });
+    try {
+      await settle();
+      if (round === 0) {
+        result.rssAfterMiB = rssMiB(server.pid);
+        result.togetherAfterMiB = samplePeakResident(server.pid).stop();
+        ctx.log(`live memory: ${watchers} idle watchers: RSS ${result.rssBeforeMiB.toFixed(0)} → ${result.rssAfterMiB.toFixed(0)} MiB`);
+      }
+      result.cells.push({ watchers, search: await equality() });
+      result.cells.push({ watchers, search: await equality() });
+    } finally {
+      closeWatchers(children);
+    }
+    await settle();
+    result.cells.push({ watchers: 0, search: await equality() });
   }
-  await settle();
-  result.without.push(await equality());
   result.load = loadavg()[0]!;
   return result;
 }
