@@ -3,13 +3,14 @@
  * values the directory accepts only by relaxing a syntax for ILS clients (NetMeeting's `c: -`)
  * are what a server checking RFC 4517 strictly refuses, and are left out of an entry's
  * replicable attributes; everything else is kept as it is. The directory itself still takes
- * and shows such a value. slapd's own verdicts on the same values:
+ * and shows such a value, but not as a name. slapd's own verdicts on the same values:
  * test/schema/slapd.test.ts; through the wire: test/replication.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { ResultCode } from '../../src/directory/index.js';
 import { isRelaxedSyntax, strictSyntaxProblem, Syntax, syntaxProblem } from '../../src/directory/model/matching.js';
 import { replicableAttributes } from '../../src/directory/model/replicable.js';
-import { admin, attributes, DYNAMIC, openTestDirectory, read, type TestDirectory } from './helpers.js';
+import { admin, attributes, DYNAMIC, openTestDirectory, read, refusal, refusalMessage, type TestDirectory } from './helpers.js';
 
 let t: TestDirectory;
 afterEach(() => t?.close());
@@ -65,5 +66,14 @@ describe('the directory', () => {
     t = openTestDirectory();
     t.directory.add(admin, `cn=egruber,${DYNAMIC}`, attributes({ objectClass: ['rtPerson', 'dynamicObject'], cn: 'egruber', c: '-' }));
     expect(read(t.directory, `cn=egruber,${DYNAMIC}`)?.get('c')).toEqual(['-']);
+  });
+
+  it('refuses such a value as a name (invalidDNSyntax, as slapd): a replica could not store the entry nor anything below it', () => {
+    t = openTestDirectory();
+    const add = (): unknown => t.directory.add(admin, `c=-,${DYNAMIC}`, attributes({ objectClass: ['rtPerson', 'dynamicObject'], cn: 'x' }));
+    expect(refusal(add)).toBe(ResultCode.invalidDNSyntax);
+    expect(refusalMessage(add)).toMatch(/c: '-' is not a country code/);
+    t.directory.add(admin, `c=DE,${DYNAMIC}`, attributes({ objectClass: ['rtPerson', 'dynamicObject'], cn: 'x' }));
+    expect(read(t.directory, `c=DE,${DYNAMIC}`)?.get('c')).toEqual(['DE']);
   });
 });
