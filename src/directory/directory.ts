@@ -31,7 +31,7 @@ import { groupsOf } from './conferences/clashes.js';
 import { encodedOf } from './operations/write-steps.js';
 import { CsnClock } from './sync/csn.js';
 import { ChangeFeed, type ChangeSource } from './sync/feed.js';
-import { LiveQuery, type LiveRequest } from './sync/query.js';
+import { LiveQuery, type LiveRequest, type LiveValues } from './sync/query.js';
 import { LiveCursor, logCovers, logPosition, refreshPhase, requireBase, type RefreshItem, type RefreshOutcome } from './sync/content-sync.js';
 
 /** What a directory is built from. */
@@ -138,9 +138,13 @@ export class DirectoryTree {
     return this.#ctx.feed;
   }
 
-  /** Compiles what a live search (content sync, persistent search) asks for. */
-  liveQuery(request: LiveRequest): LiveQuery {
-    return new LiveQuery(this.#ctx, request);
+  /**
+   * Compiles what a live search asks for; `values` says which values of an entry it sends:
+   * `replicable` for a content sync (RFC 4533, what replicas follow), `stored` for a
+   * persistent search.
+   */
+  liveQuery(request: LiveRequest, values: LiveValues): LiveQuery {
+    return new LiveQuery(this.#ctx, request, values);
   }
 
   /**

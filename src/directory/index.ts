@@ -59,6 +59,6 @@ export type { ProtocolFeatures } from './root-dse.js';
 export type { CopyProgress } from './conferences/window-copy.js';
 export type { SttlRefresh } from './dynamic/sttl.js';
 export type { ChangeRecord, ChangeSource } from './sync/feed.js';
-export type { LiveChange, LiveQuery, LiveRequest } from './sync/query.js';
+export type { LiveChange, LiveQuery, LiveRequest, LiveValues } from './sync/query.js';
 export type { LiveCursor, RefreshItem, RefreshOutcome } from './sync/content-sync.js';
 export { formatCookie, parseCookie, type SyncCookie } from './sync/cookie.js';

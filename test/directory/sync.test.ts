@@ -7,12 +7,12 @@
  * phase is not lost). Through the wire: test/ldap/live.test.ts and test/replication.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { formatCookie, parseCookie, parseFilter, SCANNING, type LiveChange, type RefreshItem, type RefreshOutcome } from '../../src/directory/index.js';
+import { formatCookie, parseCookie, parseFilter, SCANNING, type EntryView, type LiveChange, type LiveValues, type RefreshItem, type RefreshOutcome } from '../../src/directory/index.js';
 import { CsnClock, isCsn } from '../../src/directory/sync/csn.js';
 import { rmSync } from 'node:fs';
 import { RING_SIZE } from '../../src/directory/sync/feed.js';
 import { openDirectory } from '../../src/server/index.js';
-import { admin, attributes, change, DYNAMIC, openTestDirectory, person, read, SUFFIX, type TestDirectory } from './helpers.js';
+import { admin, attributes, change, DYNAMIC, openTestDirectory, person, read, SUFFIX, viewAttributes, type TestDirectory } from './helpers.js';
 
 let t: TestDirectory;
 afterEach(() => t?.close());
@@ -21,7 +21,8 @@ const settle = async (): Promise<void> => {
   for (let i = 0; i < 3; i += 1) await new Promise((resolve) => setImmediate(resolve));
 };
 
-const query = (filter = '(objectClass=rtPerson)', base = DYNAMIC) => t.directory.liveQuery({ base, scope: 'sub', filter: parseFilter(filter), attributes: ['*', '+'], typesOnly: false });
+const query = (filter = '(objectClass=rtPerson)', base = DYNAMIC, values: LiveValues = 'replicable') =>
+  t.directory.liveQuery({ base, scope: 'sub', filter: parseFilter(filter), attributes: ['*', '+'], typesOnly: false }, values);
 
 /** Runs a refresh phase to its end: what it sent, and its outcome. */
 function refresh(cookieCsn: string | undefined, filter?: string): { items: RefreshItem[]; outcome: RefreshOutcome } {
@@ -196,6 +197,39 @@ describe('the refresh phase', () => {
     // A present entry carries its name only.
     const bob = items.find((i) => i.type === 'entry' && i.state === 'present')!;
     expect(bob.type === 'entry' && bob.view.attributes).toEqual([]);
+  });
+});
+
+describe('what a content sync sends of an entry', () => {
+  /** The values of `c` a live query of `values` sends of `dn`, in its refresh phase and as the entry's last change (the persist phase), for an attribute list. */
+  function countries(dn: string, values: LiveValues, list: string[]): { refresh: string[] | undefined; persist: string[] | undefined } {
+    const q = t.directory.liveQuery({ base: dn, scope: 'base', filter: parseFilter('(objectClass=*)'), attributes: list, typesOnly: false }, values);
+    const c = (view: EntryView): string[] | undefined => viewAttributes(view).find((a) => a.name.toLowerCase() === 'c')?.values;
+    const run = t.directory.syncRefresh(admin, q, undefined, 1000);
+    let refresh: string[] | undefined;
+    for (let next = run.next(); !next.done; next = run.next()) if (next.value !== SCANNING && next.value.type === 'entry') refresh = c(next.value.view);
+    const changes = t.directory.liveCursor(q, 0, '').read(1000);
+    if (changes === 'expired') throw new Error('the log forgot the changes');
+    const last = changes.filter((change) => change.record.dn === dn).at(-1);
+    return { refresh, persist: last?.entry ? c(q.view(last.entry)) : undefined };
+  }
+
+  it("leaves out a value a replica refuses by its syntax (NetMeeting's c: -), keeps a valid one; a persistent search's query sends what is stored", async () => {
+    t = openTestDirectory();
+    t.directory.add(admin, `cn=Ann,${DYNAMIC}`, attributes({ objectClass: ['rtPerson', 'dynamicObject'], cn: 'Ann', c: '-', comment: 'NetMeeting' }));
+    t.directory.add(admin, `cn=Bob,${DYNAMIC}`, attributes({ objectClass: ['rtPerson', 'dynamicObject'], cn: 'Bob', c: 'DE' }));
+    await settle();
+    // All user attributes (sent from the stored encoding), a list of names, and all of both kinds.
+    for (const list of [['*'], ['c', 'comment'], ['*', '+']]) {
+      expect(countries(`cn=Ann,${DYNAMIC}`, 'replicable', list), list.join()).toEqual({ refresh: undefined, persist: undefined });
+      expect(countries(`cn=Bob,${DYNAMIC}`, 'replicable', list), list.join()).toEqual({ refresh: ['DE'], persist: ['DE'] });
+      expect(countries(`cn=Ann,${DYNAMIC}`, 'stored', list), list.join()).toEqual({ refresh: ['-'], persist: ['-'] });
+    }
+    // The rest of the entry is sent; a search reads what is stored.
+    const q = t.directory.liveQuery({ base: `cn=Ann,${DYNAMIC}`, scope: 'base', filter: parseFilter('(c=-)'), attributes: ['*'], typesOnly: false }, 'replicable');
+    const [item] = [...t.directory.syncRefresh(admin, q, undefined, 1000)].filter((i) => i !== SCANNING);
+    expect(item?.type === 'entry' && viewAttributes(item.view).find((a) => a.name === 'comment')?.values).toEqual(['NetMeeting']);
+    expect(read(t.directory, `cn=Ann,${DYNAMIC}`)?.get('c')).toEqual(['-']);
   });
 });
 

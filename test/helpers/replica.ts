@@ -3,7 +3,9 @@
  * syncrepl (refreshAndPersist), configured as slapo-dds(5) says a shadow of dynamic entries
  * must be, and the means to tell that it is in step with its provider: both sides'
  * contextCSN, and both trees read and compared entry by entry (DN, user attributes,
- * entryUUID, entryCSN).
+ * entryUUID, entryCSN). Rendezvous's tree is compared as a replica can store it, through the
+ * directory's own `replicableAttributes`: content sync leaves out the values a replica refuses
+ * by their syntax (NetMeeting's `c: -`), which Rendezvous's searches show.
  *
  * What a stock slapd consumer needs for Rendezvous's dynamic entries (tried with Debian's
  * slapd 2.5; docs/replication.md says the same for people):
@@ -16,6 +18,7 @@
  *     entry of objectClass dynamicObject without the overlay (objectClassViolation, 65),
  *     and replication stalls on it.
  */
+import { replicableAttributes } from '../../src/directory/model/replicable.js';
 import { ldapsearch, type Bind, type LdifEntry } from './ldap-tools.js';
 import { startSlapd, type Slapd, type SlapdOptions } from './slapd.js';
 
@@ -117,22 +120,61 @@ export interface TreeSource {
   pageSize?: number;
 }
 
+/** The attribute type descriptions of a server's cn=Subschema. */
+async function attributeTypes(url: string): Promise<string[]> {
+  const read = await ldapsearch(url, { base: 'cn=Subschema', scope: 'base', filter: '(objectClass=*)', attrs: ['attributeTypes'] });
+  if (read.code !== 0) throw new Error(`cannot read cn=Subschema at ${url}: ${read.stderr}`);
+  return read.entries[0]?.get('attributeTypes') ?? [];
+}
+
+/** The names of an attribute type description, lower case, the primary one first. */
+function namesOf(description: string): string[] {
+  const list = /NAME\s+(?:\(\s*((?:'[^']+'\s*)+)\)|'([^']+)')/.exec(description);
+  return list ? (list[1] ?? `'${list[2]}'`).match(/'[^']+'/g)!.map((n) => n.slice(1, -1).toLowerCase()) : [];
+}
+
 /**
  * Attribute names to one canonical name each (lower case), from a server's cn=Subschema: the
  * two servers may print different names of one attribute (`mail` / `rfc822Mailbox`,
  * `protocolID` / `sprotid`).
  */
 export async function attributeNames(url: string): Promise<Map<string, string>> {
-  const read = await ldapsearch(url, { base: 'cn=Subschema', scope: 'base', filter: '(objectClass=*)', attrs: ['attributeTypes'] });
-  if (read.code !== 0) throw new Error(`cannot read cn=Subschema at ${url}: ${read.stderr}`);
   const names = new Map<string, string>();
-  for (const description of read.entries[0]?.get('attributeTypes') ?? []) {
-    const list = /NAME\s+(?:\(\s*((?:'[^']+'\s*)+)\)|'([^']+)')/.exec(description);
-    if (!list) continue;
-    const all = (list[1] ?? `'${list[2]}'`).match(/'[^']+'/g)!.map((n) => n.slice(1, -1).toLowerCase());
+  for (const description of await attributeTypes(url)) {
+    const all = namesOf(description);
     for (const name of all) if (!names.has(name)) names.set(name, all[0]!);
   }
   return names;
+}
+
+/**
+ * The syntax OID of each attribute by its canonical name ({@link attributeNames}), inherited
+ * from its SUP when it names none, from a server's cn=Subschema.
+ */
+export async function attributeSyntaxes(url: string): Promise<Map<string, string>> {
+  const own = new Map<string, { syntax?: string; sup?: string }>();
+  for (const description of await attributeTypes(url)) {
+    const [name] = namesOf(description);
+    if (name === undefined) continue;
+    own.set(name, { syntax: /SYNTAX\s+'?([0-9.]+)/.exec(description)?.[1], sup: /SUP\s+'?([\w-]+)/.exec(description)?.[1]?.toLowerCase() });
+  }
+  const syntaxes = new Map<string, string>();
+  for (const name of own.keys()) {
+    let at = own.get(name);
+    for (let depth = 0; at !== undefined && at.syntax === undefined && at.sup !== undefined && depth < 16; depth += 1) at = own.get(at.sup);
+    if (at?.syntax !== undefined) syntaxes.set(name, at.syntax);
+  }
+  return syntaxes;
+}
+
+/**
+ * A provider's tree as a replica can store it: each entry's attributes through the directory's
+ * own {@link replicableAttributes} (what content sync sends), with `syntaxes` from
+ * {@link attributeSyntaxes}.
+ */
+export function replicableTree(tree: Tree, syntaxes: ReadonlyMap<string, string>): Tree {
+  const syntaxOf = (key: string): string | undefined => syntaxes.get(key);
+  return new Map([...tree].map(([dn, entry]) => [dn, { ...entry, attributes: replicableAttributes(entry.attributes, syntaxOf) as Record<string, string[]> }]));
 }
 
 /** A value as compared: text when it is UTF-8 without control characters, else base64. */
@@ -201,8 +243,10 @@ export async function contextCsn(source: TreeSource): Promise<string> {
 export interface InStep {
   /** The contextCSN both sides have. */
   csn: string;
-  /** The tree both sides hold. */
+  /** The tree both sides hold, as the provider's searches show it. */
   tree: Tree;
+  /** The tree as the consumer holds it: `tree` without what a replica cannot store ({@link replicableTree}). */
+  replica: Tree;
   /** How long it took (ms). */
   waitedMs: number;
 }
@@ -211,7 +255,9 @@ const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout
 
 /**
  * Polls both sides' contextCSN until they are equal, then compares the trees, until both
- * agree or `timeoutMs` passes; throws then with the differences last seen.
+ * agree or `timeoutMs` passes; throws then with the differences last seen. With `syntaxes`,
+ * the provider is Rendezvous and its tree is compared as a replica can store it
+ * ({@link replicableTree}).
  *
  * @param unlike - a contextCSN the consumer must have moved past (the one before a change):
  * without it, a consumer that had not yet heard of the change could look in step.
@@ -220,7 +266,7 @@ export async function waitInStep(
   provider: TreeSource,
   consumer: TreeSource,
   names: Map<string, string>,
-  options: { timeoutMs?: number; unlike?: string; describe?: () => string } = {},
+  options: { timeoutMs?: number; unlike?: string; describe?: () => string; syntaxes?: ReadonlyMap<string, string> } = {},
 ): Promise<InStep> {
   const started = Date.now();
   const deadline = started + (options.timeoutMs ?? 20_000);
@@ -229,8 +275,8 @@ export async function waitInStep(
     const [theirs, ours] = await Promise.all([contextCsn(provider), contextCsn(consumer)]);
     if (theirs !== '' && theirs === ours && theirs !== options.unlike) {
       const [a, b] = await Promise.all([readTree(provider, names), readTree(consumer, names)]);
-      const differences = treeDifferences(a, b);
-      if (differences.length === 0 && (await contextCsn(provider)) === theirs) return { csn: theirs, tree: a, waitedMs: Date.now() - started };
+      const differences = treeDifferences(options.syntaxes === undefined ? a : replicableTree(a, options.syntaxes), b);
+      if (differences.length === 0 && (await contextCsn(provider)) === theirs) return { csn: theirs, tree: a, replica: b, waitedMs: Date.now() - started };
       last = `contextCSN ${theirs} on both, yet the trees differ:\n${differences.join('\n')}`;
     } else {
       last = `contextCSN provider ${theirs || '(none)'}, consumer ${ours || '(none)'}`;

@@ -175,6 +175,24 @@ describe('live updates through the wire', () => {
     await search.stop();
   });
 
+  it("NetMeeting's c: -, which a replica refuses by its syntax: a content sync leaves it out, a plain search and a persistent search show it", async () => {
+    const dn = `cn=nm-country,${DYNAMIC}`;
+    await write(server, 'add', ldifAdd(dn, { objectClass: ['rtPerson', 'dynamicObject'], cn: 'nm-country', c: '-', comment: 'NetMeeting 3' }));
+    const plain = await ldapsearch(server.url, { base: dn, scope: 'base' });
+    expect(plain.entries[0]?.get('c')).toEqual(['-']);
+    // All user attributes (sent from the stored encoding), and a list of names.
+    for (const attrs of [[], ['c', 'comment']]) {
+      const [synced] = entries(await refreshOnly(server, undefined, { base: dn, scope: 'base', attrs }));
+      expect(synced?.dn).toBe(dn);
+      expect(synced?.attrs.c, attrs.join()).toBeUndefined();
+      expect(synced?.attrs.comment, attrs.join()).toEqual(['NetMeeting 3']);
+    }
+    const ps = track(startLiveSearch(server.url, { base: dn, scope: 'base', control: '!ps=15/0/1' }));
+    const shown = await ps.waitForEvents((events) => entries(events).length > 0, 15_000, 'the entry');
+    expect(entries(shown)[0]?.attrs.c).toEqual(['-']);
+    await ps.stop();
+  });
+
   it("python-ldap's SyncreplConsumer: refreshOnly, then refreshAndPersist from its cookie", async () => {
     const once = startLiveProcess(PYTHON, [`${FIXTURES}syncrepl_consumer.py`, server.url, alice.dn, alice.password, DYNAMIC, 'refreshOnly', '', '20']);
     await once.exited();

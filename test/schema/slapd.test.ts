@@ -29,6 +29,7 @@ import {
   type LdifEntry,
   type Slapd,
 } from '../helpers/slapd.js';
+import { strictSyntaxProblem, Syntax } from '../../src/directory/model/matching.js';
 import { schema } from './helpers.js';
 
 const SDP = [
@@ -356,12 +357,23 @@ describe('rendezvous.schema in a running slapd', () => {
     }
   });
 
-  it("refuses NetMeeting's c=- (Country String): value syntax Rendezvous must relax for ILS clients", async () => {
+  it("refuses NetMeeting's c=- (Country String), which Rendezvous takes from ILS clients and leaves out of what it replicates", async () => {
     const result = await ldapadd(server, ['dn: cn=egruber@contoso.com,ou=dynamic,o=Intranet', 'objectClass: rtPerson', 'objectClass: dynamicObject', 'c: -', ''].join('\n'));
     expect(result.code).toBe(21);
     expect(result.stderr).toMatch(/c: value #0 invalid per syntax/);
     // Schema-wise the entry is fine: the problem is only the value's syntax.
     expect(schema.checkEntry(['rtPerson', 'dynamicObject'], { cn: ['egruber@contoso.com'], c: ['-'] })).toEqual([]);
+  });
+
+  it('refuses exactly the values of a relaxed syntax that strictSyntaxProblem refuses (what a replica can store)', async () => {
+    const verdicts: Array<{ value: string; slapd: boolean; strict: boolean }> = [];
+    for (const [i, value] of ['-', 'DE', 'fr', '--', 'D', 'DEU', 'D#', 'Ü'].entries()) {
+      const result = await ldapadd(server, [`dn: cn=country-${i},ou=dynamic,o=Intranet`, 'objectClass: rtPerson', 'objectClass: dynamicObject', `cn: country-${i}`, `c:: ${b64(value)}`, ''].join('\n'));
+      expect([0, 21], result.stderr).toContain(result.code);
+      verdicts.push({ value, slapd: result.code === 0, strict: strictSyntaxProblem(Syntax.countryString, value) === undefined });
+    }
+    expect(verdicts.filter((v) => v.slapd !== v.strict)).toEqual([]);
+    expect(verdicts.filter((v) => !v.slapd).map((v) => v.value)).toEqual(['-', 'D', 'DEU', 'D#', 'Ü']);
   });
 });
 

@@ -17,6 +17,7 @@ export interface MatchingRules {
 export const Syntax = {
   bitString: '1.3.6.1.4.1.1466.115.121.1.6',
   boolean: '1.3.6.1.4.1.1466.115.121.1.7',
+  countryString: '1.3.6.1.4.1.1466.115.121.1.11',
   directoryString: '1.3.6.1.4.1.1466.115.121.1.15',
   dn: '1.3.6.1.4.1.1466.115.121.1.12',
   generalizedTime: '1.3.6.1.4.1.1466.115.121.1.24',
@@ -65,8 +66,37 @@ export function syntaxProblem(syntax: string | undefined, value: string): string
     case Syntax.uuid:
       return /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(value) ? undefined : `'${value}' is not a UUID`;
     default:
+      // Country String among others: see RELAXED_SYNTAXES.
       return undefined;
   }
+}
+
+/**
+ * Syntaxes whose values the directory accepts more loosely than RFC 4517 defines them, because
+ * ILS clients write values outside the definition, with the RFC's own check (the one OpenLDAP
+ * slapd makes of every value it is given, replicated ones included).
+ */
+const RELAXED_SYNTAXES: ReadonlyMap<string, (value: string) => string | undefined> = new Map([
+  // NetMeeting writes `c: -` for "no country" (RFC 4517 §3.3.4: two PrintableString
+  // characters, an ISO 3166 code); slapd refuses it ("c: value #0 invalid per syntax").
+  [Syntax.countryString, (value: string) => (/^[A-Za-z0-9 '()+,\-./:?=]{2}$/.test(value) ? undefined : `'${value}' is not a country code (two printable characters, ISO 3166)`)],
+]);
+
+/** Whether the directory accepts values of `syntax` that RFC 4517 does not ({@link strictSyntaxProblem} differs from {@link syntaxProblem}). */
+export function isRelaxedSyntax(syntax: string | undefined): boolean {
+  return syntax !== undefined && RELAXED_SYNTAXES.has(syntax);
+}
+
+/**
+ * Why a server that checks every value against its syntax as RFC 4517 defines it would refuse
+ * a value, or undefined when it takes it: {@link syntaxProblem}, except for the syntaxes the
+ * directory relaxes for ILS clients ({@link isRelaxedSyntax}), which get the RFC's check.
+ * This is what a replica can store: a stock OpenLDAP slapd refuses a whole replicated entry
+ * for one such value, and its replication stalls there.
+ */
+export function strictSyntaxProblem(syntax: string | undefined, value: string): string | undefined {
+  const strict = syntax === undefined ? undefined : RELAXED_SYNTAXES.get(syntax);
+  return strict === undefined ? syntaxProblem(syntax, value) : strict(value);
 }
 
 const foldSpaces = (s: string): string => s.trim().replace(/\s+/g, ' ');

@@ -20,6 +20,7 @@ import { ensureApplicationContainer, keepApplicationEntry } from './registration
 import { OperationError, ResultCode } from '../errors.js';
 import type { Name } from '../model/names.js';
 import { formatDn } from '../model/dn.js';
+import { isRelaxedSyntax, strictSyntaxProblem } from '../model/matching.js';
 
 const DYNAMIC_OBJECT = 'dynamicobject';
 
@@ -70,6 +71,11 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
     if (!allowed.has(attr.key)) {
       throw new OperationError(ResultCode.namingViolation, `the RDN attribute '${attr.name}' is not allowed by the object classes ${classes.map((c) => c.name).join(', ')}`);
     }
+    // A value the directory stores only by relaxing its syntax for ILS clients (NetMeeting's
+    // c: -) may be an attribute's, not a name: a replica can leave such a value out of what it
+    // stores, not out of a DN, and slapd refuses the DN (invalidDNSyntax) as it is refused here.
+    const refused = isRelaxedSyntax(attr.rules.syntax) ? strictSyntaxProblem(attr.rules.syntax, ava.value) : undefined;
+    if (refused !== undefined) throw new OperationError(ResultCode.invalidDNSyntax, `invalid DN '${dnText}': ${attr.name}: ${refused}`);
     const values = (attributes[attr.key] ??= []);
     const wanted = ctx.evaluator.assertion(attr, ava.value);
     if (!values.some((v) => ctx.evaluator.assertion(attr, v) === wanted)) {

@@ -3,15 +3,25 @@
  * each change: whether an entry is in scope by its path, whether it matches the filter, and
  * its view. Answers for a change are kept on the change ({@link ChangeRecord.memo}) under
  * the query's key, so a thousand live searches that ask the same are answered once per change.
+ * A content sync's view leaves out what a replica cannot store (model/replicable.ts).
  */
 import { PATH_SEPARATOR, isLiveAt, type StoredAttributes, type StoredEntry } from '../../store/index.js';
 import type { DirectoryContext } from '../context.js';
 import type { Filter } from '../model/filter.js';
 import type { Name } from '../model/names.js';
 import { parseSelection, viewOf, type Selection } from '../model/entry-view.js';
+import { replicableAttributes } from '../model/replicable.js';
 import type { EntryView } from '../model/view.js';
 import { storedTarget, type SearchScope } from '../operations/search.js';
 import type { ChangeRecord } from './feed.js';
+
+/**
+ * Which values a live search sends of an entry: `stored`, every value as stored, as a search
+ * does (persistent search); `replicable`, without the values a replica refuses by their syntax
+ * (RFC 4533 content sync: the replication protocol, whose consumers store what they are sent,
+ * stock slapd among them; {@link replicableAttributes}).
+ */
+export type LiveValues = 'stored' | 'replicable';
 
 /** A live search's question, as a client sent it. */
 export interface LiveRequest {
@@ -37,15 +47,18 @@ export class LiveQuery {
   readonly selection: Selection;
   /** Same key, same answers about any entry: base, scope and filter. */
   readonly matchKey: string;
+  /** Which values of an entry it sends (not part of {@link matchKey}: what matches is the same). */
+  readonly values: LiveValues;
   readonly #ctx: DirectoryContext;
   /** The keys of this query's answers in a change's memo, made once (read per change and search). */
   readonly #beforeKey: string;
   readonly #afterKey: string;
   readonly #changeKey: string;
 
-  constructor(ctx: DirectoryContext, request: LiveRequest) {
+  constructor(ctx: DirectoryContext, request: LiveRequest, values: LiveValues) {
     this.#ctx = ctx;
     this.request = request;
+    this.values = values;
     this.base = ctx.names.parse(request.base);
     this.selection = parseSelection(ctx, request.attributes);
     this.matchKey = `${this.base.ndn}\u0000${request.scope}\u0000${JSON.stringify(request.filter)}`;
@@ -71,9 +84,17 @@ export class LiveQuery {
     return this.#ctx.evaluator.evaluate(this.request.filter, storedTarget(this.#ctx, entry, 'attributes', () => (name ??= this.#ctx.names.parse(entry.dn)))) === true;
   }
 
-  /** What the client is sent of an entry. */
+  /** What the client is sent of an entry (of its values, those {@link values} says). */
   view(entry: StoredEntry): EntryView {
-    return viewOf(this.#ctx, entry, this.selection, this.request.typesOnly);
+    return viewOf(this.#ctx, this.values === 'replicable' ? this.#replicable(entry) : entry, this.selection, this.request.typesOnly);
+  }
+
+  /** The entry with only the values a replica can store: itself when it has no other (its stored encoding is then what a replica is sent). */
+  #replicable(entry: StoredEntry): StoredEntry {
+    const schema = this.#ctx.schema;
+    const attributes = replicableAttributes(entry.attributes, (key) => schema.attribute(key)?.rules.syntax);
+    // Not the stored encoding, which holds what is left out: the view is built from the attributes.
+    return attributes === entry.attributes ? entry : { ...entry, attributes, encoded: null };
   }
 
   /** What the client is sent of the attributes an entry had (a deleted entry, for persistent search). */

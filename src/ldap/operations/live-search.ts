@@ -189,7 +189,8 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
   const persist = sync.mode === 'refreshAndPersist';
   const release = await admitLive(session, persist);
   try {
-    const query = directory.liveQuery(request);
+    // Content sync is how replicas follow the directory: it sends what a replica can store.
+    const query = directory.liveQuery(request, 'replicable');
     const cookie = sync.cookie ? parseCookie(sync.cookie.toString('utf8')) : {};
     const cookieOf = (csn: string): Buffer => Buffer.from(formatCookie(csn, cookie.rid));
     if (cookie.csn !== undefined && !sync.reloadHint && !directory.logCovers(cookie.csn)) {
@@ -261,7 +262,8 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
   const id = envelope.messageId;
   const release = await admitLive(session, true);
   try {
-    const query: LiveQuery = directory.liveQuery(request);
+    // A persistent search shows entries as stored, as a search does.
+    const query: LiveQuery = directory.liveQuery(request, 'stored');
     let position: { seq: number; csn: string };
     if (ps.changesOnly) {
       position = directory.logPosition();
