@@ -210,6 +210,14 @@ describe('add', () => {
     }
   });
 
+  it('a DN-syntax value that is no DN is invalidAttributeSyntax (21), as slapd refuses it; a DN is taken', async () => {
+    const bad = await ldapadd(server.url, ldifEntry(personDn('Bad See Also'), { objectClass: ['person'], cn: 'Bad See Also', sn: 'Also', seeAlso: 'not a dn' }), alice);
+    expectRefused(bad, LDAP.invalidAttributeSyntax, /seeAlso: invalid DN 'not a dn'/);
+    expect(await read(personDn('Bad See Also'))).toBeUndefined();
+    const good = await ldapadd(server.url, ldifEntry(personDn('Good See Also'), { objectClass: ['person'], cn: 'Good See Also', sn: 'Also', seeAlso: 'cn=x,o=Intranet' }), alice);
+    expect(good.code, good.stderr).toBe(0);
+  });
+
   it('two values of a SINGLE-VALUE attribute are constraintViolation (19)', async () => {
     const person = await ldapadd(
       server.url,

@@ -29,7 +29,7 @@ import {
   type LdifEntry,
   type Slapd,
 } from '../helpers/slapd.js';
-import { strictSyntaxProblem, Syntax } from '../../src/directory/model/matching.js';
+import { strictSyntaxProblem, Syntax, syntaxProblem } from '../../src/directory/model/matching.js';
 import { schema } from './helpers.js';
 
 const SDP = [
@@ -374,6 +374,28 @@ describe('rendezvous.schema in a running slapd', () => {
     }
     expect(verdicts.filter((v) => v.slapd !== v.strict)).toEqual([]);
     expect(verdicts.filter((v) => !v.slapd).map((v) => v.value)).toEqual(['-', 'D', 'DEU', 'D#', 'Ü']);
+  });
+
+  it('refuses exactly the values syntaxProblem refuses, for the syntaxes of the standard classes it checks (a value slapd refuses would stop a replica)', async () => {
+    // By syntax: an attribute of it (extensibleObject allows any), its values, those refused.
+    const cases: Array<{ syntax: string; attribute: string; values: string[]; refused: string[] }> = [
+      { syntax: Syntax.dn, attribute: 'seeAlso', values: ['cn=x,o=Intranet', 'cn=a+sn=b,o=Intranet', 'cn=x\\2C y,o=Intranet', 'not a dn', 'cn=x,,o=Intranet', '=x,o=Intranet', 'cn=x,o'], refused: ['not a dn', 'cn=x,,o=Intranet', '=x,o=Intranet', 'cn=x,o'] },
+      { syntax: Syntax.telephoneNumber, attribute: 'telephoneNumber', values: ['+1 (425) 555-0100', '555 0100 x12', '555-0100 #12', '*31#'], refused: ['555-0100 #12', '*31#'] },
+      { syntax: Syntax.integer, attribute: 'sFlags', values: ['0', '-1', '17', '-0', '01', '+1'], refused: ['-0', '01', '+1'] },
+      { syntax: Syntax.bitString, attribute: 'x500UniqueIdentifier', values: ["'0101'B", "''B", '0101', "'012'B"], refused: ['0101', "'012'B"] },
+    ];
+    let n = 0;
+    for (const { syntax, attribute, values, refused } of cases) {
+      const verdicts: Array<{ value: string; slapd: boolean; ours: boolean }> = [];
+      for (const value of values) {
+        n += 1;
+        const result = await ldapadd(server, [`dn: cn=syntax-${n},ou=dynamic,o=Intranet`, 'objectClass: organizationalPerson', 'objectClass: uidObject', 'objectClass: extensibleObject', `cn: syntax-${n}`, 'sn: syntax', `uid: syntax-${n}`, `${attribute}:: ${b64(value)}`, ''].join('\n'));
+        expect([0, 21], `${attribute} ${value}: ${result.stderr}`).toContain(result.code);
+        verdicts.push({ value, slapd: result.code === 0, ours: syntaxProblem(syntax, value) === undefined });
+      }
+      expect(verdicts.filter((v) => v.slapd !== v.ours), attribute).toEqual([]);
+      expect(verdicts.filter((v) => !v.slapd).map((v) => v.value), attribute).toEqual(refused);
+    }
   });
 });
 

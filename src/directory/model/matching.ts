@@ -4,6 +4,7 @@
  * simplified to case folding and space collapsing).
  */
 import { parseGeneralizedTime } from '../../sdp/time.js';
+import { parseDn } from './dn.js';
 
 /** What matching needs to know about an attribute type. */
 export interface MatchingRules {
@@ -50,7 +51,8 @@ export function syntaxProblem(syntax: string | undefined, value: string): string
     case Syntax.ia5String:
       return /^[\x00-\x7f]*$/.test(value) ? undefined : 'only ASCII (IA5) characters are allowed';
     case Syntax.integer:
-      return /^-?(?:0|[1-9][0-9]*)$/.test(value) ? undefined : `'${value}' is not an integer`;
+      // No "-0" (RFC 4517 §3.3.16), which slapd refuses too.
+      return /^(?:0|-?[1-9][0-9]*)$/.test(value) ? undefined : `'${value}' is not an integer`;
     case Syntax.boolean:
       return value === 'TRUE' || value === 'FALSE' ? undefined : `'${value}' is not TRUE or FALSE`;
     case Syntax.generalizedTime:
@@ -60,14 +62,31 @@ export function syntaxProblem(syntax: string | undefined, value: string): string
     case Syntax.printableString:
       return /^[A-Za-z0-9 '()+,\-./:?=]+$/.test(value) ? undefined : `'${value}' has characters a printable string does not allow`;
     case Syntax.telephoneNumber:
-      return value.trim() !== '' ? undefined : 'a telephone number must not be empty';
+      // A PrintableString (RFC 4517 §3.3.31), as slapd checks it: no "#" or "*".
+      if (value.trim() === '') return 'a telephone number must not be empty';
+      return /^[A-Za-z0-9 '()+,\-./:?=]+$/.test(value) ? undefined : `'${value}' has characters a telephone number (a printable string) does not allow`;
+    case Syntax.bitString:
+      return /^'[01]*'B$/.test(value) ? undefined : `'${value}' is not a bit string ('0101'B)`;
     case Syntax.oid:
       return /^(?:[A-Za-z][A-Za-z0-9-]*|[0-2](?:\.(?:0|[1-9][0-9]*))+)$/.test(value) ? undefined : `'${value}' is not an OID or descriptor`;
     case Syntax.uuid:
       return /^[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$/.test(value) ? undefined : `'${value}' is not a UUID`;
+    case Syntax.dn:
+      // As slapd checks it (a value that is no DN would stop a stock replica at its entry).
+      return dnProblem(value);
     default:
       // Country String among others: see RELAXED_SYNTAXES.
       return undefined;
+  }
+}
+
+/** Why a value is not a DN (RFC 4514), or undefined when it is one. */
+function dnProblem(value: string): string | undefined {
+  try {
+    parseDn(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message;
   }
 }
 
