@@ -236,6 +236,12 @@ describe('add', () => {
     expect(await read(`description=x,${DYNAMIC}`)).toBeUndefined();
   });
 
+  it('with extensibleObject any user attribute may name the entry, as the entry check allows it: description=y with rtPerson', async () => {
+    const r = await ldapadd(server.url, ldifEntry(`description=y,${DYNAMIC}`, { objectClass: ['rtPerson', 'extensibleObject', 'dynamicObject'], cn: 'y' }), alice);
+    expect(r.code, r.stderr).toBe(0);
+    expect((await read(`description=y,${DYNAMIC}`))?.get('description')).toEqual(['y']);
+  });
+
   it('an operational NO-USER-MODIFICATION attribute is refused (19)', async () => {
     const r = await ldapadd(server.url, conferenceLdif(spec('Own Timestamp'), { createTimestamp: '20200101000000Z' }), alice);
     expectRefused(r, LDAP.constraintViolation, /createTimestamp/i);

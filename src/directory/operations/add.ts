@@ -8,6 +8,7 @@ import type { StoredEntry } from '../../store/index.js';
 import { checkAdd, checkAddBelow, checkAnonymousAddIsDynamic, ownerOf } from '../access.js';
 import { checkWritable, readAttributes, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
+import { EXTENSIBLE_OBJECT_OID } from '../schema/entry-check.js';
 import { resolveClasses } from '../schema/entry-rules.js';
 import { checkClashes, multicastOf, type BlobMulticast } from '../conferences/clashes.js';
 import { keepClashFlags } from '../conferences/clash-flags.js';
@@ -66,9 +67,10 @@ export function prepareAdd(ctx: DirectoryContext, identity: Identity, dnText: st
 
   // The RDN's values belong to the entry: add those the client left out (ILS clients do).
   const allowed = new Set(classes.flatMap((c) => [...c.allowed]));
+  const extensible = classes.some((c) => c.oid === EXTENSIBLE_OBJECT_OID);
   for (const ava of name.dn[0]!) {
     const attr = ctx.schema.attribute(ava.type)!;
-    if (!allowed.has(attr.key)) {
+    if (!extensible && !allowed.has(attr.key)) {
       throw new OperationError(ResultCode.namingViolation, `the RDN attribute '${attr.name}' is not allowed by the object classes ${classes.map((c) => c.name).join(', ')}`);
     }
     // A value the directory stores only by relaxing its syntax for ILS clients (NetMeeting's

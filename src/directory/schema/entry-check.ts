@@ -54,7 +54,8 @@ export type EntryProblem =
 /** The kinds of {@link EntryProblem}. */
 export type EntryProblemKind = EntryProblem['kind'];
 
-const EXTENSIBLE_OBJECT_OID = '1.3.6.1.4.1.1466.101.120.111';
+/** extensibleObject (RFC 4512 §4.3): an entry of this class may hold any user attribute. */
+export const EXTENSIBLE_OBJECT_OID = '1.3.6.1.4.1.1466.101.120.111';
 const OBJECT_CLASS_OID = '2.5.4.0';
 
 /** Splits an attribute description `type;opt1;opt2` into its type and lower-cased, sorted options. */

@@ -5,7 +5,7 @@
  * @packageDocumentation
  */
 import type { AttributeType, LdapSyntax, MatchingRule, ObjectClass } from './elements.js';
-import { checkEntry, resolveObjectClasses, splitAttributeDescription, type CheckEntryOptions, type EntryAttributes, type EntryProblem } from './entry-check.js';
+import { checkEntry, EXTENSIBLE_OBJECT_OID, resolveObjectClasses, splitAttributeDescription, type CheckEntryOptions, type EntryAttributes, type EntryProblem } from './entry-check.js';
 import { parseSchemaFile } from './parser.js';
 import { buildRegistry, keyOf, type Registry } from './registry.js';
 import { subschemaValues, type SubschemaOptions, type SubschemaValues } from './subschema.js';
@@ -153,7 +153,7 @@ export class Schema {
     for (const objectClass of classes) {
       for (const type of objectClass.may) if (!must.has(type.oid)) may.set(type.oid, type);
     }
-    const extensible = classes.some((c) => c.oid === '1.3.6.1.4.1.1466.101.120.111');
+    const extensible = classes.some((c) => c.oid === EXTENSIBLE_OBJECT_OID);
     return { must: [...must.values()], may: [...may.values()], extensible, unknown };
   }
 
