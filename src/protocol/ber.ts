@@ -44,18 +44,21 @@ export function readTlv(buffer: Buffer, offset: number, limit = buffer.length): 
   return { tag, offset, start, end };
 }
 
-/** How many bytes a complete TLV at the start of `buffer` needs, or undefined if the header is incomplete. */
-export function pduLength(buffer: Buffer): number | undefined {
-  if (buffer.length < 2) return undefined;
-  let length = buffer[1]!;
+/**
+ * How many bytes the complete TLV at `start` of `buffer` needs, or undefined if its header is
+ * incomplete in the bytes before `end`.
+ */
+export function pduLength(buffer: Buffer, start = 0, end = buffer.length): number | undefined {
+  if (end - start < 2) return undefined;
+  let length = buffer[start + 1]!;
   let header = 2;
   if (length & 0x80) {
     const count = length & 0x7f;
     if (count === 0) throw new BerError('indefinite length is not allowed in LDAP');
     if (count > 4) throw new BerError('length too large');
-    if (buffer.length < 2 + count) return undefined;
+    if (end - start < 2 + count) return undefined;
     length = 0;
-    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[2 + i]!;
+    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[start + 2 + i]!;
     header += count;
   }
   return header + length;
