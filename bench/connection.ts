@@ -1,13 +1,14 @@
 /**
  * One LDAP connection driving a closed loop: one operation outstanding at a time, as ldclt's
  * threads do, so throughput is concurrency over latency and the two servers see the same
- * offered load. Responses are framed and only skimmed (message type and result code, entries
- * counted), never decoded into objects. Beside that loop it can hold live searches (RFC 4533
+ * offered load. Responses are framed by the protocol's framer (PduFramer: read in place where
+ * they arrived) and only skimmed (message type and result code, entries counted), never
+ * decoded into objects. Beside that loop it can hold live searches (RFC 4533
  * refreshAndPersist, the live-update workloads' watchers), whose messages go to their own
  * handler as they arrive.
  */
 import { Socket, connect } from 'node:net';
-import { message, Op, readTlv, type ResponseControl } from '../src/protocol/index.js';
+import { message, Op, PartialBudget, PduFramer, readTlv, type ResponseControl } from '../src/protocol/index.js';
 
 /**
  * How an operation ended: its result code, for searches the entries received, and the final
@@ -33,12 +34,27 @@ export function resultCode(pdu: Buffer, op: { start: number; end: number }): num
   return code.end > code.start ? pdu.readIntBE(code.start, Math.min(4, code.end - code.start)) : 0;
 }
 
+/**
+ * The largest response a load connection accepts: far more than any the benchmark asks for
+ * (an entry with its conference blob is a few KiB); a larger one is a broken server.
+ */
+const MAX_RESPONSE = 16 * 1024 * 1024;
+
+/** What a connection's framer may hold between reads: a largest response being gathered and a read beyond it. */
+const FRAMER_BUDGET = 2 * MAX_RESPONSE + 1024 * 1024;
+
+/** Refusal codes the framer is given: unused, a refusal ends the benchmark with its message. */
+const REFUSED = { tooLarge: 0, budget: 0 };
+
+const maxResponseText = (): string => `the benchmark's limit of ${MAX_RESPONSE} bytes`;
+
 /** The contents of a SearchResultDone with result code -1, what live handlers get when the connection is lost. */
 const LOST_PDU = Buffer.from([0x0a, 0x01, 0xff]);
 
 export class LoadConnection {
   readonly #socket: Socket;
-  #pending: Buffer | undefined;
+  /** The protocol's framer, with a budget of its own: PDUs that arrive whole in a read are read in place. */
+  readonly #framer = new PduFramer(new PartialBudget(FRAMER_BUDGET), REFUSED);
   #nextId = 1;
   #done: Done | undefined;
   #entries = 0;
@@ -147,20 +163,10 @@ export class LoadConnection {
 
   #receive(chunk: Buffer): void {
     if (this.#live.size > 0) this.#receivedAt = performance.timeOrigin + performance.now();
-    const buffer = this.#pending ? Buffer.concat([this.#pending, chunk]) : chunk;
-    let offset = 0;
-    for (;;) {
-      const end = pduEnd(buffer, offset);
-      if (end === undefined) break;
-      this.#message(buffer, offset, end);
-      offset = end;
-    }
-    if (offset < buffer.length) {
-      const rest = buffer.subarray(offset);
-      // Copy a small remainder so that the big chunk it came from can be collected.
-      this.#pending = rest.length < 4096 ? Buffer.from(rest) : rest;
-    } else {
-      this.#pending = undefined;
+    const framer = this.#framer;
+    framer.push(chunk);
+    for (let buffer = framer.locate(MAX_RESPONSE, maxResponseText); buffer !== undefined; buffer = framer.locate(MAX_RESPONSE, maxResponseText)) {
+      this.#message(buffer, framer.pduStart, framer.pduEnd);
     }
   }
 
@@ -191,21 +197,4 @@ export class LoadConnection {
     // messageID 0 is the unsolicited notice of disconnection: the server is closing.
     this.#finish(idLength === 1 && buffer[id.start] === 0 ? CONNECTION_LOST : value, buffer.subarray(start, end));
   }
-}
-
-/** Where the complete TLV at `offset` ends, or undefined when `buffer` does not hold all of it yet. */
-function pduEnd(buffer: Buffer, offset: number): number | undefined {
-  if (offset + 2 > buffer.length) return undefined;
-  let length = buffer[offset + 1]!;
-  let header = 2;
-  if (length & 0x80) {
-    const count = length & 0x7f;
-    if (count === 0 || count > 4) throw new Error(`a response with an invalid length (0x${length.toString(16)})`);
-    if (offset + 2 + count > buffer.length) return undefined;
-    length = 0;
-    for (let i = 0; i < count; i += 1) length = length * 256 + buffer[offset + 2 + i]!;
-    header += count;
-  }
-  const end = offset + header + length;
-  return end <= buffer.length ? end : undefined;
 }

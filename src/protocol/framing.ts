@@ -14,8 +14,9 @@
  * handed out) is charged to a {@link PartialBudget}: the server's is shared by the process's
  * connections, a client's connection has its own. An incomplete PDU at the end of a read is
  * copied out rather than held as a view, so that a few bytes held do not keep a large read
- * alive uncharged. One implementation for the server's requests (src/ldap/connection.ts)
- * and the library's live searches (src/client/message-framer.ts).
+ * alive uncharged. One implementation for the server's requests (src/ldap/connection.ts),
+ * the library's live searches (src/client/message-framer.ts) and the benchmark's
+ * connections (bench/connection.ts).
  */
 import { BerError, pduLength } from './ber.js';
 
