@@ -49,6 +49,23 @@ export function pacedWrites(pool: readonly LoadConnection[], ops: readonly Buffe
   let answered = 0;
   let first = Number.NaN;
   return new Promise((resolve) => {
+    /**
+     * The one timer waiting for the next write's time. Each acknowledgement pumps too, and
+     * used to start a timer of its own whenever the next write was not due yet: the chains
+     * multiplied (each firing started the next), and the writer burnt half a core in cells
+     * whose writes were answered quickly, on the cores the server was measured on.
+     */
+    let timer: NodeJS.Timeout | undefined;
+    const schedule = (): void => {
+      if (timer !== undefined || next >= ops.length || free.length === 0) return;
+      timer = setTimeout(
+        () => {
+          timer = undefined;
+          pump();
+        },
+        Math.max(0, startAt + (next * 1000) / rate - now()),
+      );
+    };
     const pump = (): void => {
       const t = now();
       while (next < ops.length && free.length > 0) {
@@ -69,11 +86,8 @@ export function pacedWrites(pool: readonly LoadConnection[], ops: readonly Buffe
           else pump();
         });
       }
-      if (next < ops.length && free.length > 0) {
-        const wait = startAt + (next * 1000) / rate - now();
-        setTimeout(pump, Math.max(0, wait));
-      }
+      schedule();
     };
-    setTimeout(pump, Math.max(0, startAt - now()));
+    schedule();
   });
 }
