@@ -7,7 +7,7 @@
 import { DEFAULT_LIMITS } from '../src/ldap/server.js';
 import { DEFAULT_SYNC_LOG } from '../src/server/options.js';
 import type { Measurement } from './harness.js';
-import { LATENCY_TARGET_MS, type LiveReport } from './live.js';
+import { LATENCY_TARGET_MS, SLAPD_PER_CONNECTION, type LiveReport } from './live.js';
 import type { RunReport } from './report.js';
 import { SERVE_FLAGS } from './servers.js';
 
@@ -38,6 +38,15 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
     `- Watchers: RFC 4533 refreshAndPersist searches, one level under \`ou=dynamic,o=Intranet\`, filter \`(objectClass=rtConference)\`, all user attributes, anonymous; 50 on each connection, the connections spread over at most ${o.processes} watcher processes (bench/live-watcher.ts). Each resumes from a fresh cookie (its refresh phase sends only what changed since), so every watcher receives every write.`,
     `- Writes: paced (open loop) on 64 connections bound as the administrator (one write outstanding on each), alternately the add of a new conference (the benchmark's generated blobs, about 1 KiB) and a modify of it (\`contactInformation\` replaced); each cell deletes what it added afterwards. Latency is from a write's acknowledgement (its response read by the writer) to the change's arrival at a watcher, on one clock; the watcher matches a change to its write by DN and Sync State. ${o.warmupMs / 1000} s of writes before the measured ${o.durationMs / 1000} s.`,
   );
+  if (live.slapdConfig !== undefined) {
+    lines.push(
+      `- slapd as the provider of the latency cells (\`--live-provider slapd\`): ${m.slapd}, back_mdb durable (an fsync per transaction, as out of the box; Rendezvous's writes are durable too), the compared slapd's configuration (our schema, dds, its indexes, \`loglevel\`, \`threads\`) plus the syncprov overlay as the OpenLDAP Administrator's Guide sets up a provider (\`syncprov-checkpoint 100 10\`, \`syncprov-sessionlog 100\`, \`entryCSN\` and \`entryUUID\` indexed eq, as slapo-syncprov(5) recommends), loaded with the same data; the same watchers, ${SLAPD_PER_CONNECTION} on each connection (slapd runs at most half its \`threads\` operations of one connection at once and defers the rest until one ends, which a persistent search never does), and the same writes, the writers bound as its rootdn, its adds carrying the attributes Rendezvous derives from the blob (as in the other workloads). Its slapd.conf:`,
+      '',
+      '```',
+      live.slapdConfig.trimEnd(),
+      '```',
+    );
+  }
   if (live.replication.length > 0) {
     const first = live.replication[0]!;
     lines.push(
@@ -49,26 +58,30 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
   if (live.latency.length > 0) {
     lines.push(`### Notification latency at ${int(o.liveRate)} writes/s`, '');
     lines.push(
-      '| watchers | conns | writes/s | write p50/p99 ms | p50 ms | p99 ms | max ms | p99 from sending ms | delivered / expected | before the ack | changes/s sent | MiB/s | server CPU % | peak RSS MiB | peak together MiB | watchers CPU % | other CPU % | 1-min load | ended |',
-      '|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
+      '| provider | watchers | conns | writes/s | write p50/p99 ms | p50 ms | p99 ms | max ms | p99 from sending ms | delivered / expected | before the ack | changes/s sent | MiB/s | server CPU % | peak RSS MiB | peak together MiB | watchers CPU % | other CPU % | 1-min load | ended |',
+      '|---|---:|---:|---:|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     );
     for (const c of live.latency) {
       lines.push(
-        `| ${int(c.watchers)} | ${c.connections} | ${int(c.writes.rate)} | ${ms(c.writes.latency.quantile(0.5) / 1000)} / ${ms(c.writes.latency.quantile(0.99) / 1000)} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${ms(c.maxMs)} | ${ms(c.sentP99Ms)} | ${int(c.delivered)} / ${int(c.expected)} | ${int(c.beforeAck)} | ${int(c.deliveriesPerSecond)} | ${c.megabytesPerSecond.toFixed(1)} | ${int(c.serverCpuPercent)} | ${int(c.serverPeakRssMiB)} | ${int(c.serverPeakTogetherMiB)} | ${int(c.clientCpuPercent)} | ${int(c.otherCpuPercent)} | ${c.load.toFixed(1)} | ${oneLine(codes(c.ended))} |`,
+        `| ${c.provider} | ${int(c.watchers)} | ${c.connections} | ${int(c.writes.rate)} | ${ms(c.writes.latency.quantile(0.5) / 1000)} / ${ms(c.writes.latency.quantile(0.99) / 1000)} | ${ms(c.p50Ms)} | ${ms(c.p99Ms)} | ${ms(c.maxMs)} | ${ms(c.sentP99Ms)} | ${int(c.delivered)} / ${int(c.expected)} | ${int(c.beforeAck)} | ${int(c.deliveriesPerSecond)} | ${c.megabytesPerSecond.toFixed(1)} | ${int(c.serverCpuPercent)} | ${int(c.serverPeakRssMiB)} | ${int(c.serverPeakTogetherMiB)} | ${int(c.clientCpuPercent)} | ${int(c.otherCpuPercent)} | ${c.load.toFixed(1)} | ${oneLine(codes(c.ended))} |`,
       );
     }
     lines.push('');
-    const largest = live.latency.reduce((a, b) => (b.watchers > a.watchers ? b : a));
-    const complete = largest.delivered === largest.expected;
-    lines.push(
-      `Target: p99 under ${LATENCY_TARGET_MS} ms with 1,000 watchers: ${largest.watchers === 1000 ? met(largest.p99Ms < LATENCY_TARGET_MS && complete) : 'not measured (no 1,000-watcher cell)'}${largest.watchers === 1000 ? ` (p99 ${ms(largest.p99Ms)} ms, ${int(largest.delivered)} of ${int(largest.expected)} changes delivered within ${15} s of the last write)` : ''}.`,
-      '',
-    );
-    lines.push('CPU by process (% of one core over the writes; the server\'s primary applies every write, its workers serve the watchers\' and writers\' connections):', '');
-    lines.push('| watchers | primary | workers | watcher processes | writers (the benchmark) |', '|---:|---:|---|---|---:|');
+    for (const provider of ['rendezvous', 'slapd'] as const) {
+      const cells = live.latency.filter((c) => c.provider === provider);
+      if (cells.length === 0) continue;
+      const largest = cells.reduce((a, b) => (b.watchers > a.watchers ? b : a));
+      const complete = largest.delivered === largest.expected;
+      lines.push(
+        `${provider === 'rendezvous' ? 'Target' : 'slapd with syncprov, the reference'}: p99 under ${LATENCY_TARGET_MS} ms with 1,000 watchers: ${largest.watchers === 1000 ? met(largest.p99Ms < LATENCY_TARGET_MS && complete) : 'not measured (no 1,000-watcher cell)'}${largest.watchers === 1000 ? ` (p99 ${ms(largest.p99Ms)} ms, ${int(largest.delivered)} of ${int(largest.expected)} changes delivered within ${15} s of the last write, ${int(largest.writes.rate)} writes/s)` : ''}.`,
+        '',
+      );
+    }
+    lines.push('CPU by process (% of one core over the writes; Rendezvous\'s primary applies every write, its workers serve the watchers\' and writers\' connections; slapd is one process, all its threads):', '');
+    lines.push('| provider | watchers | primary (slapd) | workers | watcher processes | writers (the benchmark) |', '|---|---:|---:|---|---|---:|');
     for (const c of live.latency) {
       const p = c.cpuByProcess;
-      lines.push(`| ${int(c.watchers)} | ${int(p.primary)} | ${p.workers.map(int).join(' + ')} | ${p.watchers.map(int).join(' + ')} | ${int(p.writers)} |`);
+      lines.push(`| ${c.provider} | ${int(c.watchers)} | ${int(p.primary)} | ${p.workers.map(int).join(' + ') || '—'} | ${p.watchers.map(int).join(' + ')} | ${int(p.writers)} |`);
     }
     lines.push('');
     lines.push(

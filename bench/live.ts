@@ -5,6 +5,8 @@
  *  - latency: N refreshAndPersist watchers (watcher processes, live-watcher.ts) follow the
  *    conferences while writes (adds, then modifies, of new conferences) go in at a fixed rate;
  *    each change is timed from its write's acknowledgement to its arrival at each watcher.
+ *    Measured against Rendezvous, and (`--live-provider slapd`) against slapd with syncprov
+ *    loaded with the same data, the reference for the target.
  *  - replication: a stock slapd replicates Rendezvous (syncrepl refreshAndPersist) while writes
  *    go in at a fixed rate; the replica is polled for the newest acknowledged write until it
  *    has it, then for the newest again: each probe's time from acknowledgement to visible is a
@@ -26,12 +28,13 @@ import { conference, conferenceDn, CONTAINER, SUFFIX, type DataSet } from './dat
 import { expectMessage, measure, type Measurement } from './harness.js';
 import { Histogram } from './histogram.js';
 import type { LivePart, ReplicaMode } from './options.js';
+import type { Target } from './workloads.js';
 import { now, pacedWrites, writerPool, type PacedResult } from './paced-writer.js';
 import { cpuByProcess, cpuSeconds, machineCpuSeconds, processCpuSeconds, peakRssMiB, resetPeakRss, rssMiB, samplePeakResident } from './proc.js';
 import { summarizeProfile, type ProfileSummary } from './profile.js';
 import { addOp, deleteOp, replaceOp, Scope, searchOp, syncControl, type Filter } from './requests.js';
 import type { RendezvousProcess } from './servers.js';
-import { startBenchConsumer, consumerSyncrepl } from './servers.js';
+import { benchSlapdThreads, startBenchConsumer, consumerSyncrepl } from './servers.js';
 import type { WatcherResult, WatcherTask } from './live-watcher.js';
 import { decodeSyncDone, Op, readTlv, SYNC_DONE_OID } from '../src/protocol/index.js';
 
@@ -44,6 +47,10 @@ export interface LiveContext {
   replicationRate: number;
   replicationSeconds: number;
   replicaModes: readonly ReplicaMode[];
+  /** The providers each latency cell is measured against, in turn. */
+  providers: readonly Target[];
+  /** slapd with syncprov, loaded with the data set (when `providers` names slapd), and its slapd.conf as printed. */
+  slapd?: { port: number; pid: number; bind: { dn: string; password: string }; config: string };
   warmupMs: number;
   durationMs: number;
   /** Most watcher processes per cell. */
@@ -63,6 +70,8 @@ export interface LiveContext {
 
 /** One notification-latency cell. */
 export interface LatencyCell {
+  /** The server the watchers follow and the writes go to. */
+  provider: Target;
   watchers: number;
   connections: number;
   writes: PacedResult;
@@ -94,7 +103,7 @@ export interface LatencyCell {
 
 /** A cell's CPU by process, % of one core over the writes. */
 export interface CpuByProcess {
-  /** The primary (the writing process) alone. */
+  /** The primary (the writing process) alone; slapd's process (all its threads) when it is the provider. */
   primary: number;
   /** Each worker process, in pid order. */
   workers: number[];
@@ -143,6 +152,8 @@ export interface MemoryResult {
 
 export interface LiveReport {
   latency: LatencyCell[];
+  /** The slapd.conf of the slapd provider, when latency cells measured it. */
+  slapdConfig?: string;
   profile?: ProfileSummary & { watchers: number; p99Ms: number };
   /** One per replica configuration measured. */
   replication: ReplicationResult[];
@@ -188,8 +199,12 @@ interface Plan {
   modifySeq: number[];
 }
 
-/** Every write carries its number in contactInformation (`live <seq>`), where the replica's probe finds it. */
-function plan(set: DataSet, cell: number, count: number): Plan {
+/**
+ * Every write carries its number in contactInformation (`live <seq>`), where the replica's
+ * probe finds it. slapd's adds carry the attributes Rendezvous derives from the blob, as in
+ * the other workloads (data.ts).
+ */
+function plan(set: DataSet, cell: number, count: number, target: Target = 'rendezvous'): Plan {
   const p: Plan = { ops: [], targets: [], dns: [], prefix: `uid=live${cell}-`, addSeq: [], modifySeq: [] };
   const distance = MODIFY_DISTANCE / 2;
   let modified = 0;
@@ -207,7 +222,7 @@ function plan(set: DataSet, cell: number, count: number): Plan {
     p.dns.push(entry.dn);
     p.addSeq.push(seq);
     p.modifySeq.push(-1);
-    p.ops.push(addOp(entry.dn, [...entry.attributes, marker]));
+    p.ops.push(addOp(entry.dn, [...entry.attributes, ...(target === 'slapd' ? entry.derived : []), marker]));
     p.targets.push(entry.dn);
   }
   return p;
@@ -284,19 +299,19 @@ type ChildMessage = { type: 'ready' } | { type: 'error'; message: string } | { t
 
 const expect = <T extends ChildMessage['type']>(child: ChildProcess, type: T, timeoutMs: number): Promise<Extract<ChildMessage, { type: T }>> => expectMessage<ChildMessage, T>(child, type, timeoutMs, 'watcher process');
 
-/** Watcher processes holding `watchers` live searches; resolves once all are past their refresh phase. */
-async function openWatchers(port: number, watchers: number, processes: number, task: Omit<WatcherTask, 'port' | 'watchers' | 'perConnection' | 'cookie'>): Promise<ChildProcess[]> {
+/** Watcher processes holding `watchers` live searches, `perConnection` on a connection; resolves once all are past their refresh phase. */
+async function openWatchers(port: number, watchers: number, processes: number, task: Omit<WatcherTask, 'port' | 'watchers' | 'perConnection' | 'cookie'>, perConnection = PER_CONNECTION): Promise<ChildProcess[]> {
   const cookie = await currentCookie(port);
-  const connections = Math.ceil(watchers / PER_CONNECTION);
+  const connections = Math.ceil(watchers / perConnection);
   const count = Math.max(1, Math.min(processes, connections));
   const children: ChildProcess[] = [];
   try {
     for (let p = 0; p < count; p += 1) {
       // Whole connections per process, the last process taking what is left.
-      const share = p < count - 1 ? Math.ceil(connections / count) * PER_CONNECTION : watchers - (count - 1) * Math.ceil(connections / count) * PER_CONNECTION;
+      const share = p < count - 1 ? Math.ceil(connections / count) * perConnection : watchers - (count - 1) * Math.ceil(connections / count) * perConnection;
       const child = fork(WATCHER, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
-      child.send({ type: 'prepare', task: { ...task, port, watchers: Math.min(share, watchers), perConnection: PER_CONNECTION, cookie } satisfies WatcherTask });
+      child.send({ type: 'prepare', task: { ...task, port, watchers: Math.min(share, watchers), perConnection, cookie } satisfies WatcherTask });
     }
     await Promise.all(children.map((c) => expect(c, 'ready', 300_000)));
     return children;
@@ -313,14 +328,42 @@ function closeWatchers(children: readonly ChildProcess[]): void {
 const cpuOf = (children: readonly ChildProcess[]): number => children.reduce((sum, c) => sum + cpuSeconds(c.pid ?? -1), 0);
 const ms = (h: Histogram, q: number): number => h.quantile(q) / 1000;
 
-/** One notification-latency cell with `watchers` watchers. */
-async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Promise<LatencyCell> {
-  const server = ctx.server();
+/** A server the latency cells measure: where the watchers and writers connect, whose CPU counts, whom the writers bind as. */
+interface Provider {
+  name: Target;
+  port: number;
+  pid: number;
+  bind: { dn: string; password: string };
+  /** Watchers on one connection. */
+  perConnection: number;
+}
+
+/**
+ * Watchers on one connection of slapd: it runs at most half its `threads` operations of a
+ * connection at once and defers the others until one ends (connection.c, "too many
+ * executing"), and a persistent search never ends: a ninth on a connection of a slapd with 16
+ * threads is never answered.
+ */
+export const SLAPD_PER_CONNECTION = Math.floor(benchSlapdThreads() / 2);
+
+/** The provider of that name as it runs now (Rendezvous may have been restarted). */
+function providerOf(ctx: LiveContext, name: Target): Provider {
+  if (name === 'rendezvous') {
+    const server = ctx.server();
+    return { name, port: server.port, pid: server.pid, bind: ctx.admin, perConnection: PER_CONNECTION };
+  }
+  if (!ctx.slapd) throw new Error('no slapd provider was started');
+  const { port, pid, bind } = ctx.slapd;
+  return { name, port, pid, bind, perConnection: SLAPD_PER_CONNECTION };
+}
+
+/** One notification-latency cell with `watchers` watchers of `server`. */
+async function latencyCell(ctx: LiveContext, server: Provider, watchers: number, cell: number): Promise<LatencyCell> {
   const count = Math.round((ctx.rate * (ctx.warmupMs + ctx.durationMs)) / 1000);
   const first = Math.ceil((ctx.rate * ctx.warmupMs) / 1000);
-  const { ops, prefix, dns, addSeq, modifySeq } = plan(ctx.set, cell, count);
-  const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix, addSeq, modifySeq, first, last: count - 1 });
-  const pool = await writerPool(server.port, WRITE_CONNECTIONS, ctx.admin);
+  const { ops, prefix, dns, addSeq, modifySeq } = plan(ctx.set, cell, count, server.name);
+  const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix, addSeq, modifySeq, first, last: count - 1 }, server.perConnection);
+  const pool = await writerPool(server.port, WRITE_CONNECTIONS, server.bind);
   try {
     let acks: Array<[number, number, number]> = [];
     const flush = (): void => {
@@ -382,8 +425,9 @@ async function latencyCell(ctx: LiveContext, watchers: number, cell: number): Pr
     // The writes' own duration (first sent to last answered), longer than planned when the rate was not kept.
     const writeSeconds = writes.writes / writes.rate;
     return {
+      provider: server.name,
       watchers,
-      connections: Math.ceil(watchers / PER_CONNECTION),
+      connections: Math.ceil(watchers / server.perConnection),
       writes,
       p50Ms: ms(afterAck, 0.5),
       p99Ms: ms(afterAck, 0.99),
@@ -581,17 +625,20 @@ export async function runLive(ctx: LiveContext): Promise<LiveReport> {
   const report: LiveReport = { latency: [], replication: [], notes: [] };
   let cell = 0;
   if (ctx.parts.includes('latency')) {
-    for (const watchers of ctx.watcherCounts) {
+    if (ctx.providers.includes('slapd')) report.slapdConfig = ctx.slapd?.config;
+    // The providers take turns at each watcher count.
+    for (const watchers of ctx.watcherCounts) for (const name of ctx.providers) {
       try {
-        const c = await latencyCell(ctx, watchers, cell++);
+        const c = await latencyCell(ctx, providerOf(ctx, name), watchers, cell++);
         report.latency.push(c);
-        ctx.log(`live latency ×${watchers}: p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms; ${c.delivered}/${c.expected} delivered (${c.beforeAck} before the ack); writes ${Math.round(c.writes.rate)}/s p99 ${ms(c.writes.latency, 0.99).toFixed(1)} ms${Object.keys(c.writes.errors).length ? ` errors ${JSON.stringify(c.writes.errors)}` : ''}; server CPU ${Math.round(c.serverCpuPercent)}% (primary ${Math.round(c.cpuByProcess.primary)}, workers ${c.cpuByProcess.workers.map(Math.round).join('+')}), watchers ${c.cpuByProcess.watchers.map(Math.round).join('+')}%, writers ${Math.round(c.cpuByProcess.writers)}%; ended ${JSON.stringify(c.ended)}`);
+        const p = c.cpuByProcess;
+        ctx.log(`live latency ${name} ×${watchers}: p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms; ${c.delivered}/${c.expected} delivered (${c.beforeAck} before the ack); writes ${Math.round(c.writes.rate)}/s p99 ${ms(c.writes.latency, 0.99).toFixed(1)} ms${Object.keys(c.writes.errors).length ? ` errors ${JSON.stringify(c.writes.errors)}` : ''}; server CPU ${Math.round(c.serverCpuPercent)}% (${name === 'slapd' ? 'slapd' : 'primary'} ${Math.round(p.primary)}${p.workers.length ? `, workers ${p.workers.map(Math.round).join('+')}` : ''}), watchers ${p.watchers.map(Math.round).join('+')}%, writers ${Math.round(p.writers)}%; ended ${JSON.stringify(c.ended)}`);
       } catch (error) {
-        report.notes.push(`Latency with ${watchers} watchers failed: ${(error as Error).message.split('\n')[0]}`);
-        ctx.log(`live latency ×${watchers}: FAILED ${(error as Error).stack}`);
+        report.notes.push(`Latency of ${name} with ${watchers} watchers failed: ${(error as Error).message.split('\n')[0]}`);
+        ctx.log(`live latency ${name} ×${watchers}: FAILED ${(error as Error).stack}`);
       }
     }
-    const largest = report.latency.at(-1);
+    const largest = report.latency.filter((c) => c.provider === 'rendezvous').at(-1);
     if (ctx.profile && largest && (!(largest.p99Ms < LATENCY_TARGET_MS) || largest.delivered < largest.expected)) {
       try {
         report.profile = await profileCell(ctx, largest.watchers, cell++);
@@ -628,7 +675,7 @@ async function profileCell(ctx: LiveContext, watchers: number, cell: number): Pr
   await ctx.restart(['--cpu-prof', '--cpu-prof-dir', profileDir]);
   let p99 = Number.NaN;
   try {
-    p99 = (await latencyCell(ctx, watchers, cell)).p99Ms;
+    p99 = (await latencyCell(ctx, providerOf(ctx, 'rendezvous'), watchers, cell)).p99Ms;
   } finally {
     await ctx.restart([]);
   }

@@ -2,7 +2,7 @@
  * Command-line flags of the benchmark (`npm run bench -- --help`).
  */
 import { parseArgs } from 'node:util';
-import { WORKLOAD_NAMES, type WorkloadName } from './workloads.js';
+import { WORKLOAD_NAMES, type Target, type WorkloadName } from './workloads.js';
 
 export interface BenchOptions {
   size: number;
@@ -39,6 +39,8 @@ export interface BenchOptions {
   liveWatchers: number[];
   /** Writes per second of the notification-latency cells. */
   liveRate: number;
+  /** The providers the notification-latency cells measure, in turn: Rendezvous, and slapd with syncprov as the reference. */
+  liveProviders: Target[];
   /** Writes per second, and seconds of them, while the slapd replica follows. */
   replicationRate: number;
   replicationSeconds: number;
@@ -54,6 +56,9 @@ export interface BenchOptions {
 /** The live-update workloads: notification latency, a slapd replica's lag, memory and search throughput with idle watchers. */
 export const LIVE_PARTS = ['latency', 'replication', 'memory'] as const;
 export type LivePart = (typeof LIVE_PARTS)[number];
+
+/** The RFC 4533 providers the latency cells can measure (slapd: back_mdb with the syncprov overlay). */
+export const LIVE_PROVIDERS = ['rendezvous', 'slapd'] as const satisfies readonly Target[];
 
 export const USAGE = `npm run bench -- [options]
 
@@ -98,6 +103,10 @@ export const USAGE = `npm run bench -- [options]
                         or workload profile cells (the data is still loaded and Rendezvous timed)
   --live-watchers LIST  watcher counts of the latency cells (default 1,100,1000)
   --live-rate N         writes/s of the latency cells (default 500)
+  --live-provider LIST  the providers the latency cells measure, in turn (default rendezvous):
+                        rendezvous, slapd (OpenLDAP back_mdb, durable as out of the box, with
+                        the syncprov overlay as its admin guide configures a provider, loaded
+                        with the same data: the reference for the latency target)
   --replication-rate N  writes/s while the replica follows (default 1000)
   --replication-seconds S  measured seconds of those writes (default 30)
   --replica LIST        the replica configurations measured (default dbnosync,durable):
@@ -120,6 +129,13 @@ function replicaModes(text: string): ReplicaMode[] {
 }
 
 const list = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
+
+function liveProviders(text: string): Target[] {
+  const names = list(text);
+  for (const p of names) if (!(LIVE_PROVIDERS as readonly string[]).includes(p)) throw new Error(`--live-provider: unknown provider ${p} (known: ${LIVE_PROVIDERS.join(', ')})`);
+  if (names.length === 0) throw new Error('--live-provider: name at least one provider');
+  return names as Target[];
+}
 
 function liveParts(text: string): LivePart[] {
   const names = list(text);
@@ -181,6 +197,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'live-only': { type: 'boolean' },
       'live-watchers': { type: 'string' },
       'live-rate': { type: 'string' },
+      'live-provider': { type: 'string' },
       'replication-rate': { type: 'string' },
       'replication-seconds': { type: 'string' },
       replica: { type: 'string' },
@@ -223,6 +240,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     live: values['no-live'] ? [] : liveParts(values.live ?? LIVE_PARTS.join(',')),
     liveWatchers: list(values['live-watchers'] ?? '1,100,1000').map((n) => Math.floor(positive('--live-watchers', n))),
     liveRate: positive('--live-rate', values['live-rate'] ?? '500'),
+    liveProviders: liveProviders(values['live-provider'] ?? 'rendezvous'),
     replicationRate: positive('--replication-rate', values['replication-rate'] ?? '1000'),
     replicationSeconds: positive('--replication-seconds', values['replication-seconds'] ?? '30'),
     replicaModes: replicaModes(values.replica ?? REPLICA_MODES.join(',')),

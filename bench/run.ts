@@ -145,6 +145,14 @@ async function main(options: BenchOptions): Promise<void> {
   }
   const slapdBind = slapd ? { dn: slapd.rootDn, password: slapd.rootPw } : undefined;
   let slapdPid = slapd?.pid ?? -1;
+  // The reference provider of the live latency cells (--live-provider slapd): a slapd of its
+  // own with syncprov, so that the compared slapd's writes stay as they were measured.
+  let syncSlapd: { server: Slapd; pid: number; config: string } | undefined;
+  if (options.live.includes('latency') && options.liveProviders.includes('slapd')) {
+    const server = await startBenchSlapd({ logLevel: options.slapdLoglevel, syncprov: true });
+    cleanups.push(() => server.stop());
+    syncSlapd = { server, pid: server.pid, config: printableSlapdConfig(await readFile(server.configFile, 'utf8')) };
+  }
 
   // Load.
   const targets: LoadTarget[] = [{ target: 'rendezvous', port: rendezvous.port, bind: admin }];
@@ -166,23 +174,35 @@ async function main(options: BenchOptions): Promise<void> {
     return true;
   });
   for (const l of report.load) log(`load: ${l.target} ${Math.round(l.addsPerSecond)} adds/s (p50 ${l.p50Ms.toFixed(1)} ms, p99 ${l.p99Ms.toFixed(1)} ms)`);
+  if (syncSlapd && options.slapdLoad === 'ldap') {
+    const [loaded] = await load(set, [{ target: 'slapd', port: syncSlapd.server.port, bind: { dn: syncSlapd.server.rootDn, password: syncSlapd.server.rootPw }, prelude: BASE_ENTRIES }], options.loadConnections, () => true);
+    log(`load: slapd with syncprov ${Math.round(loaded!.addsPerSecond)} adds/s${Object.keys(loaded!.errors).length ? ` errors ${JSON.stringify(loaded!.errors)}` : ''}`);
+  }
   // Rendezvous fills its time-clustered copy of the conferences once its writes pause, from
   // the end of its load (the server reports when it is up to date; the loads take turns, so
   // it may be up to date before slapd's load ends); waited for below.
   const loadEnded = report.load.find((l) => l.target === 'rendezvous')?.endedAt ?? performance.now();
   const copyReported = rendezvous.copyReportSince(loadEnded);
   const complete = report.load.every((l) => l.entries === set.conferences + set.people);
-  if (complete && slapd && options.slapdLoad === 'slapadd') {
+  if (complete && (slapd || syncSlapd) && options.slapdLoad === 'slapadd') {
     const ldif = join(dir, 'data.ldif');
     const started = performance.now();
     await writeLdif(ldif, set);
     const ldifSeconds = (performance.now() - started) / 1000;
-    const { seconds, process: restarted } = await slapaddAndRestart(slapd, ldif);
-    cleanups.push(() => restarted.stop());
-    slapdPid = restarted.pid;
-    report.slapadd = { seconds, ldifSeconds };
+    if (slapd) {
+      const { seconds, process: restarted } = await slapaddAndRestart(slapd, ldif);
+      cleanups.push(() => restarted.stop());
+      slapdPid = restarted.pid;
+      report.slapadd = { seconds, ldifSeconds };
+      log(`load: slapadd ${seconds.toFixed(1)} s (LDIF ${ldifSeconds.toFixed(1)} s)`);
+    }
+    if (syncSlapd) {
+      const { seconds, process: restarted } = await slapaddAndRestart(syncSlapd.server, ldif);
+      cleanups.push(() => restarted.stop());
+      syncSlapd.pid = restarted.pid;
+      log(`load: slapadd into slapd with syncprov ${seconds.toFixed(1)} s`);
+    }
     await rm(ldif, { force: true });
-    log(`load: slapadd ${seconds.toFixed(1)} s (LDIF ${ldifSeconds.toFixed(1)} s)`);
   }
 
   // No cell (nor the size on disk) is measured before Rendezvous's copy is up to date.
@@ -211,7 +231,7 @@ async function main(options: BenchOptions): Promise<void> {
   // Every cell then measures servers whose data is in the OS cache, both alike. Read again
   // before each cell: a kernel that pages out what was not touched for a while (DAMON,
   // machine table) had evicted the file by the later cells, which then read the disk.
-  const cachePaths = [dbPath, `${dbPath}-wal`, ...(slapd ? [slapd.dir] : [])];
+  const cachePaths = [dbPath, `${dbPath}-wal`, ...(slapd ? [slapd.dir] : []), ...(syncSlapd ? [syncSlapd.server.dir] : [])];
   const warmed = await warmPageCache(cachePaths);
   let rewarmSeconds = 0;
   log(`cache: read ${(warmed.bytes / 2 ** 20).toFixed(0)} MiB of database files in ${warmed.seconds.toFixed(1)} s`);
@@ -359,6 +379,8 @@ async function main(options: BenchOptions): Promise<void> {
       replicationRate: options.replicationRate,
       replicationSeconds: options.replicationSeconds,
       replicaModes: options.replicaModes,
+      providers: options.liveProviders,
+      ...(syncSlapd ? { slapd: { port: syncSlapd.server.port, pid: syncSlapd.pid, bind: { dn: syncSlapd.server.rootDn, password: syncSlapd.server.rootPw }, config: syncSlapd.config } } : {}),
       warmupMs: options.warmupMs,
       durationMs: options.durationMs,
       processes: options.processes,

@@ -12,7 +12,8 @@
  * needs slapd stopped, so it is then restarted here on the same configuration and port.
  *
  * The live-update workloads also start a stock slapd read replica of Rendezvous
- * ({@link startBenchConsumer}).
+ * ({@link startBenchConsumer}), and with `--live-provider slapd` a slapd with syncprov as
+ * the reference provider of the latency cells.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -22,7 +23,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startSlapdConsumer, syncreplDirective, type ConsumerOptions } from '../test/helpers/replica.js';
-import { SLAPD, run, startSlapd, type Slapd } from '../test/helpers/slapd.js';
+import { SLAPD, run, startSlapd, type Slapd, type SlapdOverlay } from '../test/helpers/slapd.js';
 import { REFRESH_TTL } from './workloads.js';
 
 export const REPO = fileURLToPath(new URL('../../../', import.meta.url));
@@ -173,18 +174,27 @@ export function benchSlapdThreads(cores = availableParallelism()): number {
 export const SLAPD_THREADS_SOURCE = "the OpenLDAP maintainers' tuning note (Symas knowledge base, \"How Many Threads Does OpenLDAP's Server Process Need?\", kb.symas.com/en_US/performance/threads): 16, slapd's default, on hosts of up to two processors of up to two cores; four times the cores above that";
 
 /**
+ * The syncprov overlay as the OpenLDAP Administrator's Guide sets up a provider ("Set up the
+ * provider slapd", replication chapter: `syncprov-checkpoint 100 10`, `syncprov-sessionlog
+ * 100`, with `entryCSN` and `entryUUID` indexed eq, as slapo-syncprov(5) recommends).
+ */
+const SYNCPROV: SlapdOverlay = { name: 'syncprov', config: ['syncprov-checkpoint 100 10', 'syncprov-sessionlog 100'] };
+
+/**
  * slapd with our schema, dds, and indexes for what the workloads search. `loglevel` is 0 by
  * default: slapd.conf(5) says the loglevel defaults to stats, several syslog lines per
  * operation, which Rendezvous does not spend (it logs nothing per operation); `threads` as
- * {@link benchSlapdThreads} says.
+ * {@link benchSlapdThreads} says. `syncprov`: also an RFC 4533 provider ({@link SYNCPROV},
+ * below dds as test/helpers/replica.ts's provider has it), for the live latency cells. mdb
+ * syncs every transaction (no `dbnosync`), as out of the box.
  */
-export function startBenchSlapd(options: { logLevel?: string } = {}): Promise<Slapd> {
+export function startBenchSlapd(options: { logLevel?: string; syncprov?: boolean } = {}): Promise<Slapd> {
   return startSlapd({
     schemaFiles: [SCHEMA],
-    overlays: [{ name: 'dds', config: [`dds-default-ttl ${REFRESH_TTL}`, `dds-max-ttl ${REFRESH_TTL}`, 'dds-min-ttl 60'] }],
+    overlays: [...(options.syncprov ? [SYNCPROV] : []), { name: 'dds', config: [`dds-default-ttl ${REFRESH_TTL}`, `dds-max-ttl ${REFRESH_TTL}`, 'dds-min-ttl 60'] }],
     // Equality indexes (ordered for generalizedTime, so they serve <= and >= too), substring
     // on the names, dds's own expiry attribute, and the application NetMeeting lists people by.
-    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryExpireTimestamp eq', 'applicationID eq'],
+    indexes: ['objectClass eq', 'uid eq,sub', 'cn eq,sub', 'startTime eq', 'stopTime eq', 'entryExpireTimestamp eq', 'applicationID eq', ...(options.syncprov ? ['entryCSN eq', 'entryUUID eq'] : [])],
     globalConfig: [
       `loglevel ${options.logLevel ?? '0'}`,
       `threads ${benchSlapdThreads()}`,
