@@ -213,6 +213,9 @@ class ServerProcess implements TestServer {
     if (this.options.ilsOpen) args.push('--ils-open');
     if (!this.options.args?.includes('--workers')) args.push('--workers', '1');
     if (!this.options.args?.includes('--http')) args.push('--http', 'off');
+    // With a certificate the server also listens for LDAPS, on 1636 unless told: test files
+    // run in parallel, and two such servers collided there (EADDRINUSE).
+    if (this.options.args?.includes('--tls-cert') && !this.options.args.includes('--tls-port')) args.push('--tls-port', '0');
     args.push(...(this.options.args ?? []));
     return args;
   }
