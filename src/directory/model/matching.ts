@@ -40,6 +40,9 @@ export function isBinarySyntax(syntax: string | undefined): boolean {
   return syntax !== undefined && BINARY_SYNTAXES.has(syntax);
 }
 
+/** A PrintableString (RFC 4517 §3.2): the characters Printable String, Telephone Number and Country String allow. */
+const PRINTABLE_STRING = /^[A-Za-z0-9 '()+,\-./:?=]+$/;
+
 /**
  * Why a value is not valid for a syntax, or undefined when it is.
  * Binary syntaxes accept anything.
@@ -60,11 +63,11 @@ export function syntaxProblem(syntax: string | undefined, value: string): string
     case Syntax.numericString:
       return /^[0-9 ]+$/.test(value) ? undefined : `'${value}' is not a numeric string`;
     case Syntax.printableString:
-      return /^[A-Za-z0-9 '()+,\-./:?=]+$/.test(value) ? undefined : `'${value}' has characters a printable string does not allow`;
+      return PRINTABLE_STRING.test(value) ? undefined : `'${value}' has characters a printable string does not allow`;
     case Syntax.telephoneNumber:
       // A PrintableString (RFC 4517 §3.3.31), as slapd checks it: no "#" or "*".
       if (value.trim() === '') return 'a telephone number must not be empty';
-      return /^[A-Za-z0-9 '()+,\-./:?=]+$/.test(value) ? undefined : `'${value}' has characters a telephone number (a printable string) does not allow`;
+      return PRINTABLE_STRING.test(value) ? undefined : `'${value}' has characters a telephone number (a printable string) does not allow`;
     case Syntax.bitString:
       return /^'[01]*'B$/.test(value) ? undefined : `'${value}' is not a bit string ('0101'B)`;
     case Syntax.oid:
@@ -98,7 +101,7 @@ function dnProblem(value: string): string | undefined {
 const RELAXED_SYNTAXES: ReadonlyMap<string, (value: string) => string | undefined> = new Map([
   // NetMeeting writes `c: -` for "no country" (RFC 4517 §3.3.4: two PrintableString
   // characters, an ISO 3166 code); slapd refuses it ("c: value #0 invalid per syntax").
-  [Syntax.countryString, (value: string) => (/^[A-Za-z0-9 '()+,\-./:?=]{2}$/.test(value) ? undefined : `'${value}' is not a country code (two printable characters, ISO 3166)`)],
+  [Syntax.countryString, (value: string) => (value.length === 2 && PRINTABLE_STRING.test(value) ? undefined : `'${value}' is not a country code (two printable characters, ISO 3166)`)],
 ]);
 
 /** Whether the directory accepts values of `syntax` that RFC 4517 does not ({@link strictSyntaxProblem} differs from {@link syntaxProblem}). */
