@@ -138,8 +138,11 @@ export function writeMessageWithBody(target: Buffer, offset: number, messageId: 
  * copy each, not a buffer and a socket write each. Reusable: {@link writeTo} empties it.
  */
 export class MessageBatch {
+  // Kept and refilled rather than emptied by `length = 0`, which lets V8 drop the arrays'
+  // storage: a live fan-out fills tens of thousands of batches a second, each regrowing it.
   readonly #ids: number[] = [];
-  readonly #bodies: Buffer[] = [];
+  readonly #bodies: Array<Buffer | undefined> = [];
+  #count = 0;
   #bytes = 0;
 
   /** The encoded size of what the batch holds (0: empty). */
@@ -148,8 +151,9 @@ export class MessageBatch {
   }
 
   add(messageId: number, body: Buffer): void {
-    this.#ids.push(messageId);
-    this.#bodies.push(body);
+    this.#ids[this.#count] = messageId;
+    this.#bodies[this.#count] = body;
+    this.#count += 1;
     this.#bytes += messageWithBodySize(messageId, body.length);
   }
 
@@ -159,14 +163,18 @@ export class MessageBatch {
    */
   writeTo(target: Buffer): void {
     let offset = 0;
-    for (let i = 0; i < this.#ids.length; i += 1) offset = writeMessageWithBody(target, offset, this.#ids[i]!, this.#bodies[i]!);
-    this.clear();
+    for (let i = 0; i < this.#count; i += 1) {
+      offset = writeMessageWithBody(target, offset, this.#ids[i]!, this.#bodies[i]!);
+      this.#bodies[i] = undefined;
+    }
+    this.#count = 0;
+    this.#bytes = 0;
   }
 
   /** Empties the batch, writing nothing. */
   clear(): void {
-    this.#ids.length = 0;
-    this.#bodies.length = 0;
+    this.#bodies.fill(undefined, 0, this.#count);
+    this.#count = 0;
     this.#bytes = 0;
   }
 }

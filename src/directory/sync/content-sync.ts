@@ -134,6 +134,10 @@ export class LiveCursor {
   readonly #query: LiveQuery;
   #seq: number;
   #csn: string;
+  /** The limit of the read in progress, for {@link #make}. */
+  #limit = 256;
+  /** Reads and judges the changes past the position: made once, not a closure per read (a thousand searches read each commit). */
+  readonly #make = (): SharedRead | 'expired' => judge(this.#ctx.feed.since(this.#seq, this.#limit), this.#query);
 
   /** `seq` and `csn`: the log position the search has seen up to, and its CSN. */
   constructor(ctx: DirectoryContext, query: LiveQuery, seq: number, csn: string) {
@@ -165,11 +169,10 @@ export class LiveCursor {
   read(limit = 256): LiveChange[] | 'expired' {
     // Shared by the searches of the same question at the same position (the array is never
     // changed by its readers), so each reads the feed and judges each change once for all.
-    const feed = this.#ctx.feed;
-    const make = (): SharedRead | 'expired' => judge(feed.since(this.#seq, limit), this.#query);
-    let read = feed.shared(this.#query.matchKey, this.#seq, make);
+    this.#limit = limit;
+    let read = this.#ctx.feed.shared(this.#query.matchKey, this.#seq, this.#make);
     // Made with the first reader's limit: a reader asking for fewer reads its own.
-    if (read !== 'expired' && read.count > limit) read = make();
+    if (read !== 'expired' && read.count > limit) read = this.#make();
     if (read === 'expired') return 'expired';
     if (read.last !== undefined) {
       this.#seq = read.last.seq;

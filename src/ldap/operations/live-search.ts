@@ -59,12 +59,17 @@ class SharedBodies {
 
   constructor(private readonly budget: number) {}
 
-  /** The body under `key` on `record`, made by `make` unless kept; no key: made every time (a selection with computed attributes). */
-  get(record: ChangeRecord, key: string | undefined, make: () => Buffer): Buffer {
-    if (key === undefined) return make();
-    const kept = record.memo.get(key) as Buffer | undefined;
-    if (kept !== undefined) return kept;
-    const body = make();
+  /**
+   * The body kept under `key` on `record`, or undefined (then make it and {@link keep} it).
+   * Two calls instead of one taking a maker: a maker would be a closure made per message.
+   */
+  get(record: ChangeRecord, key: string | undefined): Buffer | undefined {
+    return key === undefined ? undefined : (record.memo.get(key) as Buffer | undefined);
+  }
+
+  /** Keeps `body` under `key` on `record` (no key: a selection with computed attributes, not shared); returns it. */
+  keep(record: ChangeRecord, key: string | undefined, body: Buffer): Buffer {
+    if (key === undefined) return body;
     record.memo.set(key, body);
     this.#held.push({ record, key, bytes: body.length });
     this.#bytes += body.length;
@@ -227,14 +232,16 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
     // The cookie of what the client was told last; made into bytes only when sent on its own.
     let lastCsn = outcome.csn;
     const keys = bodyKeys(query, `sync\u0000${cookie.rid ?? ''}`);
+    const body = (change: LiveChange): Buffer => {
+      const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: cookieOf(change.record.csn) });
+      const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
+      return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), [{ oid: SYNC_STATE_OID, value: state }]);
+    };
     const writer: LiveWriter = {
       message: (change) => {
         lastCsn = change.record.csn;
-        return bodies.get(change.record, keys?.[change.kind], () => {
-          const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: cookieOf(change.record.csn) });
-          const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
-          return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), [{ oid: SYNC_STATE_OID, value: state }]);
-        });
+        const key = keys?.[change.kind];
+        return bodies.get(change.record, key) ?? bodies.keep(change.record, key, body(change));
       },
       progress: (csn) => {
         lastCsn = csn;
@@ -283,14 +290,16 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
       position = outcome;
     }
     const keys = bodyKeys(query, `ps\u0000${ps.returnECs}`);
+    const body = (change: LiveChange): Buffer => {
+      const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
+      const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
+      return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), controls);
+    };
     const writer: LiveWriter = {
       message: (change) => {
         if ((ps.changeTypes & ECN_TYPE[change.kind]) === 0) return undefined;
-        return bodies.get(change.record, keys?.[change.kind], () => {
-          const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
-          const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
-          return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), controls);
-        });
+        const key = keys?.[change.kind];
+        return bodies.get(change.record, key) ?? bodies.keep(change.record, key, body(change));
       },
       overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, 'a persistent search fell too far behind the changes; search again', NOTICE_OF_DISCONNECTION_OID)),
       overflowEndsConnection: true,
