@@ -218,6 +218,20 @@ describe('add', () => {
     expect(good.code, good.stderr).toBe(0);
   });
 
+  it('values slapd stores none of, or refuses by their syntax, are invalidAttributeSyntax (21), on add and modify (a replica would stall on them)', async () => {
+    const dn = personDn('Post Office');
+    const bad = await ldapadd(server.url, ldifEntry(dn, { objectClass: ['organizationalPerson'], cn: 'Post Office', sn: 'Office', preferredDeliveryMethod: 'pigeon' }), alice);
+    expectRefused(bad, LDAP.invalidAttributeSyntax, /preferredDeliveryMethod: 'pigeon' is not a delivery method/);
+    expect(await read(dn)).toBeUndefined();
+    const good = await ldapadd(server.url, ldifEntry(dn, { objectClass: ['organizationalPerson'], cn: 'Post Office', sn: 'Office', preferredDeliveryMethod: 'telephone $ g3fax', telexNumber: '123$DE$ans' }), alice);
+    expect(good.code, good.stderr).toBe(0);
+    expectRefused(await modify(dn, [{ op: 'replace', attr: 'telexNumber', values: ['$$'] }]), LDAP.invalidAttributeSyntax, /telexNumber: '\$\$' is not printable strings separated by \$/);
+    expectRefused(await modify(dn, [{ op: 'add', attr: 'postalAddress', values: ['1 Main St\\zz$Springfield'] }]), LDAP.invalidAttributeSyntax, /backslash/);
+    const org = await ldapadd(server.url, ldifEntry(`o=Guided,${DYNAMIC}`, { objectClass: ['organization'], o: 'Guided', searchGuide: 'person#(cn$EQ)' }), alice);
+    expectRefused(org, LDAP.invalidAttributeSyntax, /searchGuide: no value of this syntax is accepted/);
+    expect((await read(dn))?.lines.find((l) => l.name === 'telexNumber')?.value.toString()).toBe('123$DE$ans');
+  });
+
   it('two values of a SINGLE-VALUE attribute are constraintViolation (19)', async () => {
     const person = await ldapadd(
       server.url,

@@ -382,6 +382,14 @@ describe('rendezvous.schema in a running slapd', () => {
       { syntax: Syntax.dn, attribute: 'seeAlso', values: ['cn=x,o=Intranet', 'cn=a+sn=b,o=Intranet', 'cn=x\\2C y,o=Intranet', 'not a dn', 'cn=x,,o=Intranet', '=x,o=Intranet', 'cn=x,o'], refused: ['not a dn', 'cn=x,,o=Intranet', '=x,o=Intranet', 'cn=x,o'] },
       { syntax: Syntax.telephoneNumber, attribute: 'telephoneNumber', values: ['+1 (425) 555-0100', '555 0100 x12', '555-0100 #12', '*31#'], refused: ['555-0100 #12', '*31#'] },
       { syntax: Syntax.integer, attribute: 'sFlags', values: ['0', '-1', '17', '-0', '01', '+1'], refused: ['-0', '01', '+1'] },
+      { syntax: Syntax.nameAndOptionalUid, attribute: 'uniqueMember', values: ['cn=x,o=Intranet', "cn=x,o=Intranet#'0101'B", "#'01'B", 'cn=x,o=Intranet#', 'cn=a\\#b,o=Intranet', 'not a dn', "not a dn#'01'B", "cn=x,,o=Intranet#'01'B"], refused: ['not a dn', "not a dn#'01'B", "cn=x,,o=Intranet#'01'B"] },
+      { syntax: Syntax.deliveryMethod, attribute: 'preferredDeliveryMethod', values: ['any', 'telephone $ g3fax', 'any  $  mhs', 'Any', 'teletex$videotex$ia5$g4fax$physical', 'pigeon', 'any $', ' any', 'any telephone', 'any\t$mhs', 'anyx'], refused: ['pigeon', 'any $', ' any', 'any telephone', 'any\t$mhs', 'anyx'] },
+      { syntax: Syntax.guide, attribute: 'searchGuide', values: ['person#(cn$EQ)', 'x'], refused: ['person#(cn$EQ)', 'x'] },
+      { syntax: Syntax.enhancedGuide, attribute: 'enhancedSearchGuide', values: ['person#(cn$EQ)#oneLevel', 'x'], refused: ['person#(cn$EQ)#oneLevel', 'x'] },
+      { syntax: Syntax.teletexTerminalIdentifier, attribute: 'teletexTerminalIdentifier', values: ['abc', 'abc$graphic:x'], refused: ['abc', 'abc$graphic:x'] },
+      { syntax: Syntax.telexNumber, attribute: 'telexNumber', values: ['123$DE$ans', 'abc', 'a $ b $ c', '$$', 'a$', '$a', 'a#b$c$d', 'Ü$x$y'], refused: ['$$', 'a$', '$a', 'a#b$c$d', 'Ü$x$y'] },
+      { syntax: Syntax.facsimileTelephoneNumber, attribute: 'facsimileTelephoneNumber', values: ['+1 425 555 0100', '+1 425 555 0100$twoDimensional', '+1 $ twoDimensional', '+1 425$bogus', 'x#y', '+1$', 'Ü'], refused: ['x#y', '+1$', 'Ü'] },
+      { syntax: Syntax.postalAddress, attribute: 'postalAddress', values: ['1 Main St$Springfield', 'a$$b', '$', 'x\\24y', 'x\\5cy', 'x\\5Cy', 'Ümlaut$x', 'x\\zz', 'a\\'], refused: ['x\\zz', 'a\\'] },
       { syntax: Syntax.bitString, attribute: 'x500UniqueIdentifier', values: ["'0101'B", "''B", '0101', "'012'B"], refused: ['0101', "'012'B"] },
     ];
     let n = 0;

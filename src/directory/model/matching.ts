@@ -31,6 +31,14 @@ export const Syntax = {
   telephoneNumber: '1.3.6.1.4.1.1466.115.121.1.50',
   binary: '1.3.6.1.4.1.1466.115.121.1.5',
   uuid: '1.3.6.1.1.16.1',
+  deliveryMethod: '1.3.6.1.4.1.1466.115.121.1.14',
+  enhancedGuide: '1.3.6.1.4.1.1466.115.121.1.21',
+  facsimileTelephoneNumber: '1.3.6.1.4.1.1466.115.121.1.22',
+  guide: '1.3.6.1.4.1.1466.115.121.1.25',
+  nameAndOptionalUid: '1.3.6.1.4.1.1466.115.121.1.34',
+  postalAddress: '1.3.6.1.4.1.1466.115.121.1.41',
+  teletexTerminalIdentifier: '1.3.6.1.4.1.1466.115.121.1.51',
+  telexNumber: '1.3.6.1.4.1.1466.115.121.1.52',
 } as const;
 
 const BINARY_SYNTAXES = new Set<string>([Syntax.octetString, Syntax.binary, '1.3.6.1.4.1.1466.115.121.1.28', '1.3.6.1.4.1.1466.115.121.1.8']);
@@ -42,6 +50,18 @@ export function isBinarySyntax(syntax: string | undefined): boolean {
 
 /** A PrintableString (RFC 4517 §3.2): the characters Printable String, Telephone Number and Country String allow. */
 const PRINTABLE_STRING = /^[A-Za-z0-9 '()+,\-./:?=]+$/;
+
+/** PrintableStrings separated by `$`, none empty: how slapd checks Telex Number and Facsimile Telephone Number values. */
+const PRINTABLE_STRINGS = /^[A-Za-z0-9 '()+,\-./:?=]+(?:\$[A-Za-z0-9 '()+,\-./:?=]+)*$/;
+
+/** A Delivery Method (RFC 4517 §3.3.5): keywords separated by `$`, spaces around it, any case (as slapd reads them). */
+const DELIVERY_METHOD = /^(?:any|mhs|physical|telex|teletex|g3fax|g4fax|ia5|videotex|telephone)(?: *\$ *(?:any|mhs|physical|telex|teletex|g3fax|g4fax|ia5|videotex|telephone))*$/i;
+
+/** A Bit String (RFC 4517 §3.3.2). */
+const BIT_STRING = /^'[01]*'B$/;
+
+/** Syntaxes slapd stores no value of (it has no validator for them): a value would stop a replica. */
+const UNSTORABLE_SYNTAXES = new Set<string>([Syntax.guide, Syntax.enhancedGuide, Syntax.teletexTerminalIdentifier]);
 
 /**
  * Why a value is not valid for a syntax, or undefined when it is.
@@ -69,7 +89,7 @@ export function syntaxProblem(syntax: string | undefined, value: string): string
       if (value.trim() === '') return 'a telephone number must not be empty';
       return PRINTABLE_STRING.test(value) ? undefined : `'${value}' has characters a telephone number (a printable string) does not allow`;
     case Syntax.bitString:
-      return /^'[01]*'B$/.test(value) ? undefined : `'${value}' is not a bit string ('0101'B)`;
+      return BIT_STRING.test(value) ? undefined : `'${value}' is not a bit string ('0101'B)`;
     case Syntax.oid:
       return /^(?:[A-Za-z][A-Za-z0-9-]*|[0-2](?:\.(?:0|[1-9][0-9]*))+)$/.test(value) ? undefined : `'${value}' is not an OID or descriptor`;
     case Syntax.uuid:
@@ -77,10 +97,34 @@ export function syntaxProblem(syntax: string | undefined, value: string): string
     case Syntax.dn:
       // As slapd checks it (a value that is no DN would stop a stock replica at its entry).
       return dnProblem(value);
+    case Syntax.nameAndOptionalUid:
+      return nameAndOptionalUidProblem(value);
+    case Syntax.deliveryMethod:
+      return DELIVERY_METHOD.test(value) ? undefined : `'${value}' is not a delivery method (any, mhs, physical, telex, teletex, g3fax, g4fax, ia5, videotex or telephone, several separated by $)`;
+    case Syntax.telexNumber:
+    case Syntax.facsimileTelephoneNumber:
+      return PRINTABLE_STRINGS.test(value) ? undefined : `'${value}' is not printable strings separated by $ (none empty; no # or *)`;
+    case Syntax.postalAddress:
+      // Lines separated by $; a backslash only escapes $ (\24) or itself (\5C).
+      return /\\(?!24|5[cC])/.test(value) ? `'${value}': in a postal address a backslash may only start \\24 ($) or \\5C (\\)` : undefined;
     default:
+      if (syntax !== undefined && UNSTORABLE_SYNTAXES.has(syntax)) return 'no value of this syntax is accepted (OpenLDAP, which replicas run, stores none)';
       // Country String among others: see RELAXED_SYNTAXES.
       return undefined;
   }
+}
+
+/**
+ * Why a value is not a Name And Optional UID (RFC 4517 §3.3.21: a DN, then optionally `#`
+ * and a bit string), or undefined when it is one. As slapd reads it, the whole value may be
+ * the DN (`#` may appear inside an attribute value).
+ */
+function nameAndOptionalUidProblem(value: string): string | undefined {
+  const problem = dnProblem(value);
+  if (problem === undefined) return undefined;
+  const hash = value.lastIndexOf('#');
+  if (hash >= 0 && BIT_STRING.test(value.slice(hash + 1)) && dnProblem(value.slice(0, hash)) === undefined) return undefined;
+  return problem;
 }
 
 /** Why a value is not a DN (RFC 4514), or undefined when it is one. */
