@@ -182,6 +182,11 @@ export class Allocator {
     return this.#store.transaction(() => this.#expire());
   }
 
+  /** Whether any lease may be held: none stored (the usual directory without MADCAP clients) answers every holder question with none. */
+  any(): boolean {
+    return this.#store.any();
+  }
+
   /** The leases holding any of `count` addresses from `address` during `window`. */
   holders(address: string, count: number, window: Window): Lease[] {
     const a = parseAddress(address);

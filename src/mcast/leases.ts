@@ -53,6 +53,7 @@ export class LeaseStore {
       delete: db.prepare('DELETE FROM mcast_leases WHERE id = ?'),
       ended: db.prepare<[number], Row>('SELECT * FROM mcast_leases WHERE end_at <= ? ORDER BY end_at'),
       all: db.prepare<[], Row>('SELECT * FROM mcast_leases ORDER BY scope, lo, start_at'),
+      any: db.prepare<[], { one: number }>('SELECT 1 AS one FROM mcast_leases LIMIT 1'),
       allOfScope: db.prepare<[string], Row>('SELECT * FROM mcast_leases WHERE scope = ? ORDER BY lo'),
       // Leases of a scope holding any of lo..hi at any time: lo is bounded below by the span.
       holdingEver: db.prepare<[string, number, number, number], Row>('SELECT * FROM mcast_leases WHERE scope = ? AND lo BETWEEN ? AND ? AND hi >= ?'),
@@ -169,6 +170,11 @@ export class LeaseStore {
 
   all(): LeaseRow[] {
     return this.#statements.all.all().map(fromRow);
+  }
+
+  /** Whether any lease is stored (ended ones not yet expired included). */
+  any(): boolean {
+    return this.#statements.any.get() !== undefined;
   }
 
   /** Leases of a scope holding any offset of `run`, at any time (`window` absent) or during `window`. */

@@ -41,7 +41,8 @@ export function openDirectory(
     const accounts = new AccountStore(db, accountKey);
     const clashes = accounts.assignKeys();
     if (clashes.length > 0) throw new Error(clashMessage(clashes, options.db));
-    const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES);
+    // The directory's clock, when given one (tests), is the allocator's too: leases and conferences share one time.
+    const allocator = new Allocator(db, options.scopes ?? DEFAULT_SCOPES, now === undefined ? {} : { now });
     const access = schemaAccess(schema);
     const codec: AttributeCodec = { encode: attributeList, values: attributeValues, read: readAttributeList, select: selectAttributes };
     // Entries are stored with their attributes encoded as the protocol sends them.

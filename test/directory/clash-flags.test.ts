@@ -82,4 +82,40 @@ describe('the multicastClash flag', () => {
     for (let i = 0; i < 5; i += 1) await new Promise((resolve) => setImmediate(resolve));
     expect(flagged('Long')).toEqual([]);
   });
+
+  it('stays as it is when a modify leaves the blob as it was, and no other conference is flagged again', async () => {
+    t = openTestDirectory();
+    await add('A', '239.255.1.1', 1, 3);
+    await add('B', '239.255.1.1', 2, 4);
+    await add('C', '239.255.1.2', 1, 3);
+    const modified: string[] = [];
+    t.directory.events.on('modified', (entry) => modified.push(entry.dn));
+    await t.writer.write({ op: 'modify', identity: admin, dn: dnOf('B'), changes: [change('replace', 'contactInformation', 'room 4')] });
+    expect(flagged('B')).toEqual([dnOf('A')]);
+    expect(flagged('A')).toEqual([dnOf('B')]);
+    expect(flagged('C')).toEqual([]);
+    expect(modified).toEqual([dnOf('B')]);
+  });
+
+  it("follows a MADCAP lease on the conference's own writes, a modify that leaves the blob as it was included", async () => {
+    t = openTestDirectory();
+    // The scope's first address, which the allocator grants first.
+    const probe = t.allocator.request({ leaseId: 'probe', scopeId: '239.255.0.0', start: START + 5 * HOUR, duration: HOUR });
+    if (!probe.ok) throw new Error(probe.message);
+    const group = probe.lease.first;
+    t.allocator.release('probe');
+    await add('A', group, 1, 3);
+    await add('B', group, 2, 4);
+    expect(flagged('B')).toEqual([dnOf('A')]);
+    const lease = t.allocator.request({ leaseId: 'held', scopeId: '239.255.0.0', start: START + 2 * HOUR, duration: HOUR });
+    if (!lease.ok) throw new Error(lease.message);
+    expect(lease.lease.first).toBe(group);
+    const touch = (value: string): Promise<unknown> => t.writer.write({ op: 'modify', identity: admin, dn: dnOf('B'), changes: [change('replace', 'contactInformation', value)] });
+    await touch('room 4');
+    expect(flagged('B')).toEqual(['MADCAP', dnOf('A')].sort());
+    expect(read(t.directory, dnOf('B'), ['multicastClash'])?.get('multicastclash')).toContain(`${group} MADCAP lease held`);
+    t.allocator.release('held');
+    await touch('room 5');
+    expect(flagged('B')).toEqual([dnOf('A')]);
+  });
 });

@@ -7,6 +7,7 @@
 import { readAttributeList } from '../../src/ldap/responses.js';
 import { OperationError, LocalWriter, parseFilter, ResultCode, type Change, type EntryView, type ViewAttribute, type DirectoryTree, type Identity, type RawAttribute, type ResultCodeValue, type TtlPolicy } from '../../src/directory/index.js';
 import { openDirectory } from '../../src/server/index.js';
+import type { Allocator } from '../../src/mcast/index.js';
 import type { SqliteDatabase } from '../../src/store/database.js';
 
 export const SUFFIX = 'o=Intranet';
@@ -31,18 +32,21 @@ export interface TestDirectory {
   writer: LocalWriter;
   /** The directory's clock, in ms: set it to move time. */
   clock: { now: number };
+  /** The MADCAP allocator whose leases clash detection sees, on the same clock. */
+  allocator: Allocator;
   close(): void;
 }
 
 export function openTestDirectory(options: { ilsOpen?: boolean; ttl?: TtlPolicy } = {}): TestDirectory {
   const clock = { now: START };
-  const { db, directory } = openDirectory(
+  const { db, directory, allocator } = openDirectory(
     { db: ':memory:', suffix: SUFFIX, ilsOpen: options.ilsOpen ?? false, version: 'test', ...(options.ttl ? { ttl: options.ttl } : {}) },
     () => clock.now,
   );
   return {
     directory,
     db,
+    allocator,
     writer: new LocalWriter(directory),
     clock,
     close() {

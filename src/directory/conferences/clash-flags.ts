@@ -11,14 +11,14 @@ import type { DirectoryContext } from '../context.js';
 import { recordChange, takeCsn } from '../changes.js';
 import { isLive } from '../operations/live.js';
 import { storedForms } from '../operations/write-steps.js';
-import { checkClashes, groupsOf } from './clashes.js';
+import { checkClashes, groupsOf, holderOf, isLeaseHolder } from './clashes.js';
 import { spanOf } from './span.js';
 
 const FLAG_KEY = 'multicastclash';
 
 /** The DNs of the conferences a flag names (its values are `GROUP HOLDER`; a lease holder is `MADCAP lease <id>`). */
 function flaggedHolders(attributes: Readonly<Record<string, readonly string[]>>): string[] {
-  return (attributes[FLAG_KEY] ?? []).map((v) => v.slice(v.indexOf(' ') + 1)).filter((holder) => !holder.startsWith('MADCAP lease '));
+  return (attributes[FLAG_KEY] ?? []).map(holderOf).filter((holder) => !isLeaseHolder(holder));
 }
 
 /** The live conferences other than `self` holding a group of these attributes at an overlapping time, as the store reads them. */
@@ -27,6 +27,12 @@ function sharing(ctx: DirectoryContext, selfNdn: string, attributes: Readonly<Re
   const span = spanOf(attributes);
   if (groups.length === 0 || !span) return [];
   return [...ctx.entries.usingGroups(groups, span, ctx.now())].filter((e) => e.ndn !== selfNdn);
+}
+
+/** Whether `entry` is in `others` (by name) with the same conference blob: written again without a change of its groups or times. */
+function sameBlobAsBefore(entry: StoredEntry, others: readonly StoredEntry[]): boolean {
+  const other = others.find((o) => o.ndn === entry.ndn);
+  return other !== undefined && other.attributes.conferenceblob?.[0] === entry.attributes.conferenceblob?.[0];
 }
 
 const sameValues = (a: readonly string[] = [], b: readonly string[] = []): boolean => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);
@@ -55,12 +61,16 @@ export function keepClashFlags(ctx: DirectoryContext, written: readonly StoredEn
   const others = new Map<string, StoredEntry | undefined>();
   // A written conference's fresh flag names exactly those it clashes with now (found in the
   // store, not in others' flags); what it shared before is looked up as it was.
-  for (const entry of written) for (const dn of flaggedHolders(entry.attributes)) others.set(ctx.names.parse(dn).ndn, undefined);
+  for (const entry of written) {
+    // The same blob as before holds the same groups at the same times: those it clashes with
+    // (its flag, kept by checkClashesUnchanged) are as they were, and so are their flags.
+    if (sameBlobAsBefore(entry, before)) continue;
+    for (const dn of flaggedHolders(entry.attributes)) others.set(ctx.names.parse(dn).ndn, undefined);
+  }
   for (const entry of before) {
     if (!entry.attributes.conferenceblob) continue;
-    const stillWritten = written.find((w) => w.ndn === entry.ndn);
     // The same blob and times hold the same groups: the fresh flag already named them.
-    if (stillWritten && stillWritten.attributes.conferenceblob?.[0] === entry.attributes.conferenceblob[0]) continue;
+    if (sameBlobAsBefore(entry, written)) continue;
     for (const other of sharing(ctx, entry.ndn, entry.attributes)) others.set(other.ndn, other);
   }
   for (const [ndn, known] of others) {

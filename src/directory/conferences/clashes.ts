@@ -163,15 +163,30 @@ export function findClashes(ctx: DirectoryContext, selfNdn: string, attributes: 
       }
     }
   }
+  clashes.push(...leaseClashes(ctx, mine));
+  return clashes;
+}
+
+/** What a holder of a lease is called in a flag and a refusal. */
+const LEASE_HOLDER = 'MADCAP lease ';
+
+/** Who a value of the flag names (`GROUP HOLDER`): a conference's DN, or a lease. */
+export const holderOf = (flagValue: string): string => flagValue.slice(flagValue.indexOf(' ') + 1);
+
+/** Whether a holder is a MADCAP lease rather than a conference. */
+export const isLeaseHolder = (holder: string): boolean => holder.startsWith(LEASE_HOLDER);
+
+/** The MADCAP leases, other than those the conference says it books, that hold one of its groups at an overlapping time. */
+function leaseClashes(ctx: DirectoryContext, mine: Usage): Clash[] {
   const leases = ctx.options.multicastLeases;
-  if (leases) {
-    // The allocator works in finite time: clamp a permanent session to what a lease can cover.
-    const window = { start: Math.max(mine.start, 0), end: Math.min(mine.end, 8.64e15) };
-    for (const g of mine.groups) {
-      for (const lease of leases.holders(g.text.split('/')[0]!, Number(g.hi - g.lo) + 1, window)) {
-        if (mine.leases.has(leaseTag(lease.leaseId))) continue;
-        clashes.push({ group: g.text, holder: `MADCAP lease ${lease.leaseId}`, start: lease.start, end: lease.end });
-      }
+  if (!leases) return [];
+  const clashes: Clash[] = [];
+  // The allocator works in finite time: clamp a permanent session to what a lease can cover.
+  const window = { start: Math.max(mine.start, 0), end: Math.min(mine.end, 8.64e15) };
+  for (const g of mine.groups) {
+    for (const lease of leases.holders(g.text.split('/')[0]!, Number(g.hi - g.lo) + 1, window)) {
+      if (mine.leases.has(leaseTag(lease.leaseId))) continue;
+      clashes.push({ group: g.text, holder: `${LEASE_HOLDER}${lease.leaseId}`, start: lease.start, end: lease.end });
     }
   }
   return clashes;
@@ -199,6 +214,33 @@ export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes:
       `conferenceBlob: multicast group ${c.group} is already used by ${c.holder} (${when(c.start)} to ${when(c.end)}); choose another group or time`,
     );
   }
-  if (flag) attributes[flag.key] = [...new Set(clashes.map((c) => `${c.group} ${c.holder}`))];
+  if (flag) attributes[flag.key] = [...new Set(clashes.map(flagValue))];
   return flag !== undefined;
 }
+
+/**
+ * {@link checkClashes} for a write that leaves a conference's blob as `previous` has it (a
+ * modify of other attributes): the same blob holds the same groups at the same times, so the
+ * conferences it clashes with are still those its flag names (a clash is mutual, and their
+ * writes and expiry keep this flag current: clash-flags.ts). Only MADCAP leases, which the
+ * flag follows on the conference's own writes, are looked up again. Spares such a modify the
+ * search for conferences and the parse of its blob, most of its cost in the writing process
+ * (measured). With `refuseClashes`, where no flag records what was found, the full check.
+ */
+export function checkClashesUnchanged(ctx: DirectoryContext, previous: StoredEntry, attributes: Record<string, string[]>): boolean {
+  if (ctx.options.refuseClashes) return checkClashes(ctx, previous.ndn, attributes);
+  const flag = ctx.schema.attribute(CLASH_ATTRIBUTE);
+  if (!flag) return false;
+  const flagged = attributes[flag.key] !== undefined;
+  delete attributes[flag.key];
+  const values = (previous.attributes[flag.key] ?? []).filter((v) => !isLeaseHolder(holderOf(v)));
+  // Its blob is parsed (or its reading found cached) only when some lease might clash.
+  const mine = ctx.options.multicastLeases?.any() ? storedUsage(ctx, previous) : undefined;
+  if (mine) values.push(...leaseClashes(ctx, mine).map(flagValue));
+  if (values.length === 0) return flagged;
+  attributes[flag.key] = [...new Set(values)];
+  return true;
+}
+
+/** A value of the flag: the group, then who else holds it. */
+const flagValue = (c: Clash): string => `${c.group} ${c.holder}`;

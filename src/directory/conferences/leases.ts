@@ -15,6 +15,8 @@ export interface MulticastLeaseHolder {
 
 /** Who holds multicast addresses besides conferences: the allocator, through the server. */
 export interface MulticastLeaseLookup {
+  /** Whether any lease may be held (false: {@link holders} finds none, whatever it is asked). */
+  any(): boolean;
   /** Leases holding any of `count` addresses from `address` during [start, end). */
   holders(address: string, count: number, window: { start: number; end: number }): readonly MulticastLeaseHolder[];
 }

@@ -7,7 +7,8 @@ import { checkOwner, ownerOf } from '../access.js';
 import { checkModifySize, checkWritable, decodeValues, MAX_ATTRIBUTE_VALUES, resolveAttribute, type RawAttribute } from '../model/attributes.js';
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
-import { checkClashes } from '../conferences/clashes.js';
+import { checkClashes, checkClashesUnchanged } from '../conferences/clashes.js';
+import { BLOB_KEY } from '../conferences/derived.js';
 import { endsAtOf, spanOf } from '../conferences/span.js';
 import { requireLive } from './live.js';
 import { completeEntry, storedForms } from './write-steps.js';
@@ -166,9 +167,13 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     }
     attributes.objectclass = [...new Set(after.classes.map((c) => c.name))];
     completeEntry(ctx, attributes, previous.attributes);
-    checkClashes(ctx, name.ndn, attributes);
+    // The blob as it was (a modify of other attributes): its groups and times are too.
+    const sameBlob = attributes[BLOB_KEY] !== undefined && attributes[BLOB_KEY][0] === previous.attributes[BLOB_KEY]?.[0];
+    if (sameBlob) checkClashesUnchanged(ctx, previous, attributes);
+    else checkClashes(ctx, name.ndn, attributes);
 
-    const forms = storedForms(ctx, attributes);
+    // With the same blob the store keeps the groups it has (sameSpanAndGroups): none to work out.
+    const forms = storedForms(ctx, attributes, sameBlob ? [] : undefined);
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups, sameSpanAndGroups(previous.attributes, attributes, forms.span));
     recordChange(ctx, { kind: 'modified', entry, previous, before: previous }, entry.csn);

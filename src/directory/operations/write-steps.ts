@@ -77,7 +77,10 @@ export interface StoredForms {
   readonly groups: readonly GroupRange[];
 }
 
-/** Works out the {@link StoredForms} of complete attributes. */
-export function storedForms(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>): StoredForms {
-  return { encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes), span: spanOf(attributes), groups: groupsOf(attributes) };
+/**
+ * Works out the {@link StoredForms} of complete attributes; `groups` when the caller knows
+ * the store will not need them (a blob unchanged by a modify), to spare parsing the blob.
+ */
+export function storedForms(ctx: DirectoryContext, attributes: Readonly<Record<string, readonly string[]>>, groups?: readonly GroupRange[]): StoredForms {
+  return { encoded: encodedOf(ctx, attributes), index: indexRows(ctx, attributes), span: spanOf(attributes), groups: groups ?? groupsOf(attributes) };
 }
