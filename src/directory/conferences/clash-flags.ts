@@ -12,6 +12,7 @@ import { recordChange, takeCsn } from '../changes.js';
 import { isLive } from '../operations/live.js';
 import { storedForms } from '../operations/write-steps.js';
 import { checkClashes, groupsOf, holderOf, isLeaseHolder } from './clashes.js';
+import { sameBlob } from './derived.js';
 import { spanOf } from './span.js';
 
 const FLAG_KEY = 'multicastclash';
@@ -32,7 +33,7 @@ function sharing(ctx: DirectoryContext, selfNdn: string, attributes: Readonly<Re
 /** Whether `entry` is in `others` (by name) with the same conference blob: written again without a change of its groups or times. */
 function sameBlobAsBefore(entry: StoredEntry, others: readonly StoredEntry[]): boolean {
   const other = others.find((o) => o.ndn === entry.ndn);
-  return other !== undefined && other.attributes.conferenceblob?.[0] === entry.attributes.conferenceblob?.[0];
+  return other !== undefined && sameBlob(other.attributes, entry.attributes);
 }
 
 const sameValues = (a: readonly string[] = [], b: readonly string[] = []): boolean => a.length === b.length && [...a].sort().every((v, i) => v === [...b].sort()[i]);

@@ -226,9 +226,11 @@ export function checkClashes(ctx: DirectoryContext, selfNdn: string, attributes:
  * flag follows on the conference's own writes, are looked up again. Spares such a modify the
  * search for conferences and the parse of its blob, most of its cost in the writing process
  * (measured). With `refuseClashes`, where no flag records what was found, the full check.
+ * `attributes` must hold the same blob as `previous` (`sameBlob`, derived.ts).
  */
 export function checkClashesUnchanged(ctx: DirectoryContext, previous: StoredEntry, attributes: Record<string, string[]>): boolean {
-  if (ctx.options.refuseClashes) return checkClashes(ctx, previous.ndn, attributes);
+  // No blob: nothing to search (the full check returns at once).
+  if (ctx.options.refuseClashes || previous.attributes[BLOB_KEY] === undefined) return checkClashes(ctx, previous.ndn, attributes);
   const flag = ctx.schema.attribute(CLASH_ATTRIBUTE);
   if (!flag) return false;
   const flagged = attributes[flag.key] !== undefined;

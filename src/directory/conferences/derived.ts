@@ -17,6 +17,9 @@ export const DERIVED_KEYS: ReadonlySet<string> = new Set(['multicastclash', ...F
 /** The blob attribute's key. */
 export const BLOB_KEY = 'conferenceblob';
 
+/** Whether two states of an entry have the same conference blob (or both none): then the same groups at the same times. */
+export const sameBlob = (a: Readonly<Record<string, readonly string[]>>, b: Readonly<Record<string, readonly string[]>>): boolean => a[BLOB_KEY]?.[0] === b[BLOB_KEY]?.[0];
+
 /**
  * Validates a blob strictly and derives the indexed attributes (keys → values).
  *

@@ -8,7 +8,7 @@ import { checkModifySize, checkWritable, decodeValues, MAX_ATTRIBUTE_VALUES, res
 import type { DirectoryContext, Identity } from '../context.js';
 import { resolveClasses } from '../schema/entry-rules.js';
 import { checkClashes, checkClashesUnchanged } from '../conferences/clashes.js';
-import { BLOB_KEY } from '../conferences/derived.js';
+import { sameBlob } from '../conferences/derived.js';
 import { endsAtOf, spanOf } from '../conferences/span.js';
 import { requireLive } from './live.js';
 import { completeEntry, storedForms } from './write-steps.js';
@@ -84,7 +84,7 @@ class ChangedValues {
  */
 function sameSpanAndGroups(before: Readonly<Record<string, readonly string[]>>, after: Readonly<Record<string, readonly string[]>>, span: Span | undefined): { span: boolean; groups: boolean } {
   const was = spanOf(before);
-  return { span: was === span || (was !== undefined && span !== undefined && was[0] === span[0] && was[1] === span[1]), groups: before.conferenceblob?.[0] === after.conferenceblob?.[0] };
+  return { span: was === span || (was !== undefined && span !== undefined && was[0] === span[0] && was[1] === span[1]), groups: sameBlob(before, after) };
 }
 
 /** Applies the changes; returns the entry as stored afterwards. */
@@ -168,12 +168,12 @@ export function modify(ctx: DirectoryContext, identity: Identity, dnText: string
     attributes.objectclass = [...new Set(after.classes.map((c) => c.name))];
     completeEntry(ctx, attributes, previous.attributes);
     // The blob as it was (a modify of other attributes): its groups and times are too.
-    const sameBlob = attributes[BLOB_KEY] !== undefined && attributes[BLOB_KEY][0] === previous.attributes[BLOB_KEY]?.[0];
-    if (sameBlob) checkClashesUnchanged(ctx, previous, attributes);
+    const blobKept = sameBlob(previous.attributes, attributes);
+    if (blobKept) checkClashesUnchanged(ctx, previous, attributes);
     else checkClashes(ctx, name.ndn, attributes);
 
     // With the same blob the store keeps the groups it has (sameSpanAndGroups): none to work out.
-    const forms = storedForms(ctx, attributes, sameBlob ? [] : undefined);
+    const forms = storedForms(ctx, attributes, blobKept ? [] : undefined);
     const entry: StoredEntry = { ...previous, attributes, expiresAt, endsAt: endsAtOf(attributes, ctx.options.conferenceGrace), modifier: ownerOf(identity), modifiedAt: ctx.now(), encoded: forms.encoded, csn: takeCsn(ctx) };
     ctx.entries.update(entry, forms.index, forms.span, forms.groups, sameSpanAndGroups(previous.attributes, attributes, forms.span));
     recordChange(ctx, { kind: 'modified', entry, previous, before: previous }, entry.csn);
