@@ -48,14 +48,20 @@ export function isBinarySyntax(syntax: string | undefined): boolean {
   return syntax !== undefined && BINARY_SYNTAXES.has(syntax);
 }
 
-/** A PrintableString (RFC 4517 §3.2): the characters Printable String, Telephone Number and Country String allow. */
-const PRINTABLE_STRING = /^[A-Za-z0-9 '()+,\-./:?=]+$/;
+/** The characters of a PrintableString (RFC 4517 §3.2), as a regular expression's character class. */
+const PRINTABLE = "[A-Za-z0-9 '()+,\\-./:?=]";
+
+/** A PrintableString: the characters Printable String, Telephone Number and Country String allow. */
+const PRINTABLE_STRING = new RegExp(`^${PRINTABLE}+$`);
 
 /** PrintableStrings separated by `$`, none empty: how slapd checks Telex Number and Facsimile Telephone Number values. */
-const PRINTABLE_STRINGS = /^[A-Za-z0-9 '()+,\-./:?=]+(?:\$[A-Za-z0-9 '()+,\-./:?=]+)*$/;
+const PRINTABLE_STRINGS = new RegExp(`^${PRINTABLE}+(?:\\$${PRINTABLE}+)*$`);
 
-/** A Delivery Method (RFC 4517 §3.3.5): keywords separated by `$`, spaces around it, any case (as slapd reads them). */
-const DELIVERY_METHOD = /^(?:any|mhs|physical|telex|teletex|g3fax|g4fax|ia5|videotex|telephone)(?: *\$ *(?:any|mhs|physical|telex|teletex|g3fax|g4fax|ia5|videotex|telephone))*$/i;
+/** The keywords of a Delivery Method (RFC 4517 §3.3.5). */
+const DELIVERY_METHODS = '(?:any|mhs|physical|telex|teletex|g3fax|g4fax|ia5|videotex|telephone)';
+
+/** A Delivery Method: keywords separated by `$`, spaces around it, any case (as slapd reads them). */
+const DELIVERY_METHOD = new RegExp(`^${DELIVERY_METHODS}(?: *\\$ *${DELIVERY_METHODS})*$`, 'i');
 
 /** A Bit String (RFC 4517 §3.3.2). */
 const BIT_STRING = /^'[01]*'B$/;
