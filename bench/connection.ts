@@ -8,7 +8,7 @@
  * handler as they arrive.
  */
 import { Socket, connect } from 'node:net';
-import { message, Op, PartialBudget, PduFramer, readTlv, type ResponseControl } from '../src/protocol/index.js';
+import { message, Op, PartialBudget, PduFramer, readTlv, readTlvInto, type ResponseControl, type Tlv } from '../src/protocol/index.js';
 
 /**
  * How an operation ended: its result code, for searches the entries received, and the final
@@ -18,10 +18,11 @@ import { message, Op, PartialBudget, PduFramer, readTlv, type ResponseControl } 
 export type Done = (code: number, entries: number, final?: Buffer) => void;
 
 /**
- * Gets each message of a live search, read in place: the buffer that holds it (valid only
- * during the call), the tag and bounds of its protocol operation in that buffer, and where
- * the message starts and ends there. No view of each message is made: a watcher process
- * reads hundreds of thousands of messages a second on the cores the server uses.
+ * Gets each message of a live search, read in place: the buffer that holds it, the tag and
+ * bounds of its protocol operation in that buffer (both valid only during the call: the
+ * connection reuses them), and where the message starts and ends there. No view of each
+ * message is made: a watcher process reads hundreds of thousands of messages a second on the
+ * cores the server uses.
  */
 export type LiveHandler = (buffer: Buffer, op: { tag: number; start: number; end: number }, start: number, end: number) => void;
 
@@ -50,6 +51,14 @@ const maxResponseText = (): string => `the benchmark's limit of ${MAX_RESPONSE} 
 
 /** The contents of a SearchResultDone with result code -1, what live handlers get when the connection is lost. */
 const LOST_PDU = Buffer.from([0x0a, 0x01, 0xff]);
+
+/**
+ * Where {@link LoadConnection}'s messages are read into, reused from one to the next (a
+ * connection's handlers run one at a time and keep none of them).
+ */
+const ENVELOPE: Tlv = { tag: 0, offset: 0, start: 0, end: 0 };
+const ID: Tlv = { ...ENVELOPE };
+const OP: Tlv = { ...ENVELOPE };
 
 export class LoadConnection {
   readonly #socket: Socket;
@@ -172,12 +181,12 @@ export class LoadConnection {
 
   /** Handles the LDAPMessage at `start`..`end` of `buffer`. */
   #message(buffer: Buffer, start: number, end: number): void {
-    const envelope = readTlv(buffer, start, end);
-    const id = readTlv(buffer, envelope.start, end);
-    const op = readTlv(buffer, id.end, end);
+    const id = readTlvInto(ID, buffer, readTlvInto(ENVELOPE, buffer, start, end).start, end);
+    const op = readTlvInto(OP, buffer, id.end, end);
     const idLength = id.end - id.start;
     if (this.#live.size > 0) {
-      const messageId = idLength <= 4 ? buffer.readUIntBE(id.start, idLength) : -1;
+      let messageId = idLength <= 4 ? 0 : -1;
+      for (let at = id.start; messageId >= 0 && at < id.end; at += 1) messageId = messageId * 256 + buffer[at]!;
       const handler = this.#live.get(messageId);
       if (handler) {
         if (op.tag === Op.searchResultDone) this.#live.delete(messageId);

@@ -25,6 +25,15 @@ export interface Tlv {
 
 /** Reads the TLV at `offset` (tag, length); throws when the buffer does not hold it. */
 export function readTlv(buffer: Buffer, offset: number, limit = buffer.length): Tlv {
+  return readTlvInto({ tag: 0, offset: 0, start: 0, end: 0 }, buffer, offset, limit);
+}
+
+/**
+ * {@link readTlv} into a holder the caller reuses, which it returns: for readers of hundreds
+ * of thousands of messages a second (the benchmark's watchers), to whom an object per element
+ * read was a fifth of their time in the garbage collector.
+ */
+export function readTlvInto(target: Tlv, buffer: Buffer, offset: number, limit = buffer.length): Tlv {
   if (offset + 2 > limit) throw new BerError('truncated element');
   const tag = buffer[offset]!;
   if ((tag & 0x1f) === 0x1f) throw new BerError('multi-byte tags are not used by LDAP');
@@ -41,7 +50,11 @@ export function readTlv(buffer: Buffer, offset: number, limit = buffer.length): 
   }
   const end = start + length;
   if (end > limit) throw new BerError('element longer than its container');
-  return { tag, offset, start, end };
+  target.tag = tag;
+  target.offset = offset;
+  target.start = start;
+  target.end = end;
+  return target;
 }
 
 /**
