@@ -31,7 +31,7 @@ export interface WatcherTask {
   /** By slot J: the number of the write that added it, and of the one that modified it (-1: none). */
   addSeq: number[];
   modifySeq: number[];
-  /** Writes with sequence numbers in [first, last] are measured; others only counted. */
+  /** Writes with sequence numbers in [first, last] are measured; the warm-up's (below `first`) kept apart. */
   first: number;
   last: number;
 }
@@ -42,6 +42,8 @@ export interface WatcherResult {
   afterAck: Array<[number, number]>;
   /** Sending of the write → arrival, µs. */
   afterSend: Array<[number, number]>;
+  /** Acknowledgement → arrival of the warm-up's writes (numbered below `first`), µs. */
+  warmupAfterAck: Array<[number, number]>;
   /** Measured changes received, and how many of them arrived before their write's acknowledgement. */
   delivered: number;
   beforeAck: number;
@@ -124,15 +126,21 @@ let task: WatcherTask | undefined;
 const connections: LoadConnection[] = [];
 const afterAck = new Histogram();
 const afterSend = new Histogram();
+const warmupAfterAck = new Histogram();
 /** By write number: when it was sent and acknowledged (NaN until the parent says). */
 let sentAt = new Float64Array(0);
 let ackAt = new Float64Array(0);
 /** Arrivals of changes whose acknowledgement has not come yet, by write number. */
 const waiting = new Map<number, number[]>();
-const result: WatcherResult = { afterAck: [], afterSend: [], delivered: 0, beforeAck: 0, messages: 0, bytes: 0, ended: {}, presentPhases: 0 };
+const result: WatcherResult = { afterAck: [], afterSend: [], warmupAfterAck: [], delivered: 0, beforeAck: 0, messages: 0, bytes: 0, ended: {}, presentPhases: 0 };
 let open = 0;
 
-function record(arrived: number, sent: number, acked: number): void {
+/** Records the arrival of write `seq`'s change: in the warm-up's histogram, or as measured. */
+function record(seq: number, arrived: number, sent: number, acked: number): void {
+  if (seq < task!.first) {
+    warmupAfterAck.record(Math.max(0, arrived - acked) * 1000);
+    return;
+  }
   result.delivered += 1;
   if (arrived < acked) result.beforeAck += 1;
   afterAck.record(Math.max(0, arrived - acked) * 1000);
@@ -154,10 +162,10 @@ function watch(connection: LoadConnection, t: WatcherTask): Promise<void> {
         result.messages += 1;
         result.bytes += end - start;
         const seq = sequenceOf(buffer, op, end, t, prefix);
-        if (seq < t.first || seq > t.last) return;
+        if (seq < 0 || seq > t.last) return;
         const arrived = connection.receivedAt;
         const acked = ackAt[seq]!;
-        if (acked === acked) record(arrived, sentAt[seq]!, acked);
+        if (acked === acked) record(seq, arrived, sentAt[seq]!, acked);
         else {
           const list = waiting.get(seq);
           if (list) list.push(arrived);
@@ -199,9 +207,12 @@ async function prepare(t: WatcherTask): Promise<void> {
 async function finish(graceMs: number, writes: number): Promise<WatcherResult> {
   const deadline = Date.now() + graceMs;
   const expected = (): number => open * writes;
-  while (result.delivered + [...waiting.values()].reduce((n, l) => n + l.length, 0) < expected() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  // Arrivals still waiting for their acknowledgement count as delivered; the warm-up's do not count.
+  const waitingMeasured = (): number => [...waiting].reduce((n, [seq, l]) => n + (seq >= task!.first ? l.length : 0), 0);
+  while (result.delivered + waitingMeasured() < expected() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   result.afterAck = afterAck.toPairs();
   result.afterSend = afterSend.toPairs();
+  result.warmupAfterAck = warmupAfterAck.toPairs();
   return result;
 }
 
@@ -221,7 +232,7 @@ process.on('message', (message: WatcherMessage) => {
       const list = waiting.get(seq);
       if (!list) continue;
       waiting.delete(seq);
-      for (const arrived of list) record(arrived, sent, acked);
+      for (const arrived of list) record(seq, arrived, sent, acked);
     }
   } else if (message.type === 'finish') {
     finish(message.graceMs, message.writes).then(

@@ -52,6 +52,8 @@ export interface LiveContext {
   /** slapd with syncprov, loaded with the data set (when `providers` names slapd), and its slapd.conf as printed. */
   slapd?: { port: number; pid: number; bind: { dn: string; password: string }; config: string };
   warmupMs: number;
+  /** Writes of each latency cell before its measured window (ms), `--live-warmup`. */
+  latencyWarmupMs: number;
   durationMs: number;
   /** Most watcher processes per cell. */
   processes: number;
@@ -79,6 +81,8 @@ export interface LatencyCell {
   p50Ms: number;
   p99Ms: number;
   maxMs: number;
+  /** The same p99 over the warm-up's writes (not measured against the target): the processes' cold start. */
+  warmupP99Ms: number;
   sentP50Ms: number;
   sentP99Ms: number;
   /** Changes delivered to watchers (measured writes × watchers expected). */
@@ -359,8 +363,8 @@ function providerOf(ctx: LiveContext, name: Target): Provider {
 
 /** One notification-latency cell with `watchers` watchers of `server`. */
 async function latencyCell(ctx: LiveContext, server: Provider, watchers: number, cell: number): Promise<LatencyCell> {
-  const count = Math.round((ctx.rate * (ctx.warmupMs + ctx.durationMs)) / 1000);
-  const first = Math.ceil((ctx.rate * ctx.warmupMs) / 1000);
+  const count = Math.round((ctx.rate * (ctx.latencyWarmupMs + ctx.durationMs)) / 1000);
+  const first = Math.ceil((ctx.rate * ctx.latencyWarmupMs) / 1000);
   const { ops, prefix, dns, addSeq, modifySeq } = plan(ctx.set, cell, count, server.name);
   const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix, addSeq, modifySeq, first, last: count - 1 }, server.perConnection);
   const pool = await writerPool(server.port, WRITE_CONNECTIONS, server.bind);
@@ -373,7 +377,7 @@ async function latencyCell(ctx: LiveContext, server: Provider, watchers: number,
     };
     const flusher = setInterval(flush, 10);
     const startAt = now() + 300;
-    const windowStart = startAt + ctx.warmupMs;
+    const windowStart = startAt + ctx.latencyWarmupMs;
     let begin: { server: number; clients: number; machine: number; at: number; parts: CpuByProcess } | undefined;
     let together: { stop(): number } | undefined;
     const sampleAt = setTimeout(() => {
@@ -403,6 +407,7 @@ async function latencyCell(ctx: LiveContext, server: Provider, watchers: number,
     );
     const afterAck = new Histogram();
     const afterSend = new Histogram();
+    const warmupAfterAck = new Histogram();
     const ended: Record<string, number> = {};
     let delivered = 0;
     let beforeAck = 0;
@@ -412,6 +417,7 @@ async function latencyCell(ctx: LiveContext, server: Provider, watchers: number,
     for (const { result } of results) {
       afterAck.add(result.afterAck);
       afterSend.add(result.afterSend);
+      warmupAfterAck.add(result.warmupAfterAck);
       delivered += result.delivered;
       beforeAck += result.beforeAck;
       messages += result.messages;
@@ -432,6 +438,7 @@ async function latencyCell(ctx: LiveContext, server: Provider, watchers: number,
       p50Ms: ms(afterAck, 0.5),
       p99Ms: ms(afterAck, 0.99),
       maxMs: ms(afterAck, 1),
+      warmupP99Ms: ms(warmupAfterAck, 0.99),
       sentP50Ms: ms(afterSend, 0.5),
       sentP99Ms: ms(afterSend, 0.99),
       delivered,
@@ -632,7 +639,7 @@ export async function runLive(ctx: LiveContext): Promise<LiveReport> {
         const c = await latencyCell(ctx, providerOf(ctx, name), watchers, cell++);
         report.latency.push(c);
         const p = c.cpuByProcess;
-        ctx.log(`live latency ${name} ×${watchers}: p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms; ${c.delivered}/${c.expected} delivered (${c.beforeAck} before the ack); writes ${Math.round(c.writes.rate)}/s p99 ${ms(c.writes.latency, 0.99).toFixed(1)} ms${Object.keys(c.writes.errors).length ? ` errors ${JSON.stringify(c.writes.errors)}` : ''}; server CPU ${Math.round(c.serverCpuPercent)}% (${name === 'slapd' ? 'slapd' : 'primary'} ${Math.round(p.primary)}${p.workers.length ? `, workers ${p.workers.map(Math.round).join('+')}` : ''}), watchers ${p.watchers.map(Math.round).join('+')}%, writers ${Math.round(p.writers)}%; ended ${JSON.stringify(c.ended)}`);
+        ctx.log(`live latency ${name} ×${watchers}: p50 ${c.p50Ms.toFixed(2)} ms p99 ${c.p99Ms.toFixed(2)} ms (warm-up p99 ${c.warmupP99Ms.toFixed(2)} ms); ${c.delivered}/${c.expected} delivered (${c.beforeAck} before the ack); writes ${Math.round(c.writes.rate)}/s p99 ${ms(c.writes.latency, 0.99).toFixed(1)} ms${Object.keys(c.writes.errors).length ? ` errors ${JSON.stringify(c.writes.errors)}` : ''}; server CPU ${Math.round(c.serverCpuPercent)}% (${name === 'slapd' ? 'slapd' : 'primary'} ${Math.round(p.primary)}${p.workers.length ? `, workers ${p.workers.map(Math.round).join('+')}` : ''}), watchers ${p.watchers.map(Math.round).join('+')}%, writers ${Math.round(p.writers)}%; ended ${JSON.stringify(c.ended)}`);
       } catch (error) {
         report.notes.push(`Latency of ${name} with ${watchers} watchers failed: ${(error as Error).message.split('\n')[0]}`);
         ctx.log(`live latency ${name} ×${watchers}: FAILED ${(error as Error).stack}`);

@@ -39,6 +39,8 @@ export interface BenchOptions {
   liveWatchers: number[];
   /** Writes per second of the notification-latency cells. */
   liveRate: number;
+  /** Writes of each latency cell before its measured window (ms). */
+  liveWarmupMs: number;
   /** The providers the notification-latency cells measure, in turn: Rendezvous, and slapd with syncprov as the reference. */
   liveProviders: Target[];
   /** Writes per second, and seconds of them, while the slapd replica follows. */
@@ -103,6 +105,9 @@ export const USAGE = `npm run bench -- [options]
                         or workload profile cells (the data is still loaded and Rendezvous timed)
   --live-watchers LIST  watcher counts of the latency cells (default 1,100,1000)
   --live-rate N         writes/s of the latency cells (default 500)
+  --live-warmup S       seconds of writes before a latency cell's measured window (default 10:
+                        processes just started run cold and the first seconds' queue drains;
+                        the warm-up's own p99 is reported beside)
   --live-provider LIST  the providers the latency cells measure, in turn (default rendezvous):
                         rendezvous, slapd (OpenLDAP back_mdb, durable as out of the box, with
                         the syncprov overlay as its admin guide configures a provider, loaded
@@ -197,6 +202,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
       'live-only': { type: 'boolean' },
       'live-watchers': { type: 'string' },
       'live-rate': { type: 'string' },
+      'live-warmup': { type: 'string' },
       'live-provider': { type: 'string' },
       'replication-rate': { type: 'string' },
       'replication-seconds': { type: 'string' },
@@ -240,6 +246,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     live: values['no-live'] ? [] : liveParts(values.live ?? LIVE_PARTS.join(',')),
     liveWatchers: list(values['live-watchers'] ?? '1,100,1000').map((n) => Math.floor(positive('--live-watchers', n))),
     liveRate: positive('--live-rate', values['live-rate'] ?? '500'),
+    liveWarmupMs: positive('--live-warmup', values['live-warmup'] ?? '10', true) * 1000,
     liveProviders: liveProviders(values['live-provider'] ?? 'rendezvous'),
     replicationRate: positive('--replication-rate', values['replication-rate'] ?? '1000'),
     replicationSeconds: positive('--replication-seconds', values['replication-seconds'] ?? '30'),
