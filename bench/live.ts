@@ -586,9 +586,10 @@ async function replication(ctx: LiveContext, cell: number, dbnosync: boolean): P
 /**
  * Rounds of the idle-watchers comparison, each without, with, with, without: cells of this
  * workload drift by several per cent over minutes here (caches, JIT, the host), which one
- * round could read as a cost or a gain of the watchers.
+ * round could read as a cost or a gain of the watchers; with two rounds the means of four
+ * cells each still differed by -9 to +14% from run to run on the same code.
  */
-const MEMORY_ROUNDS = 2;
+const MEMORY_ROUNDS = 4;
 
 /** Memory per idle watcher, and search throughput with 1,000 idle watchers and without. */
 async function memory(ctx: LiveContext, watchers: number): Promise<MemoryResult> {
