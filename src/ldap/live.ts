@@ -52,6 +52,7 @@ export function follow(session: Session, messageId: number, cursor: LiveCursor, 
     if (ended) return;
     ended = true;
     unsubscribe();
+    cursor.close();
     clearTimeout(progressTimer);
     onEnd();
   };

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { formatCookie, parseCookie, parseFilter, SCANNING, type EntryView, type LiveChange, type LiveValues, type RefreshItem, type RefreshOutcome } from '../../src/directory/index.js';
 import { CsnClock, isCsn } from '../../src/directory/sync/csn.js';
 import { rmSync } from 'node:fs';
-import { RING_SIZE } from '../../src/directory/sync/feed.js';
+import { RING_SIZE, type ChangeFeed } from '../../src/directory/sync/feed.js';
 import { openDirectory } from '../../src/server/index.js';
 import { admin, attributes, change, DYNAMIC, openTestDirectory, person, read, SUFFIX, viewAttributes, type TestDirectory } from './helpers.js';
 
@@ -302,6 +302,39 @@ describe('the persist phase', () => {
     for (let n = 0; n < 5 && behind.behind > 0; n += 1) later.push(...(behind.read(100) as LiveChange[]));
     expect(later.map((c) => `${c.kind} ${c.record.dn}`)).toEqual([`add cn=Bob,${DYNAMIC}`, `modify cn=Ann,${DYNAMIC}`]);
     expect(same[0]!.read(100)).toEqual([expect.objectContaining({ kind: 'modify' })]);
+  });
+
+  it('shares each change among live searches far apart (more than the ring\'s size), and holds them only until read', async () => {
+    t = openTestDirectory();
+    await settle();
+    const start = t.directory.logPosition();
+    const [ahead, behind] = [query(), query()].map((q) => t.directory.liveCursor(q, start.seq, start.csn));
+    for (let i = 0; i < RING_SIZE * 2 + 10; i += 1) t.directory.add(admin, `cn=S${i},${DYNAMIC}`, person(`S${i}`));
+    await settle();
+    const readAll = (cursor: NonNullable<typeof ahead>): LiveChange[] => {
+      const seen: LiveChange[] = [];
+      while (cursor.behind > 0) {
+        const changes = cursor.read(256);
+        expect(changes).not.toBe('expired');
+        seen.push(...(changes as LiveChange[]));
+      }
+      return seen;
+    };
+    const first = readAll(ahead!);
+    const second = readAll(behind!);
+    expect(second).toHaveLength(RING_SIZE * 2 + 10);
+    // The same change objects: judged once, the entry read once, for both.
+    for (let i = 0; i < second.length; i += 1) expect(second[i]).toBe(first[i]);
+    const feed = t.directory.changes as ChangeFeed;
+    expect(feed.held.changes).toBeGreaterThan(RING_SIZE * 2);
+    // Both done and closed: the next read past the ring's end lets the read changes go.
+    ahead!.close();
+    behind!.close();
+    const next = t.directory.liveCursor(query(), t.directory.logPosition().seq, '');
+    t.directory.add(admin, `cn=Next,${DYNAMIC}`, person('Next'));
+    await settle();
+    expect(readAll(next)).toHaveLength(1);
+    expect(feed.held.changes).toBe(RING_SIZE);
   });
 
   it('reads on to a position far past what the feed holds in memory (the log itself, while the ring fills from far behind)', async () => {

@@ -127,13 +127,15 @@ function* changedSince(ctx: DirectoryContext, query: LiveQuery, from: number, to
 /**
  * A live search's position in the change feed: reads the changes after it and says which
  * concern the search, as what (an entry that starts matching is an add, one that stops is a
- * delete). Holds nothing but its position: a reader that falls behind costs no memory.
+ * delete). Holds nothing but its position; the feed keeps the changes it has not read for it
+ * and the others, within the feed's bound (its `track`), until {@link close}.
  */
 export class LiveCursor {
   readonly #ctx: DirectoryContext;
   readonly #query: LiveQuery;
   #seq: number;
   #csn: string;
+  readonly #untrack: () => void;
   /** The limit of the read in progress, for {@link #make}. */
   #limit = 256;
   /** Reads and judges the changes past the position: made once, not a closure per read (a thousand searches read each commit). */
@@ -145,6 +147,12 @@ export class LiveCursor {
     this.#query = query;
     this.#seq = seq;
     this.#csn = csn;
+    this.#untrack = ctx.feed.track(this);
+  }
+
+  /** The search is over: the feed need not keep changes for it any more. */
+  close(): void {
+    this.#untrack();
   }
 
   /** The log position the search has read up to. */

@@ -6,16 +6,29 @@
  * message that the log grew does ({@link ChangeFeed.wake}), and a poll every second catches
  * a message lost or late, so no change is ever missed, only seen later.
  *
- * The newest changes are kept in memory (a ring of {@link RING_SIZE}), read once from SQLite
- * when the first reader asks, however many readers follow the feed, each with the caches a
- * reader fills once per change for all ({@link ChangeRecord.memo}).
+ * The changes are kept in memory (a ring), read once from SQLite when the first reader asks,
+ * however many readers follow the feed, with what readers work out of each change once for
+ * all ({@link ChangeFeed.remember}: the entry as the change left it, filter answers, encoded
+ * messages). The ring keeps the newest {@link RingBounds.size}, and beyond them every change a
+ * reader that follows the feed ({@link ChangeFeed.track}) has not read yet, so that readers
+ * far apart still share each change's work: a reader outside the ring reads the log into
+ * records of its own and does all that work alone, many times the cost per change, which
+ * kept an overloaded server from ever catching up. The whole ring, with what is remembered
+ * on its changes, is bounded in bytes ({@link RingBounds.bytes}): past it the oldest go, read
+ * or not.
  */
 import type { ChangeLog, ChangeRow } from '../../store/index.js';
 
 /** A change as readers get it: the log's row, with a place for what readers work out of it once. */
 export interface ChangeRecord extends ChangeRow {
-  /** Per-process caches readers share (the entry as it is now, filter results by query). */
+  /** Per-process caches readers share (the entry as it is now, filter answers by query, message bodies); written through {@link ChangeSource.remember}. */
   readonly memo: Map<string, unknown>;
+}
+
+/** A reader that follows the feed, by the position it has read up to. */
+export interface FeedReader {
+  /** The sequence number of the last change it read. */
+  readonly seq: number;
 }
 
 /** The feed's interface for readers. */
@@ -26,13 +39,46 @@ export interface ChangeSource {
   since(seq: number, limit?: number): ChangeRecord[] | 'expired';
   /** Calls `listener` each time changes past the head were committed; returns how to stop. */
   onCommit(listener: () => void): () => void;
+  /**
+   * Keeps the changes past `reader`'s position in memory for it (within the feed's bound) until
+   * it has read them; returns how to stop (the reader is done).
+   */
+  track(reader: FeedReader): () => void;
+  /**
+   * Keeps `value` in `record`'s memo under `key` for every reader, counted as `bytes` against
+   * the feed's bound while the ring holds the change; returns the value.
+   */
+  remember<T>(record: ChangeRecord, key: string, value: T, bytes: number): T;
 }
 
-/** How many of the newest changes are kept in memory for the readers, at most. */
-export const RING_SIZE = 4096;
+/** A change in the ring, with the bytes it and what is remembered on it are counted for. */
+interface HeldRecord extends ChangeRecord {
+  held: number;
+}
 
-/** ...and how many bytes of the attributes they recorded: changes of large entries are fewer. */
-const RING_BYTES = 8 * 1024 * 1024;
+/** What the ring keeps (see the module's comment). */
+export interface RingBounds {
+  /** How many of the newest changes it keeps whether or not a reader still needs them. */
+  size: number;
+  /** Bytes it may hold, its changes and what is remembered on them counted together (the oldest go first past it, read or not). */
+  bytes: number;
+}
+
+/**
+ * 4,096 changes, and 48 MiB: about 20,000 changes of a conference or a person with their
+ * entries and one encoding each (before the ring kept changes for its readers, it held the
+ * newest 4,096 with 8 MiB of their attributes, and encodings and entries had 16 MiB each).
+ */
+export const DEFAULT_RING: RingBounds = { size: 4096, bytes: 48 * 1024 * 1024 };
+
+/** How many of the newest changes the ring keeps by default whether or not a reader still needs them. */
+export const RING_SIZE = DEFAULT_RING.size;
+
+/** What the feed reads of the change log (src/store/change-log.ts). */
+export type ChangeRows = Pick<ChangeLog, 'head' | 'since'>;
+
+/** What a change of the log is counted for in the ring, besides what is remembered on it: the row, its strings, the attributes it recorded. */
+const rowBytes = (row: ChangeRow): number => 200 + 2 * (row.dn.length + row.path.length + row.csn.length) + (row.before?.length ?? 0);
 
 /** How often a process with readers looks at the log without being told (ms). */
 export const POLL_MS = 1000;
@@ -42,15 +88,18 @@ const DEFAULT_LIMIT = 512;
 
 /** One process's view of the change log. */
 export class ChangeFeed implements ChangeSource {
-  readonly #log: ChangeLog;
+  readonly #log: ChangeRows;
+  readonly #bounds: RingBounds;
   readonly #listeners = new Set<() => void>();
   #head: number;
-  /** The newest changes read, in order, contiguous, ending at {@link #ringEnd}. */
-  #ring: ChangeRecord[] = [];
+  /** The changes read, in order, contiguous, ending at {@link #ringEnd}. */
+  #ring: HeldRecord[] = [];
   /** The sequence number of the ring's last change (or where the process started reading). */
   #ringEnd: number;
-  /** Bytes of the attributes the ring's changes recorded. */
+  /** Bytes the ring's changes and what is remembered on them are counted for. */
   #ringBytes = 0;
+  /** Readers following the feed, whose unread changes the ring keeps. */
+  readonly #readers = new Set<FeedReader>();
   #wakeScheduled = false;
   #poll: NodeJS.Timeout | undefined;
   /**
@@ -60,8 +109,9 @@ export class ChangeFeed implements ChangeSource {
    */
   #reads = new Map<string, Map<number, unknown>>();
 
-  constructor(log: ChangeLog) {
+  constructor(log: ChangeRows, bounds: RingBounds = DEFAULT_RING) {
     this.#log = log;
+    this.#bounds = bounds;
     this.#head = log.head();
     this.#ringEnd = this.#head;
   }
@@ -88,12 +138,12 @@ export class ChangeFeed implements ChangeSource {
     for (const listener of [...this.#listeners]) listener();
   }
 
-  /** Reads the rows between the ring's end and the head into the ring, at most {@link RING_SIZE} at a time. */
+  /** Reads the rows between the ring's end and the head into the ring, at most the ring's size at a time. */
   #fill(): void {
     if (this.#ringEnd >= this.#head) return;
     let rows: ChangeRow[];
     try {
-      rows = this.#log.since(this.#ringEnd, RING_SIZE);
+      rows = this.#log.since(this.#ringEnd, this.#bounds.size);
     } catch {
       return; // Readers then read the log themselves, or wait for the next wake.
     }
@@ -105,16 +155,67 @@ export class ChangeFeed implements ChangeSource {
       this.#ringBytes = 0;
     }
     for (const row of rows) {
-      this.#ring.push({ ...row, memo: new Map() });
-      this.#ringBytes += row.before?.length ?? 0;
+      const held = rowBytes(row);
+      this.#ring.push({ ...row, memo: new Map(), held });
+      this.#ringBytes += held;
     }
     this.#ringEnd = rows[rows.length - 1]!.seq;
+    this.#trim();
+  }
+
+  /**
+   * Lets the oldest changes go: past the ring's size those every reader has read, past its
+   * bytes any. A reader still holding one (a read in progress) keeps it alive.
+   */
+  #trim(): void {
+    let horizon: number | undefined;
     let drop = 0;
-    while (drop < this.#ring.length - 1 && (this.#ring.length - drop > RING_SIZE || this.#ringBytes > RING_BYTES)) {
-      this.#ringBytes -= this.#ring[drop]!.before?.length ?? 0;
+    while (drop < this.#ring.length - 1) {
+      const oldest = this.#ring[drop]!;
+      if (this.#ringBytes <= this.#bounds.bytes) {
+        if (this.#ring.length - drop <= this.#bounds.size) break;
+        horizon ??= this.#horizon();
+        if (oldest.seq > horizon) break;
+      }
+      this.#ringBytes -= oldest.held;
       drop += 1;
     }
-    this.#ring.splice(0, drop);
+    if (drop > 0) this.#ring.splice(0, drop);
+  }
+
+  /** The position of the reader furthest behind (Infinity: none). */
+  #horizon(): number {
+    let horizon = Infinity;
+    for (const reader of this.#readers) if (reader.seq < horizon) horizon = reader.seq;
+    return horizon;
+  }
+
+  /** Whether `record` is the ring's (not a reader's own, read from the log). */
+  #holds(record: ChangeRecord): record is HeldRecord {
+    const first = this.#ring[0];
+    return first !== undefined && record.seq >= first.seq && this.#ring[record.seq - first.seq] === record;
+  }
+
+  /** What the ring holds: how many changes, and the bytes they are counted for. */
+  get held(): { changes: number; bytes: number } {
+    return { changes: this.#ring.length, bytes: this.#ringBytes };
+  }
+
+  track(reader: FeedReader): () => void {
+    this.#readers.add(reader);
+    return () => {
+      this.#readers.delete(reader);
+    };
+  }
+
+  remember<T>(record: ChangeRecord, key: string, value: T, bytes: number): T {
+    record.memo.set(key, value);
+    if (this.#holds(record)) {
+      record.held += bytes;
+      this.#ringBytes += bytes;
+      if (this.#ringBytes > this.#bounds.bytes) this.#trim();
+    }
+    return value;
   }
 
   /** Wakes the feed after the current turn (in the writing process: once the transaction is over). */
@@ -133,8 +234,8 @@ export class ChangeFeed implements ChangeSource {
     if (seq >= this.#ringEnd) this.#fill();
     const first = this.#ring[0];
     // Held in memory: the ring starts at or before the next change and reaches past `seq`.
-    // Otherwise (before the ring, or past it while it fills from far behind, 4,096 changes at a
-    // time) the reader reads the log itself: never nothing while changes are past `seq`.
+    // Otherwise (before the ring, or past it while it fills from far behind, the ring's size
+    // at a time) the reader reads the log itself: never nothing while changes are past `seq`.
     if (first !== undefined && first.seq <= seq + 1 && seq < this.#ringEnd) {
       const start = seq + 1 - first.seq;
       return this.#ring.slice(start, start + limit);
@@ -179,5 +280,6 @@ export class ChangeFeed implements ChangeSource {
     clearInterval(this.#poll);
     this.#poll = undefined;
     this.#listeners.clear();
+    this.#readers.clear();
   }
 }

@@ -109,7 +109,7 @@ export class LiveQuery {
    * refresh), whether it matched right after.
    */
   matchedBefore(record: ChangeRecord): boolean {
-    return memo(record, this.#beforeKey, () => {
+    return memo(this.#ctx, record, this.#beforeKey, () => {
       if (!this.inScope(record.path)) return false;
       const entry = entryBefore(this.#ctx, record);
       if (entry === undefined) return record.kind === 'modify' && this.matchesAfter(record);
@@ -123,7 +123,7 @@ export class LiveQuery {
    * matching is an add, one that stops is a delete, whatever the log calls the change.
    */
   changeOf(record: ChangeRecord): LiveChange | null {
-    return memo(record, this.#changeKey, (): LiveChange | null => {
+    return memo(this.#ctx, record, this.#changeKey, (): LiveChange | null => {
       if (record.kind === 'delete') return this.matchedBefore(record) ? { kind: 'delete', record } : null;
       const now = this.matchesAfter(record);
       const before = record.kind === 'add' ? false : this.matchedBefore(record);
@@ -135,60 +135,43 @@ export class LiveQuery {
 
   /** Whether the entry a change is about matched right after the change ({@link entryAfter}). */
   matchesAfter(record: ChangeRecord): boolean {
-    return memo(record, this.#afterKey, () => {
+    return memo(this.#ctx, record, this.#afterKey, () => {
       const entry = entryAfter(this.#ctx, record);
       return entry !== undefined && this.matches(entry);
     });
   }
 }
 
-/** A value worked out once per change and key. */
-function memo<T>(record: ChangeRecord, key: string, make: () => T): T {
+/** What an answer kept on a change is counted for in the feed's bound (its key's place in the memo, a small value). */
+const ANSWER_BYTES = 64;
+
+/** A value worked out once per change and key, for every reader of the change. */
+function memo<T>(ctx: DirectoryContext, record: ChangeRecord, key: string, make: () => T): T {
   if (record.memo.has(key)) return record.memo.get(key) as T;
-  const value = make();
-  record.memo.set(key, value);
-  return value;
+  return ctx.feed.remember(record, key, make(), ANSWER_BYTES);
 }
+
+/** Memo keys of the entries kept on a change, by which state of the entry. */
+const ENTRY_KEYS = { after: 'e\u0000after', before: 'e\u0000before' } as const;
 
 /**
- * Entries read or decoded for changes, by change and which state, per process: however far
- * apart the live searches are in the ring, each entry is read once for all of them (read
- * anew per search, a thousand searches a few hundred changes apart spent a quarter of their
- * time in SQLite). Bounded by {@link ENTRIES_KEPT} entries and {@link ENTRY_BYTES_KEPT} bytes
- * (counted from their encodings), the oldest dropped first, so large entries do not make
- * the ring's worth of them stay in memory.
+ * An entry read or decoded for a change (`which` state of it), kept on the change for every
+ * reader: however far apart the live searches are, and whatever their questions, each entry
+ * is read once for all of them while the feed holds the change (read anew per search, a
+ * thousand searches a few hundred changes apart spent a quarter of their time in SQLite).
+ * Counted against the feed's bound by its encoding: a decoded entry holds its attributes
+ * about twice over (text, and the encoding).
  */
-interface KeptEntries {
-  entries: Map<string, { entry: StoredEntry | undefined; bytes: number }>;
-  bytes: number;
-}
-const entriesKept = new WeakMap<DirectoryContext, KeptEntries>();
-const ENTRIES_KEPT = 4096;
-const ENTRY_BYTES_KEPT = 16 * 1024 * 1024;
-
-function kept(ctx: DirectoryContext, record: ChangeRecord, which: string, make: () => StoredEntry | undefined): StoredEntry | undefined {
-  let cache = entriesKept.get(ctx);
-  if (cache === undefined) entriesKept.set(ctx, (cache = { entries: new Map(), bytes: 0 }));
-  const key = `${record.seq}:${which}`;
-  const hit = cache.entries.get(key);
-  if (hit !== undefined) return hit.entry;
+function kept(ctx: DirectoryContext, record: ChangeRecord, which: keyof typeof ENTRY_KEYS, make: () => StoredEntry | undefined): StoredEntry | undefined {
+  const key = ENTRY_KEYS[which];
+  if (record.memo.has(key)) return record.memo.get(key) as StoredEntry | undefined;
   const entry = make();
-  // An entry decoded holds its attributes about twice over (text, and the encoding).
-  const bytes = 256 + 2 * (entry?.encoded?.length ?? record.before?.length ?? 1024);
-  cache.entries.set(key, { entry, bytes });
-  cache.bytes += bytes;
-  for (const [oldest, held] of cache.entries) {
-    if (cache.entries.size <= ENTRIES_KEPT && cache.bytes <= ENTRY_BYTES_KEPT) break;
-    cache.entries.delete(oldest);
-    cache.bytes -= held.bytes;
-  }
-  return entry;
+  return ctx.feed.remember(record, key, entry, 256 + 2 * (entry?.encoded?.length ?? record.before?.length ?? 1024));
 }
 
 /** The entry a change is about, as it is now; undefined when gone. */
 export function currentEntry(ctx: DirectoryContext, record: ChangeRecord): StoredEntry | undefined {
-  if (record.kind === 'delete') return undefined;
-  return kept(ctx, record, 'now', () => ctx.entries.byUuid(record.uuid));
+  return record.kind === 'delete' ? undefined : ctx.entries.byUuid(record.uuid);
 }
 
 /**

@@ -8,7 +8,7 @@
  * (src/ldap/live.ts) until cancel (RFC 3909), abandon, unbind or disconnection.
  */
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type ChangeRecord, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
+import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type ChangeSource, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
 import {
   ChangeType,
   decodePersistentSearch,
@@ -46,52 +46,19 @@ const SLICE_MS = 5;
 
 
 /**
- * Message bodies (what a change's message holds after its id) kept on the change
- * ({@link ChangeRecord.memo}) under a key of what shapes them (the state, cookie and
- * selection), so that the live searches told of a change alike share one encoding, found
- * without building a key per search. At most 16 MiB and 4,096 bodies per process, the oldest
- * dropped first.
+ * The message body (what a change's message holds after its id) for `change`, kept on the
+ * change ({@link ChangeSource.remember}) under a key of what shapes it (the state, cookie and
+ * selection; undefined: a selection with computed attributes, not shared), so that the live
+ * searches told of a change alike share one encoding, found without building a key per
+ * search. `encode` is the search's own (made once per search: no closure per message).
  */
-class SharedBodies {
-  #held: Array<{ record: ChangeRecord; key: string; bytes: number }> = [];
-  #first = 0;
-  #bytes = 0;
-
-  constructor(private readonly budget: number) {}
-
-  /**
-   * The body kept under `key` on `record`, or undefined (then make it and {@link keep} it).
-   * Two calls instead of one taking a maker: a maker would be a closure made per message.
-   */
-  get(record: ChangeRecord, key: string | undefined): Buffer | undefined {
-    return key === undefined ? undefined : (record.memo.get(key) as Buffer | undefined);
-  }
-
-  /** Keeps `body` under `key` on `record` (no key: a selection with computed attributes, not shared); returns it. */
-  keep(record: ChangeRecord, key: string | undefined, body: Buffer): Buffer {
-    if (key === undefined) return body;
-    record.memo.set(key, body);
-    this.#held.push({ record, key, bytes: body.length });
-    this.#bytes += body.length;
-    // Bounded in count too: each body held keeps its change (and what the change's memo holds,
-    // the entry as it left it) alive after the feed's ring has let it go.
-    while ((this.#bytes > this.budget || this.#held.length - this.#first > MAX_BODIES) && this.#first < this.#held.length - 1) {
-      const oldest = this.#held[this.#first++]!;
-      oldest.record.memo.delete(oldest.key);
-      this.#bytes -= oldest.bytes;
-    }
-    if (this.#first > 1024 && this.#first * 2 > this.#held.length) {
-      this.#held = this.#held.slice(this.#first);
-      this.#first = 0;
-    }
-    return body;
-  }
+function sharedBody(changes: ChangeSource, change: LiveChange, key: string | undefined, encode: (change: LiveChange) => Buffer): Buffer {
+  if (key === undefined) return encode(change);
+  const kept = change.record.memo.get(key) as Buffer | undefined;
+  if (kept !== undefined) return kept;
+  const body = encode(change);
+  return changes.remember(change.record, key, body, 64 + body.length);
 }
-
-/** Bodies kept at most: about the feed's ring of changes (4,096), however small the bodies. */
-const MAX_BODIES = 4096;
-
-const bodies = new SharedBodies(16 * 1024 * 1024);
 
 /** Keys of a live search's shared bodies by change kind (made once per search); undefined: not shareable. */
 type BodyKeys = Readonly<Record<LiveChange['kind'], string>> | undefined;
@@ -232,6 +199,7 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
     // The cookie of what the client was told last; made into bytes only when sent on its own.
     let lastCsn = outcome.csn;
     const keys = bodyKeys(query, `sync\u0000${cookie.rid ?? ''}`);
+    const changes = directory.changes;
     const body = (change: LiveChange): Buffer => {
       const state = encodeSyncState({ state: change.kind, uuid: change.record.uuid, cookie: cookieOf(change.record.csn) });
       const view = change.kind === 'delete' ? { dn: change.record.dn, attributes: [] } : query.view(change.entry!);
@@ -240,8 +208,7 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
     const writer: LiveWriter = {
       message: (change) => {
         lastCsn = change.record.csn;
-        const key = keys?.[change.kind];
-        return bodies.get(change.record, key) ?? bodies.keep(change.record, key, body(change));
+        return sharedBody(changes, change, keys?.[change.kind], body);
       },
       progress: (csn) => {
         lastCsn = csn;
@@ -290,6 +257,7 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
       position = outcome;
     }
     const keys = bodyKeys(query, `ps\u0000${ps.returnECs}`);
+    const changes = directory.changes;
     const body = (change: LiveChange): Buffer => {
       const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
       const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
@@ -298,8 +266,7 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
     const writer: LiveWriter = {
       message: (change) => {
         if ((ps.changeTypes & ECN_TYPE[change.kind]) === 0) return undefined;
-        const key = keys?.[change.kind];
-        return bodies.get(change.record, key) ?? bodies.keep(change.record, key, body(change));
+        return sharedBody(changes, change, keys?.[change.kind], body);
       },
       overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, 'a persistent search fell too far behind the changes; search again', NOTICE_OF_DISCONNECTION_OID)),
       overflowEndsConnection: true,
