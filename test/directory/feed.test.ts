@@ -69,6 +69,17 @@ const open = (size: number, bytes: number): { log: ArrayLog; feed: ChangeFeed } 
   return { log, feed: new ChangeFeed(log, { size, bytes }) };
 };
 
+/** A feed of ring size 10 and one tracked reader that has read `count` changes. */
+const readerAfter = (count: number): { log: ArrayLog; feed: ChangeFeed; reader: Reader } => {
+  const { log, feed } = open(10, 1024 * 1024);
+  const reader = new Reader(feed);
+  feed.track(reader);
+  log.append(count);
+  feed.wake();
+  reader.read(count);
+  return { log, feed, reader };
+};
+
 describe('the change feed', () => {
   it('keeps what a reader has not read beyond its size, so readers far apart share each change; lets it go once read', () => {
     const { log, feed } = open(10, 1024 * 1024);
@@ -96,13 +107,8 @@ describe('the change feed', () => {
     untrack[0]!();
   });
 
-  it('without readers keeps the newest of its size, which a reader that starts near the head reads from memory', () => {
-    const { log, feed } = open(10, 1024 * 1024);
-    const first = new Reader(feed);
-    feed.track(first);
-    log.append(30);
-    feed.wake();
-    first.read(30);
+  it('once read keeps the newest of its size, which a reader that starts near the head reads from memory', () => {
+    const { log, feed, reader: first } = readerAfter(30);
     const late = new Reader(feed);
     late.seq = 25;
     feed.track(late);
@@ -113,12 +119,7 @@ describe('the change feed', () => {
   });
 
   it('counts what is remembered on a change it holds, not on a reader\'s own record', () => {
-    const { log, feed } = open(10, 1024 * 1024);
-    const reader = new Reader(feed);
-    feed.track(reader);
-    log.append(3);
-    feed.wake();
-    reader.read(3);
+    const { log, feed, reader } = readerAfter(3);
     const before = feed.held.bytes;
     expect(feed.remember(reader.seen[0]!, 'k', 'value', 1000)).toBe('value');
     expect(reader.seen[0]!.memo.get('k')).toBe('value');

@@ -7,7 +7,6 @@
  * in the connection's queue like any search; the persist phase runs beside it
  * (src/ldap/live.ts) until cancel (RFC 3909), abandon, unbind or disconnection.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type ChangeSource, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
 import {
   ChangeType,
@@ -38,11 +37,9 @@ import { follow, type LiveWriter } from '../live.js';
 import type { LdapRequest } from '../requests.js';
 import { extendedResponseOp, intermediateResponseOp, resultOp, searchEntryOp, viewAttributeList } from '../responses.js';
 import type { Session } from '../session.js';
+import { SLICE_MS, Slices } from '../slices.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
-
-/** Milliseconds the refresh phase runs before it checks its limits and lets other work run. */
-const SLICE_MS = 5;
 
 
 /**
@@ -121,21 +118,18 @@ async function runRefresh(
   const admin = session.identity.admin;
   const sizeLimit = admin ? request.sizeLimit : request.sizeLimit === 0 ? limits.sizeLimit : Math.min(request.sizeLimit, limits.sizeLimit);
   const timeLimit = admin ? request.timeLimit : request.timeLimit === 0 ? limits.timeLimit : Math.min(request.timeLimit, limits.timeLimit);
-  const deadline = timeLimit > 0 ? Date.now() + timeLimit * 1000 : Infinity;
-  let turned = Date.now();
+  const slices = new Slices(session, timeLimit);
   let sent = 0;
   for (let next = items.next(); ; next = items.next()) {
     if (session.cancelled(envelope.messageId)) return undefined;
-    if (Date.now() > deadline) {
+    const now = Date.now();
+    if (slices.expired(now)) {
       await session.respond(envelope, ResultCode.timeLimitExceeded, `the time limit of ${timeLimit} s was exceeded during the refresh phase; nothing is to be deleted from what the client has`);
       return undefined;
     }
     if (next.done) return next.value;
-    if (next.value === SCANNING || Date.now() - turned >= SLICE_MS) {
-      session.uncork();
-      await nextTurn();
-      session.cork();
-      turned = Date.now();
+    if (next.value === SCANNING || slices.due(now)) {
+      await slices.pause();
       if (next.value === SCANNING) continue;
     }
     const item = next.value;
@@ -149,7 +143,7 @@ async function runRefresh(
     const full = session.writeOrWait(write(item));
     if (full) {
       await full;
-      turned = Date.now();
+      slices.restart();
     }
   }
 }

@@ -5,7 +5,6 @@
  * This is the hot path: nothing here allocates or awaits per entry beyond the entry's
  * message, unless the socket is full.
  */
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import { OperationError, SCANNING, type EntryView } from '../../directory/index.js';
 import { message, Op, PAGED_RESULTS_OID, ResultCode, type Envelope } from '../../protocol/index.js';
 import { pagedRequest, pagedResponseValue } from '../controls.js';
@@ -13,16 +12,10 @@ import { decodeCookie, encodeCookie } from '../paging.js';
 import { resultOp, searchDoneMessage, searchEntryMessage, viewAttributeList } from '../responses.js';
 import type { LdapRequest } from '../requests.js';
 import type { Session } from '../session.js';
+import { SLICE_MS, Slices } from '../slices.js';
 import { liveControl, persistentSearch, syncSearch } from './live-search.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
-
-/**
- * Milliseconds a search runs before it checks its time limit and whether it was abandoned,
- * and lets the event loop run (an abandon, other clients' requests), whether it is reading
- * candidates that do not match or sending entries to a client that reads them as fast.
- */
-const SLICE_MS = 5;
 
 /** The largest page size (RFC 2696: INTEGER (0..maxInt)). */
 const MAX_INT = 2 ** 31 - 1;
@@ -88,10 +81,9 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
   // The client's time limit, or the server's when that is smaller or the client set none.
   const clientLimited = request.timeLimit > 0 && request.timeLimit <= limits.timeLimit;
   const timeLimit = clientLimited ? request.timeLimit : limits.timeLimit;
-  const deadline = Date.now() + timeLimit * 1000;
+  const slices = new Slices(session, timeLimit);
   const timedOut = (): Promise<void> =>
     session.respond(envelope, ResultCode.timeLimitExceeded, `${clientLimited ? 'the requested' : "the server's"} time limit of ${timeLimit} s was exceeded`);
-  let turned = Date.now();
   // Entries found are gathered and written with what follows them: a search that finds one
   // entry (most of them) is answered with one buffer, its entry and its result together, and
   // a page of a hundred entries with a few (a write per entry was a socket write call each).
@@ -110,17 +102,12 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
     const bytes = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, gatheredBytes);
     gathered.length = 0;
     gatheredBytes = 0;
-    return session.writeOrWait(bytes)?.then(() => {
-      turned = Date.now();
-    });
+    return session.writeOrWait(bytes)?.then(() => slices.restart());
   };
   /** Lets an abandon and other clients' requests in; what was written goes out first. */
   const pause = async (): Promise<void> => {
     await release();
-    session.uncork();
-    await nextTurn();
-    session.cork();
-    turned = Date.now();
+    await slices.pause();
   };
   let sent = 0;
   let lastId: number | undefined;
@@ -129,7 +116,7 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
       // An abandoned search sends nothing more, the entries it gathered included (RFC 4511 §4.11).
       if (session.cancelled(envelope.messageId)) return;
       const now = Date.now();
-      if (now > deadline) {
+      if (slices.expired(now)) {
         await release();
         return await timedOut();
       }
@@ -137,7 +124,7 @@ async function searchCorked(session: Session, envelope: Envelope, request: Searc
         await pause();
         continue;
       }
-      if (now - turned >= SLICE_MS) {
+      if (slices.due(now)) {
         await pause();
         if (session.cancelled(envelope.messageId)) return;
       }
