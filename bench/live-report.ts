@@ -70,10 +70,15 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
     for (const provider of ['rendezvous', 'slapd'] as const) {
       const cells = live.latency.filter((c) => c.provider === provider);
       if (cells.length === 0) continue;
-      const largest = cells.reduce((a, b) => (b.watchers > a.watchers ? b : a));
-      const complete = largest.delivered === largest.expected;
+      const most = Math.max(...cells.map((c) => c.watchers));
+      const runs = cells.filter((c) => c.watchers === most);
+      const runMet = (c: (typeof runs)[number]): boolean => c.p99Ms < LATENCY_TARGET_MS && c.delivered === c.expected;
+      const metIn = runs.filter(runMet).length;
+      const each = runs.map((c) => `p99 ${ms(c.p99Ms)} ms, ${int(c.delivered)} of ${int(c.expected)} changes delivered within 15 s of the last write, ${int(c.writes.rate)} writes/s`).join('; ');
       lines.push(
-        `${provider === 'rendezvous' ? 'Target' : 'slapd with syncprov, the reference'}: p99 under ${LATENCY_TARGET_MS} ms with 1,000 watchers: ${largest.watchers === 1000 ? met(largest.p99Ms < LATENCY_TARGET_MS && complete) : 'not measured (no 1,000-watcher cell)'}${largest.watchers === 1000 ? ` (p99 ${ms(largest.p99Ms)} ms, ${int(largest.delivered)} of ${int(largest.expected)} changes delivered within ${15} s of the last write, ${int(largest.writes.rate)} writes/s)` : ''}.`,
+        `${provider === 'rendezvous' ? 'Target' : 'slapd with syncprov, the reference'}: p99 under ${LATENCY_TARGET_MS} ms with 1,000 watchers: ${
+          most === 1000 ? `${met(metIn === runs.length)} (${runs.length > 1 ? `met in ${metIn} of ${runs.length} runs: ` : ''}${each})` : 'not measured (no 1,000-watcher cell)'
+        }.`,
         '',
       );
     }

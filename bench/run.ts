@@ -383,6 +383,7 @@ async function main(options: BenchOptions): Promise<void> {
       ...(syncSlapd ? { slapd: { port: syncSlapd.server.port, pid: syncSlapd.pid, bind: { dn: syncSlapd.server.rootDn, password: syncSlapd.server.rootPw }, config: syncSlapd.config } } : {}),
       warmupMs: options.warmupMs,
       latencyWarmupMs: options.liveWarmupMs,
+      latencyRepeat: options.liveRepeat,
       durationMs: options.durationMs,
       processes: options.processes,
       profile: options.liveProfile,
