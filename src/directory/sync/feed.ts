@@ -21,7 +21,7 @@ import type { ChangeLog, ChangeRow } from '../../store/index.js';
 
 /** A change as readers get it: the log's row, with a place for what readers work out of it once. */
 export interface ChangeRecord extends ChangeRow {
-  /** Per-process caches readers share (the entry as it is now, filter answers by query, message bodies); written through {@link ChangeSource.remember}. */
+  /** Per-process caches readers share (the entry before and after the change, filter answers by query, message bodies); written through {@link ChangeSource.remember}. */
   readonly memo: Map<string, unknown>;
 }
 

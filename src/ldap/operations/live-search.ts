@@ -41,7 +41,6 @@ import { SLICE_MS, Slices } from '../slices.js';
 
 type SearchRequest = Extract<LdapRequest, { type: 'search' }>;
 
-
 /**
  * The message body (what a change's message holds after its id) for `change`, kept on the
  * change ({@link ChangeSource.remember}) under a key of what shapes it (the state, cookie and
