@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cpuSeconds } from '../../bench/proc.js';
 import { max, median, Reader, sleep, usualLatencyBound } from '../helpers/abuse.js';
-import { abandonRequest, berInteger, berString, decodeMessages, ldapMessage, NOTICE_OF_DISCONNECTION, RawConnection, simpleBindRequest, tlv } from '../helpers/raw-ldap.js';
+import { abandonRequest, berInteger, berString, decodeMessages, ldapMessage, NOTICE_OF_DISCONNECTION, RawConnection, simpleBindRequest, tlv, type LdapMessage } from '../helpers/raw-ldap.js';
 import { accountDn, startServer, stopAllServers, type TestServer } from '../helpers/server.js';
 
 afterAll(() => stopAllServers());
@@ -99,17 +99,21 @@ describe('search limits under attack', () => {
     expect(spent).toBeLessThan(0.5);
   });
 
-  it("a scan without matches stops at the client's time limit, and other clients are served meanwhile", async () => {
+  /**
+   * Sends `request` (a search of 1 s time limit) on a connection of its own while another client
+   * reads: its SearchResultDone, how long it took, and the other client's read latencies.
+   */
+  async function limitedScan(request: Buffer): Promise<{ done: LdapMessage | undefined; took: number; latencies: number[] }> {
     const c = await RawConnection.open(server.port);
     const started = Date.now();
-    c.write(search(1, slowFilter, { timeLimit: 1 }));
+    c.write(request);
     const { value: messages, latencies } = await reader.during(c.waitUntil((m) => m.some((x) => x.tag === 0x65), 20_000));
-    const done = messages.find((m) => m.tag === 0x65);
-    const took = Date.now() - started;
-    console.log(
-      `slow scan, client time limit 1 s: ended after ${took} ms; another client's reads meanwhile median ${median(latencies).toFixed(2)} ms, max ${max(latencies).toFixed(1)} ms (usually median ${median(baseline).toFixed(2)}, max ${max(baseline).toFixed(1)} ms)`,
-    );
-    expect(done).toMatchObject({ resultCode: 3, diagnosticMessage: 'the requested time limit of 1 s was exceeded' });
+    c.destroy();
+    return { done: messages.find((m) => m.tag === 0x65), took: Date.now() - started, latencies };
+  }
+
+  /** The scan ran its 1 s, and the other client was served meanwhile. */
+  function expectStoppedAndFair(took: number, latencies: number[]): void {
     expect(took).toBeGreaterThanOrEqual(950);
     expect(took).toBeLessThan(1800);
     expect(latencies.length).toBeGreaterThan(5);
@@ -118,7 +122,25 @@ describe('search limits under attack', () => {
     // seconds the scan takes (it used to hold every other client for all of them).
     expect(median(latencies)).toBeLessThan(usualLatencyBound(baseline));
     expect(max(latencies)).toBeLessThan(Math.max(usualLatencyBound(baseline), 500));
-    c.destroy();
+  }
+
+  it("a scan without matches stops at the client's time limit, and other clients are served meanwhile", async () => {
+    const { done, took, latencies } = await limitedScan(search(1, slowFilter, { timeLimit: 1 }));
+    console.log(
+      `slow scan, client time limit 1 s: ended after ${took} ms; another client's reads meanwhile median ${median(latencies).toFixed(2)} ms, max ${max(latencies).toFixed(1)} ms (usually median ${median(baseline).toFixed(2)}, max ${max(baseline).toFixed(1)} ms)`,
+    );
+    expect(done).toMatchObject({ resultCode: 3, diagnosticMessage: 'the requested time limit of 1 s was exceeded' });
+    expectStoppedAndFair(took, latencies);
+  });
+
+  it('the refresh phase of a content sync keeps the same time: it stops at the time limit, and other clients are served meanwhile', async () => {
+    // RFC 4533 Sync Request control, refreshOnly, critical.
+    const sync = tlv(0xa0, tlv(0x30, Buffer.concat([berString('1.3.6.1.4.1.4203.1.9.1.1'), tlv(0x01, [0xff]), berString(tlv(0x30, berInteger(1, 0x0a)))])));
+    const { done, took, latencies } = await limitedScan(search(1, slowFilter, { timeLimit: 1, controls: sync }));
+    console.log(`slow sync refresh, time limit 1 s: ended after ${took} ms; another client's reads meanwhile median ${median(latencies).toFixed(2)} ms, max ${max(latencies).toFixed(1)} ms`);
+    expect(done?.resultCode).toBe(3);
+    expect(done?.diagnosticMessage).toContain('during the refresh phase');
+    expectStoppedAndFair(took, latencies);
   });
 
   it("without a client limit, or with a larger one, the server's --time-limit applies", async () => {
