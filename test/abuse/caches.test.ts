@@ -100,9 +100,13 @@ describe('caches, --workers 1', () => {
       }
     };
     await read(1024, 1224); // the heap's steady state
-    const before = rss(server);
+    const before = serverRss(server.pid);
     await read(0, 1000);
-    // Each selection's view was kept with its encoding: 50 MB.
-    expect(rss(server) - before).toBeLessThan(16);
+    // Each selection's view was kept with its encoding: 50 MB. Under a full test suite on two
+    // cores the heap's own growth between collections reached 24 MB (a clean-clone CI run; 16
+    // was the bound then), as in the test above: 32 still tells 50 MB kept from none, and the
+    // server gets up to 5 s to collect what it grew by.
+    const after = await settledRss(server.pid, before, 32, 5000);
+    expect(after.primary - before.primary).toBeLessThan(32);
   });
 });
