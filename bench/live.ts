@@ -186,9 +186,10 @@ const WATCH_FILTER: Filter = { equal: ['objectClass', 'rtConference'] };
 const WATCHER = fileURLToPath(new URL('./live-watcher.js', import.meta.url));
 
 /**
- * Writes between the add of an entry and its modify, so the add is answered before the modify
- * goes out: with 64 writes outstanding and a write answered within a second, 2,000 writes
- * (2 s at 1,000/s) is far enough (200 was not: modifies failed with noSuchObject).
+ * Writes between the add of an entry and its modify, so the add is usually answered before
+ * the modify is due and the modify need not wait for it (pacedWrites waits when it is not:
+ * 200 writes apart, modifies failed with noSuchObject before it did, and 2,000, 4 s at
+ * 500/s, was not enough once, in a run whose writes queued for seconds).
  */
 const MODIFY_DISTANCE = 2000;
 
@@ -203,6 +204,8 @@ interface Plan {
   /** By slot J: the write that adds it, the write that modifies it (-1: none). */
   addSeq: number[];
   modifySeq: number[];
+  /** By write: the write it waits for (a modify, its add's), -1 for none (pacedWrites's `after`). */
+  after: number[];
 }
 
 /**
@@ -211,13 +214,14 @@ interface Plan {
  * the other workloads (data.ts).
  */
 function plan(set: DataSet, cell: number, count: number, target: Target = 'rendezvous'): Plan {
-  const p: Plan = { ops: [], targets: [], dns: [], prefix: `uid=live${cell}-`, addSeq: [], modifySeq: [] };
+  const p: Plan = { ops: [], targets: [], dns: [], prefix: `uid=live${cell}-`, addSeq: [], modifySeq: [], after: [] };
   const distance = MODIFY_DISTANCE / 2;
   let modified = 0;
   for (let seq = 0; seq < count; seq += 1) {
     const marker: [string, string[]] = ['contactInformation', [`live ${seq}`]];
     if (seq % 2 === 1 && modified < p.dns.length - distance) {
       const dn = p.dns[modified]!;
+      p.after.push(p.addSeq[modified]!);
       p.modifySeq[modified++] = seq;
       p.ops.push(replaceOp(dn, [marker]));
       p.targets.push(dn);
@@ -228,6 +232,7 @@ function plan(set: DataSet, cell: number, count: number, target: Target = 'rende
     p.dns.push(entry.dn);
     p.addSeq.push(seq);
     p.modifySeq.push(-1);
+    p.after.push(-1);
     p.ops.push(addOp(entry.dn, [...entry.attributes, ...(target === 'slapd' ? entry.derived : []), marker]));
     p.targets.push(entry.dn);
   }
@@ -367,7 +372,7 @@ function providerOf(ctx: LiveContext, name: Target): Provider {
 async function latencyCell(ctx: LiveContext, server: Provider, watchers: number, cell: number): Promise<LatencyCell> {
   const count = Math.round((ctx.rate * (ctx.latencyWarmupMs + ctx.durationMs)) / 1000);
   const first = Math.ceil((ctx.rate * ctx.latencyWarmupMs) / 1000);
-  const { ops, prefix, dns, addSeq, modifySeq } = plan(ctx.set, cell, count, server.name);
+  const { ops, prefix, dns, addSeq, modifySeq, after } = plan(ctx.set, cell, count, server.name);
   const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix, addSeq, modifySeq, first, last: count - 1 }, server.perConnection);
   const pool = await writerPool(server.port, WRITE_CONNECTIONS, server.bind);
   try {
@@ -389,11 +394,18 @@ async function latencyCell(ctx: LiveContext, server: Provider, watchers: number,
     }, windowStart - now());
     // Only writes that succeeded make changes: the others are neither sent to the watchers nor expected.
     let succeeded = 0;
-    const writes = await pacedWrites(pool, ops, ctx.rate, startAt, (seq, sentAt, ackAt, code) => {
-      if (code !== 0) return;
-      acks.push([seq, sentAt, ackAt]);
-      if (seq >= first) succeeded += 1;
-    });
+    const writes = await pacedWrites(
+      pool,
+      ops,
+      ctx.rate,
+      startAt,
+      (seq, sentAt, ackAt, code) => {
+        if (code !== 0) return;
+        acks.push([seq, sentAt, ackAt]);
+        if (seq >= first) succeeded += 1;
+      },
+      after,
+    );
     clearTimeout(sampleAt);
     const end = { server: cpuSeconds(server.pid), clients: cpuOf(children), machine: machineCpuSeconds().busy, at: now(), parts: cellCpu(server.pid, children) };
     const peak = peakRssMiB(server.pid);
@@ -480,7 +492,7 @@ async function replication(ctx: LiveContext, cell: number, dbnosync: boolean): P
   const source = await LoadConnection.open(provider.port);
   const pool = await writerPool(provider.port, WRITE_CONNECTIONS, ctx.admin);
   const count = Math.round((ctx.replicationRate * (ctx.warmupMs + ctx.replicationSeconds * 1000)) / 1000);
-  const { ops, dns, targets, modifySeq } = plan(ctx.set, cell, count);
+  const { ops, dns, targets, modifySeq, after } = plan(ctx.set, cell, count);
   try {
     // The initial refresh: until the replica's contextCSN is Rendezvous's.
     for (;;) {
@@ -541,13 +553,20 @@ async function replication(ctx: LiveContext, cell: number, dbnosync: boolean): P
     })();
     let begin: { server: number; consumer: number; machine: number; at: number } | undefined;
     const sampleAt = setTimeout(() => (begin = { server: cpuSeconds(provider.pid), consumer: cpuSeconds(consumer.pid), machine: machineCpuSeconds().busy, at: now() }), windowStart - now());
-    const writes = await pacedWrites(pool, ops, ctx.replicationRate, startAt, (seq, _sentAt, ackAt, code) => {
-      acked[seq] = code === 0 ? ackAt : Number.NaN;
-      while (acked[newest + 1] !== undefined) {
-        newest += 1;
-        if (!Number.isNaN(acked[newest])) newestOk = newest;
-      }
-    });
+    const writes = await pacedWrites(
+      pool,
+      ops,
+      ctx.replicationRate,
+      startAt,
+      (seq, _sentAt, ackAt, code) => {
+        acked[seq] = code === 0 ? ackAt : Number.NaN;
+        while (acked[newest + 1] !== undefined) {
+          newest += 1;
+          if (!Number.isNaN(acked[newest])) newestOk = newest;
+        }
+      },
+      after,
+    );
     clearTimeout(sampleAt);
     const end = { server: cpuSeconds(provider.pid), consumer: cpuSeconds(consumer.pid), machine: machineCpuSeconds().busy, at: now() };
     // The last write is the last sample: the replica has caught up when it has it.

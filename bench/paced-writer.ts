@@ -1,7 +1,8 @@
 /**
  * Writes at a fixed rate (open loop), for the live-update workloads: write k is due at
  * `startAt + k / rate`, and goes out on the first free connection of a pool (each connection
- * keeps one operation outstanding, as the harness's do). A server slower than the rate makes
+ * keeps one operation outstanding, as the harness's do), once the write it depends on (a
+ * modify's add) was acknowledged, as a client would wait. A server slower than the rate makes
  * writes leave late: how late is measured, so a rate that was not reached shows.
  */
 import { LoadConnection } from './connection.js';
@@ -38,13 +39,24 @@ export async function writerPool(port: number, size: number, bind: { dn: string;
 
 /**
  * Sends `ops` in order at `rate` per second from `startAt` (epoch ms) over `pool`; `onAck`
- * hears each write's number, sending and acknowledgement times. Resolves once all are answered.
+ * hears each write's number, sending and acknowledgement times. `after[k]`, when given and not
+ * negative, is the write that must be acknowledged before write k goes out (the add of the
+ * entry k modifies: on another connection, the modify could otherwise reach the server first
+ * and fail noSuchObject when writes take long). Resolves once all are answered.
  */
-export function pacedWrites(pool: readonly LoadConnection[], ops: readonly Buffer[], rate: number, startAt: number, onAck: (seq: number, sentAt: number, ackAt: number, code: number) => void): Promise<PacedResult> {
+export function pacedWrites(
+  pool: readonly LoadConnection[],
+  ops: readonly Buffer[],
+  rate: number,
+  startAt: number,
+  onAck: (seq: number, sentAt: number, ackAt: number, code: number) => void,
+  after: readonly number[] = [],
+): Promise<PacedResult> {
   const latency = new Histogram();
   const lateness = new Histogram();
   const errors: Record<string, number> = {};
   const free = [...pool];
+  const acknowledged = new Uint8Array(ops.length);
   let next = 0;
   let answered = 0;
   let first = Number.NaN;
@@ -71,6 +83,9 @@ export function pacedWrites(pool: readonly LoadConnection[], ops: readonly Buffe
       while (next < ops.length && free.length > 0) {
         const due = startAt + (next * 1000) / rate;
         if (due > t) break;
+        // Waiting for the write it depends on: its acknowledgement pumps again.
+        const needs = after[next] ?? -1;
+        if (needs >= 0 && acknowledged[needs] === 0) return;
         const seq = next++;
         const connection = free.pop()!;
         const sentAt = now();
@@ -78,6 +93,7 @@ export function pacedWrites(pool: readonly LoadConnection[], ops: readonly Buffe
         lateness.record((sentAt - due) * 1000);
         connection.send(ops[seq]!, (code) => {
           const ackAt = now();
+          acknowledged[seq] = 1;
           latency.record((ackAt - sentAt) * 1000);
           if (code !== 0) errors[code] = (errors[code] ?? 0) + 1;
           onAck(seq, sentAt, ackAt, code);
