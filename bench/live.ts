@@ -394,18 +394,12 @@ async function latencyCell(ctx: LiveContext, server: Provider, watchers: number,
     }, windowStart - now());
     // Only writes that succeeded make changes: the others are neither sent to the watchers nor expected.
     let succeeded = 0;
-    const writes = await pacedWrites(
-      pool,
-      ops,
-      ctx.rate,
-      startAt,
-      (seq, sentAt, ackAt, code) => {
-        if (code !== 0) return;
-        acks.push([seq, sentAt, ackAt]);
-        if (seq >= first) succeeded += 1;
-      },
-      after,
-    );
+    const onAck = (seq: number, sentAt: number, ackAt: number, code: number): void => {
+      if (code !== 0) return;
+      acks.push([seq, sentAt, ackAt]);
+      if (seq >= first) succeeded += 1;
+    };
+    const writes = await pacedWrites(pool, ops, ctx.rate, startAt, onAck, after);
     clearTimeout(sampleAt);
     const end = { server: cpuSeconds(server.pid), clients: cpuOf(children), machine: machineCpuSeconds().busy, at: now(), parts: cellCpu(server.pid, children) };
     const peak = peakRssMiB(server.pid);
@@ -553,20 +547,14 @@ async function replication(ctx: LiveContext, cell: number, dbnosync: boolean): P
     })();
     let begin: { server: number; consumer: number; machine: number; at: number } | undefined;
     const sampleAt = setTimeout(() => (begin = { server: cpuSeconds(provider.pid), consumer: cpuSeconds(consumer.pid), machine: machineCpuSeconds().busy, at: now() }), windowStart - now());
-    const writes = await pacedWrites(
-      pool,
-      ops,
-      ctx.replicationRate,
-      startAt,
-      (seq, _sentAt, ackAt, code) => {
-        acked[seq] = code === 0 ? ackAt : Number.NaN;
-        while (acked[newest + 1] !== undefined) {
-          newest += 1;
-          if (!Number.isNaN(acked[newest])) newestOk = newest;
-        }
-      },
-      after,
-    );
+    const onAck = (seq: number, _sentAt: number, ackAt: number, code: number): void => {
+      acked[seq] = code === 0 ? ackAt : Number.NaN;
+      while (acked[newest + 1] !== undefined) {
+        newest += 1;
+        if (!Number.isNaN(acked[newest])) newestOk = newest;
+      }
+    };
+    const writes = await pacedWrites(pool, ops, ctx.replicationRate, startAt, onAck, after);
     clearTimeout(sampleAt);
     const end = { server: cpuSeconds(provider.pid), consumer: cpuSeconds(consumer.pid), machine: machineCpuSeconds().busy, at: now() };
     // The last write is the last sample: the replica has caught up when it has it.
