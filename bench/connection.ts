@@ -8,7 +8,7 @@
  * handler as they arrive.
  */
 import { Socket, connect } from 'node:net';
-import { message, Op, PartialBudget, PduFramer, readTlv, readTlvInto, type ResponseControl, type Tlv } from '../src/protocol/index.js';
+import { message, Op, PartialBudget, PduFramer, readTlv, readTlvInto, tlvHolder, type ResponseControl } from '../src/protocol/index.js';
 
 /**
  * How an operation ended: its result code, for searches the entries received, and the final
@@ -56,9 +56,9 @@ const LOST_PDU = Buffer.from([0x0a, 0x01, 0xff]);
  * Where {@link LoadConnection}'s messages are read into, reused from one to the next (a
  * connection's handlers run one at a time and keep none of them).
  */
-const ENVELOPE: Tlv = { tag: 0, offset: 0, start: 0, end: 0 };
-const ID: Tlv = { ...ENVELOPE };
-const OP: Tlv = { ...ENVELOPE };
+const ENVELOPE = tlvHolder();
+const ID = tlvHolder();
+const OP = tlvHolder();
 
 export class LoadConnection {
   readonly #socket: Socket;

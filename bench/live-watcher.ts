@@ -15,7 +15,7 @@
 import { LoadConnection, resultCode } from './connection.js';
 import { Histogram } from './histogram.js';
 import { Scope, searchOp, syncControl, type Filter } from './requests.js';
-import { decodeSyncInfo, Op, readTlv, readTlvInto, SYNC_STATE_OID, type Tlv } from '../src/protocol/index.js';
+import { decodeSyncInfo, Op, readTlv, readTlvInto, SYNC_STATE_OID, tlvHolder } from '../src/protocol/index.js';
 
 /** What the parent asks for. */
 export interface WatcherTask {
@@ -114,13 +114,13 @@ function sequenceOf(buffer: Buffer, op: { start: number; end: number }, end: num
 }
 
 /** What {@link sequenceOf} reads elements into, reused: an object per element read was a fifth of a watcher process's time in the garbage collector. */
-const DN: Tlv = { tag: 0, offset: 0, start: 0, end: 0 };
-const CONTROLS: Tlv = { ...DN };
-const CONTROL: Tlv = { ...DN };
-const OID: Tlv = { ...DN };
-const VALUE: Tlv = { ...DN };
-const SEQUENCE: Tlv = { ...DN };
-const STATE: Tlv = { ...DN };
+const DN = tlvHolder();
+const CONTROLS = tlvHolder();
+const CONTROL = tlvHolder();
+const OID = tlvHolder();
+const VALUE = tlvHolder();
+const SEQUENCE = tlvHolder();
+const STATE = tlvHolder();
 
 let task: WatcherTask | undefined;
 const connections: LoadConnection[] = [];

@@ -23,9 +23,14 @@ export interface Tlv {
   end: number;
 }
 
+/** A TLV to read into ({@link readTlvInto}), before anything is read into it. */
+export function tlvHolder(): Tlv {
+  return { tag: 0, offset: 0, start: 0, end: 0 };
+}
+
 /** Reads the TLV at `offset` (tag, length); throws when the buffer does not hold it. */
 export function readTlv(buffer: Buffer, offset: number, limit = buffer.length): Tlv {
-  return readTlvInto({ tag: 0, offset: 0, start: 0, end: 0 }, buffer, offset, limit);
+  return readTlvInto(tlvHolder(), buffer, offset, limit);
 }
 
 /**

@@ -7,7 +7,7 @@
  * the responses it decodes on its own connections (live searches). Nothing here depends on
  * any other layer.
  */
-export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, readTlvInto, tlv, tlvSize, writeHeader, type Tlv } from './ber.js';
+export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, readTlvInto, tlv, tlvHolder, tlvSize, writeHeader, type Tlv } from './ber.js';
 export { PartialBudget, PduFramer, PduRefusal } from './framing.js';
 export { decodeEnvelope, message, MessageBatch, messageBody, messageIdLength, messageWithBody, Op, writeMessageId, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
 export {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BerError, readTlv, readTlvInto, type Tlv } from '../../src/protocol/index.js';
+import { BerError, readTlv, readTlvInto, tlvHolder, type Tlv } from '../../src/protocol/index.js';
 
 describe('readTlv and readTlvInto', () => {
   // SEQUENCE { INTEGER 5, OCTET STRING of 200 bytes (a two-byte long-form length) }
@@ -7,7 +7,7 @@ describe('readTlv and readTlvInto', () => {
   const pdu = Buffer.concat([Buffer.from([0x30, 0x81, 3 + 3 + 200, 0x02, 0x01, 0x05, 0x04, 0x81, 200]), long]);
 
   it('reads short and long lengths into the holder it is given, and returns that holder', () => {
-    const holder: Tlv = { tag: 0, offset: 0, start: 0, end: 0 };
+    const holder = tlvHolder();
     const envelope = readTlvInto(holder, pdu, 0);
     expect(envelope).toBe(holder);
     expect(envelope).toEqual({ tag: 0x30, offset: 0, start: 3, end: pdu.length });
