@@ -9,6 +9,14 @@
  * A slab's bytes handed to a socket are not reused until the socket has written them (its
  * write callback): a slab returns to use once every batch carved from it was written. A
  * write whose callback never comes only keeps its slab out of use; it is then collected.
+ *
+ * The slabs are a pool of a fixed most (32 MiB a process), made as needed and all kept: one
+ * batch a slow reader's socket has not written holds its whole slab, and with a thousand
+ * readers falling behind at different moments each held a slab of its own (a megabyte for
+ * kilobytes unwritten). With every slab held, a batch gets a buffer of its own, as large as
+ * it is and collected once written. Kept, not dropped beyond a few: a commit's fan-out to a
+ * thousand live searches carves ten or twenty slabs at once, and dropping all but three after
+ * each made a worker allocate and collect tens of megabytes a second.
  */
 
 /** Runs deferred work once, for all who asked, at the end of the current turn of the event loop. */
@@ -49,31 +57,42 @@ export interface SlabBuffer {
 
 const nothing = (): void => undefined;
 
-/** Buffers for socket writes carved from reused slabs (see the module's comment). */
+/** A buffer with memory of its own, collected once written. */
+const own = (length: number): SlabBuffer => ({ buffer: Buffer.allocUnsafe(length), written: nothing });
+
+/** Buffers for socket writes carved from a bounded pool of reused slabs (see the module's comment). */
 export class WriteSlabs {
   readonly #size: number;
-  readonly #keep: number;
+  readonly #most: number;
   #current: Slab | undefined;
   readonly #free: Slab[] = [];
+  #made = 0;
 
   /**
    * @param size bytes of a slab; a buffer over a quarter of it gets a buffer of its own.
-   * @param keep slabs kept for reuse beyond the one in use, at most.
+   * @param most slabs made at most; once every one is in use, buffers get memory of their own.
    */
-  constructor(size = 1024 * 1024, keep = 3) {
+  constructor(size = 1024 * 1024, most = 32) {
     this.#size = size;
-    this.#keep = keep;
+    this.#most = most;
+  }
+
+  /** Bytes of the slabs made (all kept): at most `size` × `most`. */
+  get slabBytes(): number {
+    return this.#made * this.#size;
   }
 
   /** A buffer of exactly `length` bytes to fill and write; call its `written` from the write's callback. */
   take(length: number): SlabBuffer {
-    if (length > this.#size / 4) return { buffer: Buffer.allocUnsafe(length), written: nothing };
+    if (length > this.#size / 4) return own(length);
     let slab = this.#current;
     if (slab === undefined || slab.used + length > this.#size) {
       // The full slab returns to use once what it holds is written (its last write's callback).
       this.#current = undefined;
       if (slab !== undefined && slab.unwritten === 0) this.#release(slab);
-      slab = this.#free.pop() ?? this.#slab();
+      slab = this.#free.pop() ?? (this.#made < this.#most ? this.#slab() : undefined);
+      // Every slab holds bytes a socket has not written: this batch is not to hold one more.
+      if (slab === undefined) return own(length);
       this.#current = slab;
     }
     const start = slab.used;
@@ -85,10 +104,11 @@ export class WriteSlabs {
 
   #release(slab: Slab): void {
     slab.used = 0;
-    if (slab !== this.#current && this.#free.length < this.#keep) this.#free.push(slab);
+    if (slab !== this.#current) this.#free.push(slab);
   }
 
   #slab(): Slab {
+    this.#made += 1;
     const slab: Slab = {
       bytes: Buffer.allocUnsafeSlow(this.#size),
       used: 0,

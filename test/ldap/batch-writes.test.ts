@@ -2,7 +2,8 @@
  * The end-of-turn flush and the write slabs of a process's connections
  * (src/ldap/batch-writes.ts): deferred work runs once, together, after the turn; a slab's
  * bytes are handed out again only once every buffer carved from it was written, here checked
- * on a real socket whose reader waits, so that the writes queue in the socket meanwhile.
+ * on a real socket whose reader waits, so that the writes queue in the socket meanwhile; and
+ * buffers left unwritten never make more slabs than the pool's most.
  */
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
@@ -28,7 +29,7 @@ describe('WriteSlabs', () => {
   const overlaps = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
 
   it('never hands out bytes that are not written yet, and reuses them once they are', () => {
-    const slabs = new WriteSlabs(1024, 1);
+    const slabs = new WriteSlabs(1024, 2);
     const first = Array.from({ length: 5 }, () => slabs.take(200));
     for (let i = 1; i < first.length; i += 1) expect(overlaps(first[i]!.buffer, first[i - 1]!.buffer)).toBe(false);
     // The first slab is full and none of it is written: the next buffers come from another.
@@ -50,6 +51,27 @@ describe('WriteSlabs', () => {
     expect(b.buffer.byteOffset).toBe(a.buffer.byteOffset);
   });
 
+  it('makes no more than its most slabs, however many buffers readers leave unwritten', () => {
+    const slabs = new WriteSlabs(1024, 4);
+    // Readers falling behind one after another: each leaves one buffer of a slab unwritten
+    // (the rest of it is written), and that holds the slab.
+    const held: Array<{ buffer: Buffer; written: () => void }> = [];
+    for (let reader = 0; reader < 100; reader += 1) {
+      const batch = Array.from({ length: 5 }, () => slabs.take(200));
+      held.push(batch[0]!);
+      for (const b of batch.slice(1)) b.written();
+    }
+    expect(slabs.slabBytes).toBe(4 * 1024);
+    // Past the most, buffers have memory of their own, overlapping nothing still unwritten.
+    const more = slabs.take(200);
+    expect(held.slice(0, 4).some((h) => h.buffer.buffer === more.buffer.buffer)).toBe(false);
+    // Written at last, the slabs are carved again; none is made.
+    for (const h of held) h.written();
+    const again = Array.from({ length: 20 }, () => slabs.take(200));
+    expect(new Set(again.map((a) => a.buffer.buffer)).size).toBe(4);
+    expect(slabs.slabBytes).toBe(4 * 1024);
+  });
+
   it('gives a large buffer its own memory', () => {
     const slabs = new WriteSlabs(1024, 1);
     const small = slabs.take(100);
@@ -68,7 +90,7 @@ describe('WriteSlabs', () => {
     const [writer] = await accepted;
     try {
       reader.pause();
-      const slabs = new WriteSlabs(64 * 1024, 1);
+      const slabs = new WriteSlabs(64 * 1024, 4);
       const total = 400;
       const size = 8 * 1024;
       // 3.2 MB in rounds: the kernel takes the first writes (their callbacks come, their slabs
