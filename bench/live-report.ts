@@ -130,6 +130,7 @@ export function renderLiveReport(live: LiveReport, run: RunReport, serveFlags: r
     const withWatchers = mean(mem.cells.filter((c) => c.watchers > 0).map((c) => c.search));
     const change = (withWatchers / without - 1) * 100;
     lines.push(`### Memory and search throughput with ${int(mem.watchers)} idle watchers`, '');
+    lines.push('On Rendezvous started afresh on the same database, 3 s after it answered and 3 s after the watchers opened:', '');
     lines.push('| | RSS summed over the server processes MiB | together (shared pages once) MiB |', '|---|---:|---:|');
     lines.push(`| before | ${mem.rssBeforeMiB.toFixed(1)} | ${mem.togetherBeforeMiB.toFixed(1)} |`);
     lines.push(`| with ${int(mem.watchers)} watchers open (3 s after) | ${mem.rssAfterMiB.toFixed(1)} | ${mem.togetherAfterMiB.toFixed(1)} |`);

@@ -11,7 +11,8 @@
  *    go in at a fixed rate; the replica is polled for the newest acknowledged write until it
  *    has it, then for the newest again: each probe's time from acknowledgement to visible is a
  *    lag sample.
- *  - memory: Rendezvous's resident memory before and after 1,000 idle watchers open, and the
+ *  - memory: Rendezvous's resident memory before and after 1,000 idle watchers open (started
+ *    afresh for it), and the
  *    equality search workload (harness, 8 connections) with them open and without, after a
  *    cell not counted, in rounds of without, with, with, without.
  *
@@ -602,29 +603,38 @@ const MEMORY_ROUNDS = 4;
 
 /** Memory per idle watcher, and search throughput with 1,000 idle watchers and without. */
 async function memory(ctx: LiveContext, watchers: number): Promise<MemoryResult> {
-  const server = ctx.server();
+  // Memory per watcher on a server just started: after the cells before it, the processes
+  // held garbage a collection could return at any moment, and the difference read -4 to -8 KiB
+  // a watcher. Started afresh, what grows is what the watchers cost (their connections and
+  // searches, and the code that serves them compiled).
+  const server = await ctx.restart([]);
   const equality = (): Promise<Measurement> =>
     measure({ port: server.port, serverPid: server.pid, target: 'rendezvous', workload: 'equality', connections: 8, processes: ctx.processes, set: ctx.set, seed: ctx.seed, bind: undefined, warmupMs: ctx.warmupMs, durationMs: ctx.durationMs });
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, 3000));
   const result: MemoryResult = { watchers, rssBeforeMiB: 0, rssAfterMiB: 0, togetherBeforeMiB: 0, togetherAfterMiB: 0, cells: [], load: Number.NaN };
+  const open = (): ReturnType<typeof openWatchers> => openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix: 'uid=none-', addSeq: [], modifySeq: [], first: 1, last: 0 });
+  await settle();
+  result.rssBeforeMiB = rssMiB(server.pid);
+  result.togetherBeforeMiB = samplePeakResident(server.pid).stop();
+  const first = await open();
+  try {
+    await settle();
+    result.rssAfterMiB = rssMiB(server.pid);
+    result.togetherAfterMiB = samplePeakResident(server.pid).stop();
+    ctx.log(`live memory: ${watchers} idle watchers: RSS ${result.rssBeforeMiB.toFixed(0)} → ${result.rssAfterMiB.toFixed(0)} MiB`);
+  } finally {
+    closeWatchers(first);
+  }
+  await settle();
   // Not counted: the first cell of a workload after the latency cells ran faster with each
   // second (the server's caches and compiled code for it), which would count for the watchers.
   await equality();
   for (let round = 0; round < MEMORY_ROUNDS; round += 1) {
     result.cells.push({ watchers: 0, search: await equality() });
     await settle();
-    if (round === 0) {
-      result.rssBeforeMiB = rssMiB(server.pid);
-      result.togetherBeforeMiB = samplePeakResident(server.pid).stop();
-    }
-    const children = await openWatchers(server.port, watchers, ctx.processes, { base: CONTAINER, filter: WATCH_FILTER, prefix: 'uid=none-', addSeq: [], modifySeq: [], first: 1, last: 0 });
+    const children = await open();
     try {
       await settle();
-      if (round === 0) {
-        result.rssAfterMiB = rssMiB(server.pid);
-        result.togetherAfterMiB = samplePeakResident(server.pid).stop();
-        ctx.log(`live memory: ${watchers} idle watchers: RSS ${result.rssBeforeMiB.toFixed(0)} → ${result.rssAfterMiB.toFixed(0)} MiB`);
-      }
       result.cells.push({ watchers, search: await equality() });
       result.cells.push({ watchers, search: await equality() });
     } finally {
