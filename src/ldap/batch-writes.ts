@@ -7,8 +7,9 @@
  * times a second: fresh buffers were a sixth of a worker's time in garbage collection.
  *
  * A slab's bytes handed to a socket are not reused until the socket has written them (its
- * write callback): a slab returns to use once every batch carved from it was written. A
- * write whose callback never comes only keeps its slab out of use; it is then collected.
+ * write callback): a slab returns to use once every batch carved from it was written. Node
+ * calls a write's callback when its socket is destroyed too (with the error), so a slab held
+ * by a client that went away returns to use as well.
  *
  * The slabs are a pool of a fixed most (32 MiB a process), made as needed and all kept: one
  * batch a slow reader's socket has not written holds its whole slab, and with a thousand

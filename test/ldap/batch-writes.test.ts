@@ -3,7 +3,8 @@
  * (src/ldap/batch-writes.ts): deferred work runs once, together, after the turn; a slab's
  * bytes are handed out again only once every buffer carved from it was written, here checked
  * on a real socket whose reader waits, so that the writes queue in the socket meanwhile; and
- * buffers left unwritten never make more slabs than the pool's most.
+ * buffers left unwritten never make more slabs than the pool's most, and those a destroyed
+ * socket held come back.
  */
 import { once } from 'node:events';
 import { createServer, connect, type Socket } from 'node:net';
@@ -70,6 +71,43 @@ describe('WriteSlabs', () => {
     const again = Array.from({ length: 20 }, () => slabs.take(200));
     expect(new Set(again.map((a) => a.buffer.buffer)).size).toBe(4);
     expect(slabs.slabBytes).toBe(4 * 1024);
+  });
+
+  it('takes back the slabs a destroyed socket held unwritten', async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const accepted = once(server, 'connection') as Promise<[Socket]>;
+    const reader = connect((server.address() as { port: number }).port, '127.0.0.1');
+    await once(reader, 'connect');
+    const [writer] = await accepted;
+    try {
+      reader.pause();
+      writer.on('error', () => undefined);
+      const slabs = new WriteSlabs(64 * 1024, 2);
+      const pool = new Set<ArrayBufferLike>();
+      // 8 MB to a reader that reads nothing: the kernel takes some, the rest stays unwritten
+      // and holds both slabs; the buffers after them have memory of their own.
+      for (let i = 0; i < 1000; i += 1) {
+        const { buffer, written } = slabs.take(8 * 1024);
+        if (i < 16) pool.add(buffer.buffer);
+        writer.write(buffer, written);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(pool.size).toBe(2);
+      expect(writer.writableLength).toBeGreaterThan(1024 * 1024);
+      writer.destroy();
+      await once(writer, 'close');
+      // Both slabs are free again: the next 16 buffers fill them, none made anew.
+      const after = Array.from({ length: 16 }, () => slabs.take(8 * 1024).buffer.buffer);
+      expect(after.every((b) => pool.has(b))).toBe(true);
+      expect(new Set(after).size).toBe(2);
+      expect(slabs.slabBytes).toBe(2 * 64 * 1024);
+    } finally {
+      reader.destroy();
+      writer.destroy();
+      server.close();
+    }
   });
 
   it('gives a large buffer its own memory', () => {
