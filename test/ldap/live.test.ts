@@ -2,7 +2,8 @@
  * Live searches on the wire, what no well-behaved client library lets a test do: the limits
  * per connection and in the whole server (over its worker processes) (and that abandon, cancel and unbind give the places back),
  * cancel (RFC 3909) with its result codes, a client that stops reading (ended past the
- * backlog with e-syncRefreshRequired, the server's memory flat), and what a thousand open live
+ * backlog, content sync with e-syncRefreshRequired, persistent search with a notice of
+ * disconnection, the server's memory flat), and what a thousand open live
  * searches cost. The live updates themselves, through real clients (ldapsearch, python-ldap,
  * ldap3, a slapd consumer, the library): test/replication and test/client.
  */
@@ -10,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeCancelRequest, encodePersistentSearch, encodeSyncRequest, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, CANCEL_OID } from '../../src/protocol/index.js';
 import { addRequest, describeRss, results, serverRss, settledRss, rssGrowth } from '../helpers/abuse.js';
 import { ldapsearch } from '../helpers/ldap-tools.js';
-import { abandonRequest, berString, ldapMessage, RawConnection, searchRequest, tlv, unbindRequest, type LdapMessage } from '../helpers/raw-ldap.js';
+import { abandonRequest, berString, ldapMessage, NOTICE_OF_DISCONNECTION, RawConnection, searchRequest, tlv, unbindRequest, type LdapMessage } from '../helpers/raw-ldap.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 
 const SYNC_INFO = 0x79;
@@ -194,6 +195,50 @@ describe('a client that stops reading its live search', () => {
       expect(server.logs()).toMatch(/live search 2 ended: the client fell more than 100 changes behind/);
       // A coarse bound (a process that just parsed 25 MiB of adds grows by tens of MiB by itself).
       expect(Math.max(...rssGrowth(before, after))).toBeLessThan(160);
+    } finally {
+      watcher.destroy();
+      writer.destroy();
+      await server.stop();
+    }
+  });
+});
+
+describe('a client that stops reading its persistent search', () => {
+  it('is sent a notice of disconnection once it is 100 changes behind, and its connection is closed', { timeout: 180_000 }, async () => {
+    const server = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
+    const watcher = await RawConnection.open(server.port);
+    const writer = await RawConnection.open(server.port);
+    try {
+      watcher.write(persistentSearch(2));
+      // Changes only: the search is following once it is sent a change.
+      writer.write(person(0));
+      await results(writer, [1000]);
+      await watcher.waitUntil((all) => all.some((m) => m.id === 2 && m.tag === 0x64), 10_000);
+      watcher.socket.pause();
+      const before = serverRss(server.pid);
+      const ids: number[] = [];
+      for (let n = 1; n <= 400; n += 1) {
+        writer.write(person(n, 64 * 1024));
+        ids.push(1000 + n);
+        if (n % 50 === 0) await results(writer, ids.splice(0), 60_000);
+      }
+      await results(writer, ids, 60_000);
+      const after = await settledRss(server.pid, before, 1, 3000);
+      console.log(`400 adds of 64 KiB with a persistent search that reads nothing: ${describeRss(before, after)}`);
+      watcher.socket.resume();
+      const all = await watcher.waitUntil((m) => m.some((x) => x.id === 0), 60_000);
+      const notice = all.find((m) => m.id === 0)!;
+      expect(notice.tag).toBe(0x78);
+      expect(notice.resultCode).toBe(11); // adminLimitExceeded
+      expect(notice.body.includes(Buffer.from(NOTICE_OF_DISCONNECTION))).toBe(true);
+      expect(await watcher.waitClosed(10_000)).toBe(true);
+      // Not every change: what the socket buffers held and the backlog.
+      expect(all.filter((m) => m.id === 2 && m.tag === 0x64).length).toBeLessThan(250);
+      expect(server.logs()).toMatch(/live search 2 ended: the client fell more than 100 changes behind/);
+      expect(Math.max(...rssGrowth(before, after))).toBeLessThan(160);
+      // The writer's connection is another's: still served.
+      writer.write(person(401));
+      await results(writer, [1401]);
     } finally {
       watcher.destroy();
       writer.destroy();
