@@ -2,10 +2,10 @@
  * Request controls the server understands, and the criticality rule for the rest
  * (RFC 4511 §4.1.11: an unknown critical control fails the operation).
  */
-import { BerError, BerReader, integer, MANAGE_DSA_IT_OID, octets, PAGED_RESULTS_OID, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, tlv, type RequestControl } from '../protocol/index.js';
+import { AD_NOTIFICATION_OID, BerError, BerReader, integer, MANAGE_DSA_IT_OID, octets, PAGED_RESULTS_OID, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, tlv, type RequestControl } from '../protocol/index.js';
 
-/** Controls a search understands: paged results (RFC 2696), content sync (RFC 4533), persistent search. */
-const SEARCH_CONTROLS: readonly string[] = [PAGED_RESULTS_OID, SYNC_REQUEST_OID, PERSISTENT_SEARCH_OID];
+/** Controls a search understands: paged results (RFC 2696), content sync (RFC 4533), persistent search, Active Directory's change notification. */
+const SEARCH_CONTROLS: readonly string[] = [PAGED_RESULTS_OID, SYNC_REQUEST_OID, PERSISTENT_SEARCH_OID, AD_NOTIFICATION_OID];
 
 /**
  * Controls recognised: those of searches; ManageDsaIT (RFC 3296) on all operations, where it

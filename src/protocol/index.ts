@@ -11,6 +11,7 @@ export { BerError, BerReader, boolean, integer, octets, pduLength, readTlv, read
 export { PartialBudget, PduFramer, PduRefusal } from './framing.js';
 export { decodeEnvelope, message, MessageBatch, messageBody, messageIdLength, messageWithBody, Op, writeMessageId, RESPONSE_OF, type Envelope, type RequestControl, type ResponseControl } from './message.js';
 export {
+  AD_NOTIFICATION_OID,
   ALL_OPERATIONAL_ATTRIBUTES_OID,
   CANCEL_OID,
   ENTRY_CHANGE_NOTIFICATION_OID,

@@ -32,5 +32,12 @@ export const SYNC_INFO_OID = '1.3.6.1.4.1.4203.1.9.1.4';
 export const PERSISTENT_SEARCH_OID = '2.16.840.1.113730.3.4.3';
 export const ENTRY_CHANGE_NOTIFICATION_OID = '2.16.840.1.113730.3.4.7';
 
+/**
+ * Active Directory's change notification (LDAP_SERVER_NOTIFICATION_OID, [MS-ADTS]
+ * 3.1.1.3.4.1.9): a search that answers nothing at first, then the entry each time one in
+ * scope changes. The control has no value.
+ */
+export const AD_NOTIFICATION_OID = '1.2.840.113556.1.4.528';
+
 /** All operational attributes (`+`) feature (RFC 3673). */
 export const ALL_OPERATIONAL_ATTRIBUTES_OID = '1.3.6.1.4.1.4203.1.5.1';

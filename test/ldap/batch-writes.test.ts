@@ -26,6 +26,27 @@ describe('EndOfTurn', () => {
   });
 });
 
+/** A connection over loopback whose reading end waits (paused): what is written queues in the sockets. */
+async function pausedPair(): Promise<{ reader: Socket; writer: Socket; close: () => void }> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const accepted = once(server, 'connection') as Promise<[Socket]>;
+  const reader = connect((server.address() as { port: number }).port, '127.0.0.1');
+  await once(reader, 'connect');
+  const [writer] = await accepted;
+  reader.pause();
+  return {
+    reader,
+    writer,
+    close: () => {
+      reader.destroy();
+      writer.destroy();
+      server.close();
+    },
+  };
+}
+
 describe('WriteSlabs', () => {
   const overlaps = (a: Buffer, b: Buffer): boolean => a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.length && b.byteOffset < a.byteOffset + a.length;
 
@@ -74,15 +95,8 @@ describe('WriteSlabs', () => {
   });
 
   it('takes back the slabs a destroyed socket held unwritten', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    const reader = connect((server.address() as { port: number }).port, '127.0.0.1');
-    await once(reader, 'connect');
-    const [writer] = await accepted;
+    const { reader, writer, close } = await pausedPair();
     try {
-      reader.pause();
       writer.on('error', () => undefined);
       const slabs = new WriteSlabs(64 * 1024, 2);
       const pool = new Set<ArrayBufferLike>();
@@ -104,9 +118,7 @@ describe('WriteSlabs', () => {
       expect(new Set(after).size).toBe(2);
       expect(slabs.slabBytes).toBe(2 * 64 * 1024);
     } finally {
-      reader.destroy();
-      writer.destroy();
-      server.close();
+      close();
     }
   });
 
@@ -119,15 +131,8 @@ describe('WriteSlabs', () => {
   });
 
   it('keeps what a socket has not written yet intact while more is carved', async () => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1');
-    await once(server, 'listening');
-    const accepted = once(server, 'connection') as Promise<[Socket]>;
-    const reader = connect((server.address() as { port: number }).port, '127.0.0.1');
-    await once(reader, 'connect');
-    const [writer] = await accepted;
+    const { reader, writer, close } = await pausedPair();
     try {
-      reader.pause();
       const slabs = new WriteSlabs(64 * 1024, 4);
       const total = 400;
       const size = 8 * 1024;
@@ -151,9 +156,7 @@ describe('WriteSlabs', () => {
         expect(part.every((byte) => byte === (i & 0xff))).toBe(true);
       }
     } finally {
-      reader.destroy();
-      writer.destroy();
-      server.close();
+      close();
     }
   });
 });

@@ -8,7 +8,7 @@
  * ldap3, a slapd consumer, the library): test/replication and test/client.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCancelRequest, encodePersistentSearch, encodeSyncRequest, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, CANCEL_OID } from '../../src/protocol/index.js';
+import { AD_NOTIFICATION_OID, encodeCancelRequest, encodePersistentSearch, encodeSyncRequest, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, CANCEL_OID } from '../../src/protocol/index.js';
 import { addRequest, describeRss, results, serverRss, settledRss, rssGrowth } from '../helpers/abuse.js';
 import { ldapsearch } from '../helpers/ldap-tools.js';
 import { abandonRequest, berString, ldapMessage, NOTICE_OF_DISCONNECTION, RawConnection, searchRequest, tlv, unbindRequest, type LdapMessage } from '../helpers/raw-ldap.js';
@@ -91,10 +91,11 @@ describe('live search limits', () => {
   });
   afterAll(() => server.stop());
 
-  it('are listed in the root DSE: the sync and persistent search controls, and cancel', async () => {
+  it("are listed in the root DSE: the sync and persistent search controls, Active Directory's change notification, and cancel", async () => {
     const out = (await ldapsearch(server.url, { base: '', scope: 'base', attrs: ['supportedControl', 'supportedExtension'] })).stdout;
     expect(out).toContain(`supportedControl: ${SYNC_REQUEST_OID}`);
     expect(out).toContain(`supportedControl: ${PERSISTENT_SEARCH_OID}`);
+    expect(out).toContain(`supportedControl: ${AD_NOTIFICATION_OID}`);
     expect(out).toContain(`supportedExtension: ${CANCEL_OID}`);
   });
 
@@ -154,6 +155,24 @@ describe('live search limits', () => {
     }
   });
 
+  it("end Active Directory's change notification by cancel (canceled) and refuse one whose control has a value (protocolError)", async () => {
+    const c = await RawConnection.open(server.port);
+    try {
+      c.write(withControls(searchRequest(2, 'ou=dynamic,o=Intranet', 1), control(AD_NOTIFICATION_OID, Buffer.alloc(0))));
+      // It answers nothing until a change; the cancel finds it open.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      c.write(cancelRequest(3, 2));
+      const ended = await c.waitUntil((all) => resultOf(all, 2) !== undefined && all.some((m) => m.id === 3), 10_000);
+      expect(resultOf(ended, 2)?.resultCode).toBe(118);
+      expect(ended.find((m) => m.id === 3)?.resultCode).toBe(0);
+      c.write(withControls(searchRequest(4, 'ou=dynamic,o=Intranet', 1), control(AD_NOTIFICATION_OID, Buffer.from('abc'))));
+      const refused = await c.waitUntil((all) => resultOf(all, 4) !== undefined, 10_000);
+      expect(resultOf(refused, 4)?.resultCode).toBe(2);
+    } finally {
+      c.destroy();
+    }
+  });
+
   it('refuse a live search of a base that does not exist (noSuchObject), taking no place', async () => {
     const c = await RawConnection.open(server.port);
     try {
@@ -166,6 +185,36 @@ describe('live search limits', () => {
   });
 });
 
+/**
+ * Adds 400 entries of 64 KiB (25 MiB of changes, far more than the socket buffers hold) while
+ * `watcher` reads nothing, then lets it read again; the server's RSS before and after (settled).
+ */
+async function floodWhileStopped(server: TestServer, watcher: RawConnection, writer: RawConnection, first: number, who: string): Promise<{ before: ReturnType<typeof serverRss>; after: ReturnType<typeof serverRss> }> {
+  watcher.socket.pause();
+  const before = serverRss(server.pid);
+  const ids: number[] = [];
+  for (let n = first; n < first + 400; n += 1) {
+    writer.write(person(n, 64 * 1024));
+    ids.push(1000 + n);
+    if (ids.length === 50) await results(writer, ids.splice(0), 60_000);
+  }
+  await results(writer, ids, 60_000);
+  const after = await settledRss(server.pid, before, 1, 3000);
+  console.log(`400 adds of 64 KiB with ${who} that reads nothing: ${describeRss(before, after)}`);
+  watcher.socket.resume();
+  return { before, after };
+}
+
+/** What a live search (message 2) ended past a backlog of 100 was sent, and what the server kept. */
+function expectEndedBehind(server: TestServer, all: LdapMessage[], rss: Awaited<ReturnType<typeof floodWhileStopped>>): void {
+  // What the socket buffers held and the backlog, not every change. Kept for the reader, the
+  // rest would have come after the resume, before the end.
+  expect(all.filter((m) => m.id === 2 && m.tag === 0x64).length).toBeLessThan(250);
+  expect(server.logs()).toMatch(/live search 2 ended: the client fell more than 100 changes behind/);
+  // A coarse bound (a process that just parsed 25 MiB of adds grows by tens of MiB by itself).
+  expect(Math.max(...rssGrowth(rss.before, rss.after))).toBeLessThan(160);
+}
+
 describe('a client that stops reading its live search', () => {
   it('is sent e-syncRefreshRequired once it is 100 changes behind, and the server keeps nothing of what it did not read', { timeout: 180_000 }, async () => {
     const server = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
@@ -174,27 +223,10 @@ describe('a client that stops reading its live search', () => {
     try {
       watcher.write(syncSearch(2));
       await refreshed(watcher, 2);
-      watcher.socket.pause();
-      // 400 entries of 64 KiB: 25 MiB of changes, far more than the socket buffers hold.
-      const before = serverRss(server.pid);
-      const ids: number[] = [];
-      for (let n = 0; n < 400; n += 1) {
-        writer.write(person(n, 64 * 1024));
-        ids.push(1000 + n);
-        if (n % 50 === 49) await results(writer, ids.splice(0), 60_000);
-      }
-      await results(writer, ids, 60_000);
-      const after = await settledRss(server.pid, before, 1, 3000);
-      console.log(`400 adds of 64 KiB with a reader that reads nothing: ${describeRss(before, after)}`);
-      watcher.socket.resume();
+      const rss = await floodWhileStopped(server, watcher, writer, 0, 'a content sync');
       const all = await watcher.waitUntil((m) => resultOf(m, 2) !== undefined, 60_000);
       expect(resultOf(all, 2)?.resultCode).toBe(4096);
-      // What it was sent: what the socket buffers held and the backlog, not every change. Kept
-      // for the reader, the rest would have come after the resume, before the end.
-      expect(all.filter((m) => m.id === 2 && m.tag === 0x64).length).toBeLessThan(250);
-      expect(server.logs()).toMatch(/live search 2 ended: the client fell more than 100 changes behind/);
-      // A coarse bound (a process that just parsed 25 MiB of adds grows by tens of MiB by itself).
-      expect(Math.max(...rssGrowth(before, after))).toBeLessThan(160);
+      expectEndedBehind(server, all, rss);
     } finally {
       watcher.destroy();
       writer.destroy();
@@ -214,28 +246,14 @@ describe('a client that stops reading its persistent search', () => {
       writer.write(person(0));
       await results(writer, [1000]);
       await watcher.waitUntil((all) => all.some((m) => m.id === 2 && m.tag === 0x64), 10_000);
-      watcher.socket.pause();
-      const before = serverRss(server.pid);
-      const ids: number[] = [];
-      for (let n = 1; n <= 400; n += 1) {
-        writer.write(person(n, 64 * 1024));
-        ids.push(1000 + n);
-        if (n % 50 === 0) await results(writer, ids.splice(0), 60_000);
-      }
-      await results(writer, ids, 60_000);
-      const after = await settledRss(server.pid, before, 1, 3000);
-      console.log(`400 adds of 64 KiB with a persistent search that reads nothing: ${describeRss(before, after)}`);
-      watcher.socket.resume();
+      const rss = await floodWhileStopped(server, watcher, writer, 1, 'a persistent search');
       const all = await watcher.waitUntil((m) => m.some((x) => x.id === 0), 60_000);
       const notice = all.find((m) => m.id === 0)!;
       expect(notice.tag).toBe(0x78);
       expect(notice.resultCode).toBe(11); // adminLimitExceeded
       expect(notice.body.includes(Buffer.from(NOTICE_OF_DISCONNECTION))).toBe(true);
       expect(await watcher.waitClosed(10_000)).toBe(true);
-      // Not every change: what the socket buffers held and the backlog.
-      expect(all.filter((m) => m.id === 2 && m.tag === 0x64).length).toBeLessThan(250);
-      expect(server.logs()).toMatch(/live search 2 ended: the client fell more than 100 changes behind/);
-      expect(Math.max(...rssGrowth(before, after))).toBeLessThan(160);
+      expectEndedBehind(server, all, rss);
       // The writer's connection is another's: still served.
       writer.write(person(401));
       await results(writer, [1401]);

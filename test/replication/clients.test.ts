@@ -1,8 +1,9 @@
 /**
  * Live updates through the wire with the clients people use: ldapsearch's RFC 4533 sync
- * (`-E '!sync=ro'`, `-E '!sync=rp'` with and without a cookie) and persistent search
- * (`-E '!ps=15/1/1'`), python-ldap's `ldap.syncrepl.SyncreplConsumer` and ldap3's
- * `persistent_search`; and the cases the field gets wrong: a change or a delete made during
+ * (`-E '!sync=ro'`, `-E '!sync=rp'` with and without a cookie), persistent search
+ * (`-E '!ps=15/1/1'`) and Active Directory's change notification
+ * (`-E '!1.2.840.113556.1.4.528'`), python-ldap's `ldap.syncrepl.SyncreplConsumer` and
+ * ldap3's `persistent_search`; and the cases the field gets wrong: a change or a delete made during
  * the refresh phase, an unchanged directory (refreshDelete and no entries), an idle client's
  * cookie, a watcher on one worker process and writes through another.
  *
@@ -172,6 +173,26 @@ describe('live updates through the wire', () => {
     expect((await ldapdelete(server.url, `cn=ps,${DYNAMIC}`, { auth: alice })).code).toBe(0);
     const events = await search.waitForEvents((all) => entries(all).slice(from).filter((e) => e.dn === `cn=ps,${DYNAMIC}`).length >= 3, 15_000, 'three notifications');
     expect(entries(events).slice(from).filter((e) => e.dn === `cn=ps,${DYNAMIC}`).map((e) => e.change)).toEqual(['add', 'modify', 'delete']);
+    await search.stop();
+  });
+
+  it("ldapsearch -E '!1.2.840.113556.1.4.528' (Active Directory's change notification): the entry at each change, a deleted one marked isDeleted", async () => {
+    const search = track(startLiveSearch(server.url, { base: DYNAMIC, scope: 'one', attrs: ['cn', 'comment', 'isDeleted'], control: '!1.2.840.113556.1.4.528' }));
+    await untilListening(server, search, (out) => out.includes(`dn: cn=probe,${DYNAMIC}`));
+    const from = entries(search.events()).length;
+    await write(server, 'add', person('ad'));
+    await write(server, 'modify', setComment('ad', 'v2'));
+    expect((await ldapdelete(server.url, `cn=ad,${DYNAMIC}`, { auth: alice })).code).toBe(0);
+    const ofAd = (all: readonly LiveEvent[]): EntryEvent[] => entries(all).slice(from).filter((e) => e.dn === `cn=ad,${DYNAMIC}`);
+    const events = await search.waitForEvents((all) => ofAd(all).length >= 3, 15_000, 'three notifications');
+    expect(ofAd(events).map((e) => e.attrs)).toEqual([
+      { cn: ['ad'], comment: ['v1'] },
+      { cn: ['ad'], comment: ['v2'] },
+      { cn: ['ad'], comment: ['v2'], isdeleted: ['TRUE'] },
+    ]);
+    // Active Directory's way: no Entry Change Notification, no result until abandoned.
+    expect(ofAd(events).every((e) => e.change === undefined)).toBe(true);
+    expect(events.some((e) => e.kind === 'result')).toBe(false);
     await search.stop();
   });
 

@@ -1,7 +1,9 @@
 /**
  * Live searches on the wire: RFC 4533 content synchronisation (the Sync Request control:
- * refreshOnly and refreshAndPersist, with cookies) and persistent search
- * (draft-ietf-ldapext-psearch-03, with Entry Change Notifications). The directory decides
+ * refreshOnly and refreshAndPersist, with cookies), persistent search
+ * (draft-ietf-ldapext-psearch-03, with Entry Change Notifications), and Active Directory's
+ * change notification (a persistent search of every change, without notifications, that
+ * marks a deleted entry `isDeleted: TRUE`). The directory decides
  * what changed for the search (src/directory/sync); this encodes it: Sync State controls on
  * entries, Sync Info intermediate responses, Sync Done on the result. The refresh phase runs
  * in the connection's queue like any search; the persist phase runs beside it
@@ -9,7 +11,11 @@
  */
 import { formatCookie, OperationError, parseCookie, SCANNING, type EntryView, type ChangeSource, type LiveChange, type LiveCursor, type LiveQuery, type RefreshItem } from '../../directory/index.js';
 import {
+  AD_NOTIFICATION_OID,
+  BerError,
   ChangeType,
+  readTlv,
+  tlv,
   decodePersistentSearch,
   decodeSyncRequest,
   encodeEntryChangeNotification,
@@ -35,7 +41,7 @@ import {
 } from '../../protocol/index.js';
 import { follow, type LiveWriter } from '../live.js';
 import type { LdapRequest } from '../requests.js';
-import { extendedResponseOp, intermediateResponseOp, resultOp, searchEntryOp, viewAttributeList } from '../responses.js';
+import { attributeList, extendedResponseOp, intermediateResponseOp, resultOp, searchEntryOp, viewAttributeList } from '../responses.js';
 import type { Session } from '../session.js';
 import { SLICE_MS, Slices } from '../slices.js';
 
@@ -75,13 +81,43 @@ const doneMessage = (messageId: number, code: number, diagnostic: string, contro
 /** A Sync Info intermediate response. */
 const syncInfoMessage = (messageId: number, info: Parameters<typeof encodeSyncInfo>[0]): Buffer => message(messageId, intermediateResponseOp(SYNC_INFO_OID, encodeSyncInfo(info)));
 
-/** The control that makes a search live, if any: content sync or persistent search. */
-export function liveControl(controls: readonly RequestControl[]): { kind: 'sync'; request: SyncRequest } | { kind: 'psearch'; request: PersistentSearch } | undefined {
+/** How a persistent search tells its client of changes: the draft's, or Active Directory's change notification. */
+export type PersistentStyle = 'psearch' | 'ad';
+
+/**
+ * Active Directory's change notification as a persistent search: every kind of change, only
+ * changes (the client reads the current state itself), no Entry Change Notification (a
+ * deleted entry is marked instead: {@link persistentSearch}).
+ */
+const AD_NOTIFICATION: PersistentSearch = { changeTypes: ChangeType.add | ChangeType.delete | ChangeType.modify | ChangeType.modDN, changesOnly: true, returnECs: false };
+
+/** The control that makes a search live, if any: content sync, persistent search or Active Directory's change notification. */
+export function liveControl(controls: readonly RequestControl[]): { kind: 'sync'; request: SyncRequest } | { kind: 'psearch'; request: PersistentSearch; style: PersistentStyle } | undefined {
   for (const c of controls) {
     if (c.oid === SYNC_REQUEST_OID) return { kind: 'sync', request: decodeSyncRequest(c.value) };
-    if (c.oid === PERSISTENT_SEARCH_OID) return { kind: 'psearch', request: decodePersistentSearch(c.value) };
+    if (c.oid === PERSISTENT_SEARCH_OID) return { kind: 'psearch', request: decodePersistentSearch(c.value), style: 'psearch' };
+    if (c.oid === AD_NOTIFICATION_OID) {
+      if (c.value !== undefined && c.value.length > 0) throw new BerError('the change notification control (1.2.840.113556.1.4.528) has no value');
+      return { kind: 'psearch', request: AD_NOTIFICATION, style: 'ad' };
+    }
   }
   return undefined;
+}
+
+/**
+ * The attribute list of a deleted entry as Active Directory's change notification sends it:
+ * the entry's attributes as they were, and `isDeleted: TRUE`, as AD marks the deleted object
+ * it reports ([MS-ADTS] 3.1.1.3.4.1.9). There is no Deleted Objects container here: the DN is
+ * the one the entry had.
+ */
+function markedDeleted(list: Buffer, typesOnly: boolean): Buffer {
+  const mark = attributeList([{ name: 'isDeleted', values: typesOnly ? [] : ['TRUE'], binary: false }]);
+  // Both are SEQUENCE OF PartialAttribute: one sequence of the two contents.
+  const content = (sequence: Buffer): Buffer => {
+    const { start, end } = readTlv(sequence, 0);
+    return sequence.subarray(start, end);
+  };
+  return tlv(0x30, content(list), content(mark));
 }
 
 /**
@@ -223,8 +259,12 @@ export async function syncSearch(session: Session, envelope: Envelope, request: 
 /** Entry Change Notification change types by what happened. */
 const ECN_TYPE: Readonly<Record<LiveChange['kind'], number>> = { add: ChangeType.add, delete: ChangeType.delete, modify: ChangeType.modify };
 
-/** A persistent search (draft-ietf-ldapext-psearch-03 §4): entries as they change, with Entry Change Notifications when asked. */
-export async function persistentSearch(session: Session, envelope: Envelope, request: SearchRequest, ps: PersistentSearch): Promise<void> {
+/**
+ * A persistent search (draft-ietf-ldapext-psearch-03 §4): entries as they change, with Entry
+ * Change Notifications when asked; in Active Directory's `style`, a deleted entry as it was
+ * with `isDeleted: TRUE`.
+ */
+export async function persistentSearch(session: Session, envelope: Envelope, request: SearchRequest, ps: PersistentSearch, style: PersistentStyle = 'psearch'): Promise<void> {
   const { directory } = session.services;
   const id = envelope.messageId;
   const release = await admitLive(session, true);
@@ -249,21 +289,22 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
       if (outcome === undefined) return release();
       position = outcome;
     }
-    const keys = bodyKeys(query, `ps\u0000${ps.returnECs}`);
+    const keys = bodyKeys(query, `ps\u0000${ps.returnECs}\u0000${style}`);
     const changes = directory.changes;
     const body = (change: LiveChange): Buffer => {
       const view = change.kind === 'delete' ? query.viewOfBefore(change.record) : query.view(change.entry!);
       const controls = ps.returnECs ? [{ oid: ENTRY_CHANGE_NOTIFICATION_OID, value: encodeEntryChangeNotification({ changeType: ECN_TYPE[change.kind], changeNumber: change.record.seq }) }] : [];
-      return messageBody(searchEntryOp(view.dn, viewAttributeList(view)), controls);
+      const list = style === 'ad' && change.kind === 'delete' ? markedDeleted(viewAttributeList(view), request.typesOnly) : viewAttributeList(view);
+      return messageBody(searchEntryOp(view.dn, list), controls);
     };
     const writer: LiveWriter = {
       message: (change) => {
         if ((ps.changeTypes & ECN_TYPE[change.kind]) === 0) return undefined;
         return sharedBody(changes, change, keys?.[change.kind], body);
       },
-      overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, 'a persistent search fell too far behind the changes; search again', NOTICE_OF_DISCONNECTION_OID)),
+      overflow: () => message(0, extendedResponseOp(ResultCode.adminLimitExceeded, `a ${NAMES[style]} fell too far behind the changes; search again`, NOTICE_OF_DISCONNECTION_OID)),
       overflowEndsConnection: true,
-      cancelled: () => doneMessage(id, ResultCode.canceled, 'the persistent search was cancelled'),
+      cancelled: () => doneMessage(id, ResultCode.canceled, `the ${NAMES[style]} was cancelled`),
     };
     startLive(session, id, directory.liveCursor(query, position.seq, position.csn), writer, release);
   } catch (error) {
@@ -271,6 +312,9 @@ export async function persistentSearch(session: Session, envelope: Envelope, req
     throw error;
   }
 }
+
+/** What a client is told its search is, by style. */
+const NAMES: Readonly<Record<PersistentStyle, string>> = { psearch: 'persistent search', ad: 'change notification search' };
 
 /** Hands the persist phase to the connection, outside its queue. */
 function startLive(session: Session, id: number, cursor: LiveCursor, writer: LiveWriter, release: () => void): void {

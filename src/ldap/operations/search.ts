@@ -44,7 +44,7 @@ function entryMessage(messageId: number, view: EntryView): Buffer {
 export async function search(session: Session, envelope: Envelope, request: SearchRequest): Promise<void> {
   const live = liveControl(envelope.controls);
   if (live?.kind === 'sync') return syncSearch(session, envelope, request, live.request);
-  if (live?.kind === 'psearch') return persistentSearch(session, envelope, request, live.request);
+  if (live?.kind === 'psearch') return persistentSearch(session, envelope, request, live.request, live.style);
   session.cork();
   try {
     return await searchCorked(session, envelope, request);
