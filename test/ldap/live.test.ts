@@ -7,7 +7,7 @@
  * searches cost. The live updates themselves, through real clients (ldapsearch, python-ldap,
  * ldap3, a slapd consumer, the library): test/replication and test/client.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { AD_NOTIFICATION_OID, encodeCancelRequest, encodePersistentSearch, encodeSyncRequest, PERSISTENT_SEARCH_OID, SYNC_REQUEST_OID, CANCEL_OID } from '../../src/protocol/index.js';
 import { addRequest, describeRss, results, serverRss, settledRss, rssGrowth } from '../helpers/abuse.js';
 import { ldapsearch } from '../helpers/ldap-tools.js';
@@ -215,53 +215,47 @@ function expectEndedBehind(server: TestServer, all: LdapMessage[], rss: Awaited<
   expect(Math.max(...rssGrowth(rss.before, rss.after))).toBeLessThan(160);
 }
 
-describe('a client that stops reading its live search', () => {
-  it('is sent e-syncRefreshRequired once it is 100 changes behind, and the server keeps nothing of what it did not read', { timeout: 180_000 }, async () => {
-    const server = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
-    const watcher = await RawConnection.open(server.port);
-    const writer = await RawConnection.open(server.port);
-    try {
-      watcher.write(syncSearch(2));
-      await refreshed(watcher, 2);
-      const rss = await floodWhileStopped(server, watcher, writer, 0, 'a content sync');
-      const all = await watcher.waitUntil((m) => resultOf(m, 2) !== undefined, 60_000);
-      expect(resultOf(all, 2)?.resultCode).toBe(4096);
-      expectEndedBehind(server, all, rss);
-    } finally {
-      watcher.destroy();
-      writer.destroy();
-      await server.stop();
-    }
+describe('a client that stops reading', () => {
+  let server: TestServer;
+  let watcher: RawConnection;
+  let writer: RawConnection;
+  beforeEach(async () => {
+    server = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
+    watcher = await RawConnection.open(server.port);
+    writer = await RawConnection.open(server.port);
   });
-});
+  afterEach(async () => {
+    watcher.destroy();
+    writer.destroy();
+    await server.stop();
+  });
 
-describe('a client that stops reading its persistent search', () => {
-  it('is sent a notice of disconnection once it is 100 changes behind, and its connection is closed', { timeout: 180_000 }, async () => {
-    const server = await startServer({ ilsOpen: true, args: ['--live-backlog', '100'] });
-    const watcher = await RawConnection.open(server.port);
-    const writer = await RawConnection.open(server.port);
-    try {
-      watcher.write(persistentSearch(2));
-      // Changes only: the search is following once it is sent a change.
-      writer.write(person(0));
-      await results(writer, [1000]);
-      await watcher.waitUntil((all) => all.some((m) => m.id === 2 && m.tag === 0x64), 10_000);
-      const rss = await floodWhileStopped(server, watcher, writer, 1, 'a persistent search');
-      const all = await watcher.waitUntil((m) => m.some((x) => x.id === 0), 60_000);
-      const notice = all.find((m) => m.id === 0)!;
-      expect(notice.tag).toBe(0x78);
-      expect(notice.resultCode).toBe(11); // adminLimitExceeded
-      expect(notice.body.includes(Buffer.from(NOTICE_OF_DISCONNECTION))).toBe(true);
-      expect(await watcher.waitClosed(10_000)).toBe(true);
-      expectEndedBehind(server, all, rss);
-      // The writer's connection is another's: still served.
-      writer.write(person(401));
-      await results(writer, [1401]);
-    } finally {
-      watcher.destroy();
-      writer.destroy();
-      await server.stop();
-    }
+  it('its content sync is sent e-syncRefreshRequired once it is 100 changes behind, and the server keeps nothing of what it did not read', { timeout: 180_000 }, async () => {
+    watcher.write(syncSearch(2));
+    await refreshed(watcher, 2);
+    const rss = await floodWhileStopped(server, watcher, writer, 0, 'a content sync');
+    const all = await watcher.waitUntil((m) => resultOf(m, 2) !== undefined, 60_000);
+    expect(resultOf(all, 2)?.resultCode).toBe(4096);
+    expectEndedBehind(server, all, rss);
+  });
+
+  it('its persistent search is sent a notice of disconnection once it is 100 changes behind, and its connection is closed', { timeout: 180_000 }, async () => {
+    watcher.write(persistentSearch(2));
+    // Changes only: the search is following once it is sent a change.
+    writer.write(person(0));
+    await results(writer, [1000]);
+    await watcher.waitUntil((all) => all.some((m) => m.id === 2 && m.tag === 0x64), 10_000);
+    const rss = await floodWhileStopped(server, watcher, writer, 1, 'a persistent search');
+    const all = await watcher.waitUntil((m) => m.some((x) => x.id === 0), 60_000);
+    const notice = all.find((m) => m.id === 0)!;
+    expect(notice.tag).toBe(0x78);
+    expect(notice.resultCode).toBe(11); // adminLimitExceeded
+    expect(notice.body.includes(Buffer.from(NOTICE_OF_DISCONNECTION))).toBe(true);
+    expect(await watcher.waitClosed(10_000)).toBe(true);
+    expectEndedBehind(server, all, rss);
+    // The writer's connection is another's: still served.
+    writer.write(person(401));
+    await results(writer, [1401]);
   });
 });
 
