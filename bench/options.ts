@@ -107,9 +107,10 @@ export const USAGE = `npm run bench -- [options]
                         or workload profile cells (the data is still loaded and Rendezvous timed)
   --live-watchers LIST  watcher counts of the latency cells (default 1,100,1000)
   --live-rate N         writes/s of the latency cells (default 500)
-  --live-warmup S       seconds of writes before a latency cell's measured window (default 10:
-                        processes just started run cold and the first seconds' queue drains;
-                        the warm-up's own p99 is reported beside)
+  --live-warmup S       seconds of writes before a latency cell's measured window (default 30:
+                        processes just started run cold for their first 20-30 s of this load
+                        and the first seconds' queue drains; the warm-up's own p99 is
+                        reported beside)
   --live-repeat N       runs of the largest latency cell, each a row, the target met only if
                         met in every run (default 3: one run's p99 is decided by a few
                         seconds of a 2-core machine's scheduling)
@@ -252,7 +253,7 @@ export function parseOptions(argv: string[], defaultResults: string): BenchOptio
     live: values['no-live'] ? [] : liveParts(values.live ?? LIVE_PARTS.join(',')),
     liveWatchers: list(values['live-watchers'] ?? '1,100,1000').map((n) => Math.floor(positive('--live-watchers', n))),
     liveRate: positive('--live-rate', values['live-rate'] ?? '500'),
-    liveWarmupMs: positive('--live-warmup', values['live-warmup'] ?? '10', true) * 1000,
+    liveWarmupMs: positive('--live-warmup', values['live-warmup'] ?? '30', true) * 1000,
     liveRepeat: Math.floor(positive('--live-repeat', values['live-repeat'] ?? '3')),
     liveProviders: liveProviders(values['live-provider'] ?? 'rendezvous'),
     replicationRate: positive('--replication-rate', values['replication-rate'] ?? '1000'),
