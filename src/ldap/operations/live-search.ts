@@ -14,8 +14,6 @@ import {
   AD_NOTIFICATION_OID,
   BerError,
   ChangeType,
-  readTlv,
-  tlv,
   decodePersistentSearch,
   decodeSyncRequest,
   encodeEntryChangeNotification,
@@ -28,11 +26,13 @@ import {
   NOTICE_OF_DISCONNECTION_OID,
   Op,
   PERSISTENT_SEARCH_OID,
+  readTlv,
   SYNC_REQUEST_OID,
   ResultCode,
   SYNC_DONE_OID,
   SYNC_INFO_OID,
   SYNC_STATE_OID,
+  tlv,
   type Envelope,
   type PersistentSearch,
   type RequestControl,
@@ -264,7 +264,7 @@ const ECN_TYPE: Readonly<Record<LiveChange['kind'], number>> = { add: ChangeType
  * Change Notifications when asked; in Active Directory's `style`, a deleted entry as it was
  * with `isDeleted: TRUE`.
  */
-export async function persistentSearch(session: Session, envelope: Envelope, request: SearchRequest, ps: PersistentSearch, style: PersistentStyle = 'psearch'): Promise<void> {
+export async function persistentSearch(session: Session, envelope: Envelope, request: SearchRequest, ps: PersistentSearch, style: PersistentStyle): Promise<void> {
   const { directory } = session.services;
   const id = envelope.messageId;
   const release = await admitLive(session, true);
