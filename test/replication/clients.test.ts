@@ -194,6 +194,10 @@ describe('live updates through the wire', () => {
     expect(ofAd(events).every((e) => e.change === undefined)).toBe(true);
     expect(events.some((e) => e.kind === 'result')).toBe(false);
     await search.stop();
+    // The control has no value: one with a value is refused, and nothing is left open.
+    const valued = await ldapsearch(server.url, { base: DYNAMIC, scope: 'one', extensions: ['!1.2.840.113556.1.4.528=:abc'] });
+    expect(valued.code, explain(valued)).toBe(2);
+    expect(valued.stderr + valued.stdout).toMatch(/change notification control \(1\.2\.840\.113556\.1\.4\.528\) has no value/);
   });
 
   it("NetMeeting's c: -, which a replica refuses by its syntax: a content sync leaves it out, a plain search and a persistent search show it", async () => {
